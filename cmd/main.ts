@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// orgloop CLI entry. Each command module exports `register(program)`; it parses flags,
+// lazily imports the engine and renders. Keep top-level imports light: Node start-up counts.
+
+import { Command } from 'commander';
+import { reportError } from './util.js';
+import { register as version, VERSION } from './version.js';
+
+const program = new Command();
+program
+  .name('orgloop')
+  .description('Organization as Code: plan, apply and run the event topology of your AI organization.')
+  .version(VERSION, '-V, --version')
+  .option('-c, --config <file>', 'project file (orgloop.yaml or a kind: Project file)', process.env.ORGLOOP_CONFIG ?? 'orgloop.yaml')
+  .option('--state <path>', 'state store: a SQLite file path (default .orgloop/state.db beside the project)')
+  .option('--no-color', 'disable color output (also NO_COLOR)')
+  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ outputError: (str, write) => write(str) });
+
+for (const register of [version]) register(program);
+
+program.parseAsync(process.argv).catch((err) => {
+  process.exitCode = reportError(err);
+});

@@ -1,0 +1,59 @@
+// Shared CLI plumbing: global options, output, and turning errors into exit codes.
+
+import type { Command } from 'commander';
+import { ConfigError, EXIT, UserError, formatDiagnostic } from '../engine/errors.js';
+
+export interface GlobalOpts {
+  config: string;
+  state?: string;
+  color: boolean;
+}
+
+/** Global options live on the root program; subcommands read them from there. */
+export function globals(cmd: Command): GlobalOpts {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  const o = root.opts();
+  return {
+    config: o.config ?? process.env.ORGLOOP_CONFIG ?? 'orgloop.yaml',
+    state: o.state ?? process.env.ORGLOOP_STATE,
+    color: o.color !== false && !process.env.NO_COLOR && !!process.stdout.isTTY,
+  };
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Wraps a command action: user errors print cleanly, unexpected ones too (stack only with ORGLOOP_DEBUG). */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void> | number | void) {
+  return async (...args: A): Promise<void> => {
+    try {
+      const code = await fn(...args);
+      process.exitCode = typeof code === 'number' ? code : EXIT.OK;
+    } catch (err) {
+      process.exitCode = reportError(err);
+    }
+  };
+}
+
+export function reportError(err: unknown): number {
+  const debug = !!process.env.ORGLOOP_DEBUG;
+  if (err instanceof ConfigError) {
+    for (const d of err.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+    const n = err.diagnostics.filter((d) => d.severity !== 'warning').length;
+    process.stderr.write(`${n} error${n === 1 ? '' : 's'} found.\n`);
+    if (debug) process.stderr.write(String(err.stack) + '\n');
+    return err.exitCode;
+  }
+  if (err instanceof UserError) {
+    process.stderr.write(`Error: ${err.message}\n`);
+    if (debug) process.stderr.write(String(err.stack) + '\n');
+    return err.exitCode;
+  }
+  const e = err as Error;
+  process.stderr.write(`Error: ${e?.message ?? String(err)}\n`);
+  if (debug) process.stderr.write(String(e?.stack) + '\n');
+  else process.stderr.write('(set ORGLOOP_DEBUG=1 for details)\n');
+  return EXIT.ERROR;
+}

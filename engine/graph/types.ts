@@ -1,0 +1,122 @@
+// The desired graph (what the YAML declares) and the stored snapshot (what was applied).
+// Both are plain JSON values so they can be diffed, saved in plan files and stored.
+
+import type { ProviderState } from '../../providers/types.js';
+
+export type ResourceKind = 'source' | 'actor' | 'route' | 'transform' | 'logger';
+/** `source.github`, `route.pr-review`, ... */
+export type Address = string;
+
+export interface Pos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface SourceSpec {
+  id: string;
+  connector: string; // normalized provider name ("github", not "@orgloop/connector-github")
+  description?: string;
+  config: Record<string, unknown>;
+  poll?: { interval: string };
+}
+
+export interface ActorSpec {
+  id: string;
+  connector: string;
+  description?: string;
+  config: Record<string, unknown>;
+}
+
+export interface TransformSpec {
+  name: string;
+  type: string; // normalized provider name ("filter", never "package")
+  description?: string;
+  config: Record<string, unknown>;
+}
+
+export interface LoggerSpec {
+  name: string;
+  type: string;
+  description?: string;
+  config: Record<string, unknown>;
+}
+
+export interface RouteSpec {
+  name: string;
+  description?: string;
+  when: { source: string; events: string[]; filter?: Record<string, unknown> };
+  transforms: string[];
+  then: { actor: string; config?: Record<string, unknown> };
+  with?: { prompt_file?: string };
+  delivery?: { max_attempts?: number; timeout?: string; backoff?: string };
+  max_hops?: number;
+}
+
+export type Spec = SourceSpec | ActorSpec | TransformSpec | LoggerSpec | RouteSpec;
+
+/** One declared object after loading: config values resolved, templates remembered. */
+export interface DesiredResource {
+  address: Address;
+  kind: ResourceKind;
+  name: string;
+  /** provider name; for routes the literal "route" */
+  provider: string;
+  spec: Spec;
+  /**
+   * Values written with ${VAR}: dotted path inside `spec` -> the template text as written.
+   * `spec` holds the resolved value; state only ever stores the template and a salted hash.
+   */
+  secrets: Record<string, string>;
+  dependsOn: Address[];
+  pos: Pos;
+  /** routes with with.prompt_file: the prompt's content hash (text is in LoadedProject.prompts) */
+  prompt?: { file: string; sha256: string };
+}
+
+export interface Diagnostic {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export interface LoadedProject {
+  name: string;
+  /** absolute directory of the project file */
+  dir: string;
+  /** absolute path of the entry file */
+  file: string;
+  files: string[];
+  defaults: Record<string, unknown>;
+  resources: DesiredResource[];
+  /** sha256 -> prompt text */
+  prompts: Record<string, string>;
+  warnings: Diagnostic[];
+}
+
+// ---- applied state ----
+
+/** A secret as stored: never the value. */
+export interface StoredSecret {
+  $secret: { template: string; hash: string };
+}
+
+export interface ResourceState {
+  kind: ResourceKind;
+  name: string;
+  provider: string;
+  /** normalized spec; secret values replaced by StoredSecret */
+  attributes: Record<string, unknown>;
+  depends_on: Address[];
+  prompt_sha256?: string;
+  /** what a provider's create/update hook returned (e.g. a registered webhook's id) */
+  provider_state?: ProviderState;
+}
+
+export interface StateSnapshot {
+  format_version: 1;
+  project: { name: string; dir: string };
+  resources: Record<Address, ResourceState>;
+}

@@ -1,0 +1,191 @@
+// The only module providers may import from orgloop. Everything a provider needs
+// from the runtime reaches it through the context objects declared here.
+
+export type JSONSchema = Record<string, unknown>;
+export type ProviderKind = 'source' | 'actor' | 'transform' | 'logger';
+
+/** An event as it flows through routes, transforms and actors (DESIGN §6). */
+export interface OrgEvent {
+  id: string;
+  type: string; // resource.changed | actor.stopped | message.received | custom
+  source: string; // source id (or actor id for actor.stopped)
+  time: string; // ISO-8601
+  provenance: {
+    platform?: string;
+    platform_event?: string;
+    author?: string;
+    author_type?: 'bot' | 'user' | 'system' | string;
+    url?: string;
+    [k: string]: unknown;
+  };
+  payload: Record<string, unknown>;
+  trace_id: string;
+  parent_id?: string | null;
+  hops: number;
+}
+
+/** An event a source produced, before the store has given it an id. */
+export interface EmittedEvent {
+  type: string;
+  provenance?: OrgEvent['provenance'];
+  payload: Record<string, unknown>;
+  /** Stable key for dedupe within the source (delivery id, item id...). */
+  dedupe_key?: string;
+  time?: string;
+  trace_id?: string;
+  parent_id?: string | null;
+  hops?: number;
+}
+
+export interface Logger {
+  debug(msg: string, data?: Record<string, unknown>): void;
+  info(msg: string, data?: Record<string, unknown>): void;
+  warn(msg: string, data?: Record<string, unknown>): void;
+  error(msg: string, data?: Record<string, unknown>): void;
+}
+
+/** Context passed to every provider call. `config` has secrets resolved to their values. */
+export interface ProviderContext {
+  /** resource id/name (source id, actor id, transform name, logger name) */
+  name: string;
+  config: Record<string, any>;
+  /** directory of the project (for relative paths in config) */
+  projectDir: string;
+  log: Logger;
+  /** Resolve an environment variable the way config substitution does (shell, then .env). */
+  env(name: string): string | undefined;
+  signal?: AbortSignal;
+  /** Present for loggers: appends an entry to the state store's log table (used by `store`). */
+  appendStoreLog?(entry: LogEntry): void;
+}
+
+/** Opaque, JSON-serializable data a provider keeps about an external object it manages. */
+export type ProviderState = Record<string, unknown>;
+
+/** What `read` reports for drift: `exists:false` means deleted outside orgloop. */
+export interface ObservedState {
+  exists: boolean;
+  state?: ProviderState;
+  /** human-readable differences from `prior` (empty = in sync) */
+  differences?: string[];
+}
+
+// ---- runtime shapes, by kind ----
+
+export interface WebhookRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | undefined>; // lower-cased names
+  rawBody: Buffer;
+}
+
+export type WebhookResult =
+  | { ok: true; events: EmittedEvent[] }
+  | { ok: false; status: number; error: string };
+
+export interface PollResult {
+  events: EmittedEvent[];
+  cursor: string | null;
+  etag?: string | null;
+  /** ask the scheduler to wait at least this long before the next poll (rate limits) */
+  retryAfterMs?: number;
+}
+
+export interface DeliveryRequest {
+  delivery_id: string;
+  attempt: number;
+  route: string;
+  event: OrgEvent;
+  prompt: string | null;
+  /** route's then.config with {{path}} templates rendered against the event */
+  routeConfig: Record<string, unknown>;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export type DeliveryResult =
+  | {
+      ok: true;
+      /** set when the actor finished synchronously (command exit): orgloop emits actor.stopped */
+      stopped?: { outcome: string; exit_code?: number | null; duration_ms: number; output_tail?: string };
+    }
+  | { ok: false; error: string; retryable: boolean; retryAfterMs?: number };
+
+export type TransformResult =
+  | { action: 'pass'; event: OrgEvent }
+  | { action: 'drop'; reason: string }
+  | { action: 'error'; error: string };
+
+/** Durable key-value helpers the runtime offers transforms (dedup windows survive restarts). */
+export interface TransformStore {
+  /** Records `key` as seen now; returns true if it was already seen within `windowMs`. */
+  seen(key: string, windowMs: number): Promise<boolean>;
+}
+
+export interface LogEntry {
+  time: string;
+  phase: string; // source.emit | route.match | transform.pass | deliver.success | loop.cut | ...
+  level: 'debug' | 'info' | 'warn' | 'error';
+  source?: string;
+  route?: string;
+  actor?: string;
+  event_id?: string;
+  delivery_id?: string;
+  trace_id?: string;
+  message?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface ProviderBase {
+  kind: ProviderKind;
+  name: string;
+  description?: string;
+  configSchema: JSONSchema;
+  /** config paths (dotted) whose change forces replace */
+  replaceOn?: string[];
+  /** config paths (dotted) always treated as secrets */
+  sensitive?: string[];
+  /** Semantic checks beyond the schema; return messages keyed by dotted config path. */
+  validate?(config: Record<string, unknown>): Array<{ path: string; message: string }>;
+  create?(ctx: ProviderContext): Promise<ProviderState>;
+  update?(ctx: ProviderContext, prior: ProviderState): Promise<ProviderState>;
+  delete?(ctx: ProviderContext, prior: ProviderState): Promise<void>;
+  read?(ctx: ProviderContext, prior: ProviderState): Promise<ObservedState>;
+  /** Credentials / reachability check used by `orgloop doctor`. */
+  check?(ctx: ProviderContext): Promise<{ ok: boolean; detail: string }>;
+}
+
+export interface SourceProvider extends ProviderBase {
+  kind: 'source';
+  /** true when the source is polled by the scheduler */
+  polling?: boolean;
+  poll?(ctx: ProviderContext, cursor: string | null, etag: string | null): Promise<PollResult>;
+  handleWebhook?(ctx: ProviderContext, req: WebhookRequest): Promise<WebhookResult> | WebhookResult;
+  /** next fire time for schedule-driven sources (cron) */
+  nextFire?(ctx: ProviderContext, after: Date): Date | null;
+  /** event a schedule-driven source emits when it fires */
+  fire?(ctx: ProviderContext, at: Date): EmittedEvent;
+}
+
+export interface ActorProvider extends ProviderBase {
+  kind: 'actor';
+  deliver(ctx: ProviderContext, req: DeliveryRequest): Promise<DeliveryResult>;
+}
+
+export interface TransformProvider extends ProviderBase {
+  kind: 'transform';
+  /** Build a transform once per (transform, graph version); called per event. */
+  transform(ctx: ProviderContext, event: OrgEvent, store: TransformStore): Promise<TransformResult> | TransformResult;
+}
+
+export interface LoggerProvider extends ProviderBase {
+  kind: 'logger';
+  open(ctx: ProviderContext): LoggerSink;
+}
+
+export interface LoggerSink {
+  log(entry: LogEntry): void;
+  close(): Promise<void>;
+}
+
+export type Provider = SourceProvider | ActorProvider | TransformProvider | LoggerProvider;
