@@ -157,6 +157,8 @@ export interface ProviderBase {
 
 export interface SourceProvider extends ProviderBase {
   kind: 'source';
+  /** event types this source may emit besides resource.changed (claude-code: actor.stopped) */
+  emits?: string[];
   /** true when the source is polled by the scheduler */
   polling?: boolean;
   poll?(ctx: ProviderContext, cursor: string | null, etag: string | null): Promise<PollResult>;
