@@ -1,0 +1,35 @@
+// Where a project's state lives and how to open it. Every command that touches state goes
+// through here so `--state`, ORGLOOP_STATE and the default location mean the same everywhere.
+
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Store } from '../state/store.js';
+
+export interface WorkspaceOpts {
+  /** project file as given on the command line (-c) */
+  config: string;
+  /** --state value, if any */
+  state?: string;
+}
+
+function isUrl(location: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
+}
+
+/** --state, else ORGLOOP_STATE, else `.orgloop/state.db` beside the project file. */
+export function statePath(g: WorkspaceOpts): string {
+  const explicit = g.state ?? process.env.ORGLOOP_STATE;
+  if (explicit) return isUrl(explicit) ? explicit : resolve(explicit);
+  return resolve(dirname(resolve(g.config)), '.orgloop', 'state.db');
+}
+
+// Kept as a variable so this module type-checks on its own; the store module is loaded lazily
+// because better-sqlite3 is heavy and many commands never touch state.
+const OPEN_MODULE = '../state/open.js';
+
+export async function openWorkspaceStore(g: WorkspaceOpts): Promise<Store> {
+  const location = statePath(g);
+  if (!isUrl(location)) mkdirSync(dirname(location), { recursive: true });
+  const mod = (await import(OPEN_MODULE)) as { openStore(location: string): Promise<Store> };
+  return mod.openStore(location);
+}
