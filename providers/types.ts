@@ -109,7 +109,14 @@ export type DeliveryResult =
       /** set when the actor finished synchronously (command exit): orgloop emits actor.stopped */
       stopped?: { outcome: string; exit_code?: number | null; duration_ms: number; output_tail?: string };
     }
-  | { ok: false; error: string; retryable: boolean; retryAfterMs?: number };
+  | {
+      ok: false;
+      error: string;
+      retryable: boolean;
+      retryAfterMs?: number;
+      /** set when a synchronous actor ran and failed (non-zero exit, timeout): same shape as on success */
+      stopped?: { outcome: string; exit_code?: number | null; duration_ms: number; output_tail?: string };
+    };
 
 export type TransformResult =
   | { action: 'pass'; event: OrgEvent }
