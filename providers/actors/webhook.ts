@@ -1,0 +1,150 @@
+// Actor `webhook`: POSTs (or config.method) a JSON document to `url` per delivery.
+//
+// Default body: { event, prompt, config: <route then.config, rendered>, delivery: { id, attempt, route } }.
+// With `body` (an object or a string) that template is rendered instead; templates see the
+// event's fields at top level ({{payload.x}}) and also event, prompt, config and delivery.
+// Headers: Standard Webhooks `webhook-id` (= delivery id, stable across retries), and when
+// `secret` is set `webhook-timestamp` + `webhook-signature`; `auth.bearer` -> Authorization;
+// `headers` added as given (templates allowed).
+// Outcome: 2xx ok; 408, 429, 5xx, timeouts and network errors retryable (Retry-After honoured);
+// other statuses not retryable. Connections are reused (global fetch keeps them alive).
+
+import type { ActorProvider, DeliveryRequest, DeliveryResult, ProviderContext } from '../types.js';
+import { durationIssue, parseDuration } from '../lib/duration.js';
+import { standardHeaders } from '../lib/signatures.js';
+import { hasTemplate, renderDeep, renderTemplateText } from '../lib/template.js';
+
+const RESPONSE_SNIPPET = 300;
+
+/** Parses Retry-After (delta seconds or an HTTP date) to milliseconds from `now`. */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) return undefined;
+  return Math.max(0, t - now);
+}
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+interface Compiled {
+  timeoutMs?: number;
+  method: string;
+}
+const compiledByConfig = new WeakMap<object, Compiled>();
+function compile(config: Record<string, unknown>): Compiled {
+  let c = compiledByConfig.get(config);
+  if (!c) {
+    c = { method: typeof config.method === 'string' ? config.method.toUpperCase() : 'POST' };
+    if (config.timeout !== undefined) c.timeoutMs = parseDuration(config.timeout as string);
+    compiledByConfig.set(config, c);
+  }
+  return c;
+}
+
+function buildBody(config: Record<string, unknown>, req: DeliveryRequest): string {
+  const delivery = { id: req.delivery_id, attempt: req.attempt, route: req.route };
+  if (config.body === undefined || config.body === null) {
+    return JSON.stringify({ event: req.event, prompt: req.prompt, config: req.routeConfig, delivery });
+  }
+  const data = { ...req.event, event: req.event, prompt: req.prompt, config: req.routeConfig, delivery };
+  if (typeof config.body === 'string') return renderTemplateText(config.body, data);
+  return JSON.stringify(renderDeep(config.body, data));
+}
+
+function networkErrorText(err: unknown): string {
+  const e = err as { message?: string; cause?: { code?: string; message?: string } };
+  const cause = e.cause?.code ?? e.cause?.message;
+  return cause ? `${e.message ?? 'fetch failed'} (${cause})` : (e.message ?? String(err));
+}
+
+export async function deliverWebhook(ctx: ProviderContext, req: DeliveryRequest): Promise<DeliveryResult> {
+  const config = ctx.config;
+  const c = compile(config);
+  const timeoutMs = c.timeoutMs ?? req.timeoutMs;
+  const templateData = { ...req.event, event: req.event, config: req.routeConfig };
+  const url = typeof config.url === 'string' && hasTemplate(config.url) ? renderTemplateText(config.url, templateData) : String(config.url);
+  const body = c.method === 'GET' || c.method === 'HEAD' ? undefined : buildBody(config, req);
+
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'orgloop', 'webhook-id': req.delivery_id };
+  if (config.headers && typeof config.headers === 'object') {
+    for (const [k, v] of Object.entries(config.headers as Record<string, unknown>)) {
+      if (v === undefined || v === null) continue;
+      headers[k.toLowerCase()] = typeof v === 'string' ? renderTemplateText(v, templateData) : String(v);
+    }
+  }
+  const bearer = (config.auth as { bearer?: unknown } | undefined)?.bearer;
+  if (typeof bearer === 'string' && bearer) headers.authorization = `Bearer ${bearer}`;
+  if (typeof config.secret === 'string' && config.secret) {
+    Object.assign(headers, standardHeaders(config.secret, req.delivery_id, body ?? ''));
+  }
+
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = AbortSignal.any([req.signal, timeout]);
+  let res: Response;
+  try {
+    res = await fetch(url, { method: c.method, headers, body, signal });
+  } catch (err) {
+    if (timeout.aborted) return { ok: false, retryable: true, error: `timed out after ${timeoutMs}ms` };
+    if (req.signal.aborted) return { ok: false, retryable: true, error: 'delivery aborted (executor stopping)' };
+    return { ok: false, retryable: true, error: `request failed: ${networkErrorText(err)}` };
+  }
+  // Always drain the body so the connection goes back to the pool.
+  let text = '';
+  try {
+    text = await res.text();
+  } catch {
+    /* the status is what counts */
+  }
+  if (res.status >= 200 && res.status < 300) return { ok: true };
+  const snippet = text.length > RESPONSE_SNIPPET ? `${text.slice(0, RESPONSE_SNIPPET)}…` : text;
+  const error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${snippet ? `: ${snippet}` : ''}`;
+  if (!isRetryableStatus(res.status)) return { ok: false, retryable: false, error };
+  const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+  return retryAfterMs === undefined ? { ok: false, retryable: true, error } : { ok: false, retryable: true, error, retryAfterMs };
+}
+
+export const webhookActor: ActorProvider = {
+  kind: 'actor',
+  name: 'webhook',
+  description: 'Delivers events to an HTTP endpoint as JSON, signed with Standard Webhooks when a secret is set.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: true,
+    required: ['url'],
+    properties: {
+      url: { type: 'string', minLength: 1, description: 'http(s) URL; {{path}} templates allowed' },
+      method: { type: 'string', enum: ['POST', 'PUT', 'PATCH', 'GET', 'DELETE', 'post', 'put', 'patch', 'get', 'delete'], default: 'POST' },
+      headers: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+      auth: {
+        type: 'object',
+        additionalProperties: true,
+        properties: { bearer: { type: 'string', minLength: 1, description: 'sent as Authorization: Bearer <token>' } },
+      },
+      secret: { type: 'string', minLength: 1, description: 'signs requests (Standard Webhooks); whsec_<base64> or plain text' },
+      timeout: { type: 'string', description: 'request timeout, e.g. 30s (default: the route delivery timeout)' },
+      body: { type: ['object', 'string', 'array'], description: 'body template; default { event, prompt, config, delivery }' },
+    },
+  },
+  sensitive: ['auth.bearer', 'secret', 'headers.authorization', 'headers.Authorization'],
+  validate(config) {
+    const issues: Array<{ path: string; message: string }> = [];
+    if (typeof config.url === 'string' && !hasTemplate(config.url)) {
+      let ok = false;
+      try {
+        const u = new URL(config.url);
+        ok = u.protocol === 'http:' || u.protocol === 'https:';
+      } catch {
+        ok = false;
+      }
+      if (!ok) issues.push({ path: 'url', message: `url must be an http(s) URL, got ${JSON.stringify(config.url)}` });
+    }
+    const t = durationIssue(config, 'timeout');
+    if (t) issues.push(t);
+    return issues;
+  },
+  deliver: deliverWebhook,
+};

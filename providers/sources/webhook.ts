@@ -1,0 +1,172 @@
+// Source `webhook`: receives JSON over HTTP at POST /webhook/<source-id> (or config.path).
+// The executor's ingress enforces the body limit (webhookMaxBody) and calls handleWebhook.
+//
+// Signature modes (`signature`, default auto), checked only when a secret is configured:
+//   github       X-Hub-Signature-256: sha256=<hex HMAC of the raw body>
+//   standard     Standard Webhooks webhook-id / webhook-timestamp / webhook-signature, 5-minute
+//                replay window both ways, several `v1,<b64>` signatures allowed
+//   hmac-sha256  plain HMAC of the raw body in `signature_header` (default x-signature), as hex,
+//                sha256=<hex> or base64
+//   auto         whichever of those headers is present; none present -> 401
+// `secret` (alias `hmac_secret`) may be a list: any listed secret may match (rotation).
+//
+// Normalization: type = config.event_type (default resource.changed), payload = body.
+// provenance.platform_event = body.type when it is a string; for GitHub deliveries
+// (X-GitHub-Event header) it is `<event>.<action>` (e.g. pull_request_review.submitted), or just
+// `<event>` when the body has no action. dedupe_key = X-GitHub-Delivery, else webhook-id, else body.id.
+
+import type { EmittedEvent, ProviderContext, SourceProvider, WebhookRequest, WebhookResult } from '../types.js';
+import { parseSize, sizeIssue } from '../lib/size.js';
+import { verifyGithub, verifyHmac, verifyStandard, type VerifyResult } from '../lib/signatures.js';
+
+export const DEFAULT_MAX_BODY = 25 * 1024 * 1024;
+const SIGNATURE_MODES = ['auto', 'github', 'standard', 'hmac-sha256'] as const;
+type SignatureMode = (typeof SIGNATURE_MODES)[number];
+const DEFAULT_HMAC_HEADER = 'x-signature';
+
+const secretSchema = {
+  oneOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+  ],
+};
+
+/** Effective body limit in bytes for a webhook source config (default 25 MB). */
+export function webhookMaxBody(config: Record<string, unknown>): number {
+  return config.max_body === undefined || config.max_body === null ? DEFAULT_MAX_BODY : parseSize(config.max_body as string);
+}
+
+/** Effective ingress path for a webhook source (default /webhook/<id>). */
+export function webhookPath(sourceId: string, config: Record<string, unknown>): string {
+  return typeof config.path === 'string' && config.path ? config.path : `/webhook/${sourceId}`;
+}
+
+/** Active secrets of a webhook source config: `secret` and `hmac_secret`, each a string or a list. */
+export function webhookSecrets(config: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const v of [config.secret, config.hmac_secret]) {
+    if (typeof v === 'string' && v) out.push(v);
+    else if (Array.isArray(v)) for (const s of v) if (typeof s === 'string' && s) out.push(s);
+  }
+  return out;
+}
+
+function checkSignature(config: Record<string, unknown>, secrets: string[], req: WebhookRequest, now: Date): VerifyResult {
+  const h = req.headers;
+  const hmacHeader = (typeof config.signature_header === 'string' ? config.signature_header : DEFAULT_HMAC_HEADER).toLowerCase();
+  let mode = (config.signature ?? 'auto') as SignatureMode;
+  if (mode === 'auto') {
+    if (h['x-hub-signature-256'] !== undefined) mode = 'github';
+    else if (h['webhook-signature'] !== undefined) mode = 'standard';
+    else if (h[hmacHeader] !== undefined) mode = 'hmac-sha256';
+    else return { ok: false, error: `missing signature: expected X-Hub-Signature-256, webhook-signature or ${hmacHeader}` };
+  }
+  switch (mode) {
+    case 'github':
+      return verifyGithub(secrets, h['x-hub-signature-256'], req.rawBody);
+    case 'standard':
+      return verifyStandard(
+        secrets,
+        { id: h['webhook-id'], timestamp: h['webhook-timestamp'], signature: h['webhook-signature'] },
+        req.rawBody,
+        now,
+      );
+    case 'hmac-sha256':
+      return verifyHmac(secrets, h[hmacHeader], req.rawBody, hmacHeader);
+    default:
+      return { ok: false, error: `unknown signature mode ${String(mode)}` };
+  }
+}
+
+function isJsonContentType(ct: string): boolean {
+  const base = ct.split(';', 1)[0]!.trim().toLowerCase();
+  return base === 'application/json' || base.endsWith('+json');
+}
+
+/** Turns a verified request into the event it carries. */
+export function normalizeWebhook(config: Record<string, unknown>, req: WebhookRequest, body: Record<string, unknown>): EmittedEvent {
+  const h = req.headers;
+  const provenance: EmittedEvent['provenance'] = { platform: typeof config.platform === 'string' ? config.platform : 'webhook' };
+  const ghEvent = h['x-github-event'];
+  if (ghEvent) {
+    if (config.platform === undefined) provenance.platform = 'github';
+    provenance.platform_event = typeof body.action === 'string' ? `${ghEvent}.${body.action}` : ghEvent;
+    const sender = body.sender as { login?: unknown; type?: unknown } | undefined;
+    if (sender && typeof sender.login === 'string') {
+      provenance.author = sender.login;
+      provenance.author_type = sender.type === 'Bot' ? 'bot' : 'user';
+    }
+  } else if (typeof body.type === 'string') {
+    provenance.platform_event = body.type;
+  }
+  let dedupe: string | undefined = h['x-github-delivery'] || h['webhook-id'] || undefined;
+  if (!dedupe && (typeof body.id === 'string' || typeof body.id === 'number') && body.id !== '') dedupe = String(body.id);
+  const ev: EmittedEvent = {
+    type: typeof config.event_type === 'string' ? config.event_type : 'resource.changed',
+    provenance,
+    payload: body,
+  };
+  if (dedupe) ev.dedupe_key = dedupe;
+  return ev;
+}
+
+export function handleWebhookRequest(ctx: ProviderContext, req: WebhookRequest, now: Date = new Date()): WebhookResult {
+  const config = ctx.config;
+  const secrets = webhookSecrets(config);
+  if (secrets.length > 0) {
+    const v = checkSignature(config, secrets, req, now);
+    if (!v.ok) return { ok: false, status: 401, error: v.error };
+  }
+  const ct = req.headers['content-type'];
+  if (ct !== undefined && ct !== '' && !isJsonContentType(ct)) {
+    return { ok: false, status: 415, error: `unsupported content type ${JSON.stringify(ct)}: send application/json` };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(req.rawBody.toString('utf8'));
+  } catch (err) {
+    return { ok: false, status: 400, error: `invalid JSON body: ${(err as Error).message}` };
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return { ok: false, status: 400, error: 'JSON body must be an object' };
+  }
+  return { ok: true, events: [normalizeWebhook(config, req, body as Record<string, unknown>)] };
+}
+
+export const webhookSource: SourceProvider = {
+  kind: 'source',
+  name: 'webhook',
+  description: 'Receives JSON events over HTTP (POST /webhook/<source-id>), with optional signature checks.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: true,
+    properties: {
+      path: { type: 'string', pattern: '^/', description: 'ingress path (default /webhook/<source-id>)' },
+      secret: { ...secretSchema, description: 'shared secret(s); any listed secret may match (rotation)' },
+      hmac_secret: { ...secretSchema, description: 'alias of secret' },
+      signature: { type: 'string', enum: [...SIGNATURE_MODES], default: 'auto' },
+      signature_header: { type: 'string', minLength: 1, description: 'header carrying a plain HMAC (default x-signature)' },
+      max_body: { type: ['string', 'integer'], description: 'body size limit, e.g. 25MB (default)' },
+      event_type: { type: 'string', minLength: 1, default: 'resource.changed' },
+      platform: { type: 'string', minLength: 1, description: 'provenance.platform (default webhook)' },
+    },
+  },
+  replaceOn: ['path'],
+  sensitive: ['secret', 'hmac_secret'],
+  validate(config) {
+    const issues: Array<{ path: string; message: string }> = [];
+    if (config.secret !== undefined && config.hmac_secret !== undefined) {
+      issues.push({ path: 'hmac_secret', message: 'hmac_secret is an alias of secret: set only one of them' });
+    }
+    const mode = config.signature;
+    if (mode !== undefined && mode !== 'auto' && webhookSecrets(config).length === 0) {
+      issues.push({ path: 'signature', message: `signature: ${String(mode)} needs a secret` });
+    }
+    const size = sizeIssue(config, 'max_body');
+    if (size) issues.push(size);
+    return issues;
+  },
+  handleWebhook(ctx, req) {
+    return handleWebhookRequest(ctx, req);
+  },
+};
