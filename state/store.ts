@@ -70,6 +70,22 @@ export class StaleSerialError extends Error {
   }
 }
 
+/**
+ * The store cannot be read or written at all (read-only file, disk full, I/O error, lock held
+ * too long, unreachable server). Callers answer 5xx / exit 1 and must not acknowledge anything.
+ * `code` is the backend's own code, e.g. SQLITE_FULL, SQLITE_READONLY, ECONNREFUSED.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly location: string,
+  ) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 // ---- runtime plane ----
 
 export type DeliveryStatus = 'pending' | 'leased' | 'delivered' | 'retry' | 'dead' | 'cancelled';

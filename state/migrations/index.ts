@@ -1,0 +1,14 @@
+// Numbered schema migrations, applied in order by each backend when a store is opened.
+// Add a migration as NNN_name.ts exporting `migration` and list it here; never edit one
+// that has shipped — stores in the field have already applied it.
+
+import { migration as m001 } from './001_initial.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sqlite: string;
+  postgres: string;
+}
+
+export const migrations: readonly Migration[] = [m001];
