@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { makeCtx } from '../lib/test-helpers/context.js';
+import { cronSource } from './cron.js';
+
+describe('cron source', () => {
+  it('computes the next fire of a schedule strictly after the given time', () => {
+    const ctx = makeCtx({ schedule: '0 6 * * 1' });
+    expect(cronSource.nextFire!(ctx, new Date('2024-01-01T06:00:00Z'))?.toISOString()).toBe('2024-01-08T06:00:00.000Z');
+    expect(cronSource.nextFire!(ctx, new Date('2024-01-01T05:59:59Z'))?.toISOString()).toBe('2024-01-01T06:00:00.000Z');
+  });
+
+  it('honours the timezone', () => {
+    const ctx = makeCtx({ schedule: '0 9 * * *', timezone: 'America/New_York' });
+    // 09:00 in New York in January is 14:00 UTC
+    expect(cronSource.nextFire!(ctx, new Date('2024-01-10T00:00:00Z'))?.toISOString()).toBe('2024-01-10T14:00:00.000Z');
+  });
+
+  it('every: ticks aligned to the epoch, so restarts see the same times', () => {
+    const ctx = makeCtx({ every: '5m' });
+    expect(cronSource.nextFire!(ctx, new Date('2024-01-01T00:03:10Z'))?.toISOString()).toBe('2024-01-01T00:05:00.000Z');
+    expect(cronSource.nextFire!(ctx, new Date('2024-01-01T00:05:00Z'))?.toISOString()).toBe('2024-01-01T00:10:00.000Z');
+  });
+
+  it('fire builds the event with the scheduled time as dedupe key', () => {
+    const at = new Date('2024-01-08T06:00:00Z');
+    expect(cronSource.fire!(makeCtx({ schedule: '0 6 * * 1', payload: { task: 'audit' } }), at)).toEqual({
+      type: 'resource.changed',
+      provenance: { platform: 'cron', platform_event: 'cron.fired', author_type: 'system' },
+      payload: { task: 'audit', scheduled_at: '2024-01-08T06:00:00.000Z' },
+      dedupe_key: '2024-01-08T06:00:00.000Z',
+      time: '2024-01-08T06:00:00.000Z',
+    });
+  });
+
+  it('validate: schedule xor every, cron syntax, timezone, duration', () => {
+    const v = cronSource.validate!;
+    expect(v({ schedule: '0 6 * * 1' })).toEqual([]);
+    expect(v({ schedule: '@daily' })).toEqual([]);
+    expect(v({ every: '1h30m' })).toEqual([]);
+    expect(v({})).toEqual([{ path: 'schedule', message: 'cron source needs schedule (a cron expression) or every (a duration)' }]);
+    expect(v({ schedule: '* * * * *', every: '5m' })).toEqual([{ path: 'every', message: 'set either schedule or every, not both' }]);
+    expect(v({ schedule: '61 * * * *' })).toEqual([
+      { path: 'schedule', message: 'invalid cron expression "61 * * * *": Constraint error, got value 61 expected range 0-59' },
+    ]);
+    expect(v({ schedule: '* * *' })).toEqual([
+      { path: 'schedule', message: 'invalid cron expression "* * *": expected 5 fields (minute hour day month weekday) or 6 with seconds' },
+    ]);
+    expect(v({ schedule: '0 6 * * 1', timezone: 'Mars/Olympus' })).toEqual([
+      { path: 'timezone', message: 'unknown timezone "Mars/Olympus" (use an IANA name like Europe/Berlin or UTC)' },
+    ]);
+    expect(v({ every: 'often' })).toEqual([{ path: 'every', message: expect.stringContaining('invalid duration "often"') }]);
+    expect(v({ every: '10ms' })).toEqual([{ path: 'every', message: 'every must be at least 1s' }]);
+  });
+});
