@@ -1,7 +1,6 @@
 // Where a project's state lives and how to open it. Every command that touches state goes
 // through here so `--state`, ORGLOOP_STATE and the default location mean the same everywhere.
 
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Store } from '../state/store.js';
 
@@ -23,13 +22,8 @@ export function statePath(g: WorkspaceOpts): string {
   return resolve(dirname(resolve(g.config)), '.orgloop', 'state.db');
 }
 
-// Kept as a variable so this module type-checks on its own; the store module is loaded lazily
-// because better-sqlite3 is heavy and many commands never touch state.
-const OPEN_MODULE = '../state/open.js';
-
+/** Opens (creating and migrating if needed) the store for this workspace. Loaded lazily: better-sqlite3 is heavy. */
 export async function openWorkspaceStore(g: WorkspaceOpts): Promise<Store> {
-  const location = statePath(g);
-  if (!isUrl(location)) mkdirSync(dirname(location), { recursive: true });
-  const mod = (await import(OPEN_MODULE)) as { openStore(location: string): Promise<Store> };
-  return mod.openStore(location);
+  const { openStore } = await import('../state/open.js');
+  return openStore(statePath(g));
 }
