@@ -5,6 +5,8 @@
 import { Command } from 'commander';
 import { reportError } from './util.js';
 import { register as version, VERSION } from './version.js';
+import { register as fmt } from './fmt.js';
+import { register as graph } from './graph.js';
 
 const program = new Command();
 program
@@ -17,7 +19,7 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput({ outputError: (str, write) => write(str) });
 
-for (const register of [version]) register(program);
+for (const register of [version, fmt, graph]) register(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.exitCode = reportError(err);

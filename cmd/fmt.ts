@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { EXIT } from '../engine/errors.js';
+import { action, globals, printJson } from './util.js';
+
+interface FmtOpts {
+  check?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('fmt')
+    .description('rewrite the project YAML in canonical layout, keeping comments')
+    .argument('[paths...]', 'files or directories to format (default: the project file and the files it includes)')
+    .option('--check', 'change nothing; list files that are not formatted and exit 1 if there are any')
+    .option('--json', 'machine-readable result: [{ file, changed, error? }]')
+    .addHelpText(
+      'after',
+      `
+Canonical layout: 2-space indentation, list items indented under their key, flow maps
+written { a: 1 } and flow lists [a, b], no line folding, at most one blank line between
+entries. Keys are not reordered; quotes and block scalars are kept. Comments are kept (a
+comment written after a key that opens a block moves to the line below it).
+
+Without paths, fmt formats the project given by -c: a single orgloop.yaml, or a
+kind: Project file plus the files it lists and every routes/*.yaml.
+
+Exit codes: 0 all files formatted (or already canonical); 1 with --check when any file
+would change, or when a file has a YAML syntax error (printed as file:line:col; that file
+is left untouched, the others are still formatted).`,
+    )
+    .action(
+      action(async (paths: string[], opts: FmtOpts, cmd: Command) => {
+        const { fmtFiles, projectYamlFiles, expandPaths } = await import('../engine/config/fmt.js');
+        let files: string[];
+        if (paths.length) files = expandPaths(paths);
+        else {
+          const found = projectYamlFiles(globals(cmd).config);
+          for (const w of found.warnings) process.stderr.write(`warning: ${w}\n`);
+          files = found.files;
+        }
+        const results = fmtFiles(files, { check: !!opts.check });
+        const failed = results.filter((r) => r.error);
+        const changed = results.filter((r) => r.changed);
+        if (opts.json) printJson(results);
+        else {
+          for (const r of changed) process.stdout.write(opts.check ? `would reformat ${r.file}\n` : `${r.file}\n`);
+          for (const r of failed) process.stderr.write(`${r.error}\n`);
+          if (opts.check && changed.length) {
+            const n = changed.length;
+            process.stderr.write(`${n} file${n === 1 ? '' : 's'} not formatted; run \`orgloop fmt\` to fix.\n`);
+          }
+        }
+        if (failed.length) return EXIT.ERROR;
+        if (opts.check && changed.length) return EXIT.ERROR;
+        return EXIT.OK;
+      }),
+    );
+}
