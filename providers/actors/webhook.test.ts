@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyStandard } from '../lib/signatures.js';
+import { makeCtx, makeDelivery, makeEvent } from '../lib/test-helpers/context.js';
+import { startServer } from '../lib/test-helpers/http.js';
+import { parseRetryAfter, webhookActor } from './webhook.js';
+
+// The agent endpoint: behaviour chosen by path.
+let srv: Awaited<ReturnType<typeof startServer>>;
+beforeAll(async () => {
+  srv = await startServer(async (rec, res) => {
+    const path = rec.url.split('?')[0];
+    if (path === '/ok') res.statusCode = 200;
+    else if (path === '/busy') {
+      res.statusCode = 429;
+      res.setHeader('retry-after', '7');
+    } else if (path === '/down') {
+      res.statusCode = 503;
+      res.setHeader('retry-after', new Date(Date.now() + 60_000).toUTCString());
+    } else if (path === '/bad') {
+      res.statusCode = 422;
+      res.end('session_key is required');
+      return;
+    } else if (path === '/slow') {
+      await new Promise((r) => setTimeout(r, 3000));
+      res.statusCode = 200;
+    }
+    res.end();
+  });
+});
+afterAll(() => srv.close());
+
+const last = () => srv.requests[srv.requests.length - 1]!;
+
+describe('webhook actor', () => {
+  it('POSTs event, prompt, route config and delivery, with Standard Webhooks headers and bearer auth', async () => {
+    const ctx = makeCtx({ url: `${srv.url}/ok`, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', auth: { bearer: 'tok' }, headers: { 'X-Team': 'eng-{{payload.pr_number}}' } });
+    const req = makeDelivery({ attempt: 2 });
+    expect(await webhookActor.deliver(ctx, req)).toEqual({ ok: true });
+    const r = last();
+    expect(r.method).toBe('POST');
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(r.headers.authorization).toBe('Bearer tok');
+    expect(r.headers['x-team']).toBe('eng-42');
+    expect(r.headers['webhook-id']).toBe('dlv_1');
+    expect(JSON.parse(r.body.toString())).toEqual({
+      event: req.event,
+      prompt: 'Review the PR.',
+      config: { session_key: 'pr-42' },
+      delivery: { id: 'dlv_1', attempt: 2, route: 'pr-review' },
+    });
+    const v = verifyStandard(
+      ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+      { id: r.headers['webhook-id'] as string, timestamp: r.headers['webhook-timestamp'] as string, signature: r.headers['webhook-signature'] as string },
+      r.body,
+    );
+    expect(v).toEqual({ ok: true });
+  });
+
+  it('webhook-id stays the delivery id across retries; no signature without a secret', async () => {
+    const ctx = makeCtx({ url: `${srv.url}/ok` });
+    await webhookActor.deliver(ctx, makeDelivery({ attempt: 1, delivery_id: 'dlv_same' }));
+    await webhookActor.deliver(ctx, makeDelivery({ attempt: 2, delivery_id: 'dlv_same' }));
+    const [a, b] = srv.requests.slice(-2);
+    expect(a!.headers['webhook-id']).toBe('dlv_same');
+    expect(b!.headers['webhook-id']).toBe('dlv_same');
+    expect(b!.headers['webhook-signature']).toBeUndefined();
+  });
+
+  it('renders a body template and uses the configured method', async () => {
+    const ctx = makeCtx({ url: `${srv.url}/ok`, method: 'put', body: { text: 'PR #{{payload.pr_number}}: {{prompt}}', key: '{{config.session_key}}', n: '{{payload.pr_number}}' } });
+    expect(await webhookActor.deliver(ctx, makeDelivery())).toEqual({ ok: true });
+    expect(last().method).toBe('PUT');
+    expect(JSON.parse(last().body.toString())).toEqual({ text: 'PR #42: Review the PR.', key: 'pr-42', n: 42 });
+  });
+
+  it('429 and 503 are retryable with Retry-After in seconds or as a date', async () => {
+    const busy = await webhookActor.deliver(makeCtx({ url: `${srv.url}/busy` }), makeDelivery());
+    expect(busy).toEqual({ ok: false, retryable: true, error: 'HTTP 429 Too Many Requests', retryAfterMs: 7000 });
+    const down = await webhookActor.deliver(makeCtx({ url: `${srv.url}/down` }), makeDelivery());
+    expect(down.ok).toBe(false);
+    if (!down.ok) {
+      expect(down.retryable).toBe(true);
+      expect(down.error).toBe('HTTP 503 Service Unavailable');
+      expect(down.retryAfterMs).toBeGreaterThan(50_000);
+      expect(down.retryAfterMs).toBeLessThanOrEqual(60_000);
+    }
+  });
+
+  it('other 4xx are not retryable and carry the response text', async () => {
+    expect(await webhookActor.deliver(makeCtx({ url: `${srv.url}/bad` }), makeDelivery())).toEqual({
+      ok: false,
+      retryable: false,
+      error: 'HTTP 422 Unprocessable Entity: session_key is required',
+    });
+  });
+
+  it('times out (config.timeout) and reports network errors as retryable', async () => {
+    const slow = await webhookActor.deliver(makeCtx({ url: `${srv.url}/slow`, timeout: '200ms' }), makeDelivery());
+    expect(slow).toEqual({ ok: false, retryable: true, error: 'timed out after 200ms' });
+    const viaReq = await webhookActor.deliver(makeCtx({ url: `${srv.url}/slow` }), makeDelivery({ timeoutMs: 150 }));
+    expect(viaReq).toEqual({ ok: false, retryable: true, error: 'timed out after 150ms' });
+    // a port nothing listens on: take a server's port, then close it
+    const gone = await startServer(() => {});
+    await gone.close();
+    const refused = await webhookActor.deliver(makeCtx({ url: `${gone.url}/x` }), makeDelivery());
+    expect(refused).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/^request failed: .*ECONNREFUSED/) });
+  });
+
+  it('an aborted delivery (executor stopping) is retryable', async () => {
+    const ac = new AbortController();
+    const p = webhookActor.deliver(makeCtx({ url: `${srv.url}/slow` }), makeDelivery({ signal: ac.signal }));
+    setTimeout(() => ac.abort(), 50);
+    expect(await p).toEqual({ ok: false, retryable: true, error: 'delivery aborted (executor stopping)' });
+  });
+
+  it('renders {{path}} in the url', async () => {
+    await webhookActor.deliver(makeCtx({ url: `${srv.url}/ok?pr={{payload.pr_number}}` }), makeDelivery({ event: makeEvent() }));
+    expect(last().url).toBe('/ok?pr=42');
+  });
+
+  it('parseRetryAfter', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('Wed, 21 Oct 2015 07:27:00 GMT'))).toBe(60_000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
+  });
+
+  it('validate: url and timeout', () => {
+    expect(webhookActor.validate!({ url: 'ftp://x' })).toEqual([{ path: 'url', message: 'url must be an http(s) URL, got "ftp://x"' }]);
+    expect(webhookActor.validate!({ url: 'not a url' })).toEqual([{ path: 'url', message: 'url must be an http(s) URL, got "not a url"' }]);
+    expect(webhookActor.validate!({ url: 'http://127.0.0.1:18789', timeout: 'forever' })).toEqual([
+      { path: 'timeout', message: expect.stringContaining('invalid duration "forever"') },
+    ]);
+    expect(webhookActor.validate!({ url: 'https://x.example/{{payload.id}}', timeout: '30s' })).toEqual([]);
+    expect(webhookActor.sensitive).toContain('auth.bearer');
+    expect(webhookActor.sensitive).toContain('secret');
+  });
+});
