@@ -1,0 +1,343 @@
+// Source `github` (polling): PR reviews, review comments, issue comments, PRs opened / closed /
+// merged and completed workflow runs for one or more repositories, through the REST API.
+//
+// Cursor (JSON, stored by the executor in the same transaction as the events it produced):
+//   { v: 1, repos: { "owner/name": { since: { pulls, review_comments, issue_comments,
+//     workflow_runs }, etags: { <endpoint>: { url, etag } } } } }
+// Each endpoint is asked for items updated after `since - overlap`; the overlap absorbs clock
+// skew and items GitHub indexes late. Items seen twice are harmless: every event carries a stable
+// dedupe_key (the item id), and the store keeps one event per key.
+// Conditional requests: when an endpoint's URL is unchanged since the last poll, its ETag is sent
+// as If-None-Match; a 304 means nothing changed and costs no rate limit.
+// Rate limits: when the remaining budget hits 0 (or a secondary limit answers Retry-After), the
+// poll stops, keeps what it collected (the cursor advances only for finished endpoints) and asks
+// the scheduler to wait until the reset (`retryAfterMs`).
+
+import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '../types.js';
+import { durationIssue, durationOr } from '../lib/duration.js';
+import {
+  GithubClient,
+  GithubRateLimitError,
+  REPO_PATTERN,
+  githubToken,
+  splitRepo,
+  type GithubResponse,
+} from '../lib/github-api.js';
+import {
+  GITHUB_EVENT_KINDS,
+  GITHUB_EVENT_NAMES,
+  issueCommentEvent,
+  pullRequestEvent,
+  reviewCommentEvent,
+  reviewEvent,
+  workflowRunEvent,
+  type GithubEventName,
+} from '../lib/github-events.js';
+
+type Endpoint = 'pulls' | 'review_comments' | 'issue_comments' | 'workflow_runs';
+type Kind = (typeof GITHUB_EVENT_KINDS)[GithubEventName];
+
+interface RepoCursor {
+  since: Partial<Record<Endpoint, string>>;
+  etags: Partial<Record<string, { url: string; etag: string }>>;
+}
+interface Cursor {
+  v: 1;
+  repos: Record<string, RepoCursor>;
+}
+
+const DEFAULT_OVERLAP_MS = 5 * 60_000;
+const DEFAULT_MAX_PAGES = 10;
+const PER_PAGE = 100;
+
+/** Repositories a github source config names (`repo` and/or `repos`). */
+export function configuredRepos(config: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  if (typeof config.repo === 'string') out.push(config.repo);
+  if (Array.isArray(config.repos)) for (const r of config.repos) if (typeof r === 'string') out.push(r);
+  return [...new Set(out)];
+}
+
+function wantedKinds(config: Record<string, unknown>): Set<Kind> {
+  const names = Array.isArray(config.events) && config.events.length > 0 ? (config.events as GithubEventName[]) : GITHUB_EVENT_NAMES;
+  const kinds = new Set<Kind>();
+  for (const n of names) {
+    const k = GITHUB_EVENT_KINDS[n];
+    if (k === 'pull_any') {
+      kinds.add('pull_opened');
+      kinds.add('pull_closed');
+      kinds.add('pull_merged');
+    } else if (k) kinds.add(k);
+  }
+  return kinds;
+}
+
+function parseCursor(raw: string | null): Cursor {
+  if (!raw) return { v: 1, repos: {} };
+  try {
+    const c = JSON.parse(raw) as Cursor;
+    if (c && c.v === 1 && c.repos && typeof c.repos === 'object') return c;
+  } catch {
+    /* fall through */
+  }
+  // A cursor we cannot read is restarted rather than crashing the poller forever.
+  return { v: 1, repos: {} };
+}
+
+const later = (a: string | undefined, b: string | undefined): string | undefined => (!a ? b : !b ? a : Date.parse(a) >= Date.parse(b) ? a : b);
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+class RepoPoller {
+  readonly events: EmittedEvent[] = [];
+  private readonly owner: string;
+  private readonly name: string;
+  private readonly prs = new Map<number, any>();
+
+  constructor(
+    private readonly ctx: ProviderContext,
+    private readonly client: GithubClient,
+    private readonly repo: string,
+    private readonly rc: RepoCursor,
+    private readonly kinds: Set<Kind>,
+    private readonly overlapMs: number,
+    private readonly maxPages: number,
+    private readonly authors: Set<string> | null,
+  ) {
+    ({ owner: this.owner, name: this.name } = splitRepo(repo));
+  }
+
+  private path(p: string): string {
+    return `/repos/${this.owner}/${this.name}${p}`;
+  }
+
+  private emit(e: EmittedEvent): void {
+    if (this.authors && !this.authors.has(String(e.provenance?.author ?? ''))) return;
+    this.events.push(e);
+  }
+
+  private floor(endpoint: Endpoint): number {
+    return Date.parse(this.rc.since[endpoint]!) - this.overlapMs;
+  }
+
+  /** GET with the stored ETag when the URL is unchanged; records the new ETag. */
+  private async getFirst<T>(key: string, url: string): Promise<GithubResponse<T>> {
+    const prior = this.rc.etags[key];
+    const res = await this.client.get<T>(url, prior && prior.url === url ? prior.etag : null);
+    if (!res.notModified && res.etag) this.rc.etags[key] = { url, etag: res.etag };
+    return res;
+  }
+
+  private async *pages<T>(key: string, firstUrl: string): AsyncGenerator<T[]> {
+    let res = await this.getFirst<T[] | { workflow_runs: T[] }>(key, firstUrl);
+    for (let page = 1; ; page++) {
+      if (res.notModified || res.data === null) return;
+      yield Array.isArray(res.data) ? res.data : (res.data.workflow_runs ?? []);
+      if (!res.next) return;
+      if (page >= this.maxPages) {
+        this.ctx.log.warn(`github ${this.repo}: stopped after ${page} pages of ${key}; the rest follows next poll`);
+        return;
+      }
+      res = await this.client.get(res.next);
+    }
+  }
+
+  async pulls(): Promise<void> {
+    const floor = this.floor('pulls');
+    const url = this.client.url(this.path('/pulls'), { state: 'all', sort: 'updated', direction: 'desc', per_page: PER_PAGE });
+    let newest = this.rc.since.pulls;
+    let complete = true;
+    const changed: any[] = [];
+    let pageCount = 0;
+    outer: for await (const page of this.pages<any>('pulls', url)) {
+      pageCount++;
+      for (const pr of page) {
+        if (Date.parse(pr.updated_at) < floor) break outer;
+        changed.push(pr);
+        newest = later(newest, pr.updated_at);
+      }
+      if (page.length === PER_PAGE && pageCount >= this.maxPages) complete = false;
+    }
+    for (const pr of changed) {
+      this.prs.set(pr.number, pr);
+      if (this.kinds.has('pull_opened') && Date.parse(pr.created_at) >= floor) this.emit(pullRequestEvent(this.repo, pr, 'opened'));
+      if (pr.merged_at && this.kinds.has('pull_merged') && Date.parse(pr.merged_at) >= floor) {
+        this.emit(pullRequestEvent(this.repo, pr, 'merged'));
+      } else if (!pr.merged_at && pr.closed_at && this.kinds.has('pull_closed') && Date.parse(pr.closed_at) >= floor) {
+        this.emit(pullRequestEvent(this.repo, pr, 'closed'));
+      }
+      if (this.kinds.has('reviews')) await this.reviews(pr, floor);
+    }
+    // Sorted newest first: a truncated listing leaves older changes unseen, so keep `since`.
+    if (complete) this.rc.since.pulls = newest;
+  }
+
+  private async reviews(pr: any, floor: number): Promise<void> {
+    const url = this.client.url(this.path(`/pulls/${pr.number}/reviews`), { per_page: PER_PAGE });
+    let res = await this.client.get<any[]>(url);
+    for (let page = 1; res.data; page++) {
+      for (const review of res.data) {
+        if (review.state === 'PENDING' || !review.submitted_at) continue;
+        if (Date.parse(review.submitted_at) >= floor) this.emit(reviewEvent(this.repo, pr, review));
+      }
+      if (!res.next || page >= this.maxPages) break;
+      res = await this.client.get<any[]>(res.next);
+    }
+  }
+
+  /** Comments endpoints sort ascending by update time, so `since` can follow the last item seen. */
+  async comments(endpoint: 'review_comments' | 'issue_comments'): Promise<void> {
+    const apiPath = endpoint === 'review_comments' ? '/pulls/comments' : '/issues/comments';
+    const url = this.client.url(this.path(apiPath), {
+      sort: 'updated',
+      direction: 'asc',
+      since: iso(this.floor(endpoint)),
+      per_page: PER_PAGE,
+    });
+    let newest = this.rc.since[endpoint];
+    for await (const page of this.pages<any>(endpoint, url)) {
+      for (const c of page) {
+        // `since` filters on update time; an edited old comment is not a new comment.
+        if (Date.parse(c.created_at) >= this.floor(endpoint)) {
+          if (endpoint === 'review_comments') {
+            this.emit(reviewCommentEvent(this.repo, c, this.prs.get(Number(String(c.pull_request_url).split('/').pop()))));
+          } else {
+            this.emit(issueCommentEvent(this.repo, c, this.prs.get(Number(String(c.issue_url).split('/').pop()))));
+          }
+        }
+        newest = later(newest, c.updated_at);
+      }
+    }
+    this.rc.since[endpoint] = newest;
+  }
+
+  async workflowRuns(): Promise<void> {
+    const floor = this.floor('workflow_runs');
+    const url = this.client.url(this.path('/actions/runs'), { status: 'completed', per_page: PER_PAGE });
+    let newest = this.rc.since.workflow_runs;
+    outer: for await (const page of this.pages<any>('workflow_runs', url)) {
+      for (const run of page) {
+        // Newest created first; a run created long before `since` cannot have finished after it
+        // unless it ran for hours, which the 24 h margin covers.
+        if (Date.parse(run.created_at) < floor - 24 * 3_600_000) break outer;
+        if (run.status !== 'completed' || Date.parse(run.updated_at) < floor) continue;
+        this.emit(workflowRunEvent(this.repo, run));
+        newest = later(newest, run.updated_at);
+      }
+    }
+    this.rc.since.workflow_runs = newest;
+  }
+}
+
+async function poll(ctx: ProviderContext, rawCursor: string | null): Promise<PollResult> {
+  const config = ctx.config;
+  const cursor = parseCursor(rawCursor);
+  const token = githubToken(config, (n) => ctx.env(n));
+  if (!token) ctx.log.warn('github: no token configured; unauthenticated requests are limited to 60 per hour');
+  const client = new GithubClient({ baseUrl: config.base_url, token, signal: ctx.signal });
+  const kinds = wantedKinds(config);
+  const overlapMs = durationOr(config.overlap, DEFAULT_OVERLAP_MS);
+  const lookbackMs = durationOr(config.initial_lookback, 0);
+  const maxPages = typeof config.max_pages === 'number' ? config.max_pages : DEFAULT_MAX_PAGES;
+  const authors = Array.isArray(config.authors) && config.authors.length ? new Set<string>(config.authors.map(String)) : null;
+  const events: EmittedEvent[] = [];
+  const next: Cursor = { v: 1, repos: {} };
+
+  // Baseline for repos seen for the first time: the GitHub server's clock (no local skew).
+  let start: string | null = null;
+  const baseline = async (): Promise<string> => {
+    if (start) return start;
+    const res = await client.get<unknown>(client.url('/rate_limit'));
+    start = iso((res.serverTime ?? Date.now()) - lookbackMs);
+    return start;
+  };
+
+  let retryAfterMs: number | undefined;
+  for (const repo of configuredRepos(config)) {
+    const prior = cursor.repos[repo];
+    const rc: RepoCursor = prior ? JSON.parse(JSON.stringify(prior)) : { since: {}, etags: {} };
+    next.repos[repo] = rc;
+    if (retryAfterMs !== undefined) continue; // rate-limited: keep the prior cursor for the rest
+    try {
+      for (const ep of ['pulls', 'review_comments', 'issue_comments', 'workflow_runs'] as Endpoint[]) {
+        if (!rc.since[ep]) rc.since[ep] = await baseline();
+      }
+      const poller = new RepoPoller(ctx, client, repo, rc, kinds, overlapMs, maxPages, authors);
+      try {
+        if (kinds.has('reviews') || kinds.has('pull_opened') || kinds.has('pull_closed') || kinds.has('pull_merged')) await poller.pulls();
+        if (kinds.has('review_comments')) await poller.comments('review_comments');
+        if (kinds.has('issue_comments')) await poller.comments('issue_comments');
+        if (kinds.has('workflow_runs')) await poller.workflowRuns();
+      } finally {
+        events.push(...poller.events);
+      }
+    } catch (err) {
+      if (!(err instanceof GithubRateLimitError)) throw err;
+      retryAfterMs = Math.max(1000, err.retryAt - Date.now() + 1000);
+      ctx.log.warn(err.message, { repo });
+    }
+    // Spend nothing more once the budget is gone; wait for the reset instead.
+    if (retryAfterMs === undefined && client.rate.remaining === 0 && client.rate.resetAt) {
+      retryAfterMs = Math.max(1000, client.rate.resetAt - Date.now() + 1000);
+    }
+  }
+  return { events, cursor: JSON.stringify(next), etag: null, retryAfterMs };
+}
+
+async function check(ctx: ProviderContext): Promise<{ ok: boolean; detail: string }> {
+  const client = new GithubClient({ baseUrl: ctx.config.base_url, token: githubToken(ctx.config, (n) => ctx.env(n)), signal: ctx.signal });
+  try {
+    const me = await client.get<{ login: string }>(client.url('/user'));
+    for (const repo of configuredRepos(ctx.config)) {
+      const { owner, name } = splitRepo(repo);
+      await client.get(client.url(`/repos/${owner}/${name}`));
+    }
+    const rate = client.rate.remaining === null ? '' : `, ${client.rate.remaining} requests left`;
+    return { ok: true, detail: `authenticated as ${me.data?.login}; ${configuredRepos(ctx.config).join(', ')} reachable${rate}` };
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message };
+  }
+}
+
+function validate(config: Record<string, unknown>): Array<{ path: string; message: string }> {
+  const issues: Array<{ path: string; message: string }> = [];
+  if (configuredRepos(config).length === 0) issues.push({ path: 'repo', message: 'set `repo: owner/name` (or `repos: [...]`)' });
+  if (Array.isArray(config.events)) {
+    config.events.forEach((e, i) => {
+      if (!(GITHUB_EVENT_NAMES as string[]).includes(String(e))) {
+        issues.push({ path: `events.${i}`, message: `unknown github event ${JSON.stringify(e)}; known: ${GITHUB_EVENT_NAMES.join(', ')}` });
+      }
+    });
+  }
+  for (const k of ['overlap', 'initial_lookback']) {
+    const i = durationIssue(config, k);
+    if (i && !(k === 'initial_lookback' && /zero/.test(i.message))) issues.push(i);
+  }
+  return issues;
+}
+
+export const githubSource: SourceProvider = {
+  kind: 'source',
+  name: 'github',
+  description: 'Polls GitHub for PR reviews, comments, PR state changes and workflow runs',
+  polling: true,
+  configSchema: {
+    type: 'object',
+    properties: {
+      repo: { type: 'string', pattern: REPO_PATTERN, description: 'owner/name' },
+      repos: { type: 'array', items: { type: 'string', pattern: REPO_PATTERN }, minItems: 1 },
+      token: { type: 'string', description: 'token (write "${GITHUB_TOKEN}"); defaults to $GITHUB_TOKEN' },
+      events: { type: 'array', items: { type: 'string' } },
+      authors: { type: 'array', items: { type: 'string' } },
+      base_url: { type: 'string', description: 'API base, e.g. https://github.example.com/api/v3 for GitHub Enterprise' },
+      overlap: { type: 'string', description: 're-read window behind the cursor (default 5m)' },
+      initial_lookback: { type: 'string', description: 'how far back the first poll looks (default 0: start now)' },
+      max_pages: { type: 'integer', minimum: 1, maximum: 100 },
+    },
+  },
+  sensitive: ['token'],
+  validate,
+  poll: (ctx, cursor) => poll(ctx, cursor),
+  check,
+};
+
+export default githubSource;
