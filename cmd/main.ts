@@ -7,6 +7,7 @@ import { reportError } from './util.js';
 import { register as version, VERSION } from './version.js';
 import { register as fmt } from './fmt.js';
 import { register as graph } from './graph.js';
+import { register as validate } from './validate.js';
 
 const program = new Command();
 program
@@ -19,7 +20,7 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput({ outputError: (str, write) => write(str) });
 
-for (const register of [version, fmt, graph]) register(program);
+for (const register of [version, fmt, graph, validate]) register(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.exitCode = reportError(err);

@@ -1,0 +1,92 @@
+// ${VAR} / ${VAR:-default} substitution. Values come from the shell first, then from a `.env`
+// file beside the project file. The executor uses the same functions to re-resolve secret
+// templates at run time, so what plan saw and what runs agree.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type Lookup = (name: string) => string | undefined;
+
+/** Raised when a template names a variable that is unset and has no default. */
+export class MissingVariableError extends Error {
+  constructor(readonly variable: string) {
+    super(`environment variable ${variable} is not set (and has no default: use \${${variable}:-default})`);
+    this.name = 'MissingVariableError';
+  }
+}
+
+/** Raised for `${...}` whose inside is not `NAME` or `NAME:-default`. */
+export class BadReferenceError extends Error {
+  constructor(readonly reference: string) {
+    super(`invalid variable reference ${reference}: expected \${NAME} or \${NAME:-default} (write $\${ for a literal \${)`);
+    this.name = 'BadReferenceError';
+  }
+}
+
+// `$${` is an escape for a literal `${` (shell snippets in command actors need it).
+const REF = /\$\$\{|\$\{([^}]*)\}/g;
+const INNER = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
+
+/** True when `s` contains a `${...}` reference (or an escaped `$${`). */
+export function hasTemplate(s: string): boolean {
+  return s.includes('${');
+}
+
+/** Replaces every reference in `template`; throws MissingVariableError / BadReferenceError. */
+export function substitute(template: string, lookup: Lookup): string {
+  if (!template.includes('${')) return template;
+  return template.replace(REF, (whole, inner: string | undefined) => {
+    if (inner === undefined) return '${';
+    const m = INNER.exec(inner);
+    if (!m) throw new BadReferenceError(whole);
+    const value = lookup(m[1]!);
+    if (value !== undefined && value !== '') return value;
+    if (m[2] !== undefined) return m[2];
+    if (value !== undefined) return value;
+    throw new MissingVariableError(m[1]!);
+  });
+}
+
+/** Parses dotenv text: KEY=VALUE, optional `export `, '#' comments, single/double quotes. */
+export function parseDotEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let value = m[2]!;
+    const q = value[0];
+    if ((q === '"' || q === "'") && value.length >= 2 && value.lastIndexOf(q) > 0) {
+      value = value.slice(1, value.lastIndexOf(q));
+      if (q === '"') value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r').replace(/\\t/g, '\t').replace(/\\(["\\])/g, '$1');
+    } else {
+      const hash = value.search(/\s#/);
+      if (hash >= 0) value = value.slice(0, hash);
+      value = value.trim();
+    }
+    out[m[1]!] = value;
+  }
+  return out;
+}
+
+/** Reads `<dir>/.env` if present (missing file = empty). */
+export function readDotEnv(dir: string): Record<string, string> {
+  try {
+    return parseDotEnv(readFileSync(join(dir, '.env'), 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') return {};
+    throw err;
+  }
+}
+
+/** Variable lookup for a project directory: the shell environment wins over `.env`. */
+export function projectEnv(dir: string, env: NodeJS.ProcessEnv = process.env): Lookup {
+  let dotenv: Record<string, string> | undefined;
+  return (name) => {
+    const v = env[name];
+    if (v !== undefined) return v;
+    dotenv ??= readDotEnv(dir);
+    return Object.prototype.hasOwnProperty.call(dotenv, name) ? dotenv[name] : undefined;
+  };
+}

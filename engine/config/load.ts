@@ -1,0 +1,56 @@
+// loadProject: YAML on disk -> the desired graph (validated, normalized, prompts read).
+// Every problem is collected and thrown at once as a ConfigError with file:line:col.
+
+import { ConfigError } from '../errors.js';
+import type { Diagnostic, LoadedProject } from '../graph/types.js';
+import { collect } from './collect.js';
+import { Diagnostics } from './diagnostics.js';
+import { projectEnv } from './env.js';
+import { checkReferences, type Built } from './references.js';
+import { buildResource, type BuildContext } from './resources.js';
+import { resolveTemplates } from './templates.js';
+import { dotted } from './validator.js';
+import { parseDuration } from '../../providers/lib/duration.js';
+
+export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<LoadedProject> {
+  const diags = new Diagnostics();
+  const project = collect(file, diags);
+  const lookup = projectEnv(project.dir, opts.env ?? process.env);
+
+  let defaults: Record<string, unknown> = {};
+  if (project.entry && Object.keys(project.defaults).length > 0) {
+    const r = resolveTemplates(project.defaults, lookup);
+    for (const p of r.problems) diags.at(project.entry, ['defaults', ...p.path], `defaults.${dotted(p.path)}: ${p.message}`);
+    defaults = r.value as Record<string, unknown>;
+    for (const key of ['poll_interval', 'event_retention']) {
+      const v = defaults[key];
+      if (typeof v !== 'string') continue;
+      try {
+        parseDuration(v);
+      } catch (err) {
+        diags.at(project.entry, ['defaults', key], `defaults.${key}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  const ctx: BuildContext = { lookup, diags, dir: project.dir, defaults, prompts: {}, promptCache: new Map() };
+  const built: Built[] = project.entries.map((entry) => ({ entry, resource: buildResource(entry, ctx) }));
+  checkReferences(built, diags);
+
+  const byPlace = (a: Diagnostic, b: Diagnostic) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1);
+  diags.warnings.sort(byPlace);
+  if (diags.failed) throw new ConfigError([...diags.errors.sort(byPlace), ...diags.warnings]);
+  const resources = built.map((b) => b.resource!);
+  const prompts: Record<string, string> = {};
+  for (const r of resources) if (r.prompt) prompts[r.prompt.sha256] = ctx.prompts[r.prompt.sha256]!;
+  return {
+    name: project.name,
+    dir: project.dir,
+    file: project.file,
+    files: project.files.map((f) => f.path),
+    defaults,
+    resources,
+    prompts,
+    warnings: diags.warnings,
+  };
+}

@@ -1,0 +1,217 @@
+// Turns one declared item into a DesiredResource: substitute ${VAR}, check it against its item
+// schema and its provider's config schema, run the provider's own checks, and normalize names.
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve, sep } from 'node:path';
+import type { Provider, ProviderKind } from '../../providers/types.js';
+import { getProvider, normalizeProviderName, providerNames } from '../../providers/registry.js';
+import { parseDuration } from '../../providers/lib/duration.js';
+import type { DesiredResource, ResourceKind, Spec } from '../graph/types.js';
+import type { Entry, Section } from './collect.js';
+import type { Diagnostics } from './diagnostics.js';
+import type { Lookup } from './env.js';
+import { ITEM_SCHEMAS } from './schema.js';
+import { displayPath, type PathSeg } from './source.js';
+import { didYouMean } from './suggest.js';
+import { resolveTemplates } from './templates.js';
+import { check, dotted } from './validator.js';
+
+export interface BuildContext {
+  lookup: Lookup;
+  diags: Diagnostics;
+  dir: string;
+  defaults: Record<string, unknown>;
+  /** sha256 -> text */
+  prompts: Record<string, string>;
+  /** absolute prompt path -> sha256 (or null when unreadable), so shared SOPs are read once */
+  promptCache: Map<string, { sha256: string } | { error: string }>;
+}
+
+const KIND: Record<Section, ResourceKind> = { sources: 'source', actors: 'actor', transforms: 'transform', loggers: 'logger', routes: 'route' };
+const NAME_FIELD: Record<Section, string> = { sources: 'id', actors: 'id', transforms: 'name', loggers: 'name', routes: 'name' };
+const NOUN: Record<ProviderKind, string> = { source: 'source connector', actor: 'actor connector', transform: 'transform type', logger: 'logger type' };
+
+export function label(entry: Entry): string {
+  const v = entry.value as Record<string, unknown>;
+  const name = v[NAME_FIELD[entry.section]];
+  return typeof name === 'string' && name ? `${KIND[entry.section]} "${name}"` : `${entry.section}[${entry.path[entry.path.length - 1]}]`;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+export function buildResource(entry: Entry, ctx: BuildContext): DesiredResource | undefined {
+  const { diags } = ctx;
+  const where = label(entry);
+  const at = (path: PathSeg[], message: string, severity: 'error' | 'warning' = 'error', key = false) =>
+    diags.at(entry.src, [...entry.path, ...path], `${where}: ${message}`, severity, { key });
+
+  const errorsBefore = diags.errors.length;
+  const resolved = resolveTemplates(entry.value, ctx.lookup);
+  for (const p of resolved.problems) at(p.path, `${dotted(p.path)}: ${p.message}`);
+  const item = resolved.value as Record<string, any>;
+  for (const issue of check(ITEM_SCHEMAS[entry.section], item)) at(issue.path, issue.message, issue.severity, issue.atKey);
+
+  const kind = KIND[entry.section];
+  let spec: Spec;
+  let provider: string;
+  if (kind === 'route') {
+    spec = routeSpec(item, entry, ctx, at);
+    provider = 'route';
+  } else {
+    const field = kind === 'source' || kind === 'actor' ? 'connector' : 'type';
+    const written = kind === 'transform' && item.type === 'package' ? item.package : item[field];
+    const p = typeof written === 'string' ? resolveProvider(kind, written, kind === 'transform' && item.type === 'package' ? ['package'] : [field], at) : undefined;
+    provider = p?.name ?? (typeof written === 'string' ? normalizeProviderName(kind, written) : '');
+    const config = isObject(item.config) ? item.config : {};
+    if (p) checkConfig(p, config, at);
+    spec = providerSpec(kind, item, provider, config, p, ctx, at);
+  }
+  if (diags.errors.length > errorsBefore) return undefined;
+
+  const name = item[NAME_FIELD[entry.section]] as string;
+  const secrets: Record<string, string> = {};
+  for (const [path, template] of Object.entries(resolved.templates)) {
+    if (typeof getPath(spec, path) === 'string') secrets[path] = template;
+  }
+  const pos = entry.src.startOf(entry.value) ?? entry.src.pos(entry.path);
+  const res: DesiredResource = { address: `${kind}.${name}`, kind, name, provider, spec, secrets, dependsOn: [], pos: { file: entry.src.display, ...pos } };
+  if (kind === 'route') {
+    const pf = (spec as { with?: { prompt_file?: string } }).with?.prompt_file;
+    if (pf) {
+      const cached = ctx.promptCache.get(resolve(ctx.dir, pf));
+      if (cached && 'sha256' in cached) res.prompt = { file: pf, sha256: cached.sha256 };
+    }
+  }
+  return res;
+}
+
+type At = (path: PathSeg[], message: string, severity?: 'error' | 'warning', key?: boolean) => void;
+
+function resolveProvider(kind: ProviderKind, written: string, path: PathSeg[], at: At): Provider | undefined {
+  const name = normalizeProviderName(kind, written);
+  const p = getProvider(kind, name);
+  if (p) return p;
+  const other = (['source', 'actor', 'transform', 'logger'] as const).find((k) => k !== kind && getProvider(k, name));
+  if (other) {
+    at(path, `"${written}" is a ${NOUN[other]}, not a ${NOUN[kind]}`);
+    return undefined;
+  }
+  const shown = written === name ? `"${written}"` : `"${written}" (no built-in ${NOUN[kind]} named "${name}")`;
+  at(path, `unknown ${NOUN[kind]} ${shown}${didYouMean(name, providerNames(kind))}`);
+  return undefined;
+}
+
+function checkConfig(p: Provider, config: Record<string, unknown>, at: At): void {
+  const issues = check(p.configSchema, config, ['config']);
+  for (const issue of issues) at(issue.path, issue.message, issue.severity, issue.atKey);
+  if (issues.some((i) => i.severity === 'error') || !p.validate) return;
+  for (const v of p.validate(config)) {
+    const path = v.path ? ['config', ...v.path.split('.')] : ['config'];
+    at(path, `${dotted(path)}: ${v.message}`);
+  }
+}
+
+function durationCheck(value: unknown, path: PathSeg[], at: At): void {
+  if (typeof value !== 'string') return;
+  try {
+    if (parseDuration(value) <= 0) at(path, `${dotted(path)} must be greater than zero`);
+  } catch (err) {
+    at(path, `${dotted(path)}: ${(err as Error).message}`);
+  }
+}
+
+function providerSpec(
+  kind: ProviderKind,
+  item: Record<string, any>,
+  provider: string,
+  config: Record<string, unknown>,
+  p: Provider | undefined,
+  ctx: BuildContext,
+  at: At,
+): Spec {
+  const description = typeof item.description === 'string' ? { description: item.description } : {};
+  if (kind === 'source') {
+    const spec: Record<string, unknown> = { id: item.id, connector: provider, ...description, config };
+    const polling = p?.kind === 'source' && p.polling === true;
+    if (item.poll !== undefined) {
+      durationCheck(item.poll?.interval, ['poll', 'interval'], at);
+      if (p && !polling) at(['poll'], `poll is ignored: connector "${provider}" is not polled`, 'warning', true);
+      else if (isObject(item.poll)) spec.poll = { interval: item.poll.interval };
+    } else if (polling && typeof ctx.defaults.poll_interval === 'string') {
+      spec.poll = { interval: ctx.defaults.poll_interval };
+    }
+    return spec as unknown as Spec;
+  }
+  if (kind === 'actor') return { id: item.id, connector: provider, ...description, config };
+  return { name: item.name, type: provider, ...description, config };
+}
+
+function routeSpec(item: Record<string, any>, entry: Entry, ctx: BuildContext, at: At): Spec {
+  const when = isObject(item.when) ? item.when : {};
+  const then = isObject(item.then) ? item.then : {};
+  const transforms = Array.isArray(item.transforms)
+    ? item.transforms.map((t: unknown) => (typeof t === 'string' ? t : isObject(t) ? t.ref : undefined)).filter((t: unknown): t is string => typeof t === 'string')
+    : [];
+  const spec: Record<string, unknown> = {
+    name: item.name,
+    ...(typeof item.description === 'string' ? { description: item.description } : {}),
+    when: {
+      source: when.source,
+      events: Array.isArray(when.events) ? [...when.events] : [],
+      ...(isObject(when.filter) ? { filter: when.filter } : {}),
+    },
+    transforms,
+    then: { actor: then.actor, ...(isObject(then.config) ? { config: then.config } : {}) },
+  };
+  const pf = isObject(item.with) ? item.with.prompt_file : undefined;
+  if (typeof pf === 'string' && pf) {
+    const abs = findPrompt(pf, entry, ctx);
+    const cached = readPrompt(abs, ctx);
+    if ('error' in cached) at(['with', 'prompt_file'], `prompt_file "${pf}" ${cached.error} (looked for ${displayPath(abs)})`);
+    spec.with = { prompt_file: relative(ctx.dir, abs).split(sep).join('/') };
+  }
+  if (isObject(item.delivery)) {
+    durationCheck(item.delivery.timeout, ['delivery', 'timeout'], at);
+    durationCheck(item.delivery.backoff, ['delivery', 'backoff'], at);
+    spec.delivery = { ...item.delivery };
+  }
+  if (item.max_hops !== undefined) spec.max_hops = item.max_hops;
+  return spec as unknown as Spec;
+}
+
+// Relative to the file declaring the route. Existing multi-file projects write
+// `./sops/x.md` inside routes/*.yaml meaning the project's sops/, so fall back to the
+// project directory when the file is not beside the route file.
+function findPrompt(pf: string, entry: Entry, ctx: BuildContext): string {
+  const primary = resolve(dirname(entry.src.path), pf);
+  if (dirname(entry.src.path) === ctx.dir || !('error' in readPrompt(primary, ctx))) return primary;
+  const fallback = resolve(ctx.dir, pf);
+  return 'error' in readPrompt(fallback, ctx) ? primary : fallback;
+}
+
+function readPrompt(abs: string, ctx: BuildContext): { sha256: string } | { error: string } {
+  let cached = ctx.promptCache.get(abs);
+  if (!cached) {
+    try {
+      const text = readFileSync(abs, 'utf8');
+      const sha256 = createHash('sha256').update(text).digest('hex');
+      ctx.prompts[sha256] = text;
+      cached = { sha256 };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      cached = { error: code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a directory' : `cannot be read: ${(err as Error).message}` };
+    }
+    ctx.promptCache.set(abs, cached);
+  }
+  return cached;
+}
+
+function getPath(obj: unknown, dottedPath: string): unknown {
+  let cur: unknown = obj;
+  for (const seg of dottedPath.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return cur;
+}

@@ -1,0 +1,220 @@
+// JSON Schemas for the config. The loader validates each declared item with the item schemas
+// below and each `config` block with its provider's configSchema; `buildEditorSchema` folds
+// them into one file (schema/orgloop.schema.json) for YAML editors.
+
+import type { JSONSchema, Provider, ProviderKind } from '../../providers/types.js';
+
+export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]*$';
+export const API_VERSION = 'orgloop/v1alpha1';
+export const FILE_KINDS = ['Project', 'ConnectorGroup', 'TransformGroup', 'LoggerGroup', 'RouteGroup'] as const;
+
+const id = { type: 'string', pattern: ID_PATTERN, description: 'letters, digits, "-" and "_"' };
+const text = { type: 'string' };
+const duration = { type: 'string', description: 'a duration such as 30s, 2m, 1h30m' };
+const configObject = { type: ['object', 'null'], description: 'provider settings' };
+
+export const sourceItemSchema: JSONSchema = {
+  type: 'object',
+  required: ['id', 'connector'],
+  additionalProperties: false,
+  properties: {
+    id: { ...id, description: 'unique source id; events arrive at POST /webhook/<id> for webhook sources' },
+    connector: { type: 'string', minLength: 1, description: 'provider name, e.g. webhook, cron, github or @orgloop/connector-github' },
+    description: text,
+    config: configObject,
+    poll: {
+      type: 'object',
+      required: ['interval'],
+      additionalProperties: false,
+      properties: { interval: duration },
+    },
+    emits: { type: 'array', items: { type: 'string' }, description: 'informational: event types this source emits' },
+  },
+};
+
+export const actorItemSchema: JSONSchema = {
+  type: 'object',
+  required: ['id', 'connector'],
+  additionalProperties: false,
+  properties: {
+    id: { ...id, description: 'unique actor id; also the source id of its actor.stopped events' },
+    connector: { type: 'string', minLength: 1, description: 'provider name, e.g. command, webhook, openclaw' },
+    description: text,
+    config: configObject,
+  },
+};
+
+export const transformItemSchema: JSONSchema = {
+  type: 'object',
+  required: ['name', 'type'],
+  additionalProperties: false,
+  properties: {
+    name: id,
+    type: { type: 'string', minLength: 1, description: 'filter, dedup, enrich, script, or "package" with `package`' },
+    package: { type: 'string', description: 'with type: package, e.g. @orgloop/transform-filter' },
+    description: text,
+    config: configObject,
+  },
+};
+
+export const loggerItemSchema: JSONSchema = {
+  type: 'object',
+  required: ['name', 'type'],
+  additionalProperties: false,
+  properties: {
+    name: id,
+    type: { type: 'string', minLength: 1, description: 'console, file, store (or @orgloop/logger-<name>)' },
+    description: text,
+    config: configObject,
+  },
+};
+
+export const routeItemSchema: JSONSchema = {
+  type: 'object',
+  required: ['name', 'when', 'then'],
+  additionalProperties: false,
+  properties: {
+    name: id,
+    description: text,
+    when: {
+      type: 'object',
+      required: ['source'],
+      additionalProperties: false,
+      properties: {
+        source: { type: 'string', minLength: 1, description: 'a source id, or an actor id for actor.stopped events' },
+        events: {
+          type: 'array',
+          minItems: 1,
+          items: { type: 'string', minLength: 1 },
+          description: 'event types (or provenance.platform_event values); omit for all events',
+        },
+        filter: { type: 'object', description: 'dotted path -> value (a list means any of)' },
+      },
+    },
+    transforms: {
+      type: 'array',
+      items: {
+        description: 'a transform name or { ref: name }',
+        anyOf: [
+          { type: 'string', minLength: 1 },
+          { type: 'object', required: ['ref'], additionalProperties: false, properties: { ref: { type: 'string', minLength: 1 } } },
+        ],
+      },
+    },
+    then: {
+      type: 'object',
+      required: ['actor'],
+      additionalProperties: false,
+      properties: {
+        actor: { type: 'string', minLength: 1 },
+        config: { type: 'object', description: 'per-route actor settings; {{path}} renders from the event' },
+      },
+    },
+    with: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { prompt_file: { type: 'string', minLength: 1, description: 'SOP file, relative to the file declaring the route' } },
+    },
+    delivery: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        max_attempts: { type: 'integer', minimum: 1 },
+        timeout: duration,
+        backoff: duration,
+      },
+    },
+    max_hops: { type: 'integer', minimum: 1 },
+  },
+};
+
+/** Top level of any config file (sections are checked item by item). */
+export const fileSchema: JSONSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    apiVersion: { const: API_VERSION },
+    kind: { enum: [...FILE_KINDS] },
+    metadata: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { name: id, description: text },
+    },
+    name: id,
+    description: text,
+    defaults: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { poll_interval: duration, event_retention: duration, log_level: { enum: ['debug', 'info', 'warn', 'error'] } },
+    },
+    connectors: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'ConnectorGroup files' },
+    sources: { type: 'array' },
+    actors: { type: 'array' },
+    transforms: { type: 'array', description: 'transforms, or TransformGroup files (in a Project)' },
+    loggers: { type: 'array', description: 'loggers, or LoggerGroup files (in a Project)' },
+    routes: { type: 'array', description: 'routes, or RouteGroup files (in a Project); routes/*.yaml are always loaded' },
+  },
+};
+
+export const ITEM_SCHEMAS = {
+  sources: sourceItemSchema,
+  actors: actorItemSchema,
+  transforms: transformItemSchema,
+  loggers: loggerItemSchema,
+  routes: routeItemSchema,
+} as const;
+
+const PREFIX: Record<ProviderKind, string> = {
+  source: '@orgloop/connector-',
+  actor: '@orgloop/connector-',
+  transform: '@orgloop/transform-',
+  logger: '@orgloop/logger-',
+};
+
+/** One schema for every file shape, with each provider's config schema attached by name. */
+export function buildEditorSchema(providers: readonly Provider[]): JSONSchema {
+  const byKind = (k: ProviderKind) => providers.filter((p) => p.kind === k).sort((a, b) => a.name.localeCompare(b.name));
+  const names = (k: ProviderKind) => byKind(k).flatMap((p) => [p.name, PREFIX[k] + p.name]);
+  const providerConfig = (k: ProviderKind, field: string) =>
+    byKind(k).map((p) => ({
+      if: { required: [field], properties: { [field]: { enum: [p.name, PREFIX[k] + p.name] } } },
+      then: { properties: { config: p.configSchema } },
+    }));
+  const withProviders = (item: JSONSchema, k: ProviderKind, field: string, extra: JSONSchema[] = []) => ({
+    ...item,
+    properties: {
+      ...(item.properties as object),
+      [field]: { ...((item.properties as Record<string, JSONSchema>)[field] as object), examples: names(k) },
+    },
+    allOf: [...providerConfig(k, field), ...extra],
+  });
+  const transformPackage = byKind('transform').map((p) => ({
+    if: { required: ['type', 'package'], properties: { type: { const: 'package' }, package: { const: PREFIX.transform + p.name } } },
+    then: { properties: { config: p.configSchema } },
+  }));
+  const fileProps = fileSchema.properties as Record<string, JSONSchema>;
+  const orFile = (ref: string) => ({ anyOf: [{ type: 'string', description: 'a file to include' }, { $ref: ref }] });
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://orgloop.dev/schema/orgloop.schema.json',
+    title: 'orgloop project',
+    description: 'orgloop.yaml (single file) or an orgloop/v1alpha1 Project / ConnectorGroup / TransformGroup / LoggerGroup / RouteGroup file',
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      ...fileProps,
+      sources: { type: 'array', items: { $ref: '#/definitions/source' } },
+      actors: { type: 'array', items: { $ref: '#/definitions/actor' } },
+      transforms: { type: 'array', items: orFile('#/definitions/transform') },
+      loggers: { type: 'array', items: orFile('#/definitions/logger') },
+      routes: { type: 'array', items: orFile('#/definitions/route') },
+    },
+    definitions: {
+      source: withProviders(sourceItemSchema, 'source', 'connector'),
+      actor: withProviders(actorItemSchema, 'actor', 'connector'),
+      transform: withProviders(transformItemSchema, 'transform', 'type', transformPackage),
+      logger: withProviders(loggerItemSchema, 'logger', 'type'),
+      route: routeItemSchema,
+    },
+  };
+}
