@@ -1,0 +1,56 @@
+// The executor's own console output: one readable line per log entry, buffered per event-loop
+// turn so a busy executor makes one write() per turn instead of one per line.
+
+import type { LogEntry } from '../../providers/types.js';
+
+const LEVELS: Record<string, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface ConsoleOptions {
+  level: string;
+  color: boolean;
+  write: (text: string) => void;
+}
+
+const COLORS: Record<string, string> = { debug: '\x1b[2m', info: '', warn: '\x1b[33m', error: '\x1b[31m' };
+
+export function formatEntry(e: LogEntry, color: boolean): string {
+  const t = e.time.slice(11, 23);
+  const where = [e.source && `source=${e.source}`, e.route && `route=${e.route}`, e.actor && `actor=${e.actor}`, e.delivery_id ?? e.event_id]
+    .filter(Boolean)
+    .join(' ');
+  const line = `${t} ${e.phase.padEnd(15)} ${where}${e.message ? `  ${e.message}` : ''}`;
+  if (!color) return line;
+  const c = COLORS[e.level] ?? '';
+  return c ? `${c}${line}\x1b[0m` : line;
+}
+
+export class ConsoleOut {
+  private buf: string[] = [];
+  private scheduled = false;
+  private readonly min: number;
+
+  constructor(private readonly o: ConsoleOptions) {
+    this.min = LEVELS[o.level] ?? 20;
+  }
+
+  entry(e: LogEntry): void {
+    if ((LEVELS[e.level] ?? 20) < this.min) return;
+    this.line(formatEntry(e, this.o.color));
+  }
+
+  line(text: string): void {
+    this.buf.push(text);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.buf.length === 0) return;
+    const text = this.buf.join('\n') + '\n';
+    this.buf = [];
+    this.o.write(text);
+  }
+}

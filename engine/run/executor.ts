@@ -1,0 +1,336 @@
+// The executor: runs the applied version from the store. Owns the current graph (swapped
+// atomically when the serial changes), the ingress server, the scheduler, the delivery workers
+// and the log bus, and ties actor completions back into the graph as actor.stopped events.
+
+import { hostname } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import type { Logger, LogEntry, OrgEvent, ProviderKind, Provider } from '../../providers/types.js';
+import type { Delivery, Store } from '../../state/store.js';
+import type { ResourceKind } from '../graph/types.js';
+import { UserError } from '../errors.js';
+import { projectEnv, substitute } from '../config/env.js';
+import { getProvider } from '../../providers/registry.js';
+import { backoffFromEnv } from './backoff.js';
+import { ConsoleOut } from './console.js';
+import { buildGraph, inputFromSnapshot, type Graph, type GraphDeps } from './graph.js';
+import { newId } from './ids.js';
+import { EventCache, Intake } from './intake.js';
+import { Ingress } from './ingress.js';
+import { LogBus } from './logbus.js';
+import { Scheduler } from './scheduler.js';
+import { DeliveryWorkers, type Target } from './workers.js';
+
+export interface ExecutorOptions {
+  store: Store;
+  port: number;
+  host: string;
+  /** executor console output (stdout) */
+  write: (text: string) => void;
+  color?: boolean;
+  /** console level: debug | info | warn | error (default info) */
+  consoleLevel?: string;
+  concurrency?: number;
+  leaseMs?: number;
+  /** how often idle workers look for work queued elsewhere or now due */
+  claimPollMs?: number;
+  /** how often the serial is checked for a new apply */
+  swapPollMs?: number;
+  /** how long shutdown waits for in-flight deliveries */
+  shutdownGraceMs?: number;
+}
+
+type StoppedInfo = { outcome: string; exit_code?: number | null; duration_ms: number; output_tail?: string };
+
+function envInt(name: string, fallback: number): number {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 && process.env[name] !== undefined ? Math.floor(v) : fallback;
+}
+
+export function graphDeps(dir: string, log: (kind: ResourceKind, name: string) => Logger): GraphDeps & { resolve: (t: string) => string } {
+  const env = projectEnv(dir);
+  return {
+    getProvider: (kind: ProviderKind, name: string) => {
+      const p = getProvider(kind, name) as Provider | undefined;
+      if (!p) throw new Error(`no ${kind} provider named "${name}" is installed`);
+      return p;
+    },
+    env,
+    providerLog: log,
+    resolve: (t) => substitute(t, env),
+  };
+}
+
+/** Loads and compiles the graph of an applied serial. */
+export async function loadGraph(store: Store, serial: number, providerLog: (kind: ResourceKind, name: string) => Logger): Promise<Graph> {
+  const v = await store.version(serial);
+  if (!v) throw new Error(`state version ${serial} is missing from ${store.location}`);
+  const deps = graphDeps(v.snapshot.project.dir, providerLog);
+  const input = await inputFromSnapshot(serial, v.snapshot, (sha) => store.blob(sha), deps.resolve);
+  return buildGraph(input, deps);
+}
+
+export class Executor {
+  readonly id = newId('exe');
+  private current!: Graph;
+  private readonly graphs = new Map<number, Graph | null>();
+  private readonly bus: LogBus;
+  private readonly console: ConsoleOut;
+  private readonly cache = new EventCache();
+  private readonly intake: Intake;
+  private readonly ingress: Ingress;
+  private readonly scheduler: Scheduler;
+  private readonly workers: DeliveryWorkers;
+  private readonly startedAt = new Date().toISOString();
+  private timers: NodeJS.Timeout[] = [];
+  private stopping = false;
+  private swapping = false;
+  private failedSerial = 0;
+  address: AddressInfo | null = null;
+
+  constructor(private readonly o: ExecutorOptions) {
+    this.console = new ConsoleOut({ level: o.consoleLevel ?? 'info', color: !!o.color, write: o.write });
+    this.bus = new LogBus(o.store, {
+      fallbackConsole: (e) => this.console.entry(e),
+      warn: (m) => this.console.line(`warning: ${m}`),
+    });
+    const log = (e: LogEntry) => this.bus.emit(e);
+    this.intake = new Intake(o.store, log, this.cache, () => this.workers.wake());
+    this.ingress = new Ingress({
+      graph: () => this.current,
+      intake: this.intake,
+      log,
+      callback: (actor, body) => this.callback(actor, body),
+      draining: () => this.stopping,
+    });
+    this.scheduler = new Scheduler({ store: o.store, owner: this.id, intake: this.intake, log, graph: () => this.current });
+    this.workers = new DeliveryWorkers({
+      store: o.store,
+      owner: this.id,
+      cache: this.cache,
+      backoff: backoffFromEnv(),
+      log,
+      resolve: (d) => this.resolve(d),
+      stopped: (d, parent, s) => this.emitStopped(d.actor, { delivery: d, parent }, s).then(() => undefined),
+      concurrency: o.concurrency ?? envInt('ORGLOOP_CONCURRENCY', 64),
+      leaseMs: o.leaseMs ?? envInt('ORGLOOP_LEASE_MS', 30_000),
+      pollMs: o.claimPollMs ?? envInt('ORGLOOP_CLAIM_POLL_MS', 250),
+    });
+  }
+
+  private providerLog = (kind: ResourceKind, name: string): Logger => {
+    const emit = (level: LogEntry['level'], msg: string, data?: Record<string, unknown>) =>
+      this.bus.emit({
+        time: new Date().toISOString(),
+        phase: `${kind}.log`,
+        level,
+        ...(kind === 'source' ? { source: name } : kind === 'actor' ? { actor: name } : {}),
+        message: `${kind} ${name}: ${msg}`,
+        data,
+      });
+    return {
+      debug: (m, d) => emit('debug', m, d),
+      info: (m, d) => emit('info', m, d),
+      warn: (m, d) => emit('warn', m, d),
+      error: (m, d) => emit('error', m, d),
+    };
+  };
+
+  /** Loads the applied version, opens loggers, listens, and starts sources and workers. */
+  async start(): Promise<AddressInfo> {
+    const { store } = this.o;
+    const meta = await store.meta();
+    if (meta.serial === 0) throw new UserError(`No applied version in ${store.location}. Run \`orgloop apply\` first.`);
+    try {
+      this.current = await loadGraph(store, meta.serial, this.providerLog);
+    } catch (err) {
+      throw new UserError(`cannot run applied version ${meta.serial}: ${(err as Error).message}`);
+    }
+    this.graphs.set(meta.serial, this.current);
+    await this.bus.configure(this.current.loggers);
+    this.address = await this.ingress.listen(this.o.port, this.o.host).catch((err: NodeJS.ErrnoException) => {
+      throw new UserError(
+        err.code === 'EADDRINUSE'
+          ? `port ${this.o.port} on ${this.o.host} is already in use (is another executor running? use --port)`
+          : `cannot listen on ${this.o.host}:${this.o.port}: ${err.message}`,
+      );
+    });
+    await this.heartbeat();
+    const g = this.current;
+    this.console.line(
+      `orgloop executor ${this.id}: running ${g.project.name} version ${g.serial} ` +
+        `(${g.sources.size} sources, ${g.routes.size} routes, ${g.actors.size} actors) from ${store.location}`,
+    );
+    this.console.line(`listening on http://${this.address.address}:${this.address.port}`);
+    this.console.flush();
+    this.scheduler.sync(this.current);
+    this.workers.start();
+    this.every(envInt('ORGLOOP_SWAP_POLL_MS', this.o.swapPollMs ?? 500), () => this.checkSerial());
+    this.every(5000, () => this.heartbeat());
+    return this.address;
+  }
+
+  private every(ms: number, fn: () => Promise<void>): void {
+    let busy = false;
+    const t = setInterval(() => {
+      if (busy || this.stopping) return;
+      busy = true;
+      fn()
+        .catch(() => {})
+        .finally(() => (busy = false));
+    }, ms);
+    this.timers.push(t);
+  }
+
+  private async heartbeat(): Promise<void> {
+    const now = new Date().toISOString();
+    await this.o.store
+      .heartbeatExecutor({ id: this.id, host: hostname(), pid: process.pid, serial_loaded: this.current.serial, started_at: this.startedAt, heartbeat_at: now })
+      .catch((err) => this.console.line(`warning: executor heartbeat failed: ${(err as Error).message}`));
+  }
+
+  /** Hot swap: build the new version's graph off to the side, then replace the reference. */
+  private async checkSerial(): Promise<void> {
+    if (this.swapping) return;
+    this.swapping = true;
+    try {
+      const meta = await this.o.store.meta();
+      if (meta.serial === this.current.serial || meta.serial === this.failedSerial) return;
+      let next: Graph;
+      try {
+        next = await loadGraph(this.o.store, meta.serial, this.providerLog);
+      } catch (err) {
+        this.failedSerial = meta.serial;
+        this.bus.emit({
+          time: new Date().toISOString(),
+          phase: 'executor.swap_failed',
+          level: 'error',
+          message: `cannot load applied version ${meta.serial}, still running version ${this.current.serial}: ${(err as Error).message}`,
+        });
+        return;
+      }
+      const prev = this.current;
+      this.current = next;
+      this.graphs.set(next.serial, next);
+      // Keep a few previous graphs so in-flight deliveries finish under the version that routed them.
+      const keep = [...this.graphs.keys()].sort((a, b) => b - a).slice(0, 5);
+      for (const s of this.graphs.keys()) if (!keep.includes(s)) this.graphs.delete(s);
+      await this.bus.configure(next.loggers);
+      this.scheduler.sync(next);
+      this.bus.emit({
+        time: new Date().toISOString(),
+        phase: 'executor.swap',
+        level: 'info',
+        message: `now running version ${next.serial} (was ${prev.serial}): ${next.sources.size} sources, ${next.routes.size} routes, ${next.actors.size} actors`,
+      });
+      await this.heartbeat();
+      this.workers.wake();
+    } finally {
+      this.swapping = false;
+    }
+  }
+
+  private async graphOf(serial: number): Promise<Graph | null> {
+    if (this.graphs.has(serial)) return this.graphs.get(serial)!;
+    let g: Graph | null = null;
+    try {
+      g = await loadGraph(this.o.store, serial, this.providerLog);
+    } catch {
+      g = null; // secrets of an old version may be gone; fall back to the current graph
+    }
+    this.graphs.set(serial, g);
+    return g;
+  }
+
+  private async resolve(d: Delivery): Promise<Target | { cancel: string }> {
+    const cur = this.current;
+    const actorNow = cur.actors.get(d.actor);
+    if (!actorNow) return { cancel: `actor "${d.actor}" was removed in version ${cur.serial}` };
+    const g = d.state_serial === cur.serial ? cur : await this.graphOf(d.state_serial);
+    const route = g?.routes.get(d.route) ?? cur.routes.get(d.route) ?? null;
+    const actor = (g?.routes.get(d.route) ? g.actors.get(d.actor) : undefined) ?? actorNow;
+    return { actor, route };
+  }
+
+  /** Records actor.stopped for a finished delivery (or an agent's callback) and routes it. */
+  private async emitStopped(
+    actorId: string,
+    ctx: { delivery?: Delivery; parent?: OrgEvent | null },
+    s: StoppedInfo,
+  ): Promise<{ event_id: string; deliveries: number; duplicate: boolean }> {
+    const parent = ctx.parent ?? null;
+    const d = ctx.delivery;
+    const prepared = this.intake.prepare(this.current, actorId, {
+      type: 'actor.stopped',
+      provenance: { platform: 'orgloop', platform_event: 'actor.stopped', author: actorId, author_type: 'system' },
+      payload: {
+        outcome: s.outcome,
+        exit_code: s.exit_code ?? null,
+        duration_ms: s.duration_ms,
+        output_tail: s.output_tail ?? '',
+        delivery_id: d?.id ?? null,
+        route: d?.route ?? null,
+        actor: actorId,
+        event_id: parent?.id ?? null,
+      },
+      // One actor.stopped per delivery, even when the delivery is retried after a crash.
+      dedupe_key: d ? `stopped:${d.id}` : undefined,
+      trace_id: parent?.trace_id,
+      parent_id: parent?.id ?? null,
+      hops: parent ? parent.hops + 1 : 0,
+    });
+    const [a] = await this.intake.submit([prepared]);
+    return a!;
+  }
+
+  private async callback(actorId: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return { status: 400, body: { error: 'callback body must be a JSON object' } };
+    const b = body as Record<string, unknown>;
+    let delivery: Delivery | undefined;
+    let parent: OrgEvent | null = null;
+    if (b.delivery_id !== undefined) {
+      if (typeof b.delivery_id !== 'string') return { status: 400, body: { error: 'delivery_id must be a string' } };
+      const dl = await this.o.store.delivery(b.delivery_id);
+      if (!dl) return { status: 404, body: { error: `unknown delivery "${b.delivery_id}"` } };
+      if (dl.actor !== actorId) return { status: 400, body: { error: `delivery ${dl.id} was sent to actor "${dl.actor}", not "${actorId}"` } };
+      delivery = dl;
+      const ev = await this.o.store.event(dl.event_id);
+      parent = ev ? (JSON.parse(ev.payload) as OrgEvent) : null;
+    } else if (b.event_id !== undefined) {
+      const ev = typeof b.event_id === 'string' ? await this.o.store.event(b.event_id) : null;
+      if (!ev) return { status: 404, body: { error: `unknown event "${String(b.event_id)}"` } };
+      parent = JSON.parse(ev.payload) as OrgEvent;
+    }
+    const outcome = typeof b.outcome === 'string' ? b.outcome : 'success';
+    const a = await this.emitStopped(
+      actorId,
+      { delivery, parent },
+      {
+        outcome,
+        exit_code: typeof b.exit_code === 'number' ? b.exit_code : null,
+        duration_ms: typeof b.duration_ms === 'number' ? b.duration_ms : 0,
+        output_tail: typeof b.output_tail === 'string' ? b.output_tail.slice(-4000) : undefined,
+      },
+    );
+    return { status: a.duplicate ? 200 : 202, body: { ...a } };
+  }
+
+  /** Graceful shutdown: stop intake, let in-flight deliveries finish briefly, release leases. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.console.line('shutting down: no longer accepting events');
+    this.console.flush();
+    const closing = this.ingress.close();
+    await this.scheduler.stop();
+    const aborted = await this.workers.stop(this.o.shutdownGraceMs ?? envInt('ORGLOOP_SHUTDOWN_GRACE_MS', 5000));
+    const released = await this.o.store.releaseAll(this.id).catch(() => 0);
+    await closing;
+    await this.o.store.removeExecutor(this.id).catch(() => {});
+    await this.bus.close();
+    this.console.line(
+      `stopped${aborted ? `: ${aborted} in-flight deliver${aborted === 1 ? 'y' : 'ies'} interrupted` : ''}${released ? `, ${released} lease${released === 1 ? '' : 's'} released` : ''}`,
+    );
+    this.console.flush();
+  }
+}

@@ -1,0 +1,297 @@
+// The runtime graph: an immutable, pre-compiled view of one applied version (or of the config on
+// disk, for `orgloop test`). Built once per serial; the executor swaps whole graphs atomically.
+
+import type {
+  ActorProvider,
+  Logger,
+  LoggerProvider,
+  OrgEvent,
+  Provider,
+  ProviderContext,
+  ProviderKind,
+  SourceProvider,
+  TransformProvider,
+} from '../../providers/types.js';
+import type { ResourceKind, StateSnapshot } from '../graph/types.js';
+import { parseDuration } from '../../providers/lib/duration.js';
+import { Router } from './router.js';
+
+export const DEFAULT_MAX_HOPS = 8;
+export const DEFAULT_MAX_ATTEMPTS = 8;
+export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+
+export type ProviderLookup = (kind: ProviderKind, name: string) => Provider;
+
+/** One resource with secrets resolved and the prompt text loaded. */
+export interface GraphResource {
+  kind: ResourceKind;
+  name: string;
+  provider: string;
+  spec: Record<string, any>;
+  prompt: string | null;
+}
+
+export interface GraphInput {
+  serial: number;
+  project: { name: string; dir: string };
+  resources: GraphResource[];
+}
+
+export interface GraphDeps {
+  getProvider: ProviderLookup;
+  env: (name: string) => string | undefined;
+  /** builds the logger a provider gets (prefixes messages with the resource) */
+  providerLog: (kind: ResourceKind, name: string) => Logger;
+}
+
+export interface RuntimeSource {
+  id: string;
+  provider: SourceProvider;
+  ctx: ProviderContext;
+  /** ingress path for webhook-capable sources */
+  path: string;
+  pollIntervalMs: number | null;
+}
+
+export interface RuntimeActor {
+  id: string;
+  provider: ActorProvider;
+  ctx: ProviderContext;
+}
+
+export interface RuntimeTransform {
+  name: string;
+  provider: TransformProvider;
+  ctx: ProviderContext;
+}
+
+export interface RuntimeLogger {
+  name: string;
+  type: string;
+  provider: LoggerProvider;
+  ctx: ProviderContext;
+  level: string;
+  /** identity for deciding whether a hot swap must reopen it */
+  fingerprint: string;
+}
+
+export interface RuntimeRoute {
+  name: string;
+  source: string;
+  events: string[];
+  filter?: Record<string, unknown>;
+  transforms: RuntimeTransform[];
+  actor: string;
+  thenConfig: Record<string, unknown>;
+  prompt: string | null;
+  maxAttempts: number;
+  timeoutMs: number;
+  maxHops: number;
+}
+
+export interface Graph {
+  serial: number;
+  project: { name: string; dir: string };
+  sources: Map<string, RuntimeSource>;
+  sourcesByPath: Map<string, RuntimeSource>;
+  actors: Map<string, RuntimeActor>;
+  transforms: Map<string, RuntimeTransform>;
+  routes: Map<string, RuntimeRoute>;
+  loggers: RuntimeLogger[];
+  router: Router<RuntimeRoute>;
+  /** event types that make sense to route per source (for `orgloop routes`) */
+}
+
+/** Raised when a graph cannot be built (unknown provider, unresolvable secret...). */
+export class GraphError extends Error {}
+
+function asProvider<K extends ProviderKind>(lookup: ProviderLookup, kind: K, name: string, address: string): Provider & { kind: K } {
+  let p: Provider;
+  try {
+    p = lookup(kind, name);
+  } catch (err) {
+    throw new GraphError(`${address}: ${(err as Error).message}`);
+  }
+  if (!p || p.kind !== kind) throw new GraphError(`${address}: no ${kind} provider named "${name}"`);
+  return p as Provider & { kind: K };
+}
+
+function durationAt(value: unknown, fallback: number, what: string): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'number') return value;
+  try {
+    return parseDuration(String(value));
+  } catch (err) {
+    throw new GraphError(`${what}: ${(err as Error).message}`);
+  }
+}
+
+export function normalizePath(p: string): string {
+  const withSlash = p.startsWith('/') ? p : '/' + p;
+  return withSlash.length > 1 && withSlash.endsWith('/') ? withSlash.slice(0, -1) : withSlash;
+}
+
+export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
+  const ctxFor = (kind: ResourceKind, name: string, config: Record<string, any>): ProviderContext => ({
+    name,
+    config: config ?? {},
+    projectDir: input.project.dir,
+    log: deps.providerLog(kind, name),
+    env: deps.env,
+  });
+
+  const sources = new Map<string, RuntimeSource>();
+  const sourcesByPath = new Map<string, RuntimeSource>();
+  const actors = new Map<string, RuntimeActor>();
+  const transforms = new Map<string, RuntimeTransform>();
+  const loggers: RuntimeLogger[] = [];
+  const routeRes: GraphResource[] = [];
+
+  for (const r of input.resources) {
+    const address = `${r.kind}.${r.name}`;
+    const config = (r.spec.config ?? {}) as Record<string, any>;
+    switch (r.kind) {
+      case 'source': {
+        const provider = asProvider(deps.getProvider, 'source', r.provider, address);
+        const interval = r.spec.poll?.interval;
+        const src: RuntimeSource = {
+          id: r.name,
+          provider,
+          ctx: ctxFor('source', r.name, config),
+          path: normalizePath(typeof config.path === 'string' && config.path ? config.path : `/webhook/${r.name}`),
+          pollIntervalMs: provider.polling ? durationAt(interval, 60_000, `${address}.poll.interval`) : null,
+        };
+        sources.set(r.name, src);
+        if (provider.handleWebhook) {
+          sourcesByPath.set(src.path, src);
+          sourcesByPath.set(`/webhook/${r.name}`, src);
+        }
+        break;
+      }
+      case 'actor':
+        actors.set(r.name, { id: r.name, provider: asProvider(deps.getProvider, 'actor', r.provider, address), ctx: ctxFor('actor', r.name, config) });
+        break;
+      case 'transform':
+        transforms.set(r.name, {
+          name: r.name,
+          provider: asProvider(deps.getProvider, 'transform', r.provider, address),
+          ctx: ctxFor('transform', r.name, config),
+        });
+        break;
+      case 'logger':
+        loggers.push({
+          name: r.name,
+          type: r.provider,
+          provider: asProvider(deps.getProvider, 'logger', r.provider, address),
+          ctx: ctxFor('logger', r.name, config),
+          level: typeof config.level === 'string' ? config.level : 'info',
+          fingerprint: JSON.stringify([r.provider, config]),
+        });
+        break;
+      case 'route':
+        routeRes.push(r);
+        break;
+    }
+  }
+
+  const routes = new Map<string, RuntimeRoute>();
+  for (const r of routeRes) {
+    const s = r.spec;
+    const address = `route.${r.name}`;
+    const chain: RuntimeTransform[] = [];
+    for (const ref of (s.transforms ?? []) as Array<string | { ref: string }>) {
+      const name = typeof ref === 'string' ? ref : ref.ref;
+      const t = transforms.get(name);
+      if (!t) throw new GraphError(`${address}: transform "${name}" is not declared`);
+      chain.push(t);
+    }
+    const actor = s.then?.actor as string;
+    if (!actors.has(actor)) throw new GraphError(`${address}: actor "${actor}" is not declared`);
+    const maxAttempts = Number(s.delivery?.max_attempts ?? DEFAULT_MAX_ATTEMPTS);
+    const actorTimeout = actors.get(actor)!.ctx.config.timeout;
+    routes.set(r.name, {
+      name: r.name,
+      source: s.when?.source,
+      events: Array.isArray(s.when?.events) ? s.when.events : [],
+      filter: s.when?.filter ?? undefined,
+      transforms: chain,
+      actor,
+      thenConfig: (s.then?.config ?? {}) as Record<string, unknown>,
+      prompt: r.prompt,
+      maxAttempts: Number.isFinite(maxAttempts) && maxAttempts >= 1 ? Math.floor(maxAttempts) : DEFAULT_MAX_ATTEMPTS,
+      timeoutMs: durationAt(s.delivery?.timeout ?? actorTimeout, DEFAULT_TIMEOUT_MS, `${address}.delivery.timeout`),
+      maxHops: typeof s.max_hops === 'number' ? s.max_hops : DEFAULT_MAX_HOPS,
+    });
+  }
+
+  return {
+    serial: input.serial,
+    project: input.project,
+    sources,
+    sourcesByPath,
+    actors,
+    transforms,
+    routes,
+    loggers,
+    router: new Router(routes.values()),
+  };
+}
+
+/** Routes that should receive `event`, split into deliverable ones and ones cut by max_hops. */
+export function routeEvent(graph: Graph, event: OrgEvent): { deliver: RuntimeRoute[]; cut: RuntimeRoute[] } {
+  const matched = graph.router.match(event);
+  if (matched.length === 0) return { deliver: matched, cut: matched };
+  const deliver: RuntimeRoute[] = [];
+  const cut: RuntimeRoute[] = [];
+  for (const r of matched) (event.hops > r.maxHops ? cut : deliver).push(r);
+  return { deliver, cut };
+}
+
+// ---- inputs ----
+
+function isSecret(v: unknown): v is { $secret: { template: string; hash: string } } {
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    '$secret' in (v as object) &&
+    typeof (v as any).$secret?.template === 'string'
+  );
+}
+
+/** Replaces stored secrets (`{ $secret: { template, hash } }`) by their values, resolved now. */
+export function resolveSecrets(value: unknown, resolve: (template: string) => string): unknown {
+  if (isSecret(value)) return resolve(value.$secret.template);
+  if (Array.isArray(value)) return value.map((v) => resolveSecrets(v, resolve));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = resolveSecrets(v, resolve);
+    return out;
+  }
+  return value;
+}
+
+/** Graph input for an applied snapshot: secrets resolved from the environment, prompts from blobs. */
+export async function inputFromSnapshot(
+  serial: number,
+  snapshot: StateSnapshot,
+  blob: (sha256: string) => Promise<string | null>,
+  resolveTemplate: (template: string) => string,
+): Promise<GraphInput> {
+  const resources: GraphResource[] = [];
+  for (const [address, rs] of Object.entries(snapshot.resources)) {
+    let spec: Record<string, any>;
+    try {
+      spec = resolveSecrets(rs.attributes, resolveTemplate) as Record<string, any>;
+    } catch (err) {
+      throw new GraphError(`${address}: ${(err as Error).message}`);
+    }
+    let prompt: string | null = null;
+    if (rs.prompt_sha256) {
+      prompt = await blob(rs.prompt_sha256);
+      if (prompt === null) throw new GraphError(`${address}: prompt blob ${rs.prompt_sha256.slice(0, 12)} is missing from the state store`);
+    }
+    resources.push({ kind: rs.kind, name: rs.name, provider: rs.provider, spec, prompt });
+  }
+  return { serial, project: snapshot.project, resources };
+}

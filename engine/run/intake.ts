@@ -1,0 +1,159 @@
+// Intake: turns what a source emitted into stored events plus one delivery per matched route.
+// Concurrent ingests share one transaction (the store group-commits writes issued in the same
+// event-loop turn); polling sources commit their prepared items together with the cursor.
+
+import type { EmittedEvent, LogEntry, OrgEvent } from '../../providers/types.js';
+import type { IngestItem, IngestResult, Store } from '../../state/store.js';
+import { routeEvent, type Graph, type RuntimeRoute } from './graph.js';
+import { newId } from './ids.js';
+
+export interface Prepared {
+  event: OrgEvent;
+  item: IngestItem;
+  routes: RuntimeRoute[];
+  cut: RuntimeRoute[];
+}
+
+export interface Accepted {
+  event_id: string;
+  deliveries: number;
+  duplicate: boolean;
+}
+
+/** Recently ingested events, so workers do not re-read and re-parse them from the store. */
+export class EventCache {
+  private readonly map = new Map<string, OrgEvent>();
+  constructor(private readonly max = 20_000) {}
+  set(e: OrgEvent): void {
+    this.map.set(e.id, e);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+  get(id: string): OrgEvent | undefined {
+    return this.map.get(id);
+  }
+}
+
+export function toOrgEvent(source: string, e: EmittedEvent, now: Date = new Date()): OrgEvent {
+  const id = newId('evt');
+  return {
+    id,
+    type: e.type,
+    source,
+    time: e.time ?? now.toISOString(),
+    provenance: e.provenance ?? {},
+    payload: e.payload ?? {},
+    trace_id: e.trace_id ?? id,
+    parent_id: e.parent_id ?? null,
+    hops: e.hops ?? 0,
+  };
+}
+
+export class Intake {
+  constructor(
+    private readonly store: Store,
+    private readonly log: (e: LogEntry) => void,
+    private readonly cache: EventCache,
+    /** called after new deliveries were committed (wakes the local workers) */
+    private readonly onNewDeliveries: () => void,
+  ) {}
+
+  prepare(graph: Graph, source: string, emitted: EmittedEvent): Prepared {
+    const event = toOrgEvent(source, emitted);
+    const { deliver, cut } = routeEvent(graph, event);
+    const item: IngestItem = {
+      event: {
+        id: event.id,
+        source,
+        type: event.type,
+        dedupe_key: emitted.dedupe_key ?? null,
+        payload: JSON.stringify(event),
+        trace_id: event.trace_id,
+        parent_id: event.parent_id ?? null,
+        hops: event.hops,
+        received_at: event.time,
+      },
+      deliveries: deliver.map((r) => ({ id: newId('dlv'), route: r.name, actor: r.actor, state_serial: graph.serial })),
+    };
+    return { event, item, routes: deliver, cut };
+  }
+
+  /** Group-committed ingest of prepared events; rejects when the store cannot be written. */
+  async submit(prepared: Prepared[]): Promise<Accepted[]> {
+    const results = await this.store.ingest(prepared.map((p) => p.item));
+    return this.committed(prepared, results);
+  }
+
+  /** Logging, caching and worker wake-up after a commit (also used by polling sources). */
+  committed(prepared: Prepared[], results: IngestResult[]): Accepted[] {
+    const out: Accepted[] = [];
+    let any = false;
+    for (let i = 0; i < prepared.length; i++) {
+      const p = prepared[i]!;
+      const r = results[i]!;
+      if (!r.inserted) {
+        out.push({ event_id: r.event_id, deliveries: 0, duplicate: true });
+        this.log({
+          time: new Date().toISOString(),
+          phase: 'source.duplicate',
+          level: 'debug',
+          source: p.event.source,
+          event_id: r.event_id,
+          message: `duplicate of ${r.event_id} (dedupe key ${p.item.event.dedupe_key}) ignored`,
+        });
+        continue;
+      }
+      out.push({ event_id: p.event.id, deliveries: p.item.deliveries.length, duplicate: false });
+      this.logEmit(p);
+      if (p.item.deliveries.length > 0) {
+        any = true;
+        this.cache.set(p.event);
+      }
+    }
+    if (any) this.onNewDeliveries();
+    return out;
+  }
+
+  private logEmit(p: Prepared): void {
+    const e = p.event;
+    const time = new Date().toISOString();
+    this.log({
+      time,
+      phase: 'source.emit',
+      level: 'info',
+      source: e.source,
+      event_id: e.id,
+      trace_id: e.trace_id,
+      message: `${e.type}${e.provenance.platform_event ? ` (${e.provenance.platform_event})` : ''} from ${e.source}, ${p.routes.length} route${p.routes.length === 1 ? '' : 's'} matched`,
+      data: e.hops > 0 ? { hops: e.hops, parent_id: e.parent_id } : undefined,
+    });
+    for (let i = 0; i < p.routes.length; i++) {
+      const r = p.routes[i]!;
+      this.log({
+        time,
+        phase: 'route.match',
+        level: 'info',
+        source: e.source,
+        route: r.name,
+        actor: r.actor,
+        event_id: e.id,
+        delivery_id: p.item.deliveries[i]!.id,
+        trace_id: e.trace_id,
+        message: `route ${r.name} -> actor ${r.actor}`,
+      });
+    }
+    for (const r of p.cut) {
+      this.log({
+        time,
+        phase: 'loop.cut',
+        level: 'warn',
+        source: e.source,
+        route: r.name,
+        actor: r.actor,
+        event_id: e.id,
+        trace_id: e.trace_id,
+        message: `not delivered: event is ${e.hops} hops deep, route ${r.name} allows max_hops ${r.maxHops}`,
+        data: { hops: e.hops, max_hops: r.maxHops },
+      });
+    }
+  }
+}

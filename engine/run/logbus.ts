@@ -1,0 +1,136 @@
+// Fan-out of executor log entries: to the configured loggers and, batched, to the store's log
+// table (so `orgloop logs` works without a `store` logger). Logging must never slow delivery
+// down or take the executor with it: sinks that throw are reported once and skipped.
+
+import type { LogEntry, LoggerSink } from '../../providers/types.js';
+import type { Store, StoredLogEntry } from '../../state/store.js';
+import type { RuntimeLogger } from './graph.js';
+
+const LEVELS: Record<string, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const rank = (l: string) => LEVELS[l] ?? 20;
+
+interface OpenSink {
+  fingerprint: string;
+  name: string;
+  minRank: number;
+  sink: LoggerSink;
+  failed: boolean;
+}
+
+export interface LogBusOptions {
+  /** level written to the store log table when no `store` logger is configured */
+  storeLevel?: string;
+  /** called for entries when no `console` logger is configured (the executor's own console output) */
+  fallbackConsole?: (entry: LogEntry) => void;
+  /** where the bus reports its own trouble */
+  warn: (msg: string) => void;
+  flushMs?: number;
+}
+
+export class LogBus {
+  private sinks: OpenSink[] = [];
+  private storeBuffer: Array<Omit<StoredLogEntry, 'id'>> = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private storeMinRank: number;
+  private hasStoreLogger = false;
+  private hasConsoleLogger = false;
+  private lastStoreWarn = 0;
+
+  constructor(
+    private readonly store: Store | null,
+    private readonly opts: LogBusOptions,
+  ) {
+    this.storeMinRank = rank(opts.storeLevel ?? 'info');
+  }
+
+  /** Opens sinks for a new graph's loggers, keeping unchanged ones open, closing removed ones. */
+  async configure(loggers: RuntimeLogger[]): Promise<void> {
+    const keep: OpenSink[] = [];
+    const old = new Map(this.sinks.map((s) => [s.name, s]));
+    for (const l of loggers) {
+      const prev = old.get(l.name);
+      if (prev && prev.fingerprint === l.fingerprint) {
+        keep.push(prev);
+        old.delete(l.name);
+        continue;
+      }
+      try {
+        const ctx = { ...l.ctx, appendStoreLog: (e: LogEntry) => this.toStore(e) };
+        keep.push({ fingerprint: l.fingerprint, name: l.name, minRank: rank(l.level), sink: l.provider.open(ctx), failed: false });
+      } catch (err) {
+        this.opts.warn(`logger ${l.name}: could not open: ${(err as Error).message}`);
+      }
+    }
+    const removed = [...old.values()];
+    this.sinks = keep;
+    this.hasStoreLogger = loggers.some((l) => l.type === 'store');
+    this.hasConsoleLogger = loggers.some((l) => l.type === 'console');
+    for (const s of removed) await s.sink.close().catch(() => {});
+  }
+
+  emit(entry: LogEntry): void {
+    const r = rank(entry.level);
+    for (const s of this.sinks) {
+      if (r < s.minRank || s.failed) continue;
+      try {
+        s.sink.log(entry);
+      } catch (err) {
+        s.failed = true;
+        this.opts.warn(`logger ${s.name} failed and is disabled until the next apply: ${(err as Error).message}`);
+      }
+    }
+    if (!this.hasStoreLogger && r >= this.storeMinRank) this.toStore(entry);
+    if (!this.hasConsoleLogger && this.opts.fallbackConsole) this.opts.fallbackConsole(entry);
+  }
+
+  private toStore(e: LogEntry): void {
+    if (!this.store) return;
+    this.storeBuffer.push({
+      time: e.time,
+      phase: e.phase,
+      level: e.level,
+      source: e.source ?? null,
+      route: e.route ?? null,
+      actor: e.actor ?? null,
+      event_id: e.event_id ?? null,
+      delivery_id: e.delivery_id ?? null,
+      trace_id: e.trace_id ?? null,
+      message: e.message ?? null,
+      data: e.data ? JSON.stringify(e.data) : null,
+    });
+    if (this.storeBuffer.length >= 2000) void this.flush();
+    else if (!this.flushTimer) this.flushTimer = setTimeout(() => void this.flush(), this.opts.flushMs ?? 200);
+  }
+
+  async flush(): Promise<void> {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    while (this.flushing) await this.flushing;
+    if (!this.store || this.storeBuffer.length === 0) return;
+    const batch = this.storeBuffer;
+    this.storeBuffer = [];
+    this.flushing = this.store
+      .appendLog(batch)
+      .catch((err) => {
+        // The log table is an observability aid, not the durable plane: drop and say so (rate-limited).
+        const now = Date.now();
+        if (now - this.lastStoreWarn > 10_000) {
+          this.lastStoreWarn = now;
+          this.opts.warn(`could not write ${batch.length} log entries to the state store: ${(err as Error).message}`);
+        }
+      })
+      .finally(() => {
+        this.flushing = null;
+      });
+    await this.flushing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    for (const s of this.sinks) await s.sink.close().catch(() => {});
+    this.sinks = [];
+  }
+}

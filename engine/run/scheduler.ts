@@ -1,0 +1,169 @@
+// Schedule-driven and polling sources. Cron: the last fire time is kept in the store, so a
+// restart neither skips a tick (a tick missed during downtime fires once on start) nor doubles
+// one (dedupe_key = scheduled time). Polling: one poller per source across executors, by lease;
+// cursor, events and deliveries are committed in one transaction fenced by the lease term.
+
+import type { LogEntry } from '../../providers/types.js';
+import type { Store } from '../../state/store.js';
+import type { Graph, RuntimeSource } from './graph.js';
+import type { Intake } from './intake.js';
+
+interface Job {
+  source: RuntimeSource;
+  timer: NodeJS.Timeout | null;
+  running: boolean;
+  stopped: boolean;
+}
+
+export interface SchedulerDeps {
+  store: Store;
+  owner: string;
+  intake: Intake;
+  log(e: LogEntry): void;
+  graph(): Graph;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const cronKey = (id: string) => `cron:${id}:last_fire`;
+
+export class Scheduler {
+  private jobs = new Map<string, Job>();
+
+  constructor(private readonly d: SchedulerDeps) {}
+
+  /** Starts jobs for sources of a new graph; restarts those whose config changed; stops removed ones. */
+  sync(graph: Graph): void {
+    const want = new Map<string, RuntimeSource>();
+    for (const s of graph.sources.values()) if (s.provider.nextFire || (s.provider.polling && s.provider.poll)) want.set(s.id, s);
+    for (const [id, job] of this.jobs) {
+      const next = want.get(id);
+      if (!next || JSON.stringify(next.ctx.config) !== JSON.stringify(job.source.ctx.config) || next.pollIntervalMs !== job.source.pollIntervalMs || next.provider !== job.source.provider) {
+        this.stopJob(job);
+        this.jobs.delete(id);
+        if (job.source.provider.polling) void this.d.store.releaseLease(`source:${id}`, this.d.owner).catch(() => {});
+      }
+    }
+    for (const [id, src] of want) {
+      if (this.jobs.has(id)) {
+        this.jobs.get(id)!.source = src; // same config: keep timing, use the new context
+        continue;
+      }
+      const job: Job = { source: src, timer: null, running: false, stopped: false };
+      this.jobs.set(id, job);
+      if (src.provider.nextFire) void this.cronStart(job);
+      else this.schedule(job, 0, () => this.pollOnce(job));
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const job of this.jobs.values()) this.stopJob(job);
+    const releases = [...this.jobs.values()]
+      .filter((j) => j.source.provider.polling)
+      .map((j) => this.d.store.releaseLease(`source:${j.source.id}`, this.d.owner).catch(() => {}));
+    this.jobs.clear();
+    await Promise.all(releases);
+  }
+
+  private stopJob(job: Job): void {
+    job.stopped = true;
+    if (job.timer) clearTimeout(job.timer);
+    job.timer = null;
+  }
+
+  private schedule(job: Job, delayMs: number, fn: () => Promise<void>): void {
+    if (job.stopped) return;
+    const wait = Math.max(0, Math.min(delayMs, MAX_TIMER_MS));
+    job.timer = setTimeout(() => {
+      job.timer = null;
+      if (job.stopped) return;
+      job.running = true;
+      fn()
+        .catch((err) => this.warn(job, `scheduler error: ${(err as Error).message}`))
+        .finally(() => {
+          job.running = false;
+        });
+    }, wait);
+    job.timer.unref?.();
+  }
+
+  private warn(job: Job, message: string, data?: Record<string, unknown>): void {
+    this.d.log({ time: new Date().toISOString(), phase: 'source.error', level: 'warn', source: job.source.id, message, data });
+  }
+
+  // ---- cron ----
+
+  private async cronStart(job: Job): Promise<void> {
+    const { store } = this.d;
+    const src = job.source;
+    let last: Date;
+    try {
+      const stored = await store.kvGet(cronKey(src.id));
+      last = stored ? new Date(stored) : new Date();
+      if (!stored) await store.kvSet(cronKey(src.id), last.toISOString());
+    } catch (err) {
+      this.warn(job, `could not read the last fire time: ${(err as Error).message}; retrying in 5 s`);
+      this.schedule(job, 5000, () => this.cronStart(job));
+      return;
+    }
+    this.cronNext(job, last);
+  }
+
+  private cronNext(job: Job, after: Date): void {
+    let next: Date | null;
+    try {
+      next = job.source.provider.nextFire!(job.source.ctx, after);
+    } catch (err) {
+      this.warn(job, `invalid schedule: ${(err as Error).message}`);
+      return;
+    }
+    if (!next) return;
+    this.schedule(job, next.getTime() - Date.now(), () => this.cronFire(job, next!));
+  }
+
+  private async cronFire(job: Job, at: Date): Promise<void> {
+    const src = job.source;
+    const graph = this.d.graph();
+    try {
+      const emitted = src.provider.fire!(src.ctx, at);
+      await this.d.intake.submit([this.d.intake.prepare(graph, src.id, emitted)]);
+      await this.d.store.kvSet(cronKey(src.id), at.toISOString());
+    } catch (err) {
+      // Not recorded: try the same tick again shortly (dedupe_key makes a double impossible).
+      this.warn(job, `could not record the tick at ${at.toISOString()}: ${(err as Error).message}; retrying in 5 s`);
+      this.schedule(job, 5000, () => this.cronFire(job, at));
+      return;
+    }
+    // Ticks missed while we were down or busy fire once, not once per missed tick.
+    const now = new Date();
+    this.cronNext(job, now.getTime() > at.getTime() ? new Date(Math.max(at.getTime(), now.getTime() - 1)) : at);
+  }
+
+  // ---- polling ----
+
+  private async pollOnce(job: Job): Promise<void> {
+    const { store, owner, intake } = this.d;
+    const src = job.source;
+    const interval = src.pollIntervalMs ?? 60_000;
+    const leaseTtl = Math.max(30_000, interval * 3);
+    let delay = interval;
+    try {
+      const term = await store.acquireLease(`source:${src.id}`, owner, leaseTtl);
+      if (term === null) return; // another executor polls this source; check again next interval
+      const cur = await store.cursor(src.id);
+      const result = await src.provider.poll!(src.ctx, cur?.cursor ?? null, cur?.etag ?? null);
+      const graph = this.d.graph();
+      const prepared = result.events.map((e) => intake.prepare(graph, src.id, e));
+      const { ok, results } = await store.commitPoll(src.id, term, result.cursor, result.etag ?? null, prepared.map((p) => p.item));
+      if (!ok) {
+        this.warn(job, 'lost the poll lease before committing; the new holder will poll again');
+        return;
+      }
+      intake.committed(prepared, results);
+      if (result.retryAfterMs !== undefined) delay = Math.max(delay, result.retryAfterMs);
+    } catch (err) {
+      this.warn(job, `poll failed: ${(err as Error).message}`);
+    } finally {
+      this.schedule(job, delay, () => this.pollOnce(job));
+    }
+  }
+}

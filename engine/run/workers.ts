@@ -1,0 +1,290 @@
+// Delivery workers: claim due deliveries with a lease, run the route's transforms, call the
+// actor, and complete with fencing. Woken in-process right after a local ingest, and otherwise
+// polling for work that other executors queued or that became due (retries).
+
+import type { DeliveryResult, LogEntry, OrgEvent, TransformStore } from '../../providers/types.js';
+import type { Delivery, Store } from '../../state/store.js';
+import { renderDeep } from '../../providers/lib/template.js';
+import { retryDelay, type BackoffPolicy } from './backoff.js';
+import type { RuntimeActor, RuntimeRoute } from './graph.js';
+import type { EventCache } from './intake.js';
+import { runTransforms } from './pipeline.js';
+
+export interface Target {
+  actor: RuntimeActor;
+  /** null when the route is gone from every graph we can reach: deliver plainly to the actor */
+  route: RuntimeRoute | null;
+}
+
+export interface WorkerDeps {
+  store: Store;
+  owner: string;
+  cache: EventCache;
+  backoff: BackoffPolicy;
+  log: (e: LogEntry) => void;
+  /** the actor/route to use for a delivery, or a reason to cancel it */
+  resolve(d: Delivery): Promise<Target | { cancel: string }>;
+  /** emit actor.stopped for a finished delivery (committed before the delivery completes) */
+  stopped(d: Delivery, parent: OrgEvent, result: NonNullable<DeliveryResult['stopped']>): Promise<void>;
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+}
+
+type Outcome = { kind: 'complete' } | { kind: 'retry'; runAt: number; error: string } | { kind: 'dead'; error: string };
+
+export class DeliveryWorkers {
+  private inflight = new Map<string, AbortController>();
+  private pumping = false;
+  private again = false;
+  private stopping = false;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private idle: Array<() => void> = [];
+  private readonly transformStores = new Map<string, TransformStore>();
+  private claimErrorAt = 0;
+
+  constructor(private readonly d: WorkerDeps) {}
+
+  start(): void {
+    this.pollTimer = setInterval(() => this.wake(), this.d.pollMs);
+    this.pollTimer.unref();
+    this.leaseTimer = setInterval(() => void this.extendLeases(), Math.max(1000, Math.floor(this.d.leaseMs / 3)));
+    this.leaseTimer.unref();
+    this.wake();
+  }
+
+  get active(): number {
+    return this.inflight.size;
+  }
+
+  /** Something may be claimable: claim now (coalesced). */
+  wake(): void {
+    if (this.stopping) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        while (!this.stopping) {
+          const free = this.d.concurrency - this.inflight.size;
+          if (free <= 0) break;
+          let batch: Delivery[];
+          try {
+            batch = await this.d.store.claim(this.d.owner, free, this.d.leaseMs);
+          } catch (err) {
+            const now = Date.now();
+            if (now - this.claimErrorAt > 10_000) {
+              this.claimErrorAt = now;
+              this.d.log({ time: new Date().toISOString(), phase: 'executor.error', level: 'error', message: `could not claim deliveries: ${(err as Error).message}` });
+            }
+            break;
+          }
+          for (const dl of batch) this.run(dl);
+          if (batch.length < free) break;
+        }
+      } while (this.again && !this.stopping);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private run(dl: Delivery): void {
+    const ac = new AbortController();
+    this.inflight.set(dl.id, ac);
+    void this.process(dl, ac)
+      .catch((err) => {
+        this.d.log({
+          time: new Date().toISOString(),
+          phase: 'executor.error',
+          level: 'error',
+          delivery_id: dl.id,
+          route: dl.route,
+          message: `delivery ${dl.id} failed unexpectedly: ${(err as Error).message}`,
+        });
+      })
+      .finally(() => {
+        this.inflight.delete(dl.id);
+        if (this.inflight.size === 0) for (const f of this.idle.splice(0)) f();
+        // A slot freed: there may be more due work than the last claim could take.
+        this.wake();
+      });
+  }
+
+  private transformStore(scope: string): TransformStore {
+    let s = this.transformStores.get(scope);
+    if (!s) {
+      const store = this.d.store;
+      s = { seen: (key, windowMs) => store.seen(scope, key, windowMs) };
+      this.transformStores.set(scope, s);
+    }
+    return s;
+  }
+
+  private async loadEvent(id: string): Promise<OrgEvent | null> {
+    const cached = this.d.cache.get(id);
+    if (cached) return cached;
+    const stored = await this.d.store.event(id);
+    if (!stored) return null;
+    const e = JSON.parse(stored.payload) as OrgEvent;
+    this.d.cache.set(e);
+    return e;
+  }
+
+  private async process(dl: Delivery, ac: AbortController): Promise<void> {
+    const { store, log } = this.d;
+    const base = { route: dl.route, actor: dl.actor, delivery_id: dl.id, event_id: dl.event_id };
+
+    const target = await this.d.resolve(dl);
+    if ('cancel' in target) {
+      await store.cancel(dl.id, target.cancel);
+      log({ time: new Date().toISOString(), phase: 'deliver.cancel', level: 'warn', ...base, message: target.cancel });
+      return;
+    }
+    const original = await this.loadEvent(dl.event_id);
+    if (!original) {
+      await this.finish(dl, { kind: 'dead', error: `event ${dl.event_id} is missing from the store` }, base, undefined);
+      return;
+    }
+    const trace = { ...base, trace_id: original.trace_id, source: original.source };
+    const route = target.route;
+    const maxAttempts = route?.maxAttempts ?? 8;
+
+    let event = original;
+    if (route && route.transforms.length > 0) {
+      const res = await runTransforms(route, structuredClone(original), (s) => this.transformStore(s), (e) =>
+        log({ time: new Date().toISOString(), ...trace, ...e }),
+      );
+      if (res.action === 'drop') {
+        // A drop is a decision, not a failure: the delivery is done.
+        await this.finish(dl, { kind: 'complete' }, trace, maxAttempts, `dropped by transform ${res.transform}`);
+        return;
+      }
+      if (res.action === 'error') {
+        await this.finish(dl, this.failure(dl, maxAttempts, `transform ${res.transform}: ${res.error}`, true), trace, maxAttempts);
+        return;
+      }
+      event = res.event;
+    }
+
+    const timeoutMs = route?.timeoutMs ?? 5 * 60_000;
+    const timer = setTimeout(() => ac.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
+    log({ time: new Date().toISOString(), phase: 'deliver.attempt', level: 'debug', ...trace, message: `attempt ${dl.attempts} to ${dl.actor}` });
+    let result: DeliveryResult;
+    const started = Date.now();
+    try {
+      result = await target.actor.provider.deliver(target.actor.ctx, {
+        delivery_id: dl.id,
+        attempt: dl.attempts,
+        route: dl.route,
+        event,
+        prompt: route?.prompt ?? null,
+        routeConfig: route ? renderDeep(route.thenConfig, event) : {},
+        timeoutMs,
+        signal: ac.signal,
+      });
+    } catch (err) {
+      result = { ok: false, error: ac.signal.aborted ? String((ac.signal.reason as Error)?.message ?? 'aborted') : (err as Error).message, retryable: true };
+    } finally {
+      clearTimeout(timer);
+    }
+
+    if (result.ok) {
+      if (result.stopped) {
+        try {
+          await this.d.stopped(dl, original, result.stopped);
+        } catch (err) {
+          // The loop must not silently break: retry the delivery so actor.stopped is emitted (it is deduped per delivery).
+          await this.finish(dl, this.failure(dl, maxAttempts, `could not record actor.stopped: ${(err as Error).message}`, true), trace, maxAttempts);
+          return;
+        }
+      }
+      await this.finish(dl, { kind: 'complete' }, trace, maxAttempts, undefined, Date.now() - started);
+      return;
+    }
+    const outcome = this.failure(dl, maxAttempts, result.error, result.retryable, result.retryAfterMs);
+    if (outcome.kind === 'dead' && result.stopped) {
+      // The final outcome of a synchronous actor feeds the loop too (routes may handle failures).
+      await this.d.stopped(dl, original, result.stopped).catch((err) =>
+        log({ time: new Date().toISOString(), phase: 'executor.error', level: 'error', ...trace, message: `could not record actor.stopped: ${(err as Error).message}` }),
+      );
+    }
+    await this.finish(dl, outcome, trace, maxAttempts);
+  }
+
+  private failure(dl: Delivery, maxAttempts: number, error: string, retryable: boolean, retryAfterMs?: number): Outcome {
+    if (!retryable) return { kind: 'dead', error: `${error} (not retryable)` };
+    if (dl.attempts >= maxAttempts) return { kind: 'dead', error: `${error} (gave up after ${dl.attempts} attempts)` };
+    return { kind: 'retry', runAt: Date.now() + retryDelay(this.d.backoff, dl.attempts, retryAfterMs), error };
+  }
+
+  private async finish(dl: Delivery, o: Outcome, ctx: Partial<LogEntry>, maxAttempts?: number, note?: string, durationMs?: number): Promise<void> {
+    const { store, owner, log } = this.d;
+    const time = () => new Date().toISOString();
+    let held: boolean;
+    try {
+      held = o.kind === 'complete' ? await store.complete(dl.id, owner) : await store.fail(dl.id, owner, o.error, o.kind === 'retry' ? { runAt: o.runAt } : 'dead');
+    } catch (err) {
+      // The lease will expire and another attempt will run: at-least-once, never lost.
+      log({ time: time(), phase: 'executor.error', level: 'error', ...ctx, message: `could not record the outcome of ${dl.id}: ${(err as Error).message}` });
+      return;
+    }
+    if (!held) {
+      log({ time: time(), phase: 'deliver.lease_lost', level: 'warn', ...ctx, message: `lease on ${dl.id} was lost before completion; another worker owns it now` });
+      return;
+    }
+    if (o.kind === 'complete') {
+      log({
+        time: time(),
+        phase: 'deliver.success',
+        level: 'info',
+        ...ctx,
+        message: note ?? `delivered to ${dl.actor} on attempt ${dl.attempts}${durationMs !== undefined ? ` in ${durationMs} ms` : ''}`,
+        data: { attempt: dl.attempts, ...(durationMs !== undefined ? { duration_ms: durationMs } : {}), ...(note ? { dropped: true } : {}) },
+      });
+    } else if (o.kind === 'retry') {
+      log({
+        time: time(),
+        phase: 'deliver.retry',
+        level: 'warn',
+        ...ctx,
+        message: `attempt ${dl.attempts}/${maxAttempts} failed: ${o.error}; retrying in ${Math.max(0, o.runAt - Date.now())} ms`,
+        data: { attempt: dl.attempts, run_at: new Date(o.runAt).toISOString() },
+      });
+    } else {
+      log({ time: time(), phase: 'deliver.dead', level: 'error', ...ctx, message: `dead: ${o.error}`, data: { attempt: dl.attempts } });
+    }
+  }
+
+  private async extendLeases(): Promise<void> {
+    if (this.inflight.size === 0) return;
+    try {
+      const lost = await this.d.store.extendLeases(this.d.owner, [...this.inflight.keys()], this.d.leaseMs);
+      for (const id of lost) this.inflight.get(id)?.abort(new Error('lease lost'));
+    } catch {
+      // Next tick retries; if leases do expire, fencing keeps completions correct.
+    }
+  }
+
+  /** Stop claiming; wait up to graceMs for in-flight deliveries, then abort the rest. */
+  async stop(graceMs: number): Promise<number> {
+    this.stopping = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.inflight.size > 0) {
+      await Promise.race([new Promise<void>((r) => this.idle.push(r)), new Promise((r) => setTimeout(r, graceMs))]);
+    }
+    const aborted = this.inflight.size;
+    for (const ac of this.inflight.values()) ac.abort(new Error('executor shutting down'));
+    if (aborted > 0) await Promise.race([new Promise<void>((r) => this.idle.push(r)), new Promise((r) => setTimeout(r, 1000))]);
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    return aborted;
+  }
+}
