@@ -8,6 +8,7 @@ import { register as version, VERSION } from './version.js';
 import { register as fmt } from './fmt.js';
 import { register as graph } from './graph.js';
 import { register as validate } from './validate.js';
+import { register as start } from './start.js';
 
 const program = new Command();
 program
@@ -20,7 +21,7 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput({ outputError: (str, write) => write(str) });
 
-for (const register of [version, fmt, graph, validate]) register(program);
+for (const register of [version, fmt, graph, validate, start]) register(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.exitCode = reportError(err);

@@ -259,13 +259,25 @@ function isSecret(v: unknown): v is { $secret: { template: string; hash: string 
   );
 }
 
+/** What the planner stores for a sensitive value written literally: it cannot be resolved again. */
+const INLINE_TEMPLATE = '(inline)';
+
 /** Replaces stored secrets (`{ $secret: { template, hash } }`) by their values, resolved now. */
-export function resolveSecrets(value: unknown, resolve: (template: string) => string): unknown {
-  if (isSecret(value)) return resolve(value.$secret.template);
-  if (Array.isArray(value)) return value.map((v) => resolveSecrets(v, resolve));
+export function resolveSecrets(value: unknown, resolve: (template: string) => string, path = ''): unknown {
+  if (isSecret(value)) {
+    if (value.$secret.template === INLINE_TEMPLATE) {
+      throw new Error(`${path} is sensitive and was written inline, so its value is not in state; write it as \${VAR} (environment or .env) and apply again`);
+    }
+    try {
+      return resolve(value.$secret.template);
+    } catch (err) {
+      throw new Error(`${path}: cannot resolve ${value.$secret.template}: ${(err as Error).message}`);
+    }
+  }
+  if (Array.isArray(value)) return value.map((v, i) => resolveSecrets(v, resolve, `${path}.${i}`));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = resolveSecrets(v, resolve);
+    for (const [k, v] of Object.entries(value)) out[k] = resolveSecrets(v, resolve, path ? `${path}.${k}` : k);
     return out;
   }
   return value;

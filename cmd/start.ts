@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import { action, globals } from './util.js';
+import { UserError } from '../engine/errors.js';
+
+export interface StartFlags {
+  port?: string;
+  host?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+  concurrency?: string;
+}
+
+export function parsePort(v: string | undefined): number {
+  const raw = v ?? process.env.ORGLOOP_PORT ?? '4800';
+  const n = Number(raw);
+  if (!/^\d+$/.test(String(raw).trim()) || n < 0 || n > 65535) throw new UserError(`invalid port "${raw}": expected 0-65535 (0 picks a free port)`);
+  return n;
+}
+
+export function addRunFlags(cmd: Command): Command {
+  return cmd
+    .option('-p, --port <port>', 'ingress port (0 = any free port; default ORGLOOP_PORT or 4800)')
+    .option('--host <host>', 'interface to listen on', process.env.ORGLOOP_HOST ?? '127.0.0.1')
+    .option('--concurrency <n>', 'deliveries in flight at once (default ORGLOOP_CONCURRENCY or 64)')
+    .option('-q, --quiet', 'print only warnings and errors')
+    .option('-v, --verbose', 'also print debug entries (transform steps, attempts)');
+}
+
+/** Runs the executor in the foreground until SIGINT/SIGTERM. Used by `start` and `up`. */
+export async function runExecutor(g: { config: string; state?: string; color: boolean }, flags: StartFlags): Promise<number> {
+  const port = parsePort(flags.port);
+  const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
+    throw new UserError(`invalid --concurrency "${flags.concurrency}": expected a positive integer`);
+  }
+  const { openWorkspaceStore } = await import('../engine/workspace.js');
+  const { Executor } = await import('../engine/run/executor.js');
+  const store = await openWorkspaceStore(g);
+  const ex = new Executor({
+    store,
+    port,
+    host: flags.host ?? '127.0.0.1',
+    write: (t) => process.stdout.write(t),
+    color: g.color,
+    consoleLevel: flags.quiet ? 'warn' : flags.verbose ? 'debug' : (process.env.ORGLOOP_LOG_LEVEL ?? 'info'),
+    concurrency,
+  });
+  try {
+    await ex.start();
+  } catch (err) {
+    await ex.stop().catch(() => {});
+    await store.close().catch(() => {});
+    throw err;
+  }
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (sig: string) => {
+      signals++;
+      if (signals > 1) {
+        process.stderr.write(`received ${sig} again: exiting now (leases expire and deliveries are retried)\n`);
+        process.exit(130);
+      }
+      resolve();
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+  });
+  await ex.stop();
+  await store.close();
+  // Keep-alive sockets of actors may hold the loop open a little longer; do not hang on them.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 1500).unref();
+  return 0;
+}
+
+export function register(program: Command): void {
+  addRunFlags(
+    program
+      .command('start')
+      .description(
+        'run the applied version of the org in the foreground: receive webhooks, poll sources, route and deliver events.\n' +
+          'Runs what was applied (the state store), not the YAML on disk; a new `orgloop apply` is picked up within 2 s.\n' +
+          'Stops cleanly on Ctrl-C / SIGTERM. ORGLOOP_BACKOFF_BASE_MS shortens retry backoff (default 1000).',
+      ),
+  ).action(action(async (flags: StartFlags, cmd: Command) => runExecutor(globals(cmd), flags)));
+}
