@@ -1,0 +1,99 @@
+// Planning against a store: fetch the applied version, add what only the store knows (old
+// prompt texts, in-flight deliveries) and run the pure planner. `planFromProject` is what
+// `plan`, `apply` and `up` use; rollback and `diff` call `planAgainstStore` with stored snapshots.
+
+import type { LoadedProject, StateSnapshot } from '../graph/types.js';
+import type { Store } from '../../state/store.js';
+import { inFlightImpact } from '../graph/topology.js';
+import { diffSnapshots, type ReplaceOnLookup } from './diff.js';
+import { toSnapshot, type SensitiveLookup } from './snapshot.js';
+import { applyTargeting, type Targeting } from './targets.js';
+import type { Plan } from './types.js';
+
+export interface ProviderHints {
+  sensitive: SensitiveLookup;
+  replaceOn: ReplaceOnLookup;
+}
+
+/** Provider `sensitive` / `replaceOn` lists from the built-in registry (loaded lazily). */
+export async function registryHints(): Promise<ProviderHints> {
+  const { getProvider } = await import('../../providers/registry.js');
+  return {
+    sensitive: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)?.sensitive),
+    replaceOn: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)?.replaceOn),
+  };
+}
+
+export interface PlanOptions {
+  targeting?: Targeting;
+  origin?: Plan['origin'];
+  hints?: ProviderHints;
+  /** warnings to carry into the plan (e.g. the loader's) */
+  warnings?: string[];
+}
+
+export async function planFromProject(store: Store, project: LoadedProject, opts: PlanOptions = {}): Promise<Plan> {
+  const meta = await store.meta();
+  const hints = opts.hints ?? (await registryHints());
+  const desired = toSnapshot(project, meta.secret_salt, hints.sensitive);
+  return planAgainstStore(store, desired.snapshot, desired.blobs, {
+    ...opts,
+    hints,
+    origin: opts.origin ?? { type: 'project', file: project.file },
+    warnings: [...(opts.warnings ?? []), ...desired.warnings],
+  });
+}
+
+/**
+ * Plan from the store's current version to `desired`. `blobs` holds prompt texts the store may
+ * not have yet (from the project files); the rest are read from the store.
+ */
+export async function planAgainstStore(
+  store: Store,
+  desired: StateSnapshot,
+  blobs: Record<string, string>,
+  opts: PlanOptions = {},
+): Promise<Plan> {
+  const meta = await store.meta();
+  const prior = (await store.current())?.snapshot ?? null;
+  const hints = opts.hints ?? (await registryHints());
+  const warnings = [...(opts.warnings ?? [])];
+
+  let target = desired;
+  if (opts.targeting && (opts.targeting.target.length || opts.targeting.exclude.length)) {
+    const t = applyTargeting(prior, desired, opts.targeting);
+    target = t.snapshot;
+    warnings.push(...t.warnings);
+  }
+
+  // Old prompt texts are needed only where a prompt changed; fetch just those.
+  const known = new Map<string, string>(Object.entries(blobs));
+  const wanted = new Set<string>();
+  for (const [addr, r] of Object.entries(prior?.resources ?? {})) {
+    const sha = r.prompt_sha256;
+    if (sha && !known.has(sha) && target.resources[addr]?.prompt_sha256 !== sha) wanted.add(sha);
+  }
+  for (const r of Object.values(target.resources)) {
+    if (r.prompt_sha256 && !known.has(r.prompt_sha256)) wanted.add(r.prompt_sha256);
+  }
+  for (const sha of wanted) {
+    const text = await store.blob(sha);
+    if (text !== null) known.set(sha, text);
+  }
+
+  const plan = diffSnapshots(prior, target, (sha) => known.get(sha) ?? null, {
+    replaceOn: hints.replaceOn,
+    lineage: meta.lineage,
+    serial: meta.serial,
+    origin: opts.origin ?? { type: 'project' },
+    warnings,
+  });
+  if (opts.targeting && (opts.targeting.target.length || opts.targeting.exclude.length)) plan.targets = opts.targeting;
+
+  const removesRunning = plan.changes.some((c) => c.action === 'delete' && (c.kind === 'route' || c.kind === 'actor'));
+  if (removesRunning) {
+    const impact = inFlightImpact(prior, target, await store.deliveryCounts());
+    if (impact.draining || impact.cancelled) plan.topology.in_flight = impact;
+  }
+  return plan;
+}

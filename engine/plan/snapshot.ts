@@ -1,0 +1,100 @@
+// Desired graph -> the snapshot apply would store. Secrets become { $secret: { template, hash } }
+// with a salted hash of the value, so state and plan files can tell "changed" without holding it.
+
+import type { LoadedProject, ResourceKind, ResourceState, StateSnapshot, StoredSecret } from '../graph/types.js';
+import { canonicalJson, sha256Hex } from './canonical.js';
+import { resolvePath, getAt, setAt } from './paths.js';
+
+/** Marks a sensitive provider field written as a literal instead of ${VAR}. */
+export const INLINE_TEMPLATE = '(inline)';
+
+export type SensitiveLookup = (kind: ResourceKind, provider: string) => readonly string[] | undefined;
+
+export interface DesiredSnapshot {
+  snapshot: StateSnapshot;
+  /** prompt texts referenced by the snapshot: sha256 -> text */
+  blobs: Record<string, string>;
+  /** 'sha256:' + hex of the canonical resources */
+  digest: string;
+  warnings: string[];
+}
+
+export function secretHash(salt: string, value: unknown): string {
+  const text = typeof value === 'string' ? value : canonicalJson(value);
+  return 'sha256:' + sha256Hex(salt + text);
+}
+
+export function isStoredSecret(v: unknown): v is StoredSecret {
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    Object.keys(v).length === 1 &&
+    typeof (v as StoredSecret).$secret === 'object' &&
+    (v as StoredSecret).$secret !== null
+  );
+}
+
+/**
+ * Every `${VAR}` value and every provider-`sensitive` field is replaced by template + salted
+ * hash. A sensitive field written inline is never stored either: it becomes template
+ * "(inline)" plus its hash, and the plan warns, because only a `${VAR}` can be resolved again
+ * when the applied state is run.
+ */
+export function toSnapshot(project: LoadedProject, salt: string, sensitiveOf?: SensitiveLookup): DesiredSnapshot {
+  const resources: Record<string, ResourceState> = {};
+  const blobs: Record<string, string> = {};
+  const warnings: string[] = [];
+
+  const sorted = [...project.resources].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  for (const r of sorted) {
+    const attributes = structuredClone(r.spec) as unknown as Record<string, unknown>;
+    for (const [dotted, template] of Object.entries(r.secrets)) {
+      const path = resolvePath(attributes, dotted);
+      if (!path) continue; // the loader reports a path only for values it substituted
+      const value = getAt(attributes, path);
+      const secret: StoredSecret = { $secret: { template, hash: secretHash(salt, value) } };
+      setAt(attributes, path, secret);
+    }
+    for (const p of sensitiveOf?.(r.kind, r.provider) ?? []) {
+      const path = resolvePath(attributes, `config.${p}`);
+      if (!path) continue;
+      const value = getAt(attributes, path);
+      if (value === undefined || value === null || value === '' || isStoredSecret(value)) continue;
+      setAt(attributes, path, { $secret: { template: INLINE_TEMPLATE, hash: secretHash(salt, value) } });
+      warnings.push(
+        `${r.pos.file}:${r.pos.line}:${r.pos.col}: ${r.address} config.${p} is sensitive but written inline; ` +
+          `its value is not stored in state, so write it as \${VAR} (environment or .env) for the executor to use it`,
+      );
+    }
+    const state: ResourceState = {
+      kind: r.kind,
+      name: r.name,
+      provider: r.provider,
+      attributes: JSON.parse(JSON.stringify(attributes)),
+      depends_on: [...r.dependsOn].sort(),
+    };
+    if (r.prompt) {
+      state.prompt_sha256 = r.prompt.sha256;
+      const text = project.prompts[r.prompt.sha256];
+      if (text !== undefined) blobs[r.prompt.sha256] = text;
+    }
+    resources[r.address] = state;
+  }
+
+  const snapshot: StateSnapshot = {
+    format_version: 1,
+    project: { name: project.name, dir: project.dir },
+    resources,
+  };
+  return { snapshot, blobs, digest: snapshotDigest(snapshot), warnings };
+}
+
+/** Digest of what a snapshot declares (resources only: moving the checkout does not change it). */
+export function snapshotDigest(snapshot: StateSnapshot): string {
+  const declared: Record<string, unknown> = {};
+  for (const [addr, r] of Object.entries(snapshot.resources)) {
+    declared[addr] = { ...r, provider_state: undefined };
+  }
+  return 'sha256:' + sha256Hex(canonicalJson(declared));
+}

@@ -1,0 +1,64 @@
+// Builds LoadedProject values directly (no YAML), so planner tests state exactly what they mean.
+
+import { createHash } from 'node:crypto';
+import type { DesiredResource, LoadedProject, RouteSpec } from '../../graph/types.js';
+
+export interface MiniRoute {
+  name: string;
+  source: string;
+  actor: string;
+  events?: string[];
+  filter?: Record<string, unknown>;
+  prompt?: { file: string; text: string };
+}
+
+export interface MiniProject {
+  sources?: Array<{ id: string; connector?: string; config?: Record<string, unknown>; secrets?: Record<string, string> }>;
+  actors?: Array<{ id: string; connector?: string; config?: Record<string, unknown>; secrets?: Record<string, string> }>;
+  routes?: MiniRoute[];
+}
+
+const pos = { file: 'orgloop.yaml', line: 1, col: 1 };
+
+export function projectOf(p: MiniProject): LoadedProject {
+  const resources: DesiredResource[] = [];
+  const prompts: Record<string, string> = {};
+  for (const s of p.sources ?? []) {
+    const connector = s.connector ?? 'webhook';
+    resources.push({
+      address: `source.${s.id}`, kind: 'source', name: s.id, provider: connector,
+      spec: { id: s.id, connector, config: s.config ?? {} }, secrets: s.secrets ?? {}, dependsOn: [], pos,
+    });
+  }
+  for (const a of p.actors ?? []) {
+    const connector = a.connector ?? 'command';
+    resources.push({
+      address: `actor.${a.id}`, kind: 'actor', name: a.id, provider: connector,
+      spec: { id: a.id, connector, config: a.config ?? { command: 'true' } }, secrets: a.secrets ?? {}, dependsOn: [], pos,
+    });
+  }
+  for (const r of p.routes ?? []) {
+    const spec: RouteSpec = {
+      name: r.name,
+      when: { source: r.source, events: r.events ?? ['resource.changed'], ...(r.filter ? { filter: r.filter } : {}) },
+      transforms: [],
+      then: { actor: r.actor },
+    };
+    const res: DesiredResource = {
+      address: `route.${r.name}`, kind: 'route', name: r.name, provider: 'route', spec, secrets: {},
+      dependsOn: [
+        (p.sources ?? []).some((s) => s.id === r.source) ? `source.${r.source}` : `actor.${r.source}`,
+        `actor.${r.actor}`,
+      ],
+      pos,
+    };
+    if (r.prompt) {
+      spec.with = { prompt_file: r.prompt.file };
+      const sha = createHash('sha256').update(r.prompt.text).digest('hex');
+      prompts[sha] = r.prompt.text;
+      res.prompt = { file: r.prompt.file, sha256: sha };
+    }
+    resources.push(res);
+  }
+  return { name: 'test', dir: '/tmp/project', file: '/tmp/project/orgloop.yaml', files: [], defaults: {}, resources, prompts, warnings: [] };
+}

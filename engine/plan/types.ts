@@ -1,0 +1,102 @@
+// The Plan: a plain JSON value (saved by `plan -out`, printed by `--json`, rendered as text or
+// markdown). Documented for users in docs/plan-json.md; bump PLAN_FORMAT_VERSION on breaking changes.
+
+import type { Address, ResourceKind, ResourceState, StateSnapshot } from '../graph/types.js';
+
+export const PLAN_FORMAT_VERSION = 1;
+
+export type Action = 'create' | 'update' | 'delete' | 'replace' | 'no-op';
+
+export interface FieldChange {
+  /** display path inside the resource, e.g. `config.repo`, `when.filter["provenance.author"]` */
+  path: string;
+  /** absent = the field did not exist on that side */
+  before?: unknown;
+  after?: unknown;
+  /** a secret: before/after hold the template only, never a value */
+  sensitive?: boolean;
+  /** true when only the secret's value (its salted hash) changed */
+  sensitive_value_changed?: boolean;
+  /** this field is in the provider's replaceOn list */
+  forces_replace?: boolean;
+}
+
+export interface PromptChange {
+  file: string | null;
+  before_sha256: string | null;
+  after_sha256: string | null;
+  /** unified diff of the prompt texts; null when a text was unavailable */
+  diff: string | null;
+}
+
+export interface ResourceChange {
+  address: Address;
+  kind: ResourceKind;
+  name: string;
+  provider: string;
+  action: Exclude<Action, 'no-op'>;
+  /** Terraform-style action list: ["create"], ["update"], ["delete"], ["delete","create"] */
+  actions: string[];
+  /** one line: why this object changes */
+  reason: string;
+  fields: FieldChange[];
+  prompt?: PromptChange;
+  before: ResourceState | null;
+  after: ResourceState | null;
+}
+
+export interface TopologyReport {
+  /** sources with no route in the result; `new` = they had routes before, or are new */
+  unrouted_sources: Array<{ source: Address; new: boolean }>;
+  /** (source, event type) pairs routed before and by nothing now (source still exists) */
+  unrouted_event_types: Array<{ source: Address; event: string }>;
+  actors_without_routes: Array<{ actor: Address; new: boolean }>;
+  /** actor.stopped loops (strongly connected actors) that did not exist before */
+  new_cycles: Array<{ actors: Address[]; routes: Address[] }>;
+  /** number of routes fed by a source, where it changed */
+  fanout_changes: Array<{ source: Address; before: number; after: number }>;
+  in_flight: InFlight | null;
+}
+
+export interface InFlight {
+  /** pending/leased/retry deliveries on routes this plan removes (they drain) */
+  draining: number;
+  /** pending/leased/retry deliveries to actors this plan removes (they will be cancelled) */
+  cancelled: number;
+  by_route: Array<{ route: Address; count: number; fate: 'drain' | 'cancel' }>;
+}
+
+export interface PlanSummary {
+  add: number;
+  change: number;
+  destroy: number;
+  /** replace counts as one add and one destroy, as in Terraform; listed separately too */
+  replace: number;
+  unchanged: number;
+}
+
+export interface Plan {
+  format_version: number;
+  kind: 'orgloop-plan';
+  created_at: string;
+  /** state lineage and serial the plan was computed against (serial 0 = empty state) */
+  lineage: string;
+  serial: number;
+  /** sha256 of the canonical desired snapshot's resources */
+  config_digest: string;
+  /** what the plan was computed from: the project files, or a stored version (rollback) */
+  origin: { type: 'project' | 'version'; file?: string; serial?: number };
+  targets?: { target: string[]; exclude: string[] };
+  summary: PlanSummary;
+  changes: ResourceChange[];
+  topology: TopologyReport;
+  warnings: string[];
+  /** the full snapshot apply will write (present in plan files) */
+  desired: StateSnapshot;
+  /** prompt texts referenced by `desired`: sha256 -> text */
+  blobs: Record<string, string>;
+}
+
+export function hasChanges(plan: Pick<Plan, 'changes'>): boolean {
+  return plan.changes.length > 0;
+}
