@@ -118,6 +118,27 @@ describe('webhook actor', () => {
     expect(last().url).toBe('/ok?pr=42');
   });
 
+  it('reuses connections (keep-alive), also after large error bodies', async () => {
+    const big = await startServer((rec, res) => {
+      res.statusCode = rec.url === '/big' ? 500 : 200;
+      res.end(rec.url === '/big' ? 'e'.repeat(200_000) : '');
+    });
+    let connections = 0;
+    big.server.on('connection', () => connections++);
+    for (let i = 0; i < 10; i++) {
+      const r = await webhookActor.deliver(makeCtx({ url: `${big.url}/${i % 2 ? 'big' : 'ok'}` }), makeDelivery());
+      if (i % 2) expect(r).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/^HTTP 500 Internal Server Error: e{300}…$/) });
+      else expect(r).toEqual({ ok: true });
+    }
+    expect(connections).toBe(1);
+    await big.close();
+  });
+
+  it('a url template that renders to nothing usable is a permanent failure without echoing the url', async () => {
+    const r = await webhookActor.deliver(makeCtx({ url: '{{payload.missing}}' }), makeDelivery());
+    expect(r).toEqual({ ok: false, retryable: false, error: 'url does not render to an http(s) URL' });
+  });
+
   it('parseRetryAfter', () => {
     expect(parseRetryAfter('3')).toBe(3000);
     expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('Wed, 21 Oct 2015 07:27:00 GMT'))).toBe(60_000);

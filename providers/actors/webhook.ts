@@ -7,14 +7,69 @@
 // `secret` is set `webhook-timestamp` + `webhook-signature`; `auth.bearer` -> Authorization;
 // `headers` added as given (templates allowed).
 // Outcome: 2xx ok; 408, 429, 5xx, timeouts and network errors retryable (Retry-After honoured);
-// other statuses not retryable. Connections are reused (global fetch keeps them alive).
+// other statuses not retryable. Requests go through node:http(s) with keep-alive agents: several
+// times the throughput of global fetch for many small deliveries.
 
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ActorProvider, DeliveryRequest, DeliveryResult, ProviderContext } from '../types.js';
 import { durationIssue, parseDuration } from '../lib/duration.js';
 import { standardHeaders } from '../lib/signatures.js';
 import { hasTemplate, renderDeep, renderTemplateText } from '../lib/template.js';
 
 const RESPONSE_SNIPPET = 300;
+/** Response bytes kept for error messages; the rest is read and discarded so the socket is reused. */
+const RESPONSE_KEEP = 16 * 1024;
+
+const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 512 });
+const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 512 });
+
+interface HttpResponse {
+  status: number;
+  statusText: string;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/** One HTTP request; rejects on network errors and when `signal` aborts (headers or body phase). */
+export function sendRequest(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  signal: AbortSignal,
+): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const isHttps = url.protocol === 'https:';
+    const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
+    if (payload) headers['content-length'] = String(payload.length);
+    const req = (isHttps ? httpsRequest : httpRequest)(
+      url,
+      { method, headers, agent: isHttps ? httpsAgent : httpAgent, signal },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        res.on('data', (c: Buffer) => {
+          if (kept < RESPONSE_KEEP) {
+            chunks.push(c);
+            kept += c.length;
+          }
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            statusText: res.statusMessage ?? '',
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
 
 /** Parses Retry-After (delta seconds or an HTTP date) to milliseconds from `now`. */
 export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
@@ -56,9 +111,9 @@ function buildBody(config: Record<string, unknown>, req: DeliveryRequest): strin
 }
 
 function networkErrorText(err: unknown): string {
-  const e = err as { message?: string; cause?: { code?: string; message?: string } };
-  const cause = e.cause?.code ?? e.cause?.message;
-  return cause ? `${e.message ?? 'fetch failed'} (${cause})` : (e.message ?? String(err));
+  const e = err as { message?: string; code?: string };
+  const msg = e.message ?? String(err);
+  return e.code && !msg.includes(e.code) ? `${msg} (${e.code})` : msg;
 }
 
 export async function deliverWebhook(ctx: ProviderContext, req: DeliveryRequest): Promise<DeliveryResult> {
@@ -82,28 +137,41 @@ export async function deliverWebhook(ctx: ProviderContext, req: DeliveryRequest)
     Object.assign(headers, standardHeaders(config.secret, req.delivery_id, body ?? ''));
   }
 
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = AbortSignal.any([req.signal, timeout]);
-  let res: Response;
+  let target: URL;
   try {
-    res = await fetch(url, { method: c.method, headers, body, signal });
+    target = new URL(url);
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error('not http(s)');
+  } catch {
+    return { ok: false, retryable: false, error: 'url does not render to an http(s) URL' };
+  }
+
+  const ac = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ac.abort();
+  }, timeoutMs);
+  const onAbort = () => ac.abort();
+  req.signal.addEventListener('abort', onAbort, { once: true });
+  if (req.signal.aborted) ac.abort();
+  let res: HttpResponse;
+  try {
+    res = await sendRequest(target, c.method, headers, body, ac.signal);
   } catch (err) {
-    if (timeout.aborted) return { ok: false, retryable: true, error: `timed out after ${timeoutMs}ms` };
+    if (timedOut) return { ok: false, retryable: true, error: `timed out after ${timeoutMs}ms` };
     if (req.signal.aborted) return { ok: false, retryable: true, error: 'delivery aborted (executor stopping)' };
     return { ok: false, retryable: true, error: `request failed: ${networkErrorText(err)}` };
+  } finally {
+    clearTimeout(timer);
+    req.signal.removeEventListener('abort', onAbort);
   }
-  // Always drain the body so the connection goes back to the pool.
-  let text = '';
-  try {
-    text = await res.text();
-  } catch {
-    /* the status is what counts */
-  }
+  const text = res.text;
   if (res.status >= 200 && res.status < 300) return { ok: true };
   const snippet = text.length > RESPONSE_SNIPPET ? `${text.slice(0, RESPONSE_SNIPPET)}…` : text;
   const error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${snippet ? `: ${snippet}` : ''}`;
   if (!isRetryableStatus(res.status)) return { ok: false, retryable: false, error };
-  const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+  const ra = res.headers['retry-after'];
+  const retryAfterMs = parseRetryAfter(Array.isArray(ra) ? ra[0] : ra);
   return retryAfterMs === undefined ? { ok: false, retryable: true, error } : { ok: false, retryable: true, error, retryAfterMs };
 }
 
