@@ -74,6 +74,18 @@ describe('command actor', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('a program that ignores SIGTERM is killed after the grace period', async () => {
+    const ctx = makeCtx({ command: `trap '' TERM; while :; do sleep 0.1; done`, timeout: '200ms' });
+    expect(await commandActor.deliver(ctx, makeDelivery())).toMatchObject({ ok: false, stopped: { outcome: 'timeout', exit_code: null } });
+  });
+
+  it('an abort (executor stopping) kills the group and reports a retryable failure without stopped', async () => {
+    const ac = new AbortController();
+    const p = commandActor.deliver(makeCtx({ command: 'sleep 30' }), makeDelivery({ signal: ac.signal }));
+    setTimeout(() => ac.abort(), 100);
+    expect(await p).toEqual({ ok: false, retryable: true, error: 'delivery aborted (executor stopping)' });
+  });
+
   it('keeps only the last 4 KB of output', async () => {
     const r = await commandActor.deliver(makeCtx({ command: 'head -c 20000 /dev/zero | tr "\\0" a; echo END' }), makeDelivery());
     expect(r.ok).toBe(true);

@@ -63,12 +63,13 @@ export async function deliverCommand(ctx: ProviderContext, req: DeliveryRequest)
     if (r.spawnError) {
       return { ok: false, retryable: true, error: `could not start ${describeCommand(config.command as string | string[])}: ${r.spawnError}` };
     }
+    // The executor is stopping: the work did not finish, so there is no actor.stopped to report.
+    if (r.aborted && !r.timedOut) return { ok: false, retryable: true, error: 'delivery aborted (executor stopping)' };
     const outcome = r.timedOut ? 'timeout' : r.exitCode === 0 ? 'success' : 'failure';
     const stopped = { outcome, exit_code: r.exitCode, duration_ms: r.durationMs, output_tail: r.outputTail };
     if (outcome === 'success') return { ok: true, stopped };
     let error: string;
     if (r.timedOut) error = `timed out after ${timeoutMs}ms (process group killed)`;
-    else if (r.aborted) error = 'delivery aborted (executor stopping)';
     else if (r.exitCode !== null) error = `exited with code ${r.exitCode}`;
     else error = `killed by ${r.signal}`;
     const lastErr = r.stderrTail.trim().split('\n').slice(-3).join(' | ').slice(-500);

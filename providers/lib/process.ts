@@ -121,11 +121,9 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
       done = true;
       clearTimeout(timer);
       if (pipeTimer) clearTimeout(pipeTimer);
-      if (exitCode !== null || exitSignal !== null || spawnError) {
-        if (killTimer && !timedOut && !aborted) clearTimeout(killTimer);
-      }
+      if (killTimer) clearTimeout(killTimer);
       opts.signal?.removeEventListener('abort', onAbort);
-      // a timed-out group may still hold children; make sure they go
+      // a stopped group may still hold children that ignored SIGTERM; make sure they go
       if (timedOut || aborted) killGroup('SIGKILL');
       resolve({
         exitCode,
