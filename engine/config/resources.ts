@@ -64,7 +64,8 @@ export function buildResource(entry: Entry, ctx: BuildContext): DesiredResource 
     const p = typeof written === 'string' ? resolveProvider(kind, written, kind === 'transform' && item.type === 'package' ? ['package'] : [field], at) : undefined;
     provider = p?.name ?? (typeof written === 'string' ? normalizeProviderName(kind, written) : '');
     const config = isObject(item.config) ? item.config : {};
-    if (p) checkConfig(p, config, at);
+    // A config with an unresolved ${...} would only produce follow-on errors.
+    if (p && !resolved.problems.some((x) => x.path[0] === 'config')) checkConfig(p, config, at);
     spec = providerSpec(kind, item, provider, config, p, ctx, at);
   }
   if (diags.errors.length > errorsBefore) return undefined;
@@ -94,7 +95,7 @@ function resolveProvider(kind: ProviderKind, written: string, path: PathSeg[], a
   if (p) return p;
   const other = (['source', 'actor', 'transform', 'logger'] as const).find((k) => k !== kind && getProvider(k, name));
   if (other) {
-    at(path, `"${written}" is a ${NOUN[other]}, not a ${NOUN[kind]}`);
+    at(path, `"${written}" is a ${NOUN[other]}, not ${kind === 'actor' ? 'an' : 'a'} ${NOUN[kind]}`);
     return undefined;
   }
   const shown = written === name ? `"${written}"` : `"${written}" (no built-in ${NOUN[kind]} named "${name}")`;
@@ -105,6 +106,13 @@ function resolveProvider(kind: ProviderKind, written: string, path: PathSeg[], a
 function checkConfig(p: Provider, config: Record<string, unknown>, at: At): void {
   const issues = check(p.configSchema, config, ['config']);
   for (const issue of issues) at(issue.path, issue.message, issue.severity, issue.atKey);
+  // Schemas that tolerate extra keys (additionalProperties true/absent) still get a warning for
+  // keys they do not describe: usually a typo, or a field from another OrgLoop version.
+  const props = p.configSchema.properties as Record<string, unknown> | undefined;
+  const extra = p.configSchema.additionalProperties;
+  if (props && (extra === undefined || extra === true) && !p.configSchema.patternProperties) {
+    for (const key of Object.keys(config)) if (!(key in props)) at(['config', key], `unknown field config.${key} (ignored)`, 'warning', true);
+  }
   if (issues.some((i) => i.severity === 'error') || !p.validate) return;
   for (const v of p.validate(config)) {
     const path = v.path ? ['config', ...v.path.split('.')] : ['config'];
@@ -166,9 +174,10 @@ function routeSpec(item: Record<string, any>, entry: Entry, ctx: BuildContext, a
   };
   const pf = isObject(item.with) ? item.with.prompt_file : undefined;
   if (typeof pf === 'string' && pf) {
-    const abs = findPrompt(pf, entry, ctx);
+    const tried = findPrompt(pf, entry, ctx);
+    const abs = tried[0]!;
     const cached = readPrompt(abs, ctx);
-    if ('error' in cached) at(['with', 'prompt_file'], `prompt_file "${pf}" ${cached.error} (looked for ${displayPath(abs)})`);
+    if ('error' in cached) at(['with', 'prompt_file'], `prompt_file "${pf}" ${cached.error} (looked for ${tried.map(displayPath).join(' and ')})`);
     spec.with = { prompt_file: relative(ctx.dir, abs).split(sep).join('/') };
   }
   if (isObject(item.delivery)) {
@@ -183,11 +192,12 @@ function routeSpec(item: Record<string, any>, entry: Entry, ctx: BuildContext, a
 // Relative to the file declaring the route. Existing multi-file projects write
 // `./sops/x.md` inside routes/*.yaml meaning the project's sops/, so fall back to the
 // project directory when the file is not beside the route file.
-function findPrompt(pf: string, entry: Entry, ctx: BuildContext): string {
+/** The chosen path first, then any other path that was tried. */
+function findPrompt(pf: string, entry: Entry, ctx: BuildContext): string[] {
   const primary = resolve(dirname(entry.src.path), pf);
-  if (dirname(entry.src.path) === ctx.dir || !('error' in readPrompt(primary, ctx))) return primary;
+  if (dirname(entry.src.path) === ctx.dir || !('error' in readPrompt(primary, ctx))) return [primary];
   const fallback = resolve(ctx.dir, pf);
-  return 'error' in readPrompt(fallback, ctx) ? primary : fallback;
+  return 'error' in readPrompt(fallback, ctx) ? [primary, fallback] : [fallback];
 }
 
 function readPrompt(abs: string, ctx: BuildContext): { sha256: string } | { error: string } {
