@@ -7,8 +7,22 @@ import { reportError } from './util.js';
 import { register as version, VERSION } from './version.js';
 import { register as fmt } from './fmt.js';
 import { register as graph } from './graph.js';
+import { register as history } from './history.js';
+import { register as diff } from './diff.js';
+import { register as rollback } from './rollback.js';
+import { register as drift } from './drift.js';
 import { register as validate } from './validate.js';
 import { register as start } from './start.js';
+import { register as status } from './status.js';
+import { register as logs } from './logs.js';
+import { register as routes } from './routes.js';
+import { register as testEvent } from './test-event.js';
+import { register as events } from './events.js';
+import { register as deliveries } from './deliveries.js';
+import { register as plan } from './plan.js';
+import { register as apply } from './apply.js';
+import { register as show } from './show.js';
+import { register as forceUnlock } from './force-unlock.js';
 
 const program = new Command();
 program
@@ -21,7 +35,7 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput({ outputError: (str, write) => write(str) });
 
-for (const register of [version, fmt, graph, validate, start]) register(program);
+for (const register of [version, fmt, graph, validate, start, status, logs, routes, testEvent, events, deliveries, plan, apply, show, forceUnlock, history, diff, rollback, drift]) register(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.exitCode = reportError(err);

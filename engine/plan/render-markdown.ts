@@ -77,7 +77,14 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
 }
 
 function detailBlock(c: ResourceChange): string {
-  const lines = changeLines(c, plain).map((l) => l.replace(/```/g, "'''"));
+  // GitHub colors a ```diff line by its first character, so lift the symbol to column 0.
+  const lines = changeLines(c, plain).map((l) => {
+    const safe = l.replace(/```/g, "'''");
+    const m = /^( +)([-+~])/.exec(safe);
+    if (!m || safe.startsWith('  #')) return safe;
+    const mark = m[2] === '~' ? '!' : m[2];
+    return mark + safe.slice(1);
+  });
   return '```diff\n' + lines.join('\n') + '\n```\n';
 }
 

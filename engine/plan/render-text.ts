@@ -17,6 +17,9 @@ const VERB: Record<ResourceChange['action'], string> = {
   replace: 'must be replaced',
 };
 
+// Already in the header line (address and [provider]).
+const IDENTITY = new Set(['id', 'name', 'connector', 'type']);
+
 export const NO_CHANGES = 'No changes. Your organization matches the configuration.';
 
 export function summaryLine(s: Plan['summary']): string {
@@ -54,14 +57,19 @@ export function changeLines(ch: ResourceChange, c: ChalkInstance): string[] {
     col(`${SYMBOL[ch.action].padStart(3)} ${ch.address}`) + c.dim(` [${ch.provider}]`),
   ];
   if (ch.action === 'create' && ch.after) {
-    for (const { path, value } of flatten(ch.after.attributes)) lines.push(c.green(`      + ${path} = ${showValue(value)}`));
+    for (const { path, value } of flatten(ch.after.attributes)) {
+      if (!IDENTITY.has(path)) lines.push(c.green(`      + ${path} = ${showValue(value)}`));
+    }
   } else if (ch.action === 'delete' && ch.before) {
-    for (const { path, value } of flatten(ch.before.attributes)) lines.push(c.red(`      - ${path} = ${showValue(value)}`));
+    for (const { path, value } of flatten(ch.before.attributes)) {
+      if (!IDENTITY.has(path)) lines.push(c.red(`      - ${path} = ${showValue(value)}`));
+    }
   } else {
     for (const f of ch.fields) lines.push(fieldLine(f, c));
   }
   if (ch.prompt && ch.action !== 'delete') {
-    lines.push(c.yellow(`      ~ prompt${ch.prompt.file ? ` (${ch.prompt.file})` : ''}:`));
+    const sym = ch.action === 'create' ? '+' : '~';
+    lines.push(colorFor(c, sym)(`      ${sym} prompt${ch.prompt.file ? ` (${ch.prompt.file})` : ''}:`));
     if (ch.prompt.diff === null) lines.push(c.dim('          (prompt text not available to diff)'));
     else for (const l of ch.prompt.diff.split('\n')) lines.push('          ' + diffLineColor(l, c));
   }

@@ -1,0 +1,136 @@
+import type { Command } from 'commander';
+import { EXIT, UserError } from '../engine/errors.js';
+import type { Plan } from '../engine/plan/types.js';
+import type { ApplyResult } from '../engine/apply/apply.js';
+import { action, globals, printJson } from './util.js';
+import { parseLockTimeout, renderPlan, useColor } from './plan-common.js';
+
+interface ApplyOpts {
+  autoApprove?: boolean;
+  lockTimeout: string;
+  message?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('apply')
+    .description('apply the configuration (or a saved plan) to the state, calling provider hooks')
+    .argument('[planfile]', 'a plan saved with `orgloop plan -out FILE`: applies exactly that snapshot')
+    .option('--auto-approve', 'do not ask for confirmation (needed without a terminal unless a plan file is given)')
+    .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 0s, 30s, 2m)', '30s')
+    .option('-m, --message <text>', 'message recorded with the new state version (shown by `orgloop history`)')
+    .option('--json', 'machine-readable result (requires --auto-approve or a plan file)')
+    .addHelpText(
+      'after',
+      `
+Without a plan file: takes the state lock, plans the configuration on disk against the
+current state, shows the plan and asks "Do you want to perform these actions?" (only "yes"
+approves). Without a terminal it refuses unless --auto-approve is given.
+
+With a plan file: applies the snapshot saved in it, as reviewed. It is refused (exit 4) if
+the state changed since the plan was made (stale) or the plan was made for another state
+(foreign).
+
+Provider hooks (create/update/delete) run dependencies first; deletes run last in reverse
+order. The new version (serial + 1) is written in one transaction. If a hook fails, the
+changes that succeeded are recorded, so the state matches reality, and apply exits 1.
+
+Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not acquired
+(the holder is named), 4 stale or foreign plan file.`,
+    )
+    .action(
+      action(async (planFile: string | undefined, opts: ApplyOpts, cmd: Command) => {
+        const g = globals(cmd);
+        const color = useColor(cmd);
+        const lockTimeoutMs = parseLockTimeout(opts.lockTimeout);
+        const interactive = !planFile && !opts.autoApprove;
+        if (interactive && (opts.json || !process.stdin.isTTY)) {
+          throw new UserError(
+            opts.json
+              ? 'apply --json cannot ask for confirmation: add --auto-approve, or apply a saved plan file'
+              : 'apply needs confirmation, but there is no terminal to ask on: run it on a terminal, pass --auto-approve, or apply a saved plan (orgloop plan -out FILE; orgloop apply FILE)',
+          );
+        }
+        const [{ openWorkspaceStore }, { runApplySession }] = await Promise.all([
+          import('../engine/workspace.js'),
+          import('../engine/apply/session.js'),
+        ]);
+
+        let makePlan: () => Promise<Plan>;
+        if (planFile) {
+          const { readPlanFile } = await import('../engine/plan/planfile.js');
+          const saved = readPlanFile(planFile);
+          makePlan = async () => saved;
+        } else {
+          const [{ loadProject }, { planFromProject }, { formatDiagnostic }] = await Promise.all([
+            import('../engine/config/load.js'),
+            import('../engine/plan/plan.js'),
+            import('../engine/errors.js'),
+          ]);
+          const project = await loadProject(g.config);
+          makePlan = () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic) });
+        }
+
+        const out = (s: string) => {
+          if (!opts.json) process.stdout.write(s);
+        };
+        const store = await openWorkspaceStore(g);
+        try {
+          const session = await runApplySession(store, {
+            lockTimeoutMs,
+            makePlan,
+            savedPlan: !!planFile,
+            message: opts.message ?? null,
+            confirm: async (plan) => {
+              if (!planFile) out(await renderPlan(plan, 'text', color));
+              if (!interactive) return true;
+              return askYes();
+            },
+            progress: (line) => out(line + '\n'),
+            warn: (line) => process.stderr.write(`Warning: ${line}\n`),
+          });
+          if (opts.json) {
+            printJson(resultJson(session.plan, session.result));
+            return EXIT.OK;
+          }
+          if (session.cancelled) throw new UserError('Apply cancelled.');
+          if (!session.result) {
+            const { renderText } = await import('../engine/plan/render-text.js');
+            out(renderText(session.plan, { color }));
+            return EXIT.OK;
+          }
+          const s = session.result.summary;
+          out(`\nApply complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed.\n`);
+          if (session.result.version) out(`State serial: ${session.result.version.serial}\n`);
+          return EXIT.OK;
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+}
+
+async function askYes(): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await rl.question(
+      '\nDo you want to perform these actions?\n  orgloop will perform the actions described above.\n  Only \'yes\' will be accepted to approve.\n\n  Enter a value: ',
+    );
+    return answer.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+function resultJson(plan: Plan, result: ApplyResult | null): Record<string, unknown> {
+  return {
+    format_version: plan.format_version,
+    applied: !!result?.version,
+    serial: result?.version?.serial ?? plan.serial,
+    lineage: plan.lineage,
+    summary: result?.summary ?? { add: 0, change: 0, destroy: 0, replace: 0, unchanged: plan.summary.unchanged },
+    changes: plan.changes.map((c) => ({ address: c.address, actions: c.actions, reason: c.reason })),
+  };
+}

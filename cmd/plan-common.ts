@@ -1,0 +1,59 @@
+// Plumbing shared by plan, apply and show: output format, color, loading the project and
+// printing a plan. Kept light (no engine imports at module level).
+
+import type { Command } from 'commander';
+import { UserError } from '../engine/errors.js';
+import type { Plan } from '../engine/plan/types.js';
+import { globals } from './util.js';
+
+export type Format = 'text' | 'json' | 'markdown';
+
+export function pickFormat(opts: { json?: boolean; format?: string }): Format {
+  if (opts.json) return 'json';
+  const f = opts.format ?? 'text';
+  if (f !== 'text' && f !== 'json' && f !== 'markdown') {
+    throw new UserError(`--format must be text, json or markdown (got "${f}")`);
+  }
+  return f;
+}
+
+/** Color on a TTY, or when FORCE_COLOR asks for it; never with --no-color or NO_COLOR. */
+export function useColor(cmd: Command): boolean {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  if (root.opts().color === false || process.env.NO_COLOR) return false;
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined && force !== '0' && force !== 'false') return true;
+  return globals(cmd).color;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export async function renderPlan(plan: Plan, format: Format, color: boolean): Promise<string> {
+  if (format === 'json') return (await import('../engine/plan/render-json.js')).renderJson(plan);
+  if (format === 'markdown') return (await import('../engine/plan/render-markdown.js')).renderMarkdown(plan);
+  return (await import('../engine/plan/render-text.js')).renderText(plan, { color });
+}
+
+export function parseLockTimeout(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UserError(`--lock-timeout must be a duration like 30s, 2m or 0s (got "${text}")`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return Math.round(n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000));
+}
+
+/**
+ * Terraform users type `plan -out FILE` / `-out=FILE`. Commander only knows one-letter short
+ * flags (and would read `-out` as `-o ut`), so the argument list is rewritten in place before
+ * parsing: `-out` becomes `--out`.
+ */
+export function acceptTerraformOut(argv: string[]): void {
+  for (let i = 2; i < argv.length; i++) {
+    if (argv[i] === '--') break;
+    if (argv[i] === '-out') argv[i] = '--out';
+    else if (argv[i].startsWith('-out=')) argv[i] = '--out=' + argv[i].slice(5);
+  }
+}

@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { EXIT } from '../engine/errors.js';
+import { action, globals } from './util.js';
+import { acceptTerraformOut, collect, pickFormat, renderPlan, useColor } from './plan-common.js';
+
+interface PlanOpts {
+  out?: string;
+  json?: boolean;
+  format?: string;
+  detailedExitcode?: boolean;
+  target?: string[];
+  exclude?: string[];
+}
+
+export function register(program: Command): void {
+  acceptTerraformOut(process.argv);
+  program
+    .command('plan')
+    .description('show what apply would change: the configuration on disk compared with the applied state')
+    .option('-o, --out <file>', 'save the plan (with its config snapshot and prompt texts) for `orgloop apply FILE`')
+    .option('--json', 'machine-readable plan (same as --format json; see docs/plan-json.md)')
+    .option('--format <format>', 'text | json | markdown (a pull-request comment)', 'text')
+    .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error)')
+    .option('--target <addr>', 'plan only this resource (and what it depends on); repeatable; KIND.NAME, KIND or a * glob', collect, [])
+    .option('--exclude <addr>', 'leave this resource out of the plan; repeatable', collect, [])
+    .addHelpText(
+      'after',
+      `
+Loads the project (-c), compares it with the current applied version in the state store
+(--state, ORGLOOP_STATE, default .orgloop/state.db beside the project) and prints every
+create (+), update (~), destroy (-) and replace (-/+), with field diffs, prompt text diffs,
+and what the change does to the routing topology. Secret values are never shown: a changed
+secret reads "(sensitive value changed)".
+
+Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes present
+(only with --detailed-exitcode).
+
+Examples:
+  orgloop plan
+  orgloop plan -out plan.json && orgloop apply plan.json
+  orgloop plan --format markdown > comment.md
+  orgloop plan --target route.pr-review --detailed-exitcode`,
+    )
+    .action(
+      action(async (opts: PlanOpts, cmd: Command) => {
+        const g = globals(cmd);
+        const format = pickFormat(opts);
+        const [{ loadProject }, { openWorkspaceStore }, { planFromProject }, { formatDiagnostic }] = await Promise.all([
+          import('../engine/config/load.js'),
+          import('../engine/workspace.js'),
+          import('../engine/plan/plan.js'),
+          import('../engine/errors.js'),
+        ]);
+        const project = await loadProject(g.config);
+        const store = await openWorkspaceStore(g);
+        try {
+          const plan = await planFromProject(store, project, {
+            targeting: { target: opts.target ?? [], exclude: opts.exclude ?? [] },
+            warnings: project.warnings.map(formatDiagnostic),
+          });
+          if (opts.out) {
+            const { writePlanFile } = await import('../engine/plan/planfile.js');
+            writePlanFile(opts.out, plan);
+          }
+          process.stdout.write(await renderPlan(plan, format, useColor(cmd)));
+          if (opts.out && format === 'text') {
+            process.stdout.write(`\nSaved the plan to ${opts.out}. To apply exactly these changes, run: orgloop apply ${opts.out}\n`);
+          }
+          return opts.detailedExitcode && plan.changes.length ? EXIT.CHANGES : EXIT.OK;
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+}
