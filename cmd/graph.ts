@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../engine/errors.js';
-import type { LoadedProject } from '../engine/graph/types.js';
 import { action, globals } from './util.js';
-
-// TODO(coordination): the config loader lands concurrently; switch to a static import path then.
-const LOAD_MODULE = '../engine/config/load.js';
 
 interface GraphOpts {
   format: string;
@@ -44,8 +40,8 @@ comment. Paste Mermaid output into a \`\`\`mermaid block (GitHub renders it); re
         const model = await import('../engine/graph/render-model.js');
         let topology;
         if (opts.plan) {
-          const { readPlanForGraph } = await import('../engine/graph/render-input.js');
-          const plan = readPlanForGraph(opts.plan);
+          const { readPlanFile } = await import('../engine/plan/planfile.js');
+          const plan = readPlanFile(opts.plan);
           const { before, after, actions } = model.fromPlan(plan);
           topology = model.buildPlanTopology(before, after, actions);
           if (opts.changed) topology = model.focusChanged(topology);
@@ -60,7 +56,7 @@ comment. Paste Mermaid output into a \`\`\`mermaid block (GitHub renders it); re
             await store.close();
           }
         } else {
-          const { loadProject } = (await import(LOAD_MODULE)) as { loadProject(file: string): Promise<LoadedProject> | LoadedProject };
+          const { loadProject } = await import('../engine/config/load.js');
           const project = await loadProject(g.config);
           topology = model.buildTopology(model.fromProject(project));
         }

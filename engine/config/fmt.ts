@@ -148,7 +148,10 @@ export function projectYamlFiles(entry: string): { files: string[]; warnings: st
       else warnings.push(`${relative(process.cwd(), p) || basename(p)}: listed in ${entry} but not found; skipped`);
     }
     const routesDir = join(dir, 'routes');
-    if (existsSync(routesDir) && statSync(routesDir).isDirectory()) files.push(...yamlFilesUnder(routesDir));
+    // like the loader: routes/*.yaml directly in routes/, not nested folders
+    if (existsSync(routesDir) && statSync(routesDir).isDirectory()) {
+      for (const n of readdirSync(routesDir).filter((n) => YAML_EXT.test(n)).sort()) files.push(join(routesDir, n));
+    }
   }
   return { files: [...new Set(files)], warnings };
 }

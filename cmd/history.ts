@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { action, globals, printJson } from './util.js';
+
+export function register(program: Command): void {
+  program
+    .command('history')
+    .description('list the applied versions of the state: serial, time, who, kind, message, changes, status')
+    .option('--json', 'machine-readable: [{ serial, parent_serial, kind, created_at, who, message, config_digest, summary, rollback_of, current, rolled_back_by }]')
+    .addHelpText(
+      'after',
+      `
+Kinds: apply, rollback (restores an earlier version), import (state push), state-edit
+(state rm / mv). Status marks the current version, what each rollback restores, and the
+versions a rollback undid ("rolled back by vR"). Compare two versions with
+\`orgloop diff --from N --to M\`; return to one with \`orgloop rollback --to N\`.`,
+    )
+    .action(
+      action(async (opts: { json?: boolean }, cmd: Command) => {
+        const { openWorkspaceStore } = await import('../engine/workspace.js');
+        const { historyRows, statusText, changeSummary } = await import('../engine/history/history.js');
+        const store = await openWorkspaceStore(globals(cmd));
+        try {
+          const meta = await store.meta();
+          const rows = historyRows(await store.versions(), meta.serial);
+          if (opts.json) {
+            printJson(rows);
+            return;
+          }
+          if (!rows.length) {
+            process.stdout.write(`No versions yet: nothing has been applied to ${store.location}.\n`);
+            return;
+          }
+          const table = [
+            ['SERIAL', 'TIME', 'WHO', 'KIND', 'CHANGES', 'MESSAGE', 'STATUS'],
+            ...rows
+              .slice()
+              .reverse()
+              .map((r) => [
+                (r.current ? '*' : ' ') + String(r.serial),
+                r.created_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+                r.who,
+                r.kind,
+                changeSummary(r.summary),
+                oneLine(r.message ?? ''),
+                statusText(r),
+              ]),
+          ];
+          process.stdout.write(formatTable(table));
+          process.stdout.write(`\nLineage ${meta.lineage}; * = current version (${meta.serial}).\n`);
+        }  finally {
+          await store.close();
+        }
+      }),
+    );
+}
+
+function oneLine(s: string): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > 60 ? flat.slice(0, 59) + '…' : flat;
+}
+
+function formatTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+}

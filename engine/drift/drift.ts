@@ -1,0 +1,224 @@
+// Drift: what differs between the applied version and the world, without reading the project's
+// YAML. Four checks: prompt files changed on disk, secrets whose ${VAR} now resolves to another
+// value, external objects a provider manages (its `read` hook), and executors still running an
+// older version. Health (an actor failing) is not drift.
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ProviderBase, ProviderContext } from '../../providers/types.js';
+import type { Store } from '../../state/store.js';
+import type { Address, ResourceState, StateSnapshot, StoredSecret } from '../graph/types.js';
+import { UserError } from '../errors.js';
+import { sha256Hex } from '../plan/canonical.js';
+import { INLINE_TEMPLATE, isStoredSecret, secretHash } from '../plan/snapshot.js';
+import { formatPath } from '../plan/paths.js';
+
+export type DriftKind = 'prompt' | 'secret' | 'external' | 'executor';
+
+export interface DriftItem {
+  kind: DriftKind;
+  /** the resource (or `executor.<id>`) that drifted */
+  address: string;
+  /** where inside it: a prompt file, a secret's path, ... */
+  detail: string;
+  message: string;
+}
+
+export interface DriftReport {
+  format_version: 1;
+  lineage: string;
+  serial: number;
+  drifted: boolean;
+  items: DriftItem[];
+  /** checks that could not be made (a provider's API unreachable...): not drift, but not verified */
+  errors: Array<{ address: string; message: string }>;
+  /** things worth knowing that are not drift (an executor that stopped heartbeating...) */
+  notes: string[];
+  checked: { prompts: number; secrets: number; external: number; executors: number };
+}
+
+export interface DriftOptions {
+  /** variable lookup for secrets (default: shell, then the project's .env) */
+  env?: (name: string) => string | undefined;
+  providerFor?: (kind: ResourceState['kind'], name: string) => ProviderBase | undefined;
+  now?: number;
+  /** an executor silent for longer than this is not running (default 60 s; they beat every 5 s) */
+  executorStaleMs?: number;
+}
+
+function promptFileOf(r: ResourceState): string | null {
+  const w = (r.attributes as { with?: { prompt_file?: unknown } }).with;
+  return typeof w?.prompt_file === 'string' ? w.prompt_file : null;
+}
+
+/** Every stored secret inside a value, with its display path. */
+function secretsIn(value: unknown, path: Array<string | number> = []): Array<{ path: string; secret: StoredSecret }> {
+  if (isStoredSecret(value)) return [{ path: formatPath(path), secret: value }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => secretsIn(v, [...path, i]));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => secretsIn(v, [...path, k]));
+  return [];
+}
+
+function checkPrompt(address: Address, r: ResourceState, dir: string): DriftItem | null {
+  const file = promptFileOf(r);
+  if (!r.prompt_sha256 || !file) return null;
+  let text: string;
+  try {
+    text = readFileSync(resolve(dir, file), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { kind: 'prompt', address, detail: file, message: `prompt file ${file} ${code === 'ENOENT' ? 'was deleted' : `cannot be read (${code ?? (err as Error).message})`} since apply` };
+  }
+  const sha = sha256Hex(text);
+  if (sha === r.prompt_sha256) return null;
+  return {
+    kind: 'prompt',
+    address,
+    detail: file,
+    message: `prompt file ${file} changed since apply (applied sha256 ${r.prompt_sha256.slice(0, 12)}, on disk ${sha.slice(0, 12)})`,
+  };
+}
+
+function checkSecret(address: Address, path: string, secret: StoredSecret, salt: string, lookup: (t: string) => string): DriftItem | null {
+  const { template, hash } = secret.$secret;
+  let value: string;
+  try {
+    value = lookup(template);
+  } catch (err) {
+    return { kind: 'secret', address, detail: path, message: `${path} (${template}) no longer resolves: ${(err as Error).message}` };
+  }
+  if (secretHash(salt, value) === hash) return null;
+  return { kind: 'secret', address, detail: path, message: `${path} (${template}): the value changed since apply (sensitive value not shown)` };
+}
+
+export async function detectDrift(store: Store, opts: DriftOptions = {}): Promise<DriftReport> {
+  const meta = await store.meta();
+  const current = await store.current();
+  if (!current) throw new UserError(`nothing has been applied yet in ${store.location}; there is nothing to compare`);
+  const snapshot: StateSnapshot = current.snapshot;
+  const dir = snapshot.project.dir;
+  const { projectEnv, substitute } = await import('../config/env.js');
+  const env = opts.env ?? projectEnv(dir);
+  const resolveTemplate = (t: string) => substitute(t, env);
+
+  const report: DriftReport = {
+    format_version: 1,
+    lineage: meta.lineage,
+    serial: meta.serial,
+    drifted: false,
+    items: [],
+    errors: [],
+    notes: [],
+    checked: { prompts: 0, secrets: 0, external: 0, executors: 0 },
+  };
+  const addresses = Object.keys(snapshot.resources).sort();
+
+  for (const address of addresses) {
+    const r = snapshot.resources[address]!;
+    if (r.prompt_sha256 && promptFileOf(r)) {
+      report.checked.prompts++;
+      const item = checkPrompt(address, r, dir);
+      if (item) report.items.push(item);
+    }
+    for (const { path, secret } of secretsIn(r.attributes)) {
+      if (secret.$secret.template === INLINE_TEMPLATE) {
+        report.notes.push(`${address} ${path} was written inline; its value is not stored, so it cannot be checked`);
+        continue;
+      }
+      report.checked.secrets++;
+      const item = checkSecret(address, path, secret, meta.secret_salt, resolveTemplate);
+      if (item) report.items.push(item);
+    }
+  }
+
+  const providerFor = opts.providerFor ?? (await registryLookup());
+  for (const address of addresses) {
+    const r = snapshot.resources[address]!;
+    if (!r.provider_state || r.kind === 'route') continue;
+    const provider = providerFor(r.kind, r.provider);
+    if (!provider?.read) continue;
+    report.checked.external++;
+    try {
+      const { resolveSecrets } = await import('../run/graph.js');
+      const config = resolveSecrets((r.attributes as { config?: unknown }).config ?? {}, resolveTemplate, 'config') as Record<string, unknown>;
+      const ctx: ProviderContext = {
+        name: r.name,
+        config,
+        projectDir: dir,
+        env,
+        log: { debug: () => {}, info: () => {}, warn: (m) => report.notes.push(`${address}: ${m}`), error: (m) => report.notes.push(`${address}: ${m}`) },
+      };
+      const observed = await provider.read(ctx, r.provider_state);
+      if (!observed.exists) {
+        report.items.push({ kind: 'external', address, detail: 'exists', message: `the ${r.provider} object it manages was deleted outside orgloop` });
+      } else {
+        for (const d of observed.differences ?? []) report.items.push({ kind: 'external', address, detail: d, message: `changed outside orgloop: ${d}` });
+      }
+    } catch (err) {
+      report.errors.push({ address, message: `could not read the ${r.provider} object: ${(err as Error).message}` });
+    }
+  }
+
+  const now = opts.now ?? Date.now();
+  const staleMs = opts.executorStaleMs ?? 60_000;
+  for (const e of await store.executors()) {
+    const silent = now - Date.parse(e.heartbeat_at);
+    if (!(silent <= staleMs)) {
+      report.notes.push(`executor ${e.id} (${e.host}, pid ${e.pid}) has not sent a heartbeat for ${Math.round(silent / 1000)}s; treated as not running`);
+      continue;
+    }
+    report.checked.executors++;
+    if (e.serial_loaded < meta.serial) {
+      report.items.push({
+        kind: 'executor',
+        address: `executor.${e.id}`,
+        detail: `serial ${e.serial_loaded}`,
+        message: `executor ${e.id} (${e.host}, pid ${e.pid}) is running version ${e.serial_loaded}; the current version is ${meta.serial}`,
+      });
+    }
+  }
+
+  report.drifted = report.items.length > 0;
+  return report;
+}
+
+async function registryLookup(): Promise<NonNullable<DriftOptions['providerFor']>> {
+  const { getProvider } = await import('../../providers/registry.js');
+  return (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name));
+}
+
+export function renderDriftText(report: DriftReport): string {
+  const lines: string[] = [];
+  const c = report.checked;
+  const scope = `${c.prompts} prompt file${c.prompts === 1 ? '' : 's'}, ${c.secrets} secret${c.secrets === 1 ? '' : 's'}, ${c.external} managed object${c.external === 1 ? '' : 's'}, ${c.executors} executor${c.executors === 1 ? '' : 's'}`;
+  if (!report.items.length) {
+    lines.push(`No drift: version ${report.serial} matches reality (checked ${scope}).`);
+  } else {
+    lines.push(`Drift detected against version ${report.serial}:`, '');
+    const kinds: Array<[DriftKind, string]> = [
+      ['prompt', 'Prompt files'],
+      ['secret', 'Secrets'],
+      ['external', 'Managed objects'],
+      ['executor', 'Executors'],
+    ];
+    for (const [kind, title] of kinds) {
+      const items = report.items.filter((i) => i.kind === kind);
+      if (!items.length) continue;
+      lines.push(`${title}:`);
+      for (const i of items) lines.push(`  ~ ${i.address}: ${i.message}`);
+      lines.push('');
+    }
+    const n = report.items.length;
+    lines.push(`${n} drifted item${n === 1 ? '' : 's'} (checked ${scope}).`);
+    if (report.items.some((i) => i.kind !== 'executor')) lines.push('Run `orgloop plan` to see what applying the configuration would change.');
+  }
+  if (report.errors.length) {
+    lines.push('', 'Could not check:');
+    for (const e of report.errors) lines.push(`  ! ${e.address}: ${e.message}`);
+  }
+  if (report.notes.length) {
+    lines.push('', 'Notes:');
+    for (const n of report.notes) lines.push(`  - ${n}`);
+  }
+  return lines.join('\n') + '\n';
+}

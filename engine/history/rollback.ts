@@ -1,0 +1,65 @@
+// `orgloop rollback --to N`: an ordinary plan from the current version to version N's
+// snapshot. Prompt texts come from the store's blobs, so what is restored is byte-for-byte what
+// version N ran, whatever the files on disk say now. Runtime data is not rewound.
+
+import type { Store } from '../../state/store.js';
+import { UserError } from '../errors.js';
+import type { ApplyOptions } from '../apply/apply.js';
+import { planAgainstStore, registryHints } from '../plan/plan.js';
+import type { Plan } from '../plan/types.js';
+import { requireVersion, snapshotBlobs } from './diff.js';
+
+export const NOT_REWOUND =
+  'Cursors and deliveries are not rewound: events already received stay received, and deliveries keep the version they were routed under.';
+
+export function rollbackMessage(serial: number): string {
+  return `Rollback to ${serial}`;
+}
+
+/** True when a plan restores a stored version (rollback), and which one. */
+export function rollbackTarget(plan: Pick<Plan, 'origin'>): number | null {
+  return plan.origin.type === 'version' && typeof plan.origin.serial === 'number' ? plan.origin.serial : null;
+}
+
+export async function planRollback(store: Store, to: number): Promise<Plan> {
+  const current = await store.current();
+  if (!current) throw new UserError(`nothing has been applied yet in ${store.location}; there is nothing to roll back`);
+  const target = await requireVersion(store, to, '--to');
+  if (target.serial === current.serial) throw new UserError(`version ${to} is the current version; nothing to roll back`);
+
+  const desired = structuredClone(target.snapshot);
+  // the project lives where it lives now; only the declared resources go back in time
+  desired.project = { ...current.snapshot.project };
+  const blobs = await snapshotBlobs(store, desired);
+  const missing = Object.entries(desired.resources).filter(([, r]) => r.prompt_sha256 && !blobs.has(r.prompt_sha256));
+  if (missing.length) {
+    throw new UserError(
+      `cannot restore version ${to} exactly: the state store has no prompt text for ${missing.map(([a]) => a).join(', ')}`,
+    );
+  }
+  return planAgainstStore(store, desired, Object.fromEntries(blobs), {
+    origin: { type: 'version', serial: target.serial },
+    warnings: [NOT_REWOUND],
+  });
+}
+
+/** Apply options that make a rollback plan's version: kind `rollback`, "Rollback to N". */
+export async function rollbackApplyOptions(plan: Plan, who: string, io: { progress?: (l: string) => void; warn?: (l: string) => void } = {}): Promise<ApplyOptions> {
+  const to = rollbackTarget(plan);
+  if (to === null) throw new UserError('this plan does not restore a stored version (it was not made by `orgloop rollback`)');
+  const { getProvider } = await import('../../providers/registry.js');
+  const { projectEnv, substitute } = await import('../config/env.js');
+  const hints = await registryHints();
+  return {
+    who,
+    kind: 'rollback',
+    message: rollbackMessage(to),
+    rollback_of: to,
+    providerFor: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)),
+    replaceOn: hints.replaceOn,
+    env: projectEnv(plan.desired.project.dir),
+    substitute,
+    progress: io.progress,
+    warn: io.warn,
+  };
+}
