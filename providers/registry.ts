@@ -14,6 +14,12 @@ import { scriptTransform } from './transforms/script.js';
 import { consoleLogger } from './loggers/console.js';
 import { fileLogger } from './loggers/file.js';
 import { storeLogger } from './loggers/store.js';
+import { githubSource } from './sources/github.js';
+import { githubWebhookSource } from './sources/github-webhook.js';
+import { linearSource } from './sources/linear.js';
+import { linearWebhookSource } from './sources/linear-webhook.js';
+import { claudeCodeSource } from './sources/claude-code.js';
+import { openclawActor } from './actors/openclaw.js';
 
 const PROVIDERS: Provider[] = [
   webhookSource,
@@ -27,6 +33,12 @@ const PROVIDERS: Provider[] = [
   consoleLogger,
   fileLogger,
   storeLogger,
+  githubSource,
+  githubWebhookSource,
+  linearSource,
+  linearWebhookSource,
+  claudeCodeSource,
+  openclawActor,
 ];
 
 const PREFIXES: Record<ProviderKind, string[]> = {
