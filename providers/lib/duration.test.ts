@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { durationIssue, parseDuration } from './duration.js';
 import { parseSize } from './size.js';
@@ -16,6 +17,15 @@ describe('parseDuration', () => {
 
   it.each(['', '5', 'abc', '5x', 'm5', '-1s', '1h30', '2 minutes'])('rejects %j with a clear message', (s) => {
     expect(() => parseDuration(s)).toThrow(`invalid duration ${JSON.stringify(s)}: expected a number with a unit (ms, s, m, h, d, w)`);
+  });
+
+  it('property: any combination of whole units parses to its sum', () => {
+    fc.assert(
+      fc.property(fc.nat(30), fc.nat(23), fc.nat(59), fc.nat(59), fc.nat(999), (d, h, m, sec, ms) => {
+        const parts = [d && `${d}d`, h && `${h}h`, m && `${m}m`, sec && `${sec}s`, ms && `${ms}ms`].filter(Boolean).join('') || '0s';
+        expect(parseDuration(parts)).toBe(((d * 24 + h) * 60 + m) * 60_000 + sec * 1000 + ms);
+      }),
+    );
   });
 
   it('rejects non-strings', () => {
