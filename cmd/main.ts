@@ -12,6 +12,7 @@ import { register as diff } from './diff.js';
 import { register as rollback } from './rollback.js';
 import { register as drift } from './drift.js';
 import { register as validate } from './validate.js';
+import { register as init } from './init.js';
 import { register as start } from './start.js';
 import { register as status } from './status.js';
 import { register as logs } from './logs.js';
@@ -35,7 +36,7 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput({ outputError: (str, write) => write(str) });
 
-for (const register of [version, fmt, graph, validate, start, status, logs, routes, testEvent, events, deliveries, plan, apply, show, forceUnlock, history, diff, rollback, drift]) register(program);
+for (const register of [version, init, fmt, graph, validate, start, status, logs, routes, testEvent, events, deliveries, plan, apply, show, forceUnlock, history, diff, rollback, drift]) register(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.exitCode = reportError(err);

@@ -79,11 +79,12 @@ function typeWords(t: unknown): string {
 
 function describe(errors: ErrorObject[], prefix: PathSeg[]): SchemaIssue[] {
   // An anyOf failure also reports every branch's failure; keep only the summary.
-  const anyOfAt = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  const anyOfAt = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath));
   const out: SchemaIssue[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
-    if (e.keyword !== 'anyOf' && e.schemaPath.includes('/anyOf/') && [...anyOfAt].some((p) => e.instancePath.startsWith(p))) continue;
+    const branch = e.schemaPath.includes('/anyOf/') || e.schemaPath.includes('/oneOf/');
+    if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && branch && [...anyOfAt].some((p) => e.instancePath.startsWith(p))) continue;
     if (e.keyword === 'if') continue;
     const path = [...prefix, ...pointerToPath(e.instancePath)];
     const field = dotted(path);
@@ -125,8 +126,12 @@ function describe(errors: ErrorObject[], prefix: PathSeg[]): SchemaIssue[] {
           atKey: false,
         };
         break;
-      case 'anyOf': {
-        const expected = (e.parentSchema as { description?: string } | undefined)?.description;
+      case 'anyOf':
+      case 'oneOf': {
+        const parent = e.parentSchema as { description?: string; anyOf?: Array<{ type?: unknown }>; oneOf?: Array<{ type?: unknown }> } | undefined;
+        const branches = parent?.anyOf ?? parent?.oneOf ?? [];
+        const types = branches.every((b) => b.type !== undefined) ? typeWords(branches.map((b) => b.type).flat()) : undefined;
+        const expected = parent?.description ?? types;
         issue = { path, message: `${subject}${expected ? `must be ${expected}` : 'has an invalid form'}`, severity: 'error', atKey: false };
         break;
       }

@@ -1,0 +1,49 @@
+// `orgloop init` as a user runs it: a real child process, a real temp directory.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+const cli = join(root, 'dist/cmd/main.js');
+const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' };
+const run = (args: string[], cwd: string) => {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, env, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+describe('orgloop init', () => {
+  it('scaffolds an offline project that validates', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'orgloop-init-'));
+    const r = run(['init', 'Acme Support'], parent);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      'Created project "acme-support" in Acme Support:\n  .env.example\n  orgloop.yaml\n  sops/hello.md\n  .gitignore\n\nNext: cd "Acme Support" && orgloop validate && orgloop plan\n',
+    );
+    const dir = join(parent, 'Acme Support');
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['.orgloop/', '.env']));
+    const yaml = readFileSync(join(dir, 'orgloop.yaml'), 'utf8');
+    expect(yaml).toMatch(/^name: acme-support$/m);
+    expect(yaml).toMatch(/- id: webhook\s/);
+    expect(existsSync(join(dir, 'sops/hello.md'))).toBe(true);
+    const v = run(['validate', '--json'], dir);
+    expect(v.code).toBe(0);
+    expect(JSON.parse(v.stdout)).toEqual({ valid: true, errors: [], warnings: [], counts: { sources: 1, actors: 1, routes: 1, transforms: 0, loggers: 1 } });
+  });
+
+  it('refuses to overwrite without --force, and overwrites with it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orgloop-init-'));
+    writeFileSync(join(dir, 'orgloop.yaml'), 'sources: []\n');
+    const r = run(['init'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`Error: ${dir} already has orgloop.yaml; nothing was written (use --force to overwrite these files)\n`);
+    expect(readFileSync(join(dir, 'orgloop.yaml'), 'utf8')).toBe('sources: []\n');
+    expect(existsSync(join(dir, 'sops'))).toBe(false);
+    const f = run(['init', '--force', '--json'], dir);
+    expect(f.code).toBe(0);
+    expect(JSON.parse(f.stdout).files).toEqual(['.env.example', 'orgloop.yaml', 'sops/hello.md', '.gitignore']);
+    expect(run(['validate'], dir).code).toBe(0);
+  });
+});

@@ -1,0 +1,64 @@
+// `orgloop init`: copy the quickstart example into a directory, naming the project after it.
+
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../errors.js';
+
+// npm drops .gitignore files from published packages, so this one is written from here.
+const GITIGNORE = '.orgloop/\n.env\n';
+
+/** examples/quickstart of this installation (dist/engine/config -> package root). */
+export function quickstartDir(): string {
+  for (const up of ['../../../examples/quickstart', '../../examples/quickstart']) {
+    const dir = fileURLToPath(new URL(up, import.meta.url));
+    if (existsSync(join(dir, 'orgloop.yaml'))) return dir;
+  }
+  throw new Error('examples/quickstart is missing from this orgloop installation');
+}
+
+function listFiles(dir: string, base = dir): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const abs = join(dir, name);
+    if (statSync(abs).isDirectory()) out.push(...listFiles(abs, base));
+    else if (name !== '.gitignore' && name !== '.env') out.push(relative(base, abs));
+  }
+  return out;
+}
+
+/** A project name from a directory name: lower-case letters, digits and dashes. */
+export function projectName(dir: string): string {
+  const name = basename(resolve(dir))
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[-_]+|[-_]+$/g, '');
+  return name || 'orgloop-project';
+}
+
+export interface ScaffoldResult {
+  dir: string;
+  name: string;
+  files: string[];
+}
+
+export function scaffoldProject(target: string, opts: { force?: boolean } = {}): ScaffoldResult {
+  const dir = resolve(target);
+  const template = quickstartDir();
+  const files = [...listFiles(template), '.gitignore'];
+  if (!opts.force) {
+    const existing = files.filter((f) => existsSync(join(dir, f)));
+    if (existing.length) {
+      throw new UserError(`${dir} already has ${existing.join(', ')}; nothing was written (use --force to overwrite these files)`);
+    }
+  }
+  const name = projectName(dir);
+  for (const f of files) {
+    const dest = join(dir, f);
+    mkdirSync(join(dest, '..'), { recursive: true });
+    if (f === '.gitignore') writeFileSync(dest, GITIGNORE);
+    else if (f === 'orgloop.yaml') writeFileSync(dest, readFileSync(join(template, f), 'utf8').replace(/^name: quickstart$/m, `name: ${name}`));
+    else copyFileSync(join(template, f), dest);
+  }
+  return { dir, name, files };
+}
