@@ -2,6 +2,7 @@
 // turn so a busy executor makes one write() per turn instead of one per line.
 
 import type { LogEntry } from '../../providers/types.js';
+import type { StoredLogEntry } from '../../state/store.js';
 
 const LEVELS: Record<string, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -13,8 +14,8 @@ export interface ConsoleOptions {
 
 const COLORS: Record<string, string> = { debug: '\x1b[2m', info: '', warn: '\x1b[33m', error: '\x1b[31m' };
 
-export function formatEntry(e: LogEntry, color: boolean): string {
-  const t = e.time.slice(11, 23);
+export function formatEntry(e: LogEntry, color: boolean, withDate = false): string {
+  const t = withDate ? e.time.slice(0, 23).replace('T', ' ') : e.time.slice(11, 23);
   const where = [e.source && `source=${e.source}`, e.route && `route=${e.route}`, e.actor && `actor=${e.actor}`, e.delivery_id ?? e.event_id]
     .filter(Boolean)
     .join(' ');
@@ -53,4 +54,24 @@ export class ConsoleOut {
     this.buf = [];
     this.o.write(text);
   }
+}
+
+/** A stored log row (from `orgloop logs`) in the same one-line format the executor prints. */
+export function formatStoredEntry(r: StoredLogEntry, color: boolean): string {
+  return formatEntry(
+    {
+      time: r.time,
+      phase: r.phase,
+      level: r.level as LogEntry['level'],
+      source: r.source ?? undefined,
+      route: r.route ?? undefined,
+      actor: r.actor ?? undefined,
+      event_id: r.event_id ?? undefined,
+      delivery_id: r.delivery_id ?? undefined,
+      trace_id: r.trace_id ?? undefined,
+      message: r.message ?? undefined,
+    },
+    color,
+    true,
+  );
 }

@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import { action, globals, printJson } from './util.js';
+import { UserError } from '../engine/errors.js';
+
+function parseLimit(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UserError(`invalid --limit "${v}": expected a positive integer`);
+  return n;
+}
+
+async function withStore<T>(cmd: Command, fn: (store: import('../state/store.js').Store) => Promise<T>): Promise<T> {
+  const { openWorkspaceStore } = await import('../engine/workspace.js');
+  const store = await openWorkspaceStore(globals(cmd));
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function register(program: Command): void {
+  const events = program.command('events').description('inspect and replay stored events');
+
+  events
+    .command('list')
+    .description('recent events, newest first')
+    .option('--source <id>', 'only events of this source (or actor, for actor.stopped)')
+    .option('--type <type>', 'only events of this type')
+    .option('--trace <id>', 'only events of this trace')
+    .option('-n, --limit <n>', 'how many', '50')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (flags: { source?: string; type?: string; trace?: string; limit: string; json?: boolean }, cmd: Command) =>
+        withStore(cmd, async (store) => {
+          const rows = await store.events({ source: flags.source, type: flags.type, trace_id: flags.trace, limit: parseLimit(flags.limit) });
+          if (flags.json) return printJson(rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) })));
+          if (rows.length === 0) return void process.stdout.write('No events.\n');
+          for (const r of rows) {
+            const e = JSON.parse(r.payload);
+            const pe = e.provenance?.platform_event ? ` (${e.provenance.platform_event})` : '';
+            process.stdout.write(`${r.id}  ${r.received_at}  ${r.source}  ${r.type}${pe}${r.hops ? `  hops=${r.hops}` : ''}\n`);
+          }
+        }),
+      ),
+    );
+
+  events
+    .command('show <id>')
+    .description('one event with its deliveries')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (id: string, flags: { json?: boolean }, cmd: Command) =>
+        withStore(cmd, async (store) => {
+          const r = await store.event(id);
+          if (!r) throw new UserError(`no event "${id}" (see \`orgloop events list\`)`);
+          const deliveries = await store.deliveries({ event_id: id });
+          const event = JSON.parse(r.payload);
+          if (flags.json) return printJson({ event, dedupe_key: r.dedupe_key, received_at: r.received_at, deliveries });
+          process.stdout.write(JSON.stringify(event, null, 2) + '\n\n');
+          if (deliveries.length === 0) process.stdout.write('No deliveries (no route matched).\n');
+          else {
+            const { describeDelivery } = await import('../engine/run/inspect.js');
+            process.stdout.write('Deliveries:\n');
+            for (const d of deliveries) {
+              process.stdout.write(`  ${d.id}  route ${d.route} -> ${d.actor}: ${describeDelivery(d)}${d.last_error ? `; last error: ${d.last_error}` : ''}\n`);
+            }
+          }
+        }),
+      ),
+    );
+
+  events
+    .command('replay <id>')
+    .description('send a stored event through the current applied routes again, as a new event (a running executor delivers it)')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (id: string, flags: { json?: boolean }, cmd: Command) =>
+        withStore(cmd, async (store) => {
+          const { replayEvent } = await import('../engine/run/inspect.js');
+          const r = await replayEvent(store, id);
+          if (!r) throw new UserError(`no event "${id}" (see \`orgloop events list\`)`);
+          if (flags.json) return printJson(r);
+          process.stdout.write(
+            `Replayed ${id} as ${r.event_id} against version ${r.serial}: ${r.deliveries.length} deliver${r.deliveries.length === 1 ? 'y' : 'ies'}` +
+              (r.deliveries.length ? ` (${r.deliveries.map((d) => `${d.route} -> ${d.actor}`).join(', ')})` : '') +
+              '.\n',
+          );
+        }),
+      ),
+    );
+}

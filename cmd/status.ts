@@ -1,0 +1,99 @@
+import type { Command } from 'commander';
+import { action, globals, printJson } from './util.js';
+
+function age(s: number | null): string {
+  if (s === null) return '-';
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60 ? `${s % 60}s` : ''}`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
+}
+
+function table(rows: string[][]): string {
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('what is running: executors (heartbeat, loaded version), sources (last event), routes (delivery counts, oldest pending), dead deliveries')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (flags: { json?: boolean }, cmd: Command) => {
+        const { openWorkspaceStore } = await import('../engine/workspace.js');
+        const { statusReport } = await import('../engine/run/inspect.js');
+        const store = await openWorkspaceStore(globals(cmd));
+        try {
+          const r = await statusReport(store);
+          if (flags.json) return printJson(r);
+          const out: string[] = [];
+          out.push(`State: ${r.state}`);
+          out.push(r.serial === 0 ? 'Applied version: none (run `orgloop apply`)' : `Applied version: ${r.serial} (${r.project})`);
+          out.push('');
+          if (r.executors.length === 0) out.push('Executors: none running (start one with `orgloop start`)');
+          else {
+            out.push('Executors:');
+            out.push(
+              table([
+                ['ID', 'HOST', 'PID', 'VERSION', 'HEARTBEAT', 'STATE'],
+                ...r.executors.map((e) => [
+                  e.id,
+                  e.host,
+                  String(e.pid),
+                  e.serial_loaded === r.serial ? String(e.serial_loaded) : `${e.serial_loaded} (behind ${r.serial})`,
+                  `${age(e.heartbeat_age_s)} ago`,
+                  e.alive ? 'alive' : 'stale (not heard from)',
+                ]),
+              ]).trimEnd(),
+            );
+          }
+          out.push('');
+          if (r.sources.length) {
+            out.push('Sources:');
+            const now = Date.now();
+            out.push(
+              table([
+                ['SOURCE', 'CONNECTOR', 'LAST EVENT', 'TYPE', 'CURSOR UPDATED'],
+                ...r.sources.map((s) => [
+                  s.id,
+                  s.connector,
+                  s.last_event_at ? `${age(Math.round((now - Date.parse(s.last_event_at)) / 1000))} ago` : 'never',
+                  s.last_event_type ?? '-',
+                  s.cursor_updated_at ? `${age(Math.round((now - Date.parse(s.cursor_updated_at)) / 1000))} ago` : '-',
+                ]),
+              ]).trimEnd(),
+            );
+            out.push('');
+          }
+          if (r.routes.length) {
+            out.push('Routes:');
+            out.push(
+              table([
+                ['ROUTE', 'ACTOR', 'PENDING', 'LEASED', 'RETRY', 'DELIVERED', 'DEAD', 'CANCELLED', 'OLDEST PENDING'],
+                ...r.routes.map((x) => [
+                  x.name + (x.removed ? ' (removed)' : ''),
+                  x.actor ?? '-',
+                  String(x.counts.pending),
+                  String(x.counts.leased),
+                  String(x.counts.retry),
+                  String(x.counts.delivered),
+                  String(x.counts.dead),
+                  String(x.counts.cancelled),
+                  age(x.oldest_pending_age_s),
+                ]),
+              ]).trimEnd(),
+            );
+            out.push('');
+          }
+          out.push(
+            `Pending: ${r.totals.pending}${r.totals.oldest_pending_age_s !== null ? ` (oldest ${age(r.totals.oldest_pending_age_s)})` : ''}; dead: ${r.totals.dead}` +
+              (r.totals.dead ? ' (see `orgloop deliveries list --status dead`)' : ''),
+          );
+          process.stdout.write(out.join('\n') + '\n');
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+}
