@@ -58,6 +58,7 @@ Examples:
             targeting: { target: opts.target ?? [], exclude: opts.exclude ?? [] },
             warnings: project.warnings.map(formatDiagnostic),
           });
+          await (await import('../engine/history/history.js')).addReapplyWarning(store, plan);
           if (opts.out) {
             const { writePlanFile } = await import('../engine/plan/planfile.js');
             writePlanFile(opts.out, plan);

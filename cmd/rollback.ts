@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT, UserError } from '../engine/errors.js';
 import { action, globals } from './util.js';
+import { acceptTerraformOut, parseLockTimeout, useColor } from './plan-common.js';
 
 interface RollbackOpts {
   to: string;
@@ -10,13 +11,14 @@ interface RollbackOpts {
 }
 
 export function register(program: Command): void {
+  acceptTerraformOut(process.argv);
   program
     .command('rollback')
     .description('return to an earlier applied version: a reviewable plan to its exact snapshot, applied as a rollback')
     .requiredOption('--to <serial>', 'the version to restore (see `orgloop history`)')
-    .option('--out <file>', 'save the rollback plan instead of applying it (apply it later with `orgloop apply FILE`)')
+    .option('-o, --out <file>', 'save the rollback plan instead of applying it (apply it later with `orgloop apply FILE`)')
     .option('--auto-approve', 'apply without asking for confirmation')
-    .option('--lock-timeout <duration>', 'how long to wait for the state lock', '30s')
+    .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 0s, 30s, 2m)', '30s')
     .addHelpText(
       'after',
       `
@@ -26,65 +28,63 @@ calls provider hooks like any apply and writes a new version of kind "rollback" 
 message "Rollback to N". Cursors and deliveries are not rewound.
 
 Your YAML is not changed: a later \`orgloop plan\` compares against the files again, and warns
-when it would re-apply the changes that were rolled back.`,
+when it would re-apply the changes that were rolled back.
+
+Exit codes: 0 rolled back (or nothing to do), 1 error or cancelled, 3 state lock not acquired.`,
     )
     .action(
       action(async (opts: RollbackOpts, cmd: Command) => {
         const to = Number(opts.to.replace(/^v/i, ''));
         if (!Number.isInteger(to) || to < 1) throw new UserError(`--to must be a version number from \`orgloop history\` (got "${opts.to}")`);
-        if (opts.out && opts.autoApprove) throw new UserError('--out saves the plan without applying it; --auto-approve cannot be combined with it');
+        if (opts.out && opts.autoApprove) throw new UserError('--out saves the plan without applying it; it cannot be combined with --auto-approve');
+        const lockTimeoutMs = parseLockTimeout(opts.lockTimeout);
+        if (!opts.out && !opts.autoApprove && !process.stdin.isTTY) {
+          throw new UserError(
+            'rollback needs confirmation, but there is no terminal to ask on: run it on a terminal, pass --auto-approve, or save the plan with --out FILE and apply that',
+          );
+        }
         const g = globals(cmd);
-        const { openWorkspaceStore } = await import('../engine/workspace.js');
-        const { planRollback, rollbackApplyOptions } = await import('../engine/history/rollback.js');
-        const { renderText } = await import('../engine/plan/render-text.js');
+        const color = useColor(cmd);
+        const [{ openWorkspaceStore }, { planRollback, rollbackMessage }, { renderText }] = await Promise.all([
+          import('../engine/workspace.js'),
+          import('../engine/history/rollback.js'),
+          import('../engine/plan/render-text.js'),
+        ]);
         const store = await openWorkspaceStore(g);
         try {
           if (opts.out) {
             const plan = await planRollback(store, to);
             const { writePlanFile } = await import('../engine/plan/planfile.js');
-            process.stdout.write(renderText(plan, { color: g.color }));
             writePlanFile(opts.out, plan);
+            process.stdout.write(renderText(plan, { color }));
             process.stdout.write(`\nSaved the rollback plan to ${opts.out}. To apply it: orgloop apply ${opts.out}\n`);
             return EXIT.OK;
           }
-          const { acquireLock, whoAmI } = await import('../engine/apply/lock.js');
-          const { parseDuration } = await import('../providers/lib/duration.js');
-          const { applyPlan } = await import('../engine/apply/apply.js');
-          let timeoutMs: number;
-          try {
-            timeoutMs = parseDuration(opts.lockTimeout);
-          } catch (err) {
-            throw new UserError(`--lock-timeout: ${(err as Error).message}`);
+          const { runApplySession } = await import('../engine/apply/session.js');
+          const session = await runApplySession(store, {
+            operation: `rollback --to ${to}`,
+            lockTimeoutMs,
+            makePlan: () => planRollback(store, to),
+            kind: 'rollback',
+            rollback_of: to,
+            message: rollbackMessage(to),
+            confirm: async (plan) => {
+              process.stdout.write(renderText(plan, { color }));
+              return opts.autoApprove ? true : askYes(to);
+            },
+            progress: (line) => process.stdout.write(line + '\n'),
+            warn: (line) => process.stderr.write(`Warning: ${line}\n`),
+          });
+          if (session.cancelled) throw new UserError('Rollback cancelled.');
+          if (!session.result) {
+            process.stdout.write(renderText(session.plan, { color }));
+            process.stdout.write(`\nThe current version already declares what version ${to} declared; nothing to roll back.\n`);
+            return EXIT.OK;
           }
-          const warn = (l: string) => process.stderr.write(`Warning: ${l}\n`);
-          const lock = await acquireLock(store, { operation: `rollback --to ${to}`, who: whoAmI(), timeoutMs, warn });
-          try {
-            const plan = await planRollback(store, to);
-            process.stdout.write(renderText(plan, { color: g.color }));
-            if (!plan.changes.length) {
-              process.stdout.write(`\nThe current version already declares what version ${to} declared; nothing to roll back.\n`);
-              return EXIT.OK;
-            }
-            if (!opts.autoApprove) {
-              if (!process.stdin.isTTY) {
-                throw new UserError('refusing to roll back without confirmation: not a terminal. Pass --auto-approve, or save the plan with --out FILE and apply that.');
-              }
-              const ok = await confirm(`\nRoll back to version ${to}? Only 'yes' will be accepted: `);
-              if (!ok) {
-                process.stdout.write('Rollback cancelled.\n');
-                return EXIT.ERROR;
-              }
-            }
-            const applyOpts = await rollbackApplyOptions(plan, whoAmI(), { progress: (l) => process.stdout.write(l + '\n'), warn });
-            const result = await applyPlan(store, plan, applyOpts);
-            const s = result.summary;
-            process.stdout.write(
-              `\nRollback complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed.` +
-                (result.version ? ` State version ${result.version.serial} (rollback to ${to}).\n` : '\n'),
-            );
-          } finally {
-            await lock.release();
-          }
+          const s = session.result.summary;
+          process.stdout.write(`\nRollback complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed.\n`);
+          if (session.result.version) process.stdout.write(`State serial: ${session.result.version.serial} (${rollbackMessage(to)})\n`);
+          return EXIT.OK;
         } finally {
           await store.close();
         }
@@ -92,11 +92,12 @@ when it would re-apply the changes that were rolled back.`,
     );
 }
 
-async function confirm(question: string): Promise<boolean> {
+async function askYes(to: number): Promise<boolean> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
-    return (await rl.question(question)).trim() === 'yes';
+    const answer = await rl.question(`\nRoll back to version ${to}?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);
+    return answer.trim() === 'yes';
   } finally {
     rl.close();
   }

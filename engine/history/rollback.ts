@@ -4,8 +4,7 @@
 
 import type { Store } from '../../state/store.js';
 import { UserError } from '../errors.js';
-import type { ApplyOptions } from '../apply/apply.js';
-import { planAgainstStore, registryHints } from '../plan/plan.js';
+import { planAgainstStore } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { requireVersion, snapshotBlobs } from './diff.js';
 
@@ -43,23 +42,3 @@ export async function planRollback(store: Store, to: number): Promise<Plan> {
   });
 }
 
-/** Apply options that make a rollback plan's version: kind `rollback`, "Rollback to N". */
-export async function rollbackApplyOptions(plan: Plan, who: string, io: { progress?: (l: string) => void; warn?: (l: string) => void } = {}): Promise<ApplyOptions> {
-  const to = rollbackTarget(plan);
-  if (to === null) throw new UserError('this plan does not restore a stored version (it was not made by `orgloop rollback`)');
-  const { getProvider } = await import('../../providers/registry.js');
-  const { projectEnv, substitute } = await import('../config/env.js');
-  const hints = await registryHints();
-  return {
-    who,
-    kind: 'rollback',
-    message: rollbackMessage(to),
-    rollback_of: to,
-    providerFor: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)),
-    replaceOn: hints.replaceOn,
-    env: projectEnv(plan.desired.project.dir),
-    substitute,
-    progress: io.progress,
-    warn: io.warn,
-  };
-}
