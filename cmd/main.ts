@@ -14,6 +14,7 @@ import { register as drift } from './drift.js';
 import { register as validate } from './validate.js';
 import { register as init } from './init.js';
 import { register as start } from './start.js';
+import { register as up } from './up.js';
 import { register as status } from './status.js';
 import { register as logs } from './logs.js';
 import { register as routes } from './routes.js';
@@ -36,7 +37,7 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput({ outputError: (str, write) => write(str) });
 
-for (const register of [version, init, fmt, graph, validate, start, status, logs, routes, testEvent, events, deliveries, plan, apply, show, forceUnlock, history, diff, rollback, drift]) register(program);
+for (const register of [version, init, fmt, graph, validate, start, up, status, logs, routes, testEvent, events, deliveries, plan, apply, show, forceUnlock, history, diff, rollback, drift]) register(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.exitCode = reportError(err);
