@@ -11,6 +11,9 @@ import { register as history } from './history.js';
 import { register as diff } from './diff.js';
 import { register as rollback } from './rollback.js';
 import { register as drift } from './drift.js';
+import { register as stateCmd } from './state.js';
+import { register as hook } from './hook.js';
+import { register as doctor } from './doctor.js';
 import { register as validate } from './validate.js';
 import { register as init } from './init.js';
 import { register as start } from './start.js';
@@ -37,7 +40,7 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput({ outputError: (str, write) => write(str) });
 
-for (const register of [version, init, fmt, graph, validate, start, up, status, logs, routes, testEvent, events, deliveries, plan, apply, show, forceUnlock, history, diff, rollback, drift]) register(program);
+for (const register of [version, init, fmt, graph, validate, start, up, status, logs, routes, testEvent, events, deliveries, plan, apply, show, forceUnlock, history, diff, rollback, drift, stateCmd, hook, doctor]) register(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.exitCode = reportError(err);

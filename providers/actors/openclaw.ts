@@ -13,6 +13,7 @@
 import type { ActorProvider, DeliveryRequest, DeliveryResult, OrgEvent, ProviderContext } from '../types.js';
 import { durationIssue, parseDuration } from '../lib/duration.js';
 import { hasTemplate, renderTemplateText } from '../lib/template.js';
+import { fetchErrorText } from '../lib/fetch-error.js';
 
 export const DEFAULT_OPENCLAW_URL = 'http://127.0.0.1:18789';
 const MAX_EVENT_JSON = 12_000;
@@ -109,8 +110,7 @@ async function deliver(ctx: ProviderContext, req: DeliveryRequest): Promise<Deli
   } catch (err) {
     if (timeout.aborted) return { ok: false, retryable: true, error: `OpenClaw gateway did not answer within ${timeoutMs}ms` };
     if (req.signal.aborted) return { ok: false, retryable: true, error: 'delivery aborted (executor stopping)' };
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return { ok: false, retryable: true, error: `OpenClaw gateway at ${gatewayUrl(ctx.config)} unreachable${cause ? ` (${cause})` : ''}` };
+    return { ok: false, retryable: true, error: `OpenClaw gateway at ${gatewayUrl(ctx.config)} unreachable: ${fetchErrorText(err)}` };
   }
   const text = await res.text().catch(() => '');
   if (res.ok) return { ok: true };
@@ -151,8 +151,7 @@ async function check(ctx: ProviderContext): Promise<{ ok: boolean; detail: strin
     if (probe.status === 404) return { ok: false, detail: `gateway ${base} is up but /hooks/agent is not enabled (hooks.enabled)` };
     return { ok: true, detail: `gateway ${base} healthy; hooks token accepted` };
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return { ok: false, detail: `gateway ${base} unreachable${cause ? ` (${cause})` : `: ${(err as Error).message}`}` };
+    return { ok: false, detail: `gateway ${base} unreachable: ${fetchErrorText(err)}` };
   }
 }
 

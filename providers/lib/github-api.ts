@@ -2,6 +2,8 @@
 // token auth, conditional requests (If-None-Match -> 304 costs no rate limit), rate-limit
 // headers, Link pagination and error messages a person can act on.
 
+import { fetchErrorText } from './fetch-error.js';
+
 export const DEFAULT_GITHUB_API = 'https://api.github.com';
 const API_VERSION = '2022-11-28';
 
@@ -124,7 +126,7 @@ export class GithubClient {
         signal,
       });
     } catch (err) {
-      throw new GithubApiError(0, `GitHub request ${method} ${stripQuery(url)} failed: ${(err as Error).message}`);
+      throw new GithubApiError(0, `GitHub request ${method} ${stripQuery(url)} failed: ${fetchErrorText(err)}`);
     }
     this.requests++;
     const rate = parseRate(res.headers);

@@ -1,5 +1,7 @@
 // A small Linear GraphQL client: API-key auth, GraphQL error shapes, rate-limit headers.
 
+import { fetchErrorText } from './fetch-error.js';
+
 export const DEFAULT_LINEAR_API = 'https://api.linear.app';
 
 export class LinearRateLimitError extends Error {
@@ -62,7 +64,7 @@ export class LinearClient {
         signal: this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout,
       });
     } catch (err) {
-      throw new LinearApiError(0, `Linear request to ${url} failed: ${(err as Error).message}`);
+      throw new LinearApiError(0, `Linear request to ${url} failed: ${fetchErrorText(err)}`);
     }
     this.requests++;
     const rem = res.headers.get('x-ratelimit-requests-remaining');

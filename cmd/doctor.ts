@@ -1,0 +1,60 @@
+// `orgloop doctor`: is this project ready to run? Loads and validates it, then asks every
+// provider that talks to an outside service to check its credentials and reachability.
+
+import type { Command } from 'commander';
+import { action, globals, printJson } from './util.js';
+
+interface DoctorOpts {
+  json?: boolean;
+  timeout: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('doctor')
+    .description('check credentials and reachability of every configured provider (GitHub, Linear, OpenClaw, ...)')
+    .option('--json', 'machine-readable: { ok, project, checks: [{ address, provider, status, detail }] }')
+    .option('--timeout <seconds>', 'time limit per check, in seconds', '20')
+    .addHelpText(
+      'after',
+      `
+Loads the project (-c) the way validate does, then runs each provider's check concurrently:
+  github / github-webhook   GET /user with the token, then the repository (and its hooks)
+  linear                    the GraphQL viewer query, then the team
+  openclaw                  GET /health, then the hooks token
+Providers without a remote service are listed as skipped.
+
+Exit codes: 0 every check passed, 1 a check failed or the project does not load.`,
+    )
+    .action(
+      action(async (opts: DoctorOpts, cmd: Command) => {
+        const g = globals(cmd);
+        const seconds = Number(opts.timeout);
+        if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`invalid --timeout ${JSON.stringify(opts.timeout)}: a number of seconds`);
+        const [{ loadProject }, { projectEnv }, { runDoctor }, { getProvider }] = await Promise.all([
+          import('../engine/config/load.js'),
+          import('../engine/config/env.js'),
+          import('../engine/doctor/doctor.js'),
+          import('../providers/registry.js'),
+        ]);
+        const project = await loadProject(g.config);
+        const rows = await runDoctor(project, { env: projectEnv(project.dir), getProvider, timeoutMs: seconds * 1000 });
+        const ok = rows.every((r) => r.status !== 'fail');
+        if (opts.json) {
+          printJson({ ok, project: project.name, checks: rows });
+          return ok ? 0 : 1;
+        }
+        const { Chalk } = await import('chalk');
+        const c = new Chalk({ level: g.color ? 1 : 0 });
+        const mark = { ok: c.green('ok  '), fail: c.red('FAIL'), skip: c.dim('skip') };
+        const w1 = Math.max(8, ...rows.map((r) => r.address.length));
+        const w2 = Math.max(8, ...rows.map((r) => r.provider.length));
+        process.stdout.write(`${'RESOURCE'.padEnd(w1)}  ${'PROVIDER'.padEnd(w2)}  STATUS  DETAIL\n`);
+        for (const r of rows) process.stdout.write(`${r.address.padEnd(w1)}  ${r.provider.padEnd(w2)}  ${mark[r.status]}    ${r.detail}\n`);
+        const failed = rows.filter((r) => r.status === 'fail').length;
+        const passed = rows.filter((r) => r.status === 'ok').length;
+        process.stdout.write(`\n${project.name}: ${passed} passed, ${failed} failed, ${rows.length - passed - failed} skipped.\n`);
+        return ok ? 0 : 1;
+      }),
+    );
+}

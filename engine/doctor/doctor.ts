@@ -1,0 +1,57 @@
+// `orgloop doctor`: for every declared source, actor, transform and logger whose provider can
+// check itself, ask it (credentials, reachability: GitHub /user, Linear viewer, OpenClaw health).
+// Checks run concurrently, each with a time limit, and never throw: a failure is a row.
+
+import type { LoadedProject } from '../graph/types.js';
+import type { Provider, ProviderContext } from '../../providers/types.js';
+
+export interface DoctorRow {
+  address: string;
+  provider: string;
+  status: 'ok' | 'fail' | 'skip';
+  detail: string;
+}
+
+export interface DoctorOptions {
+  env: (name: string) => string | undefined;
+  getProvider: (kind: Provider['kind'], name: string) => Provider | undefined;
+  timeoutMs?: number;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${Math.round(ms / 1000)}s`)), ms);
+    }),
+  ]);
+}
+
+export async function runDoctor(project: LoadedProject, opts: DoctorOptions): Promise<DoctorRow[]> {
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const jobs = project.resources
+    .filter((r) => r.kind !== 'route')
+    .map(async (r): Promise<DoctorRow> => {
+      const base = { address: r.address, provider: r.provider };
+      const provider = opts.getProvider(r.kind as Provider['kind'], r.provider);
+      if (!provider?.check) return { ...base, status: 'skip', detail: 'nothing to check (no credentials or remote service)' };
+      const controller = new AbortController();
+      const ctx: ProviderContext = {
+        name: r.name,
+        config: ((r.spec as { config?: Record<string, unknown> }).config ?? {}) as Record<string, any>,
+        projectDir: project.dir,
+        env: opts.env,
+        signal: controller.signal,
+        log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+      };
+      try {
+        const res = await withTimeout(provider.check(ctx), timeoutMs, `${r.address} check`);
+        return { ...base, status: res.ok ? 'ok' : 'fail', detail: res.detail };
+      } catch (err) {
+        controller.abort();
+        return { ...base, status: 'fail', detail: (err as Error).message };
+      }
+    });
+  return Promise.all(jobs);
+}
