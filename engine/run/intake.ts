@@ -123,7 +123,7 @@ export class Intake {
       source: e.source,
       event_id: e.id,
       trace_id: e.trace_id,
-      message: `${e.type}${e.provenance.platform_event ? ` (${e.provenance.platform_event})` : ''} from ${e.source}, ${p.routes.length} route${p.routes.length === 1 ? '' : 's'} matched`,
+      message: `${e.type}${e.provenance.platform_event && e.provenance.platform_event !== e.type ? ` (${e.provenance.platform_event})` : ''} from ${e.source}, ${p.routes.length} route${p.routes.length === 1 ? '' : 's'} matched`,
       data: e.hops > 0 ? { hops: e.hops, parent_id: e.parent_id } : undefined,
     });
     for (let i = 0; i < p.routes.length; i++) {
