@@ -75,10 +75,10 @@ describe('orgloop validate --json', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ valid: true, errors: [], counts: { sources: 1, actors: 1, routes: 1, transforms: 0, loggers: 0 } });
-    expect(out.warnings).toEqual([{ file: join(dir, 'orgloop.yaml'), line: 4, col: 14, message: 'source "hooks": unknown field config.colour (ignored)' }]);
+    expect(out.warnings).toEqual([{ file: join(dir, 'orgloop.yaml'), line: 4, col: 15, message: 'source "hooks": unknown field config.colour (ignored)' }]);
     const human = run(['-c', join(dir, 'orgloop.yaml'), 'validate']);
     expect(human.code).toBe(0);
-    expect(human.stderr).toBe(`${join(dir, 'orgloop.yaml')}:4:14: warning: source "hooks": unknown field config.colour (ignored)\n`);
+    expect(human.stderr).toBe(`${join(dir, 'orgloop.yaml')}:4:15: warning: source "hooks": unknown field config.colour (ignored)\n`);
     expect(human.stdout).toMatch(/^✓ .*1 source, 1 actor, 1 route, 0 transforms, 0 loggers \(1 warning\)\n$/);
   });
 
