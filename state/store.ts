@@ -49,6 +49,17 @@ export interface NewVersion {
   snapshot: StateSnapshot;
   /** prompt blobs referenced by the snapshot: sha256 -> text */
   blobs: Record<string, string>;
+  /**
+   * `state mv`: runtime rows to re-key in the same transaction, so a renamed source keeps its
+   * cursor and events, a renamed route or actor its deliveries.
+   */
+  runtime_renames?: RuntimeRename[];
+}
+
+export interface RuntimeRename {
+  kind: 'source' | 'route' | 'actor';
+  from: string;
+  to: string;
 }
 
 export interface LockInfo {

@@ -14,6 +14,7 @@ import type {
   StateMeta,
   StateVersion,
   StateVersionInfo,
+  RuntimeRename,
   Store,
   StoredEvent,
   StoredLogEntry,
@@ -183,8 +184,23 @@ export class SqliteStore implements Store {
       if (serial !== v.expectedSerial) throw new StaleSerialError(v.expectedSerial, serial);
       const info = this.insertVersion(serial + 1, serial === 0 ? null : serial, v);
       this.sql('UPDATE state_meta SET serial = ? WHERE id = 1').run(info.serial);
+      for (const r of v.runtime_renames ?? []) this.renameRuntime(r);
       return info;
     });
+  }
+
+  /** Re-keys runtime rows for `state mv` (inside writeVersion's transaction). */
+  private renameRuntime(r: RuntimeRename): void {
+    if (r.kind === 'source') {
+      this.sql('UPDATE cursors SET source = ? WHERE source = ?').run(r.to, r.from);
+      this.sql("UPDATE events SET source = ? WHERE source = ? AND type <> 'actor.stopped'").run(r.to, r.from);
+    } else if (r.kind === 'route') {
+      this.sql('UPDATE deliveries SET route = ? WHERE route = ?').run(r.to, r.from);
+    } else {
+      this.sql('UPDATE deliveries SET actor = ? WHERE actor = ?').run(r.to, r.from);
+      // an actor's completions are events whose source is the actor id
+      this.sql("UPDATE events SET source = ? WHERE source = ? AND type = 'actor.stopped'").run(r.to, r.from);
+    }
   }
 
   importVersion(lineage: string, v: NewVersion & { serial: number }): Promise<StateVersionInfo> {
