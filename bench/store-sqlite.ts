@@ -3,6 +3,7 @@
 //   claim+complete — workers claim 64 at a time and complete each delivery individually
 //                    (as the executor does); the store group-commits the completions
 // Run: npx tsx bench/store-sqlite.ts   (prints JSON)
+// BENCH_STATE=postgres://... measures the Postgres backend instead (use a ?schema=NAME of its own).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,7 +35,8 @@ function item(i: number): IngestItem {
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orgloop-bench-'));
-  const store = await openStore(path.join(dir, 'state.db'));
+  const location = process.env.BENCH_STATE ?? path.join(dir, 'state.db');
+  const store = await openStore(location);
 
   const items = Array.from({ length: EVENTS }, (_, i) => item(i));
   let t0 = performance.now();
@@ -71,8 +73,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify(
       {
-        backend: 'sqlite',
-        synchronous: 'FULL',
+        backend: store.kind,
         ingest_batches_of_64: { events: EVENTS, ms: Math.round(ingestMs), events_per_s: rate(EVENTS, ingestMs) },
         ingest_single_concurrent_256: { events: EVENTS, ms: Math.round(ingestSinglesMs), events_per_s: rate(EVENTS, ingestSinglesMs) },
         claim64_complete_each: { deliveries: done, ms: Math.round(claimCompleteMs), per_s: rate(done, claimCompleteMs) },

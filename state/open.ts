@@ -17,7 +17,8 @@ export function isPostgresUrl(location: string): boolean {
 
 export async function openStore(location: string, opts: OpenOptions = {}): Promise<Store> {
   if (isPostgresUrl(location)) {
-    throw new Error('the Postgres state backend is not available in this build yet');
+    const { PostgresStore } = await import('./postgres/store.js');
+    return PostgresStore.open(location, opts);
   }
   const { SqliteStore } = await import('./sqlite/store.js');
   return new SqliteStore(location, opts);

@@ -1,15 +1,14 @@
-// Model-based test of the delivery state machine against the real SQLite store: random
+// Model-based test of the delivery state machine against a real store (SQLite, Postgres): random
 // sequences of ingest, claim, complete, fail (retry/dead), cancel, release, redrive, lease
 // extension and clock jumps, by several owners, each step checked against a plain in-memory
 // model and against the invariants after every step.
 
-import fs from 'node:fs';
-import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../open.js';
 import type { Delivery, DeliveryStatus, Store } from '../store.js';
-import { ingestItem, tempStorePath } from './test-helpers/fixtures.js';
+import { ingestItem } from '../sqlite/test-helpers/fixtures.js';
+import type { Backend } from './contract.js';
 
 interface ModelDelivery {
   status: DeliveryStatus;
@@ -260,27 +259,27 @@ const commands = [
   fc.oneof(fc.integer({ min: 1, max: 600 }), fc.constant(LEASE_MS), fc.constant(LEASE_MS + 1)).map((ms) => new Tick(ms)),
 ];
 
-describe('delivery state machine (model-based, real SQLite)', () => {
-  it('matches the model and keeps its invariants after every step', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 60 }), async (cmds) => {
-        const file = tempStorePath();
-        const clock = { now: 1_000_000 };
-        const store = await openStore(file, { clock: () => clock.now });
-        try {
-          await fc.asyncModelRun(
-            () => ({
-              model: { now: clock.now, ids: [], rows: new Map() },
-              real: { store, clock, prev: new Map(), redriven: new Set() },
-            }),
-            cmds,
-          );
-        } finally {
-          await store.close();
-          fs.rmSync(path.dirname(path.dirname(file)), { recursive: true, force: true });
-        }
-      }),
-      { numRuns: 200 },
-    );
-  }, 60_000);
-});
+export function describeDeliveryModel(backend: Backend, numRuns: number): void {
+  describe(`delivery state machine (model-based, real ${backend.name})`, () => {
+    it('matches the model and keeps its invariants after every step', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.commands(commands, { maxCommands: 60 }), async (cmds) => {
+          const clock = { now: 1_000_000 };
+          const store = await openStore(await backend.newLocation(), { clock: () => clock.now });
+          try {
+            await fc.asyncModelRun(
+              () => ({
+                model: { now: clock.now, ids: [], rows: new Map() },
+                real: { store, clock, prev: new Map(), redriven: new Set() },
+              }),
+              cmds,
+            );
+          } finally {
+            await store.close();
+          }
+        }),
+        { numRuns },
+      );
+    }, 120_000);
+  });
+}
