@@ -15,6 +15,7 @@ import type {
   IngestResult,
   LockInfo,
   NewVersion,
+  RuntimeRename,
   StateMeta,
   StateVersion,
   StateVersionInfo,
@@ -286,8 +287,22 @@ export class PostgresStore implements Store {
       if (serial !== v.expectedSerial) throw new StaleSerialError(v.expectedSerial, serial);
       const info = await this.insertVersion(c, serial + 1, serial === 0 ? null : serial, v);
       await c.query('UPDATE state_meta SET serial = $1 WHERE id = 1', [info.serial]);
+      for (const r of v.runtime_renames ?? []) await this.renameRuntime(c, r);
       return info;
     });
+  }
+
+  /** Re-keys runtime rows for `state mv` (inside writeVersion's transaction), as in the SQLite store. */
+  private async renameRuntime(c: pg.PoolClient, r: RuntimeRename): Promise<void> {
+    if (r.kind === 'source') {
+      await c.query('UPDATE cursors SET source = $1 WHERE source = $2', [r.to, r.from]);
+      await c.query("UPDATE events SET source = $1 WHERE source = $2 AND type <> 'actor.stopped'", [r.to, r.from]);
+    } else if (r.kind === 'route') {
+      await c.query('UPDATE deliveries SET route = $1 WHERE route = $2', [r.to, r.from]);
+    } else {
+      await c.query('UPDATE deliveries SET actor = $1 WHERE actor = $2', [r.to, r.from]);
+      await c.query("UPDATE events SET source = $1 WHERE source = $2 AND type = 'actor.stopped'", [r.to, r.from]);
+    }
   }
 
   importVersion(lineage: string, v: NewVersion & { serial: number }): Promise<StateVersionInfo> {

@@ -57,6 +57,27 @@ export function describeStoreContract(backend: Backend): void {
       expect((await a.meta()).serial).toBe(1);
     });
 
+    it('writeVersion re-keys runtime rows for state mv in the same transaction', async () => {
+      const s = await open();
+      await s.writeVersion(newVersion(0, 'a'));
+      const item = ingestItem({ source: 'gh', routes: ['old-route'] });
+      await s.ingest([item]);
+      const term = (await s.acquireLease('source:gh', 'A', 60_000))!;
+      await s.commitPoll('gh', term, 'c1', null, []);
+      await s.writeVersion({
+        ...newVersion(1, 'b'),
+        kind: 'state-edit',
+        runtime_renames: [
+          { kind: 'route', from: 'old-route', to: 'new-route' },
+          { kind: 'source', from: 'gh', to: 'github' },
+        ],
+      });
+      expect((await s.deliveries({ event_id: item.event.id })).map((d) => d.route)).toEqual(['new-route']);
+      expect((await s.event(item.event.id))?.source).toBe('github');
+      expect((await s.cursor('github'))?.cursor).toBe('c1');
+      expect(await s.cursor('gh')).toBeNull();
+    });
+
     it('importVersion replaces the lineage and writes the given serial above existing history', async () => {
       const s = await open();
       await s.writeVersion(newVersion(0, 'a'));
