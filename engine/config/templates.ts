@@ -19,7 +19,10 @@ export interface Resolved {
 export function resolveTemplates(value: unknown, lookup: Lookup): Resolved {
   const templates: Record<string, string> = {};
   const problems: TemplateProblem[] = [];
-  const walk = (v: unknown, path: PathSeg[]): unknown => {
+  // One shared path stack (copied only when a template is found): this runs on every value
+  // of every item, so allocation matters on 10,000-route projects.
+  const path: PathSeg[] = [];
+  const walk = (v: unknown): unknown => {
     if (typeof v === 'string') {
       if (!v.includes('${')) return v;
       try {
@@ -29,19 +32,31 @@ export function resolveTemplates(value: unknown, lookup: Lookup): Resolved {
         return out;
       } catch (err) {
         if (err instanceof MissingVariableError || err instanceof BadReferenceError) {
-          problems.push({ path, message: err.message });
+          problems.push({ path: [...path], message: err.message });
           return v;
         }
         throw err;
       }
     }
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, i]));
+    if (Array.isArray(v)) {
+      const out = new Array<unknown>(v.length);
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        out[i] = walk(v[i]);
+        path.pop();
+      }
+      return out;
+    }
     if (v !== null && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = walk(x, [...path, k]);
+      for (const k of Object.keys(v)) {
+        path.push(k);
+        out[k] = walk((v as Record<string, unknown>)[k]);
+        path.pop();
+      }
       return out;
     }
     return v;
   };
-  return { value: walk(value, []), templates, problems };
+  return { value: walk(value), templates, problems };
 }
