@@ -70,7 +70,8 @@ async function claudeCodeStop(opts: StopOpts): Promise<number> {
       lastError = `${target} answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
       if (res.status < 500 && res.status !== 429) break; // the request itself is wrong; retrying will not help
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      const c = (err as { cause?: { code?: string; message?: string } }).cause;
+      const cause = c?.code ?? c?.message;
       lastError = `executor not reachable at ${base}${cause ? ` (${cause})` : ''}; is \`orgloop start\` running?`;
     }
     await new Promise((r) => setTimeout(r, Math.min(200 * attempt, Math.max(0, deadline - Date.now()))));

@@ -1,0 +1,137 @@
+// End-to-end: examples/engineering-org against local fakes of GitHub, Linear and the OpenClaw
+// gateway (the same provider code as production; only base URLs differ), through the real CLI.
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cli, runExecutor, type RunningExecutor } from './test-helpers/executor.js';
+import { startFakeGithub, type FakeGithub } from '../test/fakes/github.js';
+import { startFakeLinear, type FakeLinear } from '../test/fakes/linear.js';
+import { startFakeOpenclaw, type FakeOpenclaw } from '../test/fakes/openclaw.js';
+
+const EXAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), '../examples/engineering-org');
+
+let gh: FakeGithub;
+let ln: FakeLinear;
+let oc: FakeOpenclaw;
+let env: NodeJS.ProcessEnv;
+const running: RunningExecutor[] = [];
+
+beforeAll(async () => {
+  [gh, ln, oc] = await Promise.all([startFakeGithub({ token: 'gh-tok' }), startFakeLinear({ apiKey: 'lin_api_tok' }), startFakeOpenclaw({ token: 'oc-tok' })]);
+  gh.repo('acme/api');
+  env = {
+    GITHUB_REPO: 'acme/api',
+    GITHUB_TOKEN: 'gh-tok',
+    GITHUB_API_URL: gh.url,
+    LINEAR_API_KEY: 'lin_api_tok',
+    LINEAR_API_URL: ln.url,
+    OPENCLAW_URL: oc.url,
+    OPENCLAW_TOKEN: 'oc-tok',
+  };
+});
+afterAll(async () => {
+  await Promise.all([gh.close(), ln.close(), oc.close()]);
+});
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.stop();
+});
+
+function copyExample(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'orgloop-eng-'));
+  cpSync(EXAMPLE, dir, { recursive: true });
+  return dir;
+}
+
+const STOP = {
+  session_id: 'sess-42',
+  transcript_path: '/home/dev/.claude/projects/api/sess-42.jsonl',
+  cwd: '/home/dev/api',
+  permission_mode: 'default',
+  hook_event_name: 'Stop',
+  stop_hook_active: false,
+};
+
+describe('examples/engineering-org', () => {
+  it('validates and plans; without credentials it names each missing variable', async () => {
+    const dir = copyExample();
+    const v = await cli(['validate'], { cwd: dir, env });
+    expect(v.stderr).toBe('');
+    expect(v.stdout).toContain('engineering-org: 3 sources, 2 actors, 5 routes, 1 transform, 2 loggers');
+    expect(v.code).toBe(0);
+    const p = await cli(['plan'], { cwd: dir, env });
+    expect(p.code).toBe(0);
+    expect(p.stdout).toContain('Plan: 13 to add, 0 to change, 0 to destroy.');
+    const bare = await cli(['validate'], { cwd: dir, env: { GITHUB_REPO: 'acme/api' } });
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toMatch(/orgloop\.yaml:\d+:\d+: source "github": config\.token: environment variable GITHUB_TOKEN is not set/);
+    expect(bare.stderr).toMatch(/actor "supervisor": config\.auth_token_env: environment variable OPENCLAW_TOKEN is not set/);
+  });
+
+  it('doctor checks GitHub, Linear and OpenClaw and exits 1 naming what failed', async () => {
+    const dir = copyExample();
+    const ok = await cli(['doctor'], { cwd: dir, env });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/source\.github\s+github\s+ok\s+authenticated as octocat/);
+    expect(ok.stdout).toMatch(/source\.linear\s+linear\s+ok\s+authenticated as Ada Lovelace/);
+    expect(ok.stdout).toMatch(/actor\.supervisor\s+openclaw\s+ok\s+gateway .* healthy/);
+    expect(ok.stdout).toContain('engineering-org: 4 passed, 0 failed, 4 skipped.');
+
+    const bad = await cli(['doctor', '--json'], { cwd: dir, env: { ...env, GITHUB_TOKEN: 'expired', OPENCLAW_TOKEN: 'wrong' } });
+    expect(bad.code).toBe(1);
+    const report = JSON.parse(bad.stdout);
+    expect(report.ok).toBe(false);
+    const byAddr = Object.fromEntries(report.checks.map((c: { address: string }) => [c.address, c]));
+    expect(byAddr['source.github']).toMatchObject({ status: 'fail', detail: expect.stringContaining('GitHub rejected the token (401 Bad credentials)') });
+    expect(byAddr['actor.engineering-agent']).toMatchObject({ status: 'fail', detail: expect.stringContaining('rejected the hooks token') });
+    expect(byAddr['source.linear']).toMatchObject({ status: 'ok' });
+    expect(bad.stdout).not.toContain('expired'); // secrets never printed
+  });
+
+  it('a Claude Code Stop hook piped to `orgloop hook claude-code-stop` wakes the supervisor', async () => {
+    const dir = copyExample();
+    const applied = await cli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    const ex = await runExecutor(['start', '--port', '0'], { cwd: dir, env });
+    running.push(ex);
+
+    const before = oc.state.runs.length;
+    const hook = await cli(['hook', 'claude-code-stop', '--url', ex.url], { cwd: '/', input: JSON.stringify(STOP) });
+    expect(hook).toEqual({ code: 0, stdout: '', stderr: '' });
+
+    await oc.waitForRuns(before + 1);
+    const run = oc.state.runs[before]!;
+    expect(run.headers.authorization).toBe('Bearer oc-tok');
+    expect(run.body).toMatchObject({ agentId: 'supervisor', sessionKey: 'cc-sess-42', wakeMode: 'now' });
+    expect(run.body.message).toContain('[claude-code] actor.stopped (session.stopped) by claude-code');
+    expect(run.body.message).toContain('# SOP: a Claude Code session stopped');
+    expect(run.body.message).toContain('"transcript_path": "/home/dev/.claude/projects/api/sess-42.jsonl"');
+    expect(run.body.message).toContain('"outcome": "completed"');
+  });
+
+  it('the hook never blocks Claude Code: executor down -> warning and exit 0; bad input -> exit 1 with a message', async () => {
+    // a port nothing listens on
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise((r) => srv.close(r));
+    const downUrl = `http://127.0.0.1:${port}`;
+    const down = await cli(['hook', 'claude-code-stop', '--url', downUrl, '--timeout', '2s'], { input: JSON.stringify(STOP) });
+    expect(down.code).toBe(0);
+    expect(down.stdout).toBe('');
+    expect(down.stderr).toMatch(/orgloop hook: session sess-42 not recorded: executor not reachable at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\); is `orgloop start` running\?/);
+    const quiet = await cli(['hook', 'claude-code-stop', '--url', downUrl, '--timeout', '1s', '-q'], { input: JSON.stringify(STOP) });
+    expect(quiet).toEqual({ code: 0, stdout: '', stderr: '' });
+    const junk = await cli(['hook', 'claude-code-stop'], { input: 'not json' });
+    expect(junk.code).toBe(1);
+    expect(junk.stderr).toContain('orgloop hook: stdin is not JSON');
+    const noSession = await cli(['hook', 'claude-code-stop'], { input: '{"cwd":"/x"}' });
+    expect(noSession.code).toBe(1);
+    expect(noSession.stderr).toContain('stdin has no session_id');
+  });
+});
