@@ -611,6 +611,8 @@ export class PostgresStore implements Store {
       if (first.rowCount === 1) return false;
       const r = (await c.query('SELECT seen_at FROM dedup_seen WHERE scope = $1 AND key = $2 FOR UPDATE', [scope, key]))
         .rows[0] as { seen_at: number };
+      // the window runs from the first accepted sighting; a duplicate does not extend it
+      if (r.seen_at > now - windowMs) return true;
       await c.query('UPDATE dedup_seen SET seen_at = $3 WHERE scope = $1 AND key = $2', [scope, key, now]);
       // about once per window per scope, drop rows that can never match again
       const last = this.lastPurge.get(scope);
@@ -618,7 +620,7 @@ export class PostgresStore implements Store {
         this.lastPurge.set(scope, now);
         await c.query('DELETE FROM dedup_seen WHERE scope = $1 AND seen_at <= $2', [scope, now - windowMs]);
       }
-      return r.seen_at > now - windowMs;
+      return false;
     });
   }
 

@@ -518,6 +518,9 @@ export class SqliteStore implements Store {
       const r = this.sql('SELECT seen_at FROM dedup_seen WHERE scope = ? AND key = ?').get(scope, key) as
         | { seen_at: number }
         | undefined;
+      // The window runs from the first accepted sighting: a duplicate does not extend it,
+      // or a key repeated more often than its window would be suppressed forever.
+      if (r !== undefined && r.seen_at > now - windowMs) return true;
       this.sql(
         `INSERT INTO dedup_seen (scope, key, seen_at) VALUES (?, ?, ?)
          ON CONFLICT (scope, key) DO UPDATE SET seen_at = excluded.seen_at`,
@@ -528,7 +531,7 @@ export class SqliteStore implements Store {
         this.lastPurge.set(scope, now);
         this.sql('DELETE FROM dedup_seen WHERE scope = ? AND seen_at <= ?').run(scope, now - windowMs);
       }
-      return r !== undefined && r.seen_at > now - windowMs;
+      return false;
     });
   }
 

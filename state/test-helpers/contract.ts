@@ -300,14 +300,18 @@ export function describeStoreContract(backend: Backend): void {
       expect((await s.commitPoll('gh', termB, 'c3', null, [])).ok).toBe(false);
     });
 
-    it('seen: true only within the window of the last sighting, per scope', async () => {
+    it('seen: true only within the window of the first accepted sighting, per scope', async () => {
       let now = 100_000;
       const s = await open(await backend.newLocation(), () => now);
       expect(await s.seen('route.a', 'k', 1000)).toBe(false);
       now += 999;
       expect(await s.seen('route.a', 'k', 1000)).toBe(true);
       expect(await s.seen('route.b', 'k', 1000)).toBe(false);
-      now += 1000; // exactly one window after the last sighting
+      now += 1; // one window after the first sighting: the duplicate at +999 did not extend it
+      expect(await s.seen('route.a', 'k', 1000)).toBe(false);
+      now += 500;
+      expect(await s.seen('route.a', 'k', 1000)).toBe(true);
+      now += 500; // one window after the sighting accepted above
       expect(await s.seen('route.a', 'k', 1000)).toBe(false);
       now += 5000;
       expect(await s.seen('route.a', 'other', 1000)).toBe(false); // purges k's stale row
