@@ -53,6 +53,13 @@ function declared(r: ResourceState): unknown {
   };
 }
 
+/** Plain JSON text first (snapshots are built in canonical key order), canonical JSON if that differs. */
+function sameDeclaration(a: ResourceState, b: ResourceState): boolean {
+  const da = declared(a);
+  const db = declared(b);
+  return JSON.stringify(da) === JSON.stringify(db) || canonicalJson(da) === canonicalJson(db);
+}
+
 export function diffSnapshots(
   prior: StateSnapshot | null,
   desired: StateSnapshot,
@@ -69,7 +76,7 @@ export function diffSnapshots(
       changes.push(make(address, after, 'create', 'new in configuration', [], null, after));
       continue;
     }
-    if (canonicalJson(declared(before)) === canonicalJson(declared(after))) {
+    if (sameDeclaration(before, after)) {
       unchanged++;
       continue;
     }
