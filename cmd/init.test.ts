@@ -1,6 +1,6 @@
 // `orgloop init` as a user runs it: a real child process, a real temp directory.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,23 @@ const run = (args: string[], cwd: string) => {
 };
 
 describe('orgloop init', () => {
+  it('does not copy state or .env left in examples/quickstart by running it in place', () => {
+    const quick = join(root, 'examples/quickstart');
+    const hadState = existsSync(join(quick, '.orgloop'));
+    mkdirSync(join(quick, '.orgloop'), { recursive: true });
+    const marker = join(quick, '.orgloop', 'init-test-marker');
+    writeFileSync(marker, 'x');
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'orgloop-init-'));
+      const r = run(['init', '--json'], dir);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).files).toEqual(['.env.example', 'orgloop.yaml', 'sops/hello.md', '.gitignore']);
+      expect(existsSync(join(dir, '.orgloop'))).toBe(false);
+    } finally {
+      rmSync(hadState ? marker : join(quick, '.orgloop'), { recursive: true });
+    }
+  });
+
   it('scaffolds an offline project that validates', () => {
     const parent = mkdtempSync(join(tmpdir(), 'orgloop-init-'));
     const r = run(['init', 'Acme Support'], parent);

@@ -17,12 +17,16 @@ export function quickstartDir(): string {
   throw new Error('examples/quickstart is missing from this orgloop installation');
 }
 
+// Running the quickstart in place (README) leaves state and local files that are not template.
+const NOT_TEMPLATE = new Set(['.orgloop', '.env', '.gitignore', 'node_modules']);
+
 function listFiles(dir: string, base = dir): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
+    if (NOT_TEMPLATE.has(name)) continue;
     const abs = join(dir, name);
     if (statSync(abs).isDirectory()) out.push(...listFiles(abs, base));
-    else if (name !== '.gitignore' && name !== '.env') out.push(relative(base, abs));
+    else out.push(relative(base, abs));
   }
   return out;
 }
