@@ -54,6 +54,11 @@ export interface NewVersion {
    * cursor and events, a renamed route or actor its deliveries.
    */
   runtime_renames?: RuntimeRename[];
+  /**
+   * importVersion only (`state push`): the pushed state's secret salt, so the imported secret
+   * hashes keep matching the values they were made from.
+   */
+  secret_salt?: string;
 }
 
 export interface RuntimeRename {

@@ -19,6 +19,11 @@ export interface StateDocument {
   format_version: number;
   lineage: string;
   serial: number;
+  /**
+   * The lineage's salt for secret hashes. Not a secret value (the state database holds it next
+   * to the hashes too); without it a pushed state's hashes could never match again.
+   */
+  secret_salt: string;
   version: StateVersionInfo;
   snapshot: StateSnapshot;
   /** prompt texts the snapshot references: sha256 -> text */
@@ -62,7 +67,16 @@ export async function pullDocument(store: Store): Promise<StateDocument> {
     if (text !== null) blobs[r.prompt_sha256] = text;
   }
   const { snapshot, ...info } = current;
-  return { format: STATE_FORMAT, format_version: STATE_FORMAT_VERSION, lineage: meta.lineage, serial: current.serial, version: info, snapshot, blobs };
+  return {
+    format: STATE_FORMAT,
+    format_version: STATE_FORMAT_VERSION,
+    lineage: meta.lineage,
+    serial: current.serial,
+    secret_salt: meta.secret_salt,
+    version: info,
+    snapshot,
+    blobs,
+  };
 }
 
 export function parseStateDocument(text: string, file: string): StateDocument {
@@ -78,8 +92,8 @@ export function parseStateDocument(text: string, file: string): StateDocument {
   if (typeof doc.format_version !== 'number' || doc.format_version > STATE_FORMAT_VERSION) {
     throw new UserError(`${file} has state format ${String(doc.format_version)}, but this orgloop reads format ${STATE_FORMAT_VERSION}; upgrade orgloop`);
   }
-  if (typeof doc.lineage !== 'string' || !doc.lineage || !Number.isInteger(doc.serial) || (doc.serial as number) < 1 || !doc.snapshot?.resources) {
-    throw new UserError(`${file} is incomplete: it needs lineage, serial and snapshot`);
+  if (typeof doc.lineage !== 'string' || !doc.lineage || typeof doc.secret_salt !== 'string' || !Number.isInteger(doc.serial) || (doc.serial as number) < 1 || !doc.snapshot?.resources) {
+    throw new UserError(`${file} is incomplete: it needs lineage, serial, secret_salt and snapshot`);
   }
   for (const [addr, r] of Object.entries(doc.snapshot.resources)) {
     if (r.prompt_sha256 && typeof doc.blobs?.[r.prompt_sha256] !== 'string') {
@@ -140,6 +154,7 @@ export async function pushDocument(store: Store, doc: StateDocument, opts: { for
       summary: summaryBetween((await store.current())?.snapshot ?? null, doc.snapshot),
       snapshot: doc.snapshot,
       blobs: doc.blobs,
+      secret_salt: doc.secret_salt,
     });
     return { version, file_serial: doc.serial, replaced_lineage: replaced };
   });

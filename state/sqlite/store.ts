@@ -214,7 +214,11 @@ export class SqliteStore implements Store {
         );
       }
       const info = this.insertVersion(v.serial, serial === 0 ? null : serial, v);
-      this.sql('UPDATE state_meta SET serial = ?, lineage = ? WHERE id = 1').run(info.serial, lineage);
+      this.sql('UPDATE state_meta SET serial = ?, lineage = ?, secret_salt = COALESCE(?, secret_salt) WHERE id = 1').run(
+        info.serial,
+        lineage,
+        v.secret_salt ?? null,
+      );
       return info;
     });
   }
