@@ -1,7 +1,7 @@
 // End-to-end: the real CLI as a child process against real SQLite state files.
 
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, cli, tempProject, type CliResult } from './test-helpers/executor.js';
