@@ -85,6 +85,7 @@ export class Executor {
   private stopping = false;
   private swapping = false;
   private failedSerial = 0;
+  private started = false;
   address: AddressInfo | null = null;
 
   constructor(private readonly o: ExecutorOptions) {
@@ -166,6 +167,7 @@ export class Executor {
     this.workers.start();
     this.every(envInt('ORGLOOP_SWAP_POLL_MS', this.o.swapPollMs ?? 500), () => this.checkSerial());
     this.every(5000, () => this.heartbeat());
+    this.started = true;
     return this.address;
   }
 
@@ -319,6 +321,12 @@ export class Executor {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    if (!this.started) {
+      // start() failed part-way: close what was opened, say nothing more than the error will
+      await this.ingress.close();
+      await this.bus.close();
+      return;
+    }
     this.console.line('shutting down: no longer accepting events');
     this.console.flush();
     const closing = this.ingress.close();

@@ -143,7 +143,9 @@ export class Ingress {
       data: { status, remote: req.socket.remoteAddress },
     });
     const bodyUnread = !req.complete;
-    send(res, status, { error: message }, bodyUnread);
+    // No `connection: close` here: closing while the client is still sending makes it fail with
+    // EPIPE before it reads our answer. The rest of the body is read and discarded instead.
+    send(res, status, { error: message });
     if (bodyUnread) {
       // Discard what the client is still sending (no buffering) so it can read our answer;
       // give up on absurd uploads.
