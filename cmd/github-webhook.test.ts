@@ -81,7 +81,7 @@ describe('github-webhook hook lifecycle through apply and drift', () => {
     expect(a3.code).toBe(0);
     expect(hooks()).toHaveLength(1);
 
-    writeFileSync(join(dir, 'orgloop.yaml'), project(null).replace(/  - id: gh-hook[\s\S]*?(?=  - id: inbox)/, ''));
+    writeFileSync(join(dir, 'orgloop.yaml'), project(null).replace(/ {2}- id: gh-hook[\s\S]*?(?= {2}- id: inbox)/, ''));
     const a4 = await cli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(a4.stderr).toBe('');
     expect(a4.code).toBe(0);
