@@ -90,6 +90,11 @@ describe('examples/engineering-org', () => {
     expect(byAddr['actor.engineering-agent']).toMatchObject({ status: 'fail', detail: expect.stringContaining('rejected the hooks token') });
     expect(byAddr['source.linear']).toMatchObject({ status: 'ok' });
     expect(bad.stdout).not.toContain('expired'); // secrets never printed
+
+    const broken = await cli(['doctor'], { cwd: dir, env: { GITHUB_REPO: 'acme/api' } });
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toBe('');
+    expect(broken.stderr).toMatch(/^orgloop\.yaml:\d+:\d+: source "github": config\.token: environment variable GITHUB_TOKEN is not set/m);
   });
 
   it('a Claude Code Stop hook piped to `orgloop hook claude-code-stop` wakes the supervisor', async () => {

@@ -103,6 +103,12 @@ describe('github source', () => {
     // what was collected before the limit is kept; the comments endpoint resumes from its old since
     const cursor = JSON.parse(r.cursor!);
     expect(cursor.repos[REPO].since.issue_comments).toBe(JSON.parse(first.cursor!).repos[REPO].since.issue_comments);
+    // a restarted poller with this cursor waits without asking GitHub again
+    const requests = gh.state.requests.length;
+    const again = await poll(cfg(), r.cursor);
+    expect(gh.state.requests.length).toBe(requests);
+    expect(again.retryAfterMs).toBeGreaterThan(60_000);
+    expect(again.cursor).toBe(r.cursor);
   });
 
   it('honours a secondary rate limit Retry-After', async () => {

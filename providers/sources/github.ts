@@ -11,7 +11,8 @@
 // as If-None-Match; a 304 means nothing changed and costs no rate limit.
 // Rate limits: when the remaining budget hits 0 (or a secondary limit answers Retry-After), the
 // poll stops, keeps what it collected (the cursor advances only for finished endpoints) and asks
-// the scheduler to wait until the reset (`retryAfterMs`).
+// the scheduler to wait until the reset (`retryAfterMs`); the reset time is kept in the cursor so
+// a restarted executor waits too instead of spending a request to learn it again.
 
 import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '../types.js';
 import { durationIssue, durationOr } from '../lib/duration.js';
@@ -44,6 +45,8 @@ interface RepoCursor {
 interface Cursor {
   v: 1;
   repos: Record<string, RepoCursor>;
+  /** epoch ms: the rate limit is exhausted until then (kept so a restart does not spend a request to learn it) */
+  blocked_until?: number;
 }
 
 const DEFAULT_OVERLAP_MS = 5 * 60_000;
@@ -231,6 +234,9 @@ class RepoPoller {
 async function poll(ctx: ProviderContext, rawCursor: string | null): Promise<PollResult> {
   const config = ctx.config;
   const cursor = parseCursor(rawCursor);
+  if (cursor.blocked_until && cursor.blocked_until > Date.now()) {
+    return { events: [], cursor: rawCursor, etag: null, retryAfterMs: cursor.blocked_until - Date.now() };
+  }
   const token = githubToken(config, (n) => ctx.env(n));
   if (!token) ctx.log.warn('github: no token configured; unauthenticated requests are limited to 60 per hour');
   const client = new GithubClient({ baseUrl: config.base_url, token, signal: ctx.signal });
@@ -280,6 +286,7 @@ async function poll(ctx: ProviderContext, rawCursor: string | null): Promise<Pol
       retryAfterMs = Math.max(1000, client.rate.resetAt - Date.now() + 1000);
     }
   }
+  if (retryAfterMs !== undefined) next.blocked_until = Date.now() + retryAfterMs;
   return { events, cursor: JSON.stringify(next), etag: null, retryAfterMs };
 }
 

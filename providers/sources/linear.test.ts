@@ -64,7 +64,12 @@ describe('linear source', () => {
     ln.state.rate.resetAt = Date.now() + 90_000;
     const r = await poll(cfg(), first.cursor);
     expect(r.retryAfterMs).toBeGreaterThan(80_000);
-    expect(r.cursor).toBe(first.cursor);
+    const { blocked_until, ...rest } = JSON.parse(r.cursor!);
+    expect(rest).toEqual(JSON.parse(first.cursor!));
+    expect(blocked_until).toBeGreaterThan(Date.now());
+    const requests = ln.state.requests.length;
+    expect((await poll(cfg(), r.cursor)).retryAfterMs).toBeGreaterThan(80_000);
+    expect(ln.state.requests.length).toBe(requests); // no request while blocked
     ln.state.rate.remaining = 100;
     await expect(poll(cfg({ api_key: 'nope' }), first.cursor)).rejects.toThrow(/Linear rejected the API key/);
   });

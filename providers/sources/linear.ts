@@ -52,6 +52,8 @@ interface Cursor {
   issues: Page;
   comments: Page;
   states: Record<string, string>;
+  /** epoch ms: rate-limited until then */
+  blocked_until?: number;
 }
 
 const PAGE_SIZE = 50;
@@ -201,6 +203,9 @@ async function poll(ctx: ProviderContext, raw: string | null): Promise<PollResul
     const since = new Date(Date.now() - lookbackMs).toISOString();
     return { v: 1 as const, issues: { since }, comments: { since }, states: {} };
   })();
+  if (cursor.blocked_until && cursor.blocked_until > Date.now()) {
+    return { events: [], cursor: raw, etag: null, retryAfterMs: cursor.blocked_until - Date.now() };
+  }
   const client = new LinearClient({ baseUrl: config.base_url, apiKey: linearApiKey(config, (n) => ctx.env(n)), signal: ctx.signal });
   const overlapMs = durationOr(config.overlap, DEFAULT_OVERLAP_MS);
   const maxPages = typeof config.max_pages === 'number' ? config.max_pages : DEFAULT_MAX_PAGES;
@@ -213,6 +218,7 @@ async function poll(ctx: ProviderContext, raw: string | null): Promise<PollResul
   const base = scope(config);
   const events: EmittedEvent[] = [];
   const next: Cursor = JSON.parse(JSON.stringify(cursor));
+  delete next.blocked_until;
   let retryAfterMs: number | undefined;
   try {
     const issues = await walk<any>(client, 'OrgloopIssues', ISSUES_QUERY, 'issues', base, cursor.issues, overlapMs, maxPages);
@@ -241,6 +247,7 @@ async function poll(ctx: ProviderContext, raw: string | null): Promise<PollResul
   } catch (err) {
     if (!(err instanceof LinearRateLimitError)) throw err;
     retryAfterMs = Math.max(1000, err.retryAt - Date.now() + 1000);
+    next.blocked_until = Date.now() + retryAfterMs;
     ctx.log.warn(err.message);
   }
   return { events, cursor: JSON.stringify(next), etag: null, retryAfterMs };
