@@ -58,9 +58,12 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
         ]);
 
         let makePlan: () => Promise<Plan>;
+        // a plan saved by `rollback -out` restores a stored version: record it as a rollback
+        let restores: number | null = null;
         if (planFile) {
           const { readPlanFile } = await import('../engine/plan/planfile.js');
           const saved = readPlanFile(planFile);
+          restores = (await import('../engine/history/rollback.js')).rollbackTarget(saved);
           makePlan = async () => saved;
         } else {
           const [{ loadProject }, { planFromProject }, { formatDiagnostic }] = await Promise.all([
@@ -81,7 +84,8 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
             lockTimeoutMs,
             makePlan,
             savedPlan: !!planFile,
-            message: opts.message ?? null,
+            message: opts.message ?? (restores !== null ? `Rollback to ${restores}` : null),
+            ...(restores !== null ? { kind: 'rollback' as const, rollback_of: restores } : {}),
             confirm: async (plan) => {
               if (!planFile) out(await renderPlan(plan, 'text', color));
               if (!interactive) return true;

@@ -25,20 +25,21 @@ An actor that is failing is a health problem, not drift (see \`orgloop status\`)
 Exit codes: 0 no drift; 2 drift found (each drifted item is named); 1 error, or a check
 could not be made (e.g. a provider's API unreachable) and no drift was found otherwise.`,
     )
-    .action(
-      action(async (opts: DriftOpts, cmd: Command) => {
-        const { openWorkspaceStore } = await import('../engine/workspace.js');
-        const { detectDrift, renderDriftText } = await import('../engine/drift/drift.js');
-        const store = await openWorkspaceStore(globals(cmd));
-        try {
-          const report = await detectDrift(store);
-          if (opts.json) printJson(report);
-          else process.stdout.write(renderDriftText(report));
-          if (report.drifted) return EXIT.CHANGES;
-          return report.errors.length ? EXIT.ERROR : EXIT.OK;
-        } finally {
-          await store.close();
-        }
-      }),
-    );
+    .action(action((opts: DriftOpts, cmd: Command) => runDrift(cmd, opts)));
+}
+
+/** `orgloop drift`, also reached as `orgloop plan --refresh-only`. Returns the exit code. */
+export async function runDrift(cmd: Command, opts: DriftOpts): Promise<number> {
+  const { openWorkspaceStore } = await import('../engine/workspace.js');
+  const { detectDrift, renderDriftText } = await import('../engine/drift/drift.js');
+  const store = await openWorkspaceStore(globals(cmd));
+  try {
+    const report = await detectDrift(store);
+    if (opts.json) printJson(report);
+    else process.stdout.write(renderDriftText(report));
+    if (report.drifted) return EXIT.CHANGES;
+    return report.errors.length ? EXIT.ERROR : EXIT.OK;
+  } finally {
+    await store.close();
+  }
 }

@@ -10,6 +10,7 @@ interface PlanOpts {
   detailedExitcode?: boolean;
   target?: string[];
   exclude?: string[];
+  refreshOnly?: boolean;
 }
 
 export function register(program: Command): void {
@@ -22,6 +23,7 @@ export function register(program: Command): void {
     .option('--format <format>', 'text | json | markdown (a pull-request comment)', 'text')
     .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error)')
     .option('--target <addr>', 'plan only this resource (and what it depends on); repeatable; KIND.NAME, KIND or a * glob', collect, [])
+    .option('--refresh-only', 'compare the applied state with reality instead (same as `orgloop drift`; exit 2 on drift)')
     .option('--exclude <addr>', 'leave this resource out of the plan; repeatable', collect, [])
     .addHelpText(
       'after',
@@ -45,6 +47,7 @@ Examples:
       action(async (opts: PlanOpts, cmd: Command) => {
         const g = globals(cmd);
         const format = pickFormat(opts);
+        if (opts.refreshOnly) return (await import('./drift.js')).runDrift(cmd, { json: format === 'json' });
         const [{ loadProject }, { openWorkspaceStore }, { planFromProject }, { formatDiagnostic }] = await Promise.all([
           import('../engine/config/load.js'),
           import('../engine/workspace.js'),

@@ -27,7 +27,7 @@ function parseDocs(text: string, file: string): Document.Parsed[] {
         file,
         line: pos?.line ?? 1,
         col: pos?.col ?? 1,
-        message: e.message.split('\n')[0] ?? e.message,
+        message: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
         severity: 'error',
       });
     }

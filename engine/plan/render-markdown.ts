@@ -5,6 +5,7 @@
 import { Chalk } from 'chalk';
 import type { Plan, ResourceChange } from './types.js';
 import { changeLines, NO_CHANGES, summaryLine, topologyLines } from './render-text.js';
+import { planPictureMarkdown } from '../graph/render-plan-picture.js';
 
 export const MARKDOWN_LIMIT = 65_000;
 
@@ -63,6 +64,8 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   }
   if (!plan.changes.length) return text;
 
+  // the picture of what changed gets at most a fifth of the budget (engine/graph/render-plan-picture)
+  text += planPictureMarkdown(plan, Math.min(Math.floor(limit / 5), limit - text.length - 1000)) ?? '';
   text += `<details><summary>Details (${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'})</summary>\n\n`;
   let shown = 0;
   const reserve = closing.length + tail(plan.changes.length).length + 16;
