@@ -1,0 +1,240 @@
+// Benchmarks 2, 3 and 5: the executor (`orgloop start`, the real CLI as a child process) between
+// a load generator and a sink that live in another process (bench/lib/load-worker.ts).
+//
+//   throughput  webhook source -> one route -> webhook actor -> sink; 10,000 events at concurrency
+//               1, 16 and 64 (closed loop), each against a fresh executor and state; the same load
+//               straight to the sink is the bare-HTTP ceiling.
+//   latency     200 events/s for 30 s (open loop): end-to-end p50/p99.
+//   fanout      one event matching 50 routes: time until the 50th delivery arrives; and a chain of
+//               5 actor.stopped hops (the sink calls /callback/<actor> like an agent finishing).
+
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, log, procMemory, round, runCli } from './lib/measure.js';
+import type { BenchResult } from './lib/report.js';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000);
+const WARMUP = 500;
+
+export class LoadWorker {
+  private seq = 0;
+  private pending = new Map<number, { res: (v: any) => void; rej: (e: Error) => void }>();
+  private constructor(private readonly proc: ChildProcess) {
+    proc.on('message', (m: any) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.error) p.rej(new Error(m.error));
+      else p.res(m.result);
+    });
+  }
+
+  static async start(): Promise<LoadWorker> {
+    const proc = fork(join(import.meta.dirname, 'lib/load-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    await new Promise<void>((res, rej) => {
+      proc.once('message', () => res());
+      proc.once('exit', (code) => rej(new Error(`load worker exited ${code}`)));
+    });
+    return new LoadWorker(proc);
+  }
+
+  call<T = any>(op: string, args: Record<string, unknown> = {}): Promise<T> {
+    const id = ++this.seq;
+    return new Promise((res, rej) => {
+      this.pending.set(id, { res, rej });
+      this.proc.send({ id, op, ...args });
+    });
+  }
+
+  get pid(): number {
+    return this.proc.pid!;
+  }
+
+  close(): void {
+    this.proc.disconnect();
+  }
+}
+
+export interface RunningExecutor {
+  url: string;
+  pid: number;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** Writes `yaml` into a fresh project, applies it, and starts `orgloop start --port 0 --quiet`. */
+export async function startExecutor(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<RunningExecutor> {
+  const dir = mkdtempSync(join(tmpdir(), 'orgloop-bench-exec-'));
+  writeFileSync(join(dir, 'orgloop.yaml'), yaml);
+  await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+  const proc = spawn(process.execPath, [CLI, 'start', '--port', '0', '--quiet'], { cwd: dir, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const url = await new Promise<string>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`executor did not start:\n${out}`)), 30_000);
+    const onData = (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]!);
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`executor exited ${code}:\n${out}`));
+    });
+  });
+  proc.stdout!.resume();
+  proc.stderr!.resume();
+  return {
+    url,
+    pid: proc.pid!,
+    dir,
+    stop: async () => {
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function throughputProject(sinkUrl: string): string {
+  return `sources:
+  - id: hook
+    connector: webhook
+actors:
+  - id: sink
+    connector: webhook
+    config: { url: "${sinkUrl}/orgloop", timeout: 30s }
+routes:
+  - name: to-sink
+    when: { source: hook, events: [resource.changed] }
+    then: { actor: sink }
+`;
+}
+
+export async function runThroughput(): Promise<BenchResult> {
+  const lw = await LoadWorker.start();
+  const levels: Record<string, unknown> = {};
+  try {
+    const { url: sinkUrl } = await lw.call<{ url: string }>('sink');
+    for (const c of [1, 16, 64]) {
+      const ceiling = await lw.call('load', { url: `${sinkUrl}/direct`, run: `direct-${c}`, n: EVENTS, concurrency: c });
+      const ex = await startExecutor(throughputProject(sinkUrl));
+      try {
+        const ingress = `${ex.url}/webhook/hook`;
+        await lw.call('load', { url: ingress, run: `warm-${c}`, n: WARMUP, concurrency: c });
+        const r = await lw.call('load', { url: ingress, run: `orgloop-${c}`, n: EVENTS, concurrency: c });
+        const mem = procMemory(ex.pid);
+        levels[`c${c}`] = { concurrency: c, orgloop: r, bare_http: ceiling, ratio_of_ceiling: r.events_per_s / ceiling.events_per_s, executor_peak_rss_mb: round(mem.peakMb) };
+        log(`executor c=${c}: ${round(r.events_per_s, 0)} ev/s (ceiling ${round(ceiling.events_per_s, 0)}), e2e p99 ${round(r.e2e_ms.p99)} ms, lost ${r.lost}, dup ${r.duplicated}, peak ${round(mem.peakMb)} MB`);
+      } finally {
+        await ex.stop();
+      }
+    }
+  } finally {
+    lw.close();
+  }
+  const c64 = levels.c64 as any;
+  const info = Object.values(levels).map((l: any) => ({
+    what: `concurrency ${l.concurrency}`,
+    measured:
+      `${round(l.orgloop.events_per_s, 0)} ev/s (bare ${round(l.bare_http.events_per_s, 0)}, ${round(l.ratio_of_ceiling * 100, 0)}%), ` +
+      `ingress p50/p99 ${round(l.orgloop.ingress_ms.p50)}/${round(l.orgloop.ingress_ms.p99)} ms, ` +
+      `e2e p50/p95/p99 ${round(l.orgloop.e2e_ms.p50)}/${round(l.orgloop.e2e_ms.p95)}/${round(l.orgloop.e2e_ms.p99)} ms, ` +
+      `lost ${l.orgloop.lost}, dup ${l.orgloop.duplicated}, RSS ${l.executor_peak_rss_mb} MB`,
+  }));
+  return {
+    name: 'executor',
+    metrics: { events: EVENTS, warmup: WARMUP, levels },
+    checks: [
+      { target: '>= 3,000 events/s e2e at concurrency 64', measured: `${round(c64.orgloop.events_per_s, 0)} ev/s`, pass: c64.orgloop.events_per_s >= 3000 },
+      { target: '0 lost, 0 duplicated (all levels)', measured: Object.values(levels).map((l: any) => `${l.orgloop.lost}/${l.orgloop.duplicated}`).join(', '), pass: Object.values(levels).every((l: any) => l.orgloop.lost === 0 && l.orgloop.duplicated === 0 && l.orgloop.ingress_errors === 0) },
+      { target: '>= 40% of bare-HTTP ceiling at concurrency 64', measured: `${round(c64.ratio_of_ceiling * 100, 0)}%`, pass: c64.ratio_of_ceiling >= 0.4 },
+      { target: 'executor peak RSS < 150 MB (10,000-event run, c=64)', measured: `${c64.executor_peak_rss_mb} MB`, pass: c64.executor_peak_rss_mb < 150 },
+    ],
+    info,
+  };
+}
+
+export async function runLatency(): Promise<BenchResult> {
+  const rate = Number(process.env.BENCH_RATE ?? 200);
+  const durationMs = Number(process.env.BENCH_RATE_SECONDS ?? 30) * 1000;
+  const lw = await LoadWorker.start();
+  let r: any;
+  let peak = NaN;
+  try {
+    const { url: sinkUrl } = await lw.call<{ url: string }>('sink');
+    const ex = await startExecutor(throughputProject(sinkUrl));
+    try {
+      const ingress = `${ex.url}/webhook/hook`;
+      await lw.call('load', { url: ingress, run: 'warm', n: WARMUP, concurrency: 8 });
+      r = await lw.call('rate', { url: ingress, run: 'rate', rate, durationMs });
+      peak = procMemory(ex.pid).peakMb;
+    } finally {
+      await ex.stop();
+    }
+  } finally {
+    lw.close();
+  }
+  log(`latency ${rate}/s: e2e p50 ${round(r.e2e_ms.p50)} ms, p99 ${round(r.e2e_ms.p99)} ms, lost ${r.lost}`);
+  return {
+    name: 'latency',
+    metrics: { ...r, executor_peak_rss_mb: round(peak) },
+    checks: [
+      { target: `e2e p99 < 50 ms at ${rate} events/s`, measured: `p99 ${round(r.e2e_ms.p99)} ms`, pass: r.e2e_ms.p99 < 50 && r.lost === 0 },
+    ],
+    info: [{ what: `${rate} events/s for ${durationMs / 1000} s`, measured: `e2e p50 ${round(r.e2e_ms.p50)} ms, p95 ${round(r.e2e_ms.p95)} ms, max ${round(r.e2e_ms.max)} ms; ingress p99 ${round(r.ingress_ms.p99)} ms; lost ${r.lost}, dup ${r.duplicated}` }],
+  };
+}
+
+function fanoutProject(sinkUrl: string, fan: number, hops: number): string {
+  const lines = ['sources:', '  - id: fan', '    connector: webhook', '  - id: start', '    connector: webhook', 'actors:'];
+  for (let i = 0; i < fan; i++) lines.push(`  - id: fan-${i}`, '    connector: webhook', `    config: { url: "${sinkUrl}/fan/${i}" }`);
+  for (let k = 0; k <= hops; k++) lines.push(`  - id: chain-${k}`, '    connector: webhook', `    config: { url: "${sinkUrl}/chain/${k}" }`);
+  lines.push('routes:');
+  for (let i = 0; i < fan; i++) lines.push(`  - name: fan-${i}`, '    when: { source: fan, events: [resource.changed] }', `    then: { actor: fan-${i} }`);
+  lines.push('  - name: chain-0', '    when: { source: start, events: [resource.changed] }', '    then: { actor: chain-0 }');
+  for (let k = 1; k <= hops; k++) lines.push(`  - name: chain-${k}`, `    when: { source: chain-${k - 1}, events: [actor.stopped] }`, `    then: { actor: chain-${k} }`);
+  return lines.join('\n') + '\n';
+}
+
+export async function runFanout(): Promise<BenchResult> {
+  const FAN = 50;
+  const HOPS = 5;
+  const REPEATS = 30;
+  const lw = await LoadWorker.start();
+  let fan: any;
+  let chain: any;
+  try {
+    const { url: sinkUrl } = await lw.call<{ url: string }>('sink');
+    const ex = await startExecutor(fanoutProject(sinkUrl, FAN, HOPS));
+    try {
+      await lw.call('executor', { url: ex.url });
+      await lw.call('fanout', { url: `${ex.url}/webhook/fan`, run: 'fan-warm', expect: FAN, repeats: 5 });
+      fan = await lw.call('fanout', { url: `${ex.url}/webhook/fan`, run: 'fan', expect: FAN, repeats: REPEATS });
+      chain = await lw.call('chain', { url: `${ex.url}/webhook/start`, run: 'chain', hops: HOPS, repeats: REPEATS });
+    } finally {
+      await ex.stop();
+    }
+  } finally {
+    lw.close();
+  }
+  log(`fan-out 50: p50 ${round(fan.ms.p50)} ms; chain ${HOPS} hops: p50 ${round(chain.ms.p50)} ms`);
+  return {
+    name: 'fanout',
+    metrics: { fanout: fan, chain },
+    checks: [],
+    info: [
+      { what: `one event -> ${FAN} routes: time to the last delivery (${REPEATS} runs)`, measured: `p50 ${round(fan.ms.p50)} ms, p95 ${round(fan.ms.p95)} ms, incomplete ${fan.incomplete}` },
+      { what: `${HOPS}-hop actor.stopped chain: time to the last hop (${REPEATS} runs)`, measured: `p50 ${round(chain.ms.p50)} ms, p95 ${round(chain.ms.p95)} ms, incomplete ${chain.incomplete}` },
+    ],
+  };
+}
