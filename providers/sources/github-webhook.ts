@@ -158,10 +158,21 @@ async function create(ctx: ProviderContext): Promise<ProviderState> {
   const repo = String(ctx.config.repo);
   const { owner, name } = splitRepo(repo);
   const gh = client(ctx);
-  const res = await gh.request<{ id: number; events: string[]; config: { url: string } }>('POST', gh.url(`/repos/${owner}/${name}/hooks`), {
-    body: hookBody(ctx, url),
-  });
-  const hook = res.data!;
+  const body = hookBody(ctx, url);
+  let hook: { id: number; events: string[]; config: { url: string } };
+  try {
+    hook = (await gh.request<typeof hook>('POST', gh.url(`/repos/${owner}/${name}/hooks`), { body })).data!;
+  } catch (err) {
+    // 422 "Hook already exists": an apply that died after GitHub created the hook but before
+    // the state recorded it. Adopt that hook (same URL) and bring it to the desired config,
+    // rather than failing every apply from now on.
+    if (!(err instanceof GithubApiError && err.status === 422)) throw err;
+    const existing = (await gh.get<Array<{ id: number; config?: { url?: string } }>>(gh.url(`/repos/${owner}/${name}/hooks`, { per_page: 100 }))).data ?? [];
+    const same = existing.find((h) => h.config?.url === url);
+    if (!same) throw err;
+    const { events, config, active } = body;
+    hook = (await gh.request<typeof hook>('PATCH', gh.url(`/repos/${owner}/${name}/hooks/${same.id}`), { body: { events, config, active } })).data!;
+  }
   const state: HookState = { hook_id: hook.id, repo, base_url: gh.baseUrl, url: hook.config?.url ?? url, events: [...(hook.events ?? [])].sort() };
   return state;
 }
