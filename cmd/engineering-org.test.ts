@@ -2,7 +2,7 @@
 // gateway (the same provider code as production; only base URLs differ), through the real CLI.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -105,8 +105,20 @@ describe('examples/engineering-org', () => {
     const ex = await runExecutor(['start', '--port', '0'], { cwd: dir, env });
     running.push(ex);
 
+    // a transcript as Claude Code writes it: the hook sends the last assistant text as the summary
+    const transcript = join(dir, 'sess-42.jsonl');
+    writeFileSync(
+      transcript,
+      [
+        { type: 'user', message: { role: 'user', content: 'add rate limiting' } },
+        { type: 'assistant', message: { role: 'assistant', content: [{ type: 'tool_use', name: 'Edit' }] } },
+        { type: 'assistant', message: { role: 'assistant', content: [{ type: 'text', text: 'Rate limiting is in; tests pass.' }] } },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n') + '\n',
+    );
     const before = oc.state.runs.length;
-    const hook = await cli(['hook', 'claude-code-stop', '--url', ex.url], { cwd: '/', input: JSON.stringify(STOP) });
+    const hook = await cli(['hook', 'claude-code-stop', '--url', ex.url], { cwd: '/', input: JSON.stringify({ ...STOP, transcript_path: transcript }) });
     expect(hook).toEqual({ code: 0, stdout: '', stderr: '' });
 
     await oc.waitForRuns(before + 1);
@@ -115,7 +127,8 @@ describe('examples/engineering-org', () => {
     expect(run.body).toMatchObject({ agentId: 'supervisor', sessionKey: 'cc-sess-42', wakeMode: 'now' });
     expect(run.body.message).toContain('[claude-code] actor.stopped (session.stopped) by claude-code');
     expect(run.body.message).toContain('# SOP: a Claude Code session stopped');
-    expect(run.body.message).toContain('"transcript_path": "/home/dev/.claude/projects/api/sess-42.jsonl"');
+    expect(run.body.message).toContain(`"transcript_path": "${transcript}"`);
+    expect(run.body.message).toContain('"summary": "Rate limiting is in; tests pass."');
     expect(run.body.message).toContain('"outcome": "completed"');
   });
 

@@ -24,6 +24,56 @@ function parseTimeout(v: string): number {
   return Number(m[1]) * (m[2] === 'ms' ? 1 : 1000);
 }
 
+const SUMMARY_MAX = 4000;
+const TRANSCRIPT_TAIL = 256 * 1024;
+
+/** The text of the last assistant message in a Claude Code transcript (JSON Lines), or null. */
+export async function lastAssistantText(path: string): Promise<string | null> {
+  const { open } = await import('node:fs/promises');
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const { size } = await fh.stat();
+    const start = Math.max(0, size - TRANSCRIPT_TAIL);
+    const buf = Buffer.alloc(size - start);
+    await fh.read(buf, 0, buf.length, start);
+    const lines = buf.toString('utf8').split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const line = lines[i]!.trim();
+      if (!line.startsWith('{')) continue;
+      let entry: { type?: string; message?: { role?: string; content?: unknown } };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        continue; // the first line of the tail may be cut
+      }
+      if (entry.type !== 'assistant' && entry.message?.role !== 'assistant') continue;
+      const content = entry.message?.content;
+      const text =
+        typeof content === 'string'
+          ? content
+          : Array.isArray(content)
+            ? content.filter((c: { type?: string; text?: string }) => c?.type === 'text' && typeof c.text === 'string').map((c: { text: string }) => c.text).join('\n')
+            : '';
+      if (text.trim()) return text.length > SUMMARY_MAX ? `${text.slice(0, SUMMARY_MAX)}…` : text;
+    }
+    return null;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function addSummary(body: Record<string, unknown>): Promise<Record<string, unknown> | null> {
+  if (typeof body.summary === 'string' || typeof body.last_assistant_message === 'string') return null;
+  if (typeof body.transcript_path !== 'string') return null;
+  const text = await lastAssistantText(body.transcript_path);
+  return text ? { ...body, summary: text } : null;
+}
+
 interface StopOpts {
   url?: string;
   source: string;
@@ -51,6 +101,11 @@ async function claudeCodeStop(opts: StopOpts): Promise<number> {
     process.stderr.write('orgloop hook: stdin has no session_id; expected the Claude Code hook input\n');
     return 1;
   }
+  // The supervisor may run on another machine and cannot open transcript_path: send the last
+  // thing Claude said along with the hook input.
+  let raw2 = raw;
+  const withSummary = await addSummary(body as Record<string, unknown>);
+  if (withSummary) raw2 = JSON.stringify(withSummary);
   const timeoutMs = parseTimeout(opts.timeout);
   const base = (opts.url ?? process.env.ORGLOOP_URL ?? DEFAULT_URL).replace(/\/+$/, '');
   const target = `${base}/webhook/${encodeURIComponent(opts.source)}`;
@@ -58,13 +113,13 @@ async function claudeCodeStop(opts: StopOpts): Promise<number> {
   // One key per hook invocation, reused on retries: the executor stores the event once.
   const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': randomUUID(), 'user-agent': 'orgloop-hook' };
   const secret = process.env.ORGLOOP_HOOK_SECRET;
-  if (secret) headers['x-hub-signature-256'] = `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
+  if (secret) headers['x-hub-signature-256'] = `sha256=${createHmac('sha256', secret).update(raw2).digest('hex')}`;
 
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   for (let attempt = 1; attempt <= 3 && Date.now() < deadline; attempt++) {
     try {
-      const res = await fetch(target, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(Math.max(100, deadline - Date.now())) });
+      const res = await fetch(target, { method: 'POST', headers, body: raw2, signal: AbortSignal.timeout(Math.max(100, deadline - Date.now())) });
       const text = await res.text().catch(() => '');
       if (res.ok) return 0;
       lastError = `${target} answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;

@@ -199,7 +199,7 @@ function parseCursor(raw: string | null): Cursor | null {
 async function poll(ctx: ProviderContext, raw: string | null): Promise<PollResult> {
   const config = ctx.config;
   const lookbackMs = durationOr(config.initial_lookback, 0);
-  const cursor = parseCursor(raw) ?? (() => {
+  const cursor: Cursor = parseCursor(raw) ?? (() => {
     const since = new Date(Date.now() - lookbackMs).toISOString();
     return { v: 1 as const, issues: { since }, comments: { since }, states: {} };
   })();
