@@ -43,6 +43,9 @@ export class DeliveryWorkers {
   private idle: Array<() => void> = [];
   private readonly transformStores = new Map<string, TransformStore>();
   private claimErrorAt = 0;
+  private wakeScheduled = false;
+  /** false once a claim came back short: the queue is drained until someone says otherwise */
+  private backlog = true;
 
   constructor(private readonly d: WorkerDeps) {}
 
@@ -58,14 +61,29 @@ export class DeliveryWorkers {
     return this.inflight.size;
   }
 
-  /** Something may be claimable: claim now (coalesced). */
+  /**
+   * Something may be claimable: claim soon. Wakes in the same event-loop turn (a batch of
+   * completions, a burst of ingests) share one claim.
+   */
   wake(): void {
     if (this.stopping) return;
+    this.backlog = true;
     if (this.pumping) {
       this.again = true;
       return;
     }
-    void this.pump();
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      if (!this.pumping) void this.pump();
+      else this.again = true;
+    });
+  }
+
+  /** A slot freed: only worth a claim when the last claim suggested more work is waiting. */
+  private slotFreed(): void {
+    if (this.backlog) this.wake();
   }
 
   private async pump(): Promise<void> {
@@ -88,7 +106,10 @@ export class DeliveryWorkers {
             break;
           }
           for (const dl of batch) this.run(dl);
-          if (batch.length < free) break;
+          if (batch.length < free) {
+            this.backlog = false;
+            break;
+          }
         }
       } while (this.again && !this.stopping);
     } finally {
@@ -114,7 +135,7 @@ export class DeliveryWorkers {
         this.inflight.delete(dl.id);
         if (this.inflight.size === 0) for (const f of this.idle.splice(0)) f();
         // A slot freed: there may be more due work than the last claim could take.
-        this.wake();
+        this.slotFreed();
       });
   }
 
