@@ -23,7 +23,25 @@ export function addRunFlags(cmd: Command): Command {
     .option('--host <host>', 'interface to listen on', process.env.ORGLOOP_HOST ?? '127.0.0.1')
     .option('--concurrency <n>', 'deliveries in flight at once (default ORGLOOP_CONCURRENCY or 64)')
     .option('-q, --quiet', 'print only warnings and errors')
-    .option('-v, --verbose', 'also print debug entries (transform steps, attempts)');
+    .option('-v, --verbose', 'also print debug entries (transform steps, attempts)')
+    .addHelpText(
+      'after',
+      `
+Prints "listening on http://HOST:PORT" once ready. Endpoints: POST /webhook/<source-id> (or a
+source's config.path), POST /callback/<actor-id> (an agent reports it stopped: JSON with
+delivery_id or event_id, outcome, exit_code, duration_ms, output_tail), GET /healthz.
+
+Environment (tuning, mostly for tests and benchmarks):
+  ORGLOOP_PORT, ORGLOOP_HOST        defaults for --port / --host
+  ORGLOOP_CONCURRENCY               deliveries in flight (default 64)
+  ORGLOOP_BACKOFF_BASE_MS           retry backoff base (default 1000; full jitter, doubling)
+  ORGLOOP_BACKOFF_CAP_MS            retry backoff cap (default 300000)
+  ORGLOOP_LEASE_MS                  delivery lease, renewed while the actor runs (default 30000)
+  ORGLOOP_CLAIM_POLL_MS             how often idle workers look for due work (default 250)
+  ORGLOOP_SWAP_POLL_MS              how often a new apply is looked for (default 500)
+  ORGLOOP_SHUTDOWN_GRACE_MS         how long shutdown waits for in-flight deliveries (default 5000)
+  ORGLOOP_LOG_LEVEL                 console level without a console logger (default info)`,
+    );
 }
 
 /** Runs the executor in the foreground until SIGINT/SIGTERM. Used by `start` and `up`. */
