@@ -139,12 +139,19 @@ export function register(program: Command): void {
   const hook = program.command('hook').description('Commands that other tools call as hooks (Claude Code)');
   hook
     .command('claude-code-stop')
-    .description(
-      'Forward a Claude Code Stop hook (JSON on stdin) to the executor as an actor.stopped event.\n' +
-        'Add to ~/.claude/settings.json (or .claude/settings.json):\n' +
-        '  { "hooks": { "Stop": [ { "hooks": [ { "type": "command", "command": "orgloop hook claude-code-stop" } ] } ] } }\n' +
-        'Never blocks Claude Code: if the executor is down it warns on stderr and exits 0.\n' +
-        'Set ORGLOOP_HOOK_SECRET to sign the request when the claude-code source has a secret.',
+    .description('forward a Claude Code Stop hook (JSON on stdin) to the executor as an actor.stopped event')
+    .addHelpText(
+      'after',
+      `
+Add to ~/.claude/settings.json (or .claude/settings.json in a repository):
+
+  { "hooks": { "Stop": [ { "hooks": [
+      { "type": "command", "command": "orgloop hook claude-code-stop" } ] } ] } }
+
+Never blocks Claude Code: if the executor is down it warns on stderr and exits 0.
+Input that is not a hook payload exits 1 (shown by Claude Code as a non-blocking error).
+Set ORGLOOP_HOOK_SECRET to sign the request when the claude-code source has a secret.
+See docs/connectors.md.`,
     )
     .option('--url <url>', `executor ingress URL (default $ORGLOOP_URL or ${DEFAULT_URL})`)
     .option('--source <id>', 'id of the claude-code source in your project', 'claude-code')
