@@ -289,7 +289,7 @@ routes:
     expect(second.json.deliveries).toBe(2);
     await until(() => lines(join(dir, 'runs.txt')).length === 3, 15_000, 'deliveries under version 2');
     expect(lines(join(dir, 'runs.txt')).sort()).toEqual(['a', 'a', 'b']);
-    const health = await (await fetch(`${ex.url}/healthz`)).json();
+    const health = (await (await fetch(`${ex.url}/healthz`)).json()) as { serial: number };
     expect(health.serial).toBe(2);
   });
 });

@@ -31,7 +31,7 @@ async function errorsOf(file: string, env: NodeJS.ProcessEnv = {}): Promise<stri
 }
 
 const strip = (r: DesiredResource) => ({ ...r, pos: undefined });
-const byAddress = (a: DesiredResource, b: DesiredResource) => a.address.localeCompare(b.address);
+const byAddress = (a: { address: string }, b: { address: string }) => a.address.localeCompare(b.address);
 
 describe('loadProject: both shapes', () => {
   it('a multi-file orgloop/v1alpha1 project normalizes to the same graph as its single-file twin', async () => {
