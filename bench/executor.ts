@@ -69,7 +69,9 @@ export async function startExecutor(yaml: string, env: NodeJS.ProcessEnv = {}): 
   const dir = mkdtempSync(join(tmpdir(), 'orgloop-bench-exec-'));
   writeFileSync(join(dir, 'orgloop.yaml'), yaml);
   await runCli(['apply', '--auto-approve'], { cwd: dir, env });
-  const proc = spawn(process.execPath, [CLI, 'start', '--port', '0', '--quiet'], { cwd: dir, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_EXECUTOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the executor under load
+  const nodeArgs = (process.env.BENCH_EXECUTOR_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, CLI, 'start', '--port', '0', '--quiet'], { cwd: dir, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const url = await new Promise<string>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`executor did not start:\n${out}`)), 30_000);

@@ -5,11 +5,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cmd/main.js');
 const TIME = '/usr/bin/time';
-const RSS_HOOK = join(import.meta.dirname, 'rss-hook.cjs');
+const RSS_HOOK = pathToFileURL(join(import.meta.dirname, 'rss-hook.mjs')).href;
 
 export interface CliRun {
   code: number | null;
@@ -29,7 +30,7 @@ export function runCli(args: string[], opts: { cwd: string; env?: NodeJS.Process
   const rssFile = join(tmp, 'rss');
   const useTime = existsSync(TIME);
   const cmd = useTime ? TIME : process.execPath;
-  const argv = useTime ? ['-f', '%M', '-o', rssFile, process.execPath, CLI, ...args] : ['--require', RSS_HOOK, CLI, ...args];
+  const argv = useTime ? ['-f', '%M', '-o', rssFile, process.execPath, CLI, ...args] : ['--import', RSS_HOOK, CLI, ...args];
   const env = { ...process.env, NO_COLOR: '1', ...opts.env, ...(useTime ? {} : { ORGLOOP_BENCH_RSS_FILE: rssFile }) };
   return new Promise((res, rej) => {
     const t0 = process.hrtime.bigint();

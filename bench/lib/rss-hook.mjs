@@ -1,11 +1,13 @@
-// Fallback peak-RSS probe when /usr/bin/time is missing: `node --require bench/lib/rss-hook.cjs ...`
+// Fallback peak-RSS probe when /usr/bin/time is missing: `node --import bench/lib/rss-hook.mjs ...`
 // writes process.resourceUsage().maxRSS (KB) to $ORGLOOP_BENCH_RSS_FILE when the process exits.
-const fs = require('node:fs');
+import { writeFileSync } from 'node:fs';
+import process from 'node:process';
+
 const file = process.env.ORGLOOP_BENCH_RSS_FILE;
 if (file) {
   process.on('exit', () => {
     try {
-      fs.writeFileSync(file, String(process.resourceUsage().maxRSS) + '\n');
+      writeFileSync(file, String(process.resourceUsage().maxRSS) + '\n');
     } catch {
       /* nothing to report to */
     }

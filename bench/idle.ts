@@ -1,0 +1,80 @@
+// Benchmark 6: idle cost. 2,000 github sources polling every minute against a local fake GitHub
+// API (nothing new to report, so ETags answer 304), one route each. After the executor has
+// started and finished its first round of polls, CPU time and RSS of the executor process are
+// sampled from /proc over 60 s, which contains the next full round of 2,000 polls.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LoadWorker, startExecutor } from './executor.js';
+import { log, procCpuMs, procMemory, round } from './lib/measure.js';
+import type { BenchResult } from './lib/report.js';
+
+const SOURCES = Number(process.env.BENCH_IDLE_SOURCES ?? 2_000);
+const WINDOW_S = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
+const TOKEN = 'bench-idle-token';
+
+function project(githubUrl: string, sinkUrl: string): string {
+  const lines = ['sources:'];
+  for (let i = 0; i < SOURCES; i++) {
+    lines.push(`  - id: gh-${i}`, '    connector: github', `    config: { repo: idle/repo-${i}, token: "\${BENCH_GH_TOKEN}", base_url: "${githubUrl}" }`, '    poll: { interval: 1m }');
+  }
+  lines.push('actors:', '  - id: agent', '    connector: webhook', `    config: { url: "${sinkUrl}/idle" }`, 'routes:');
+  for (let i = 0; i < SOURCES; i++) lines.push(`  - name: r-${i}`, `    when: { source: gh-${i} }`, '    then: { actor: agent }');
+  return lines.join('\n') + '\n';
+}
+
+export async function run(): Promise<BenchResult> {
+  const lw = await LoadWorker.start();
+  let m: Record<string, unknown>;
+  try {
+    const { url: sinkUrl } = await lw.call<{ url: string }>('sink');
+    const { url: ghUrl } = await lw.call<{ url: string }>('github', { token: TOKEN, repos: SOURCES, owner: 'idle' });
+    const ex = await startExecutor(project(ghUrl, sinkUrl), { BENCH_GH_TOKEN: TOKEN });
+    try {
+      // first round: wait until the fake API has been quiet for 2 s
+      const t0 = performance.now();
+      let firstRound = 0;
+      for (;;) {
+        await sleep(2000);
+        const { requests } = await lw.call<{ requests: number }>('githubRequests');
+        firstRound += requests;
+        if (requests === 0 && firstRound > 0) break;
+        if (performance.now() - t0 > 50_000) break;
+      }
+      const startupS = (performance.now() - t0) / 1000 - 2;
+      const cpu0 = procCpuMs(ex.pid);
+      const w0 = performance.now();
+      const rss: number[] = [];
+      let requests = 0;
+      while (performance.now() - w0 < WINDOW_S * 1000) {
+        await sleep(1000);
+        rss.push(procMemory(ex.pid).rssMb);
+        requests += (await lw.call<{ requests: number }>('githubRequests')).requests;
+      }
+      const cpuMs = procCpuMs(ex.pid) - cpu0;
+      const wallMs = performance.now() - w0;
+      m = {
+        sources: SOURCES,
+        poll_interval_s: 60,
+        first_round: { requests: firstRound, approx_s: round(startupS) },
+        window_s: round(wallMs / 1000),
+        cpu_ms: round(cpuMs, 0),
+        cpu_percent: round((cpuMs / wallMs) * 100, 2),
+        api_requests_in_window: requests,
+        rss_mb_max: round(Math.max(...rss)),
+        rss_mb_mean: round(rss.reduce((a, b) => a + b, 0) / rss.length),
+        executor_peak_rss_mb: round(procMemory(ex.pid).peakMb),
+      };
+    } finally {
+      await ex.stop();
+    }
+  } finally {
+    lw.close();
+  }
+  log(`idle: ${m.cpu_percent}% CPU, RSS max ${m.rss_mb_max} MB, ${m.api_requests_in_window} API requests in ${m.window_s} s`);
+  return {
+    name: 'idle',
+    metrics: m,
+    checks: [{ target: `idle (${SOURCES} sources, 1-minute polls) < 2% CPU`, measured: `${m.cpu_percent}%`, pass: (m.cpu_percent as number) < 2 }],
+    info: [{ what: `RSS over ${m.window_s} s`, measured: `max ${m.rss_mb_max} MB, mean ${m.rss_mb_mean} MB; ${m.api_requests_in_window} API requests` }],
+  };
+}
