@@ -24,6 +24,15 @@ export interface SchedulerDeps {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Shortest poll lease: after a crash, the dead poller's sources wait this long before another
+ * executor takes them over. ORGLOOP_POLL_LEASE_MS (>= 1000) shortens it; default 30 s.
+ */
+function minPollLeaseMs(): number {
+  const v = Number(process.env.ORGLOOP_POLL_LEASE_MS);
+  return Number.isFinite(v) && v >= 1000 ? v : 30_000;
+}
 const cronKey = (id: string) => `cron:${id}:last_fire`;
 
 export class Scheduler {
@@ -144,11 +153,15 @@ export class Scheduler {
     const { store, owner, intake } = this.d;
     const src = job.source;
     const interval = src.pollIntervalMs ?? 60_000;
-    const leaseTtl = Math.max(30_000, interval * 3);
+    const leaseTtl = Math.max(minPollLeaseMs(), interval * 3);
     let delay = interval;
+    let renew: NodeJS.Timeout | null = null;
     try {
       const term = await store.acquireLease(`source:${src.id}`, owner, leaseTtl);
       if (term === null) return; // another executor polls this source; check again next interval
+      // A poll that outlasts the lease would be refused at commit every time: renew while it runs.
+      renew = setInterval(() => void store.acquireLease(`source:${src.id}`, owner, leaseTtl).catch(() => {}), Math.floor(leaseTtl / 3));
+      renew.unref();
       const cur = await store.cursor(src.id);
       const result = await src.provider.poll!(src.ctx, cur?.cursor ?? null, cur?.etag ?? null);
       const graph = this.d.graph();
@@ -163,6 +176,7 @@ export class Scheduler {
     } catch (err) {
       this.warn(job, `poll failed: ${(err as Error).message}`);
     } finally {
+      if (renew) clearInterval(renew);
       this.schedule(job, delay, () => this.pollOnce(job));
     }
   }

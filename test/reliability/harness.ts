@@ -185,3 +185,70 @@ routes:
     then: { actor: sink }
 ${routeExtra}`;
 }
+
+export interface ProxyRequest {
+  method: string;
+  path: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * A pass-through HTTP proxy (in front of a fake API) that records each request's time span and
+ * the most requests it ever had in flight at once. `hook` runs after the upstream answered and
+ * before the answer is relayed: it may delay, or act on the client (freeze or kill it).
+ */
+export async function startProxy(target: string, hook: (method: string, path: string) => Promise<void> | void = () => {}) {
+  const requests: ProxyRequest[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const server = http.createServer((req, res) => {
+    const start = Date.now();
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    let counted = true;
+    const done = () => {
+      if (!counted) return;
+      counted = false;
+      inFlight--;
+      requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', start, end: Date.now() });
+    };
+    res.on('close', done);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      try {
+        const upstream = await fetch(target + req.url, {
+          method: req.method,
+          headers: Object.fromEntries(
+            Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k)),
+          ) as Record<string, string>,
+          body: req.method === 'GET' || req.method === 'HEAD' ? undefined : Buffer.concat(chunks),
+        });
+        const body = Buffer.from(await upstream.arrayBuffer());
+        await hook(req.method ?? 'GET', req.url ?? '/');
+        if (res.destroyed) return;
+        const headers: Record<string, string> = {};
+        upstream.headers.forEach((v, k) => {
+          if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k)) headers[k] = v;
+        });
+        res.writeHead(upstream.status, headers);
+        res.end(body);
+      } catch {
+        res.destroy();
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    maxInFlight: () => maxInFlight,
+    hook: (h: typeof hook) => (hook = h),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
