@@ -2,7 +2,9 @@
 // OpenClaw agents; a restart resumes from the stored cursors without waking anyone twice.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cli, runExecutor, tempProject, type RunningExecutor } from './test-helpers/executor.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, runExecutor, tempProject, until, type RunningExecutor } from './test-helpers/executor.js';
 import { startFakeGithub, type FakeGithub } from '../test/fakes/github.js';
 import { startFakeLinear, type FakeLinear } from '../test/fakes/linear.js';
 import { startFakeOpenclaw, type FakeOpenclaw } from '../test/fakes/openclaw.js';
@@ -125,5 +127,37 @@ describe('polling connectors through orgloop start', () => {
     expect(oc.state.runs.at(-1)!.body.message).toContain('by dave');
     // conditional requests paid off: unchanged listings were answered 304
     expect(gh.state.requests.some((q) => q.status === 304)).toBe(true);
+  });
+});
+
+describe('secret rotation', () => {
+  it('a token rotated in .env is used by the next poll, without re-apply or restart', async () => {
+    const project = `
+sources:
+  - id: github
+    connector: github
+    config: { repo: acme/api, token: "\${GITHUB_TOKEN}", base_url: "\${GITHUB_API_URL}" }
+    poll: { interval: 1s }
+actors:
+  - id: noop
+    connector: command
+    config: { command: "true" }
+routes:
+  - name: reviews
+    when: { source: github, events: [pull_request_review] }
+    then: { actor: noop }
+`;
+    gh.state.token = 'rot-1';
+    const dir = tempProject({ 'orgloop.yaml': project, '.env': `GITHUB_TOKEN=rot-1\nGITHUB_API_URL=${gh.url}\n` });
+    expect((await cli(['apply', '--auto-approve'], { cwd: dir })).code).toBe(0);
+    const ex = await runExecutor(['start', '--port', '0'], { cwd: dir });
+    running.push(ex);
+    const authed = (token: string) => gh.state.requests.filter((q) => q.auth === `Bearer ${token}` && q.status !== 401).length;
+    await until(() => authed('rot-1') > 0, 15_000, 'a poll with the first token');
+
+    gh.state.token = 'rot-2';
+    writeFileSync(join(dir, '.env'), `GITHUB_TOKEN=rot-2\nGITHUB_API_URL=${gh.url}\n`);
+    await until(() => authed('rot-2') > 0, 15_000, 'a poll with the rotated token');
+    gh.state.token = 'gh-tok';
   });
 });

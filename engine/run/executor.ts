@@ -57,6 +57,10 @@ export function graphDeps(dir: string, log: (kind: ResourceKind, name: string) =
     env,
     providerLog: log,
     resolve: (t) => substitute(t, env),
+    freshResolver: () => {
+      const now = projectEnv(dir);
+      return (t) => substitute(t, now);
+    },
   };
 }
 

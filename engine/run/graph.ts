@@ -29,6 +29,8 @@ export interface GraphResource {
   provider: string;
   spec: Record<string, any>;
   prompt: string | null;
+  /** the stored attributes, secrets still as templates (for re-resolving them later) */
+  attributes?: Record<string, unknown>;
 }
 
 export interface GraphInput {
@@ -42,6 +44,8 @@ export interface GraphDeps {
   env: (name: string) => string | undefined;
   /** builds the logger a provider gets (prefixes messages with the resource) */
   providerLog: (kind: ResourceKind, name: string) => Logger;
+  /** a template resolver over the environment as it is now (re-reads .env), for secret rotation */
+  freshResolver?: () => (template: string) => string;
 }
 
 export interface RuntimeSource {
@@ -51,6 +55,8 @@ export interface RuntimeSource {
   /** ingress path for webhook-capable sources */
   path: string;
   pollIntervalMs: number | null;
+  /** context for one poll: secrets re-resolved so a rotated token is used without re-apply */
+  pollContext(): ProviderContext;
 }
 
 export interface RuntimeActor {
@@ -154,10 +160,16 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
       case 'source': {
         const provider = asProvider(deps.getProvider, 'source', r.provider, address);
         const interval = r.spec.poll?.interval;
+        const ctx = ctxFor('source', r.name, config);
+        const rawConfig = r.attributes?.config;
         const src: RuntimeSource = {
           id: r.name,
           provider,
-          ctx: ctxFor('source', r.name, config),
+          ctx,
+          pollContext:
+            deps.freshResolver && rawConfig && JSON.stringify(rawConfig).includes('"$secret"')
+              ? () => ({ ...ctx, config: resolveSecrets(rawConfig, deps.freshResolver!(), 'config') as Record<string, any> })
+              : () => ctx,
           path: normalizePath(typeof config.path === 'string' && config.path ? config.path : `/webhook/${r.name}`),
           pollIntervalMs: provider.polling ? durationAt(interval, 60_000, `${address}.poll.interval`) : null,
         };
@@ -303,7 +315,7 @@ export async function inputFromSnapshot(
       prompt = await blob(rs.prompt_sha256);
       if (prompt === null) throw new GraphError(`${address}: prompt blob ${rs.prompt_sha256.slice(0, 12)} is missing from the state store`);
     }
-    resources.push({ kind: rs.kind, name: rs.name, provider: rs.provider, spec, prompt });
+    resources.push({ kind: rs.kind, name: rs.name, provider: rs.provider, spec, prompt, attributes: rs.attributes });
   }
   return { serial, project: snapshot.project, resources };
 }

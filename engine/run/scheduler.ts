@@ -163,7 +163,7 @@ export class Scheduler {
       renew = setInterval(() => void store.acquireLease(`source:${src.id}`, owner, leaseTtl).catch(() => {}), Math.floor(leaseTtl / 3));
       renew.unref();
       const cur = await store.cursor(src.id);
-      const result = await src.provider.poll!(src.ctx, cur?.cursor ?? null, cur?.etag ?? null);
+      const result = await src.provider.poll!(src.pollContext(), cur?.cursor ?? null, cur?.etag ?? null);
       const graph = this.d.graph();
       const prepared = result.events.map((e) => intake.prepare(graph, src.id, e));
       const { ok, results } = await store.commitPoll(src.id, term, result.cursor, result.etag ?? null, prepared.map((p) => p.item));
