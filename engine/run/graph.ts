@@ -92,6 +92,8 @@ export interface RuntimeRoute {
   prompt: string | null;
   maxAttempts: number;
   timeoutMs: number;
+  /** `delivery.backoff`: base of the exponential retry delay for this route (null: the executor default) */
+  backoffMs: number | null;
   maxHops: number;
 }
 
@@ -232,6 +234,7 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
       prompt: r.prompt,
       maxAttempts: Number.isFinite(maxAttempts) && maxAttempts >= 1 ? Math.floor(maxAttempts) : DEFAULT_MAX_ATTEMPTS,
       timeoutMs: durationAt(s.delivery?.timeout ?? actorTimeout, DEFAULT_TIMEOUT_MS, `${address}.delivery.timeout`),
+      backoffMs: s.delivery?.backoff === undefined ? null : durationAt(s.delivery.backoff, 0, `${address}.delivery.backoff`),
       maxHops: typeof s.max_hops === 'number' ? s.max_hops : DEFAULT_MAX_HOPS,
     });
   }

@@ -189,7 +189,7 @@ export class DeliveryWorkers {
         return;
       }
       if (res.action === 'error') {
-        await this.finish(dl, this.failure(dl, maxAttempts, `transform ${res.transform}: ${res.error}`, true), trace, maxAttempts);
+        await this.finish(dl, this.failure(dl, maxAttempts, `transform ${res.transform}: ${res.error}`, true, undefined, route.backoffMs), trace, maxAttempts);
         return;
       }
       event = res.event;
@@ -224,14 +224,14 @@ export class DeliveryWorkers {
           await this.d.stopped(dl, original, result.stopped);
         } catch (err) {
           // The loop must not silently break: retry the delivery so actor.stopped is emitted (it is deduped per delivery).
-          await this.finish(dl, this.failure(dl, maxAttempts, `could not record actor.stopped: ${(err as Error).message}`, true), trace, maxAttempts);
+          await this.finish(dl, this.failure(dl, maxAttempts, `could not record actor.stopped: ${(err as Error).message}`, true, undefined, route?.backoffMs), trace, maxAttempts);
           return;
         }
       }
       await this.finish(dl, { kind: 'complete' }, trace, maxAttempts, undefined, Date.now() - started);
       return;
     }
-    const outcome = this.failure(dl, maxAttempts, result.error, result.retryable, result.retryAfterMs);
+    const outcome = this.failure(dl, maxAttempts, result.error, result.retryable, result.retryAfterMs, route?.backoffMs);
     if (outcome.kind === 'dead' && result.stopped) {
       // The final outcome of a synchronous actor feeds the loop too (routes may handle failures).
       await this.d.stopped(dl, original, result.stopped).catch((err) =>
@@ -241,10 +241,11 @@ export class DeliveryWorkers {
     await this.finish(dl, outcome, trace, maxAttempts);
   }
 
-  private failure(dl: Delivery, maxAttempts: number, error: string, retryable: boolean, retryAfterMs?: number): Outcome {
+  private failure(dl: Delivery, maxAttempts: number, error: string, retryable: boolean, retryAfterMs?: number, backoffMs?: number | null): Outcome {
     if (!retryable) return { kind: 'dead', error: `${error} (not retryable)` };
     if (dl.attempts >= maxAttempts) return { kind: 'dead', error: `${error} (gave up after ${dl.attempts} attempts)` };
-    return { kind: 'retry', runAt: Date.now() + retryDelay(this.d.backoff, dl.attempts, retryAfterMs), error };
+    const policy = backoffMs === null || backoffMs === undefined ? this.d.backoff : { baseMs: backoffMs, capMs: Math.max(this.d.backoff.capMs, backoffMs) };
+    return { kind: 'retry', runAt: Date.now() + retryDelay(policy, dl.attempts, retryAfterMs), error };
   }
 
   private async finish(dl: Delivery, o: Outcome, ctx: Partial<LogEntry>, maxAttempts?: number, note?: string, durationMs?: number): Promise<void> {

@@ -146,7 +146,9 @@ describe('reliability: polling sources under kill -9 and with two executors', ()
   it('scenario 6: two executors on one store complete every delivery once and never poll the source at the same time', async () => {
     const { gh, proxy, sink, dir } = await setup();
     // every request to the fake GitHub takes a while, so overlapping polls could not hide
-    proxy.hook(() => sleep(150));
+    proxy.hook(async () => {
+      await sleep(150);
+    });
     for (let i = 1; i <= 5; i++) gh.addPull('acme/api', { number: i });
     const a = await exec(dir);
     const b = await exec(dir);
