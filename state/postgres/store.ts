@@ -316,7 +316,12 @@ export class PostgresStore implements Store {
         );
       }
       const info = await this.insertVersion(c, v.serial, serial === 0 ? null : serial, v);
-      await c.query('UPDATE state_meta SET serial = $1, lineage = $2 WHERE id = 1', [info.serial, lineage]);
+      // the pushed state's salt comes with it, or its secret hashes would no longer match
+      await c.query('UPDATE state_meta SET serial = $1, lineage = $2, secret_salt = COALESCE($3, secret_salt) WHERE id = 1', [
+        info.serial,
+        lineage,
+        v.secret_salt ?? null,
+      ]);
       return info;
     });
   }

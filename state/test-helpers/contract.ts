@@ -90,6 +90,20 @@ export function describeStoreContract(backend: Backend): void {
       expect(next).toMatchObject({ serial: 8, parent_serial: 7 });
     });
 
+    it('importVersion takes the pushed secret salt, and keeps the store\'s own when none is given', async () => {
+      const s = await open();
+      await s.writeVersion(newVersion(0, 'a'));
+      const own = (await s.meta()).secret_salt;
+      expect(own).toMatch(/\S/);
+      await s.importVersion('L2', { ...newVersion(1, 'i'), kind: 'import', serial: 5 });
+      expect((await s.meta()).secret_salt).toBe(own);
+      await s.importVersion('L3', { ...newVersion(5, 'j'), kind: 'import', serial: 9, secret_salt: 'pushed-salt' });
+      expect(await s.meta()).toMatchObject({ lineage: 'L3', serial: 9, secret_salt: 'pushed-salt' });
+      // a later write keeps it
+      await s.writeVersion(newVersion(9, 'n'));
+      expect((await s.meta()).secret_salt).toBe('pushed-salt');
+    });
+
     it('lock: one holder at a time, heartbeat, unlock by id only', async () => {
       const file = await backend.newLocation();
       const a = await open(file);
