@@ -6,13 +6,8 @@ import type { DeliveryStatus, Store } from '../state/store.js';
 const STATUSES = ['pending', 'leased', 'delivered', 'retry', 'dead', 'cancelled'];
 
 async function withStore<T>(cmd: Command, fn: (store: Store) => Promise<T>): Promise<T> {
-  const { openWorkspaceStore } = await import('../engine/workspace.js');
-  const store = await openWorkspaceStore(globals(cmd));
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
+  const { withWorkspaceStore } = await import('../engine/workspace.js');
+  return withWorkspaceStore(globals(cmd), fn);
 }
 
 export function register(program: Command): void {

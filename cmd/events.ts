@@ -9,13 +9,8 @@ function parseLimit(v: string): number {
 }
 
 async function withStore<T>(cmd: Command, fn: (store: import('../state/store.js').Store) => Promise<T>): Promise<T> {
-  const { openWorkspaceStore } = await import('../engine/workspace.js');
-  const store = await openWorkspaceStore(globals(cmd));
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
+  const { withWorkspaceStore } = await import('../engine/workspace.js');
+  return withWorkspaceStore(globals(cmd), fn);
 }
 
 export function register(program: Command): void {

@@ -6,13 +6,8 @@ type Engine = typeof import('../engine/state-edit/state-edit.js');
 
 /** Opens the workspace store, runs fn with the state-edit engine, closes the store. */
 async function withStore<T>(cmd: Command, fn: (store: import('../state/store.js').Store, engine: Engine) => Promise<T>): Promise<T> {
-  const [{ openWorkspaceStore }, engine] = await Promise.all([import('../engine/workspace.js'), import('../engine/state-edit/state-edit.js')]);
-  const store = await openWorkspaceStore(globals(cmd));
-  try {
-    return await fn(store, engine);
-  } finally {
-    await store.close();
-  }
+  const [{ withWorkspaceStore }, engine] = await Promise.all([import('../engine/workspace.js'), import('../engine/state-edit/state-edit.js')]);
+  return withWorkspaceStore(globals(cmd), (store) => fn(store, engine));
 }
 
 export function register(program: Command): void {

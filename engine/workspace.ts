@@ -27,3 +27,13 @@ export async function openWorkspaceStore(g: WorkspaceOpts): Promise<Store> {
   const { openStore } = await import('../state/open.js');
   return openStore(statePath(g));
 }
+
+/** Opens the workspace store, runs fn, and always closes the store. */
+export async function withWorkspaceStore<T>(g: WorkspaceOpts, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openWorkspaceStore(g);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
