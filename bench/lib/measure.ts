@@ -16,6 +16,8 @@ export interface CliRun {
   code: number | null;
   wallMs: number;
   peakRssMb: number;
+  /** user + system CPU time of the process (NaN without GNU time); on a busy machine wall > cpu */
+  cpuMs: number;
   stdout: string;
   stderr: string;
 }
@@ -30,7 +32,7 @@ export function runCli(args: string[], opts: { cwd: string; env?: NodeJS.Process
   const rssFile = join(tmp, 'rss');
   const useTime = existsSync(TIME);
   const cmd = useTime ? TIME : process.execPath;
-  const argv = useTime ? ['-f', '%M', '-o', rssFile, process.execPath, CLI, ...args] : ['--import', RSS_HOOK, CLI, ...args];
+  const argv = useTime ? ['-f', '%M %U %S', '-o', rssFile, process.execPath, CLI, ...args] : ['--import', RSS_HOOK, CLI, ...args];
   const env = { ...process.env, NO_COLOR: '1', ...opts.env, ...(useTime ? {} : { ORGLOOP_BENCH_RSS_FILE: rssFile }) };
   return new Promise((res, rej) => {
     const t0 = process.hrtime.bigint();
@@ -43,8 +45,11 @@ export function runCli(args: string[], opts: { cwd: string; env?: NodeJS.Process
     p.on('close', (code) => {
       const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
       let kb = NaN;
+      let cpuMs = NaN;
       try {
-        kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+        const [m, u, sys] = readFileSync(rssFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+        kb = m!;
+        if (u !== undefined && sys !== undefined) cpuMs = (u + sys) * 1000;
       } catch {
         /* reported as NaN below */
       }
@@ -54,7 +59,7 @@ export function runCli(args: string[], opts: { cwd: string; env?: NodeJS.Process
         rej(new Error(`orgloop ${args.join(' ')} exited ${code}:\n${stderr.slice(0, 3000)}${stdout.slice(0, 1000)}`));
         return;
       }
-      res({ code, wallMs, peakRssMb: kb / 1024, stdout, stderr });
+      res({ code, wallMs, peakRssMb: kb / 1024, cpuMs, stdout, stderr });
     });
   });
 }
