@@ -3,18 +3,18 @@ import { EXIT, UserError } from '../engine/errors.js';
 import type { Plan } from '../engine/plan/types.js';
 import type { ApplyResult } from '../engine/apply/apply.js';
 import { action, globals, printJson } from './util.js';
-import { parseLockTimeout, renderPlan, useColor } from './plan-common.js';
+import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan, useColor } from './plan-common.js';
 
 interface ApplyOpts {
   autoApprove?: boolean;
   lockTimeout: string;
   message?: string;
   json?: boolean;
+  refresh?: boolean | string;
 }
 
 export function register(program: Command): void {
-  program
-    .command('apply')
+  addRefreshFlags(program.command('apply'))
     .description('apply the configuration (or a saved plan) to the state, calling provider hooks')
     .argument('[planfile]', 'a plan saved with `orgloop plan -out FILE`: applies exactly that snapshot')
     .option('--auto-approve', 'do not ask for confirmation (needed without a terminal unless a plan file is given)')
@@ -44,6 +44,7 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
         const g = globals(cmd);
         const color = useColor(cmd);
         const lockTimeoutMs = parseLockTimeout(opts.lockTimeout);
+        const refresh = refreshWanted(opts.refresh);
         const interactive = !planFile && !opts.autoApprove;
         if (interactive && (opts.json || !process.stdin.isTTY)) {
           throw new UserError(
@@ -72,7 +73,7 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
             import('../engine/errors.js'),
           ]);
           const project = await loadProject(g.config);
-          makePlan = () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic) });
+          makePlan = () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic), refresh });
         }
 
         const out = (s: string) => {

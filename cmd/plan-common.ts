@@ -45,15 +45,30 @@ export function parseLockTimeout(text: string): number {
   return Math.round(n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000));
 }
 
+/** `--refresh=false` / `--no-refresh` (Terraform's `-refresh=false`) on plan, apply, up and rollback. */
+export function addRefreshFlags(cmd: Command): Command {
+  return cmd
+    .option('--refresh [bool]', 'read the external objects providers manage (e.g. GitHub webhooks) back first, to recreate or repair what changed outside orgloop', true)
+    .option('--no-refresh', 'plan against the state as recorded, without reading managed objects (same as --refresh=false)');
+}
+
+/** The --refresh value as a boolean; anything but true/false is refused. */
+export function refreshWanted(value: unknown): boolean {
+  if (value === undefined || value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new UserError(`--refresh must be true or false (got "${String(value)}")`);
+}
+
 /**
  * Terraform users type `plan -out FILE` / `-out=FILE`. Commander only knows one-letter short
  * flags (and would read `-out` as `-o ut`), so the argument list is rewritten in place before
- * parsing: `-out` becomes `--out`.
+ * parsing: `-out` becomes `--out` (and `-refresh=false` becomes `--refresh=false`).
  */
 export function acceptTerraformOut(argv: string[]): void {
   for (let i = 2; i < argv.length; i++) {
     if (argv[i] === '--') break;
     if (argv[i] === '-out') argv[i] = '--out';
     else if (argv[i].startsWith('-out=')) argv[i] = '--out=' + argv[i].slice(5);
+    else if (argv[i].startsWith('-refresh=')) argv[i] = '-' + argv[i];
   }
 }

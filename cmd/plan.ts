@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../engine/errors.js';
 import { action, globals } from './util.js';
-import { acceptTerraformOut, collect, pickFormat, renderPlan, useColor } from './plan-common.js';
+import { acceptTerraformOut, addRefreshFlags, collect, pickFormat, refreshWanted, renderPlan, useColor } from './plan-common.js';
 
 interface PlanOpts {
   out?: string;
@@ -11,12 +11,12 @@ interface PlanOpts {
   target?: string[];
   exclude?: string[];
   refreshOnly?: boolean;
+  refresh?: boolean | string;
 }
 
 export function register(program: Command): void {
   acceptTerraformOut(process.argv);
-  program
-    .command('plan')
+  addRefreshFlags(program.command('plan'))
     .description('show what apply would change: the configuration on disk compared with the applied state')
     .option('-o, --out <file>', 'save the plan (with its config snapshot and prompt texts) for `orgloop apply FILE`')
     .option('--json', 'machine-readable plan (same as --format json; see docs/plan-json.md)')
@@ -37,16 +37,24 @@ secret reads "(sensitive value changed)".
 Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes present
 (only with --detailed-exitcode).
 
+Refresh: first, every external object a provider manages (e.g. the repository webhook of a
+github-webhook source) is read back. One deleted outside orgloop is planned as a create
+("deleted outside orgloop"), one edited there as an update naming each difference, so apply
+puts it back as configured. --refresh=false (or --no-refresh) skips this and plans against
+the state as recorded; use it when the provider's API is unreachable.
+
 Examples:
   orgloop plan
   orgloop plan -out plan.json && orgloop apply plan.json
   orgloop plan --format markdown > comment.md
-  orgloop plan --target route.pr-review --detailed-exitcode`,
+  orgloop plan --target route.pr-review --detailed-exitcode
+  orgloop plan --refresh=false`,
     )
     .action(
       action(async (opts: PlanOpts, cmd: Command) => {
         const g = globals(cmd);
         const format = pickFormat(opts);
+        const refresh = refreshWanted(opts.refresh);
         if (opts.refreshOnly) return (await import('./drift.js')).runDrift(cmd, { json: format === 'json' });
         const [{ loadProject }, { openWorkspaceStore }, { planFromProject }, { formatDiagnostic }] = await Promise.all([
           import('../engine/config/load.js'),
@@ -60,6 +68,7 @@ Examples:
           const plan = await planFromProject(store, project, {
             targeting: { target: opts.target ?? [], exclude: opts.exclude ?? [] },
             warnings: project.warnings.map(formatDiagnostic),
+            refresh,
           });
           await (await import('../engine/history/history.js')).addReapplyWarning(store, plan);
           if (opts.out) {

@@ -1,19 +1,19 @@
 import type { Command } from 'commander';
 import { EXIT, UserError } from '../engine/errors.js';
 import { action, globals } from './util.js';
-import { acceptTerraformOut, parseLockTimeout, useColor } from './plan-common.js';
+import { acceptTerraformOut, addRefreshFlags, parseLockTimeout, refreshWanted, useColor } from './plan-common.js';
 
 interface RollbackOpts {
   to: string;
   out?: string;
   autoApprove?: boolean;
   lockTimeout: string;
+  refresh?: boolean | string;
 }
 
 export function register(program: Command): void {
   acceptTerraformOut(process.argv);
-  program
-    .command('rollback')
+  addRefreshFlags(program.command('rollback'))
     .description('return to an earlier applied version: a reviewable plan to its exact snapshot, applied as a rollback')
     .requiredOption('--to <serial>', 'the version to restore (see `orgloop history`)')
     .option('-o, --out <file>', 'save the rollback plan instead of applying it (apply it later with `orgloop apply FILE`)')
@@ -38,6 +38,7 @@ Exit codes: 0 rolled back (or nothing to do), 1 error or cancelled, 3 state lock
         if (!Number.isInteger(to) || to < 1) throw new UserError(`--to must be a version number from \`orgloop history\` (got "${opts.to}")`);
         if (opts.out && opts.autoApprove) throw new UserError('--out saves the plan without applying it; it cannot be combined with --auto-approve');
         const lockTimeoutMs = parseLockTimeout(opts.lockTimeout);
+        const refresh = refreshWanted(opts.refresh);
         if (!opts.out && !opts.autoApprove && !process.stdin.isTTY) {
           throw new UserError(
             'rollback needs confirmation, but there is no terminal to ask on: run it on a terminal, pass --auto-approve, or save the plan with --out FILE and apply that',
@@ -53,7 +54,7 @@ Exit codes: 0 rolled back (or nothing to do), 1 error or cancelled, 3 state lock
         const store = await openWorkspaceStore(g);
         try {
           if (opts.out) {
-            const plan = await planRollback(store, to);
+            const plan = await planRollback(store, to, { refresh });
             const { writePlanFile } = await import('../engine/plan/planfile.js');
             writePlanFile(opts.out, plan);
             process.stdout.write(renderText(plan, { color }));
@@ -64,7 +65,7 @@ Exit codes: 0 rolled back (or nothing to do), 1 error or cancelled, 3 state lock
           const session = await runApplySession(store, {
             operation: `rollback --to ${to}`,
             lockTimeoutMs,
-            makePlan: () => planRollback(store, to),
+            makePlan: () => planRollback(store, to, { refresh }),
             kind: 'rollback',
             rollback_of: to,
             message: rollbackMessage(to),

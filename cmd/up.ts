@@ -2,11 +2,12 @@ import type { Command } from 'commander';
 import { UserError } from '../engine/errors.js';
 import { action, globals } from './util.js';
 import { addRunFlags, runExecutor, type StartFlags } from './start.js';
-import { parseLockTimeout, renderPlan, useColor } from './plan-common.js';
+import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan, useColor } from './plan-common.js';
 
 interface UpFlags extends StartFlags {
   autoApprove?: boolean;
   lockTimeout: string;
+  refresh?: boolean | string;
 }
 
 async function confirm(): Promise<boolean> {
@@ -22,8 +23,7 @@ async function confirm(): Promise<boolean> {
 
 export function register(program: Command): void {
   addRunFlags(
-    program
-      .command('up')
+    addRefreshFlags(program.command('up'))
       .description('validate, plan, apply (asks first unless --auto-approve) and start the executor: one command from YAML to a running org')
       .option('--auto-approve', 'apply without asking (needed without a terminal)')
       .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 0s, 30s, 2m)', '30s'),
@@ -32,6 +32,7 @@ export function register(program: Command): void {
       const g = globals(cmd);
       const color = useColor(cmd);
       const lockTimeoutMs = parseLockTimeout(flags.lockTimeout);
+      const refresh = refreshWanted(flags.refresh);
       if (!flags.autoApprove && !process.stdin.isTTY) {
         throw new UserError('up needs confirmation before applying, but there is no terminal to ask on: run it on a terminal or pass --auto-approve');
       }
@@ -49,7 +50,7 @@ export function register(program: Command): void {
         const session = await runApplySession(store, {
           operation: 'up',
           lockTimeoutMs,
-          makePlan: () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic) }),
+          makePlan: () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic), refresh }),
           confirm: async (plan) => {
             process.stdout.write(await renderPlan(plan, 'text', color));
             return flags.autoApprove ? true : confirm();

@@ -10,6 +10,7 @@ import { StaleSerialError, type Store, type StateVersionInfo, type VersionKind }
 import { EXIT, UserError } from '../errors.js';
 import { dependencyOrder } from '../graph/topology.js';
 import { diffSnapshots, summarize, type ReplaceOnLookup } from '../plan/diff.js';
+import { mergeRefresh } from '../plan/refresh.js';
 import { isStoredSecret, snapshotDigest, INLINE_TEMPLATE } from '../plan/snapshot.js';
 import type { Plan, PlanSummary, ResourceChange } from '../plan/types.js';
 
@@ -87,7 +88,13 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
   const desired = plan.desired;
   // Recompute from the snapshot itself: a plan file's change list is informational, the
   // snapshot is what gets written, so the two can never disagree.
-  const changes = diffSnapshots(prior, desired, () => null, { replaceOn: opts.replaceOn, lineage: meta.lineage, serial: meta.serial }).changes;
+  // Objects the plan's refresh found deleted or edited outside orgloop are recreated or repaired.
+  const changes = mergeRefresh(
+    diffSnapshots(prior, desired, () => null, { replaceOn: opts.replaceOn, lineage: meta.lineage, serial: meta.serial }).changes,
+    plan.refreshed ?? [],
+    prior,
+    desired,
+  );
   const result: ApplyResult = { version: null, summary: summarize([], 0), applied: [], failed: [], skipped: [] };
   if (!changes.length) return result;
 

@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ProviderBase, ProviderContext } from '../../providers/types.js';
+import type { ProviderBase } from '../../providers/types.js';
 import type { Store } from '../../state/store.js';
 import type { Address, ResourceState, StateSnapshot, StoredSecret } from '../graph/types.js';
 import { UserError } from '../errors.js';
@@ -139,20 +139,14 @@ export async function detectDrift(store: Store, opts: DriftOptions = {}): Promis
     if (!provider?.read) continue;
     report.checked.external++;
     try {
-      const { resolveSecrets } = await import('../run/graph.js');
-      const config = resolveSecrets((r.attributes as { config?: unknown }).config ?? {}, resolveTemplate, 'config') as Record<string, unknown>;
-      const ctx: ProviderContext = {
-        name: r.name,
-        config,
-        projectDir: dir,
-        env,
-        log: { debug: () => {}, info: () => {}, warn: (m) => report.notes.push(`${address}: ${m}`), error: (m) => report.notes.push(`${address}: ${m}`) },
-      };
-      const observed = await provider.read(ctx, r.provider_state);
+      const { readManaged, refreshReason } = await import('../plan/refresh.js');
+      const observed = await readManaged(r, provider, { env, projectDir: dir, warn: (m) => report.notes.push(`${address}: ${m}`) });
+      const differences = observed.differences ?? [];
+      // The provider's own words (which hook, which field, disabled...), as plan shows them.
       if (!observed.exists) {
-        report.items.push({ kind: 'external', address, detail: 'exists', message: `the ${r.provider} object it manages was deleted outside orgloop` });
+        report.items.push({ kind: 'external', address, detail: differences.join('; ') || 'deleted', message: refreshReason({ address, provider: r.provider, status: 'deleted', differences }) });
       } else {
-        for (const d of observed.differences ?? []) report.items.push({ kind: 'external', address, detail: d, message: `changed outside orgloop: ${d}` });
+        for (const d of differences) report.items.push({ kind: 'external', address, detail: d, message: `changed outside orgloop: ${d}` });
       }
     } catch (err) {
       report.errors.push({ address, message: `could not read the ${r.provider} object: ${(err as Error).message}` });
@@ -210,7 +204,13 @@ export function renderDriftText(report: DriftReport): string {
     }
     const n = report.items.length;
     lines.push(`${n} drifted item${n === 1 ? '' : 's'} (checked ${scope}).`);
-    if (report.items.some((i) => i.kind !== 'executor')) lines.push('Run `orgloop plan` to see what applying the configuration would change.');
+    if (report.items.some((i) => i.kind !== 'executor')) {
+      lines.push(
+        report.items.some((i) => i.kind === 'external')
+          ? 'Run `orgloop plan` to see what applying the configuration would change; apply recreates or repairs managed objects.'
+          : 'Run `orgloop plan` to see what applying the configuration would change.',
+      );
+    }
   }
   if (report.errors.length) {
     lines.push('', 'Could not check:');

@@ -20,7 +20,7 @@ export function rollbackTarget(plan: Pick<Plan, 'origin'>): number | null {
   return plan.origin.type === 'version' && typeof plan.origin.serial === 'number' ? plan.origin.serial : null;
 }
 
-export async function planRollback(store: Store, to: number): Promise<Plan> {
+export async function planRollback(store: Store, to: number, opts: { refresh?: boolean } = {}): Promise<Plan> {
   const current = await store.current();
   if (!current) throw new UserError(`nothing has been applied yet in ${store.location}; there is nothing to roll back`);
   const target = await requireVersion(store, to, '--to');
@@ -39,6 +39,7 @@ export async function planRollback(store: Store, to: number): Promise<Plan> {
   return planAgainstStore(store, desired, Object.fromEntries(blobs), {
     origin: { type: 'version', serial: target.serial },
     warnings: [NOT_REWOUND],
+    refresh: opts.refresh,
   });
 }
 

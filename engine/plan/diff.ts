@@ -120,7 +120,7 @@ export function diffSnapshots(
 
 const ORDER: Record<ResourceChange['action'], number> = { delete: 0, replace: 1, update: 2, create: 3 };
 
-function byDisplayOrder(a: ResourceChange, b: ResourceChange): number {
+export function byDisplayOrder(a: ResourceChange, b: ResourceChange): number {
   return ORDER[a.action] - ORDER[b.action] || compareAddresses(a.address, b.address);
 }
 

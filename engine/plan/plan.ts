@@ -1,11 +1,14 @@
-// Planning against a store: fetch the applied version, add what only the store knows (old
-// prompt texts, in-flight deliveries) and run the pure planner. `planFromProject` is what
+// Planning against a store: fetch the applied version, refresh the external objects providers
+// manage (refresh.ts), add what only the store knows (old prompt texts, in-flight deliveries) and
+// run the pure planner. `planFromProject` is what
 // `plan`, `apply` and `up` use; rollback and `diff` call `planAgainstStore` with stored snapshots.
 
-import type { LoadedProject, StateSnapshot } from '../graph/types.js';
+import type { LoadedProject, ResourceState, StateSnapshot } from '../graph/types.js';
 import type { Store } from '../../state/store.js';
 import { inFlightImpact } from '../graph/topology.js';
-import { diffSnapshots, type ReplaceOnLookup } from './diff.js';
+import type { ProviderBase } from '../../providers/types.js';
+import { diffSnapshots, summarize, type ReplaceOnLookup } from './diff.js';
+import { mergeRefresh, refreshManaged } from './refresh.js';
 import { toSnapshot, type SensitiveLookup } from './snapshot.js';
 import { applyTargeting, type Targeting } from './targets.js';
 import type { Plan } from './types.js';
@@ -13,6 +16,8 @@ import type { Plan } from './types.js';
 export interface ProviderHints {
   sensitive: SensitiveLookup;
   replaceOn: ReplaceOnLookup;
+  /** the provider itself, for refresh (`read`); without it nothing is refreshed */
+  provider?: (kind: ResourceState['kind'], name: string) => ProviderBase | undefined;
 }
 
 /** Provider `sensitive` / `replaceOn` lists from the built-in registry (loaded lazily). */
@@ -21,6 +26,7 @@ export async function registryHints(): Promise<ProviderHints> {
   return {
     sensitive: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)?.sensitive),
     replaceOn: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)?.replaceOn),
+    provider: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)),
   };
 }
 
@@ -30,6 +36,8 @@ export interface PlanOptions {
   hints?: ProviderHints;
   /** warnings to carry into the plan (e.g. the loader's) */
   warnings?: string[];
+  /** read managed objects back first (default true; `plan --refresh=false` turns it off) */
+  refresh?: boolean;
 }
 
 export async function planFromProject(store: Store, project: LoadedProject, opts: PlanOptions = {}): Promise<Plan> {
@@ -60,11 +68,17 @@ export async function planAgainstStore(
   const warnings = [...(opts.warnings ?? [])];
 
   let target = desired;
+  let selected: Set<string> | undefined;
   if (opts.targeting && (opts.targeting.target.length || opts.targeting.exclude.length)) {
     const t = applyTargeting(prior, desired, opts.targeting);
     target = t.snapshot;
+    selected = t.selected;
     warnings.push(...t.warnings);
   }
+  const refreshed =
+    opts.refresh === false || !hints.provider
+      ? []
+      : await refreshManaged(prior, target, { providerFor: hints.provider, only: selected && ((a) => selected.has(a)), warn: (m) => warnings.push(m) });
 
   // Old prompt texts are needed only where a prompt changed; fetch just those.
   const known = new Map<string, string>(Object.entries(blobs));
@@ -89,6 +103,11 @@ export async function planAgainstStore(
     warnings,
   });
   if (opts.targeting && (opts.targeting.target.length || opts.targeting.exclude.length)) plan.targets = opts.targeting;
+  if (refreshed.length) {
+    plan.changes = mergeRefresh(plan.changes, refreshed, prior, target);
+    plan.summary = summarize(plan.changes, Object.keys(target.resources).length - plan.changes.filter((c) => c.action !== 'delete').length);
+    plan.refreshed = refreshed;
+  }
 
   const removesRunning = plan.changes.some((c) => c.action === 'delete' && (c.kind === 'route' || c.kind === 'actor'));
   if (removesRunning) {

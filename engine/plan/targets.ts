@@ -10,7 +10,7 @@ export interface Targeting {
   exclude: string[];
 }
 
-export function applyTargeting(prior: StateSnapshot | null, desired: StateSnapshot, t: Targeting): { snapshot: StateSnapshot; warnings: string[] } {
+export function applyTargeting(prior: StateSnapshot | null, desired: StateSnapshot, t: Targeting): { snapshot: StateSnapshot; warnings: string[]; selected: Set<Address> } {
   for (const s of [...t.target, ...t.exclude]) {
     const problem = checkSelector(s);
     if (problem) throw new UserError(problem);
@@ -59,5 +59,5 @@ export function applyTargeting(prior: StateSnapshot | null, desired: StateSnapsh
   const sorted: StateSnapshot['resources'] = {};
   for (const a of Object.keys(resources).sort()) sorted[a] = resources[a];
   warnings.push('Resource targeting is in effect: the plan may not cover every change in the configuration.');
-  return { snapshot: { ...desired, resources: sorted }, warnings };
+  return { snapshot: { ...desired, resources: sorted }, warnings, selected };
 }

@@ -45,6 +45,15 @@ export interface ResourceChange {
   after: ResourceState | null;
 }
 
+/** A managed object that refresh found deleted or edited outside orgloop (engine/plan/refresh.ts). */
+export interface RefreshedObject {
+  address: Address;
+  provider: string;
+  status: 'deleted' | 'changed';
+  /** the provider's own words: what was deleted, or each field that differs */
+  differences: string[];
+}
+
 export interface TopologyReport {
   /** sources with no route in the result; `new` = they had routes before, or are new */
   unrouted_sources: Array<{ source: Address; new: boolean }>;
@@ -91,6 +100,8 @@ export interface Plan {
   changes: ResourceChange[];
   topology: TopologyReport;
   warnings: string[];
+  /** objects refresh found deleted or edited outside orgloop; apply recreates or repairs them */
+  refreshed?: RefreshedObject[];
   /** the full snapshot apply will write (present in plan files) */
   desired: StateSnapshot;
   /** prompt texts referenced by `desired`: sha256 -> text */
