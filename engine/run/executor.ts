@@ -152,6 +152,9 @@ export class Executor {
     }
     this.graphs.set(meta.serial, this.current);
     await this.bus.configure(this.current.loggers);
+    // An executor that cannot write its store (read-only, full) would acknowledge nothing and
+    // deliver nothing while looking alive: refuse to start instead.
+    await this.heartbeat(true);
     this.address = await this.ingress.listen(this.o.port, this.o.host).catch((err: NodeJS.ErrnoException) => {
       throw new UserError(
         err.code === 'EADDRINUSE'
@@ -159,7 +162,6 @@ export class Executor {
           : `cannot listen on ${this.o.host}:${this.o.port}: ${err.message}`,
       );
     });
-    await this.heartbeat();
     const g = this.current;
     this.console.line(
       `orgloop executor ${this.id}: running ${g.project.name} version ${g.serial} ` +
@@ -187,11 +189,15 @@ export class Executor {
     this.timers.push(t);
   }
 
-  private async heartbeat(): Promise<void> {
+  /** strict (start-up): a store that cannot be written is an error, not a warning */
+  private async heartbeat(strict = false): Promise<void> {
     const now = new Date().toISOString();
     await this.o.store
       .heartbeatExecutor({ id: this.id, host: hostname(), pid: process.pid, serial_loaded: this.current.serial, started_at: this.startedAt, heartbeat_at: now })
-      .catch((err) => this.console.line(`warning: executor heartbeat failed: ${(err as Error).message}`));
+      .catch((err) => {
+        if (strict) throw new UserError(`cannot run: ${(err as Error).message}`);
+        this.console.line(`warning: executor heartbeat failed: ${(err as Error).message}`);
+      });
   }
 
   /** Hot swap: build the new version's graph off to the side, then replace the reference. */
