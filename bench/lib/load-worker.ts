@@ -21,6 +21,7 @@ interface Arrival {
 
 const runs = new Map<string, Map<number, Arrival>>();
 const chainHits = new Map<string, number>(); // `${run}:${seq}:${k}` -> time
+const chainTraces = new Map<string, string>(); // trace id -> `${run}:${seq}`
 let executorUrl = '';
 const callbackAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -60,17 +61,21 @@ const sink = http.createServer((req, res) => {
       return;
     }
     const p = body?.event?.payload ?? body;
-    if (typeof p?.run !== 'string' || typeof p?.seq !== 'number') return;
     const chain = /^\/chain\/(\d+)$/.exec(req.url ?? '');
     if (chain) {
+      // hop 0 carries the benchmark payload; later hops carry actor.stopped, same trace id
       const k = Number(chain[1]);
-      chainHits.set(`${p.run}:${p.seq}:${k}`, now);
+      const trace = body?.event?.trace_id;
+      if (typeof p?.run === 'string' && typeof p?.seq === 'number' && typeof trace === 'string') chainTraces.set(trace, `${p.run}:${p.seq}`);
+      const key = typeof trace === 'string' ? chainTraces.get(trace) : undefined;
+      if (key) chainHits.set(`${key}:${k}`, now);
       const deliveryId = body?.delivery?.id;
       if (executorUrl && typeof deliveryId === 'string') {
         void post(callbackAgent, `${executorUrl}/callback/chain-${k}`, JSON.stringify({ delivery_id: deliveryId, outcome: 'success' })).catch(() => {});
       }
       return;
     }
+    if (typeof p?.run !== 'string' || typeof p?.seq !== 'number') return;
     record(p.run, p.seq, now);
   });
 });
@@ -240,8 +245,9 @@ async function chain(url: string, run: string, hops: number, repeats: number) {
     const deadline = t + 15_000;
     while (!chainHits.has(key) && performance.now() < deadline) await sleep(1);
     const at = chainHits.get(key);
-    if (at === undefined) incomplete++;
-    else times.push(at - t);
+    if (at === undefined) {
+      if (++incomplete >= 3) break; // the chain is broken; no use waiting 15 s per repeat
+    } else times.push(at - t);
   }
   agent.destroy();
   return { repeats, hops, incomplete, ms: summary(sorted(times)) };
