@@ -2,15 +2,13 @@
 // mix; the lock left by the dead process is recovered by the next apply; an external object the
 // dead apply already created (a GitHub repository hook) is adopted, not duplicated.
 
-import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { CLI } from '../../cmd/test-helpers/executor.js';
-import { cli, openState, sleep, tempProject } from './harness.js';
+import { cli, openState, sleep, startProxy, tempProject } from './harness.js';
 
 let gh: FakeGithub;
 beforeAll(async () => {
@@ -18,33 +16,6 @@ beforeAll(async () => {
   gh.repo('acme/api');
 });
 afterAll(() => gh.close());
-
-/** A pass-through proxy to the fake GitHub; `onRequest` may act before the answer is relayed. */
-async function proxy(target: string, onRequest: (method: string, path: string) => Promise<void> | void) {
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks);
-      const upstream = await fetch(target + req.url, {
-        method: req.method,
-        headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>,
-        body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
-      });
-      const text = Buffer.from(await upstream.arrayBuffer());
-      await onRequest(req.method ?? 'GET', req.url ?? '/');
-      if (res.destroyed) return;
-      const headers: Record<string, string> = {};
-      upstream.headers.forEach((v, k) => {
-        if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k)) headers[k] = v;
-      });
-      res.writeHead(upstream.status, headers);
-      res.end(text);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 const base = `
 sources:
@@ -99,7 +70,7 @@ describe('reliability: kill -9 during apply (scenario 4)', () => {
   it('a kill after the hook was created leaves the old version and a dead lock; the next apply takes the lock over and adopts the hook', async () => {
     const dir = tempProject({ 'orgloop.yaml': base });
     let victim: ReturnType<typeof runApply> | null = null;
-    const px = await proxy(gh.url, async (method, path) => {
+    const px = await startProxy(gh.url, async (method, path) => {
       if (method === 'POST' && path.endsWith('/hooks') && victim) {
         // GitHub created the hook; the apply dies before it hears back or records anything
         victim.p.kill('SIGKILL');

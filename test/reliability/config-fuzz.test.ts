@@ -123,8 +123,11 @@ const structMutation: fc.Arbitrary<StructMutation> = fc.record({
 
 /** All (container, key) slots of a parsed document. */
 function slots(node: unknown, out: Array<{ parent: any; key: string | number }> = []): Array<{ parent: any; key: string | number }> {
-  if (Array.isArray(node)) node.forEach((v, i) => (out.push({ parent: node, key: i }), slots(v, out)));
-  else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) out.push({ parent: node, key: k }), slots(v, out);
+  const entries: Array<[string | number, unknown]> = Array.isArray(node) ? node.map((v, i) => [i, v]) : node && typeof node === 'object' ? Object.entries(node) : [];
+  for (const [key, v] of entries) {
+    out.push({ parent: node, key });
+    slots(v, out);
+  }
   return out;
 }
 
@@ -136,7 +139,10 @@ function applyStruct(text: string, m: StructMutation): string {
   if (all.length === 0) return text;
   const { parent, key } = all[m.pick % all.length]!;
   if (m.kind === 'set') parent[key] = m.value;
-  else if (m.kind === 'delete') Array.isArray(parent) ? parent.splice(key as number, 1) : delete parent[key];
+  else if (m.kind === 'delete') {
+    if (Array.isArray(parent)) parent.splice(key as number, 1);
+    else delete parent[key];
+  }
   else if (m.kind === 'rename' && !Array.isArray(parent)) {
     parent[m.name] = parent[key];
     if (m.name !== key) delete parent[key];

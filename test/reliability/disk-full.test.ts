@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyDirect, byKey, cli, sleep, snapshot, startExec, startRecordingSink, tempProject, until, webhookToSink, type Exec } from './harness.js';
+import { applyDirect, byKey, cli, snapshot, startExec, startRecordingSink, tempProject, until, webhookToSink, type Exec } from './harness.js';
 
 function tryMount(): string | null {
   const probe = mkdtempSync(join(tmpdir(), 'orgloop-mount-probe-'));
