@@ -67,8 +67,8 @@ async function setup() {
   return { gh, proxy, sink, dir };
 }
 
-async function exec(dir: string): Promise<Exec> {
-  const ex = await startExec(dir, ENV);
+async function exec(dir: string, env: NodeJS.ProcessEnv = {}): Promise<Exec> {
+  const ex = await startExec(dir, { ...ENV, ...env });
   cleanup.push(() => ex.kill9());
   return ex;
 }
@@ -150,8 +150,9 @@ describe('reliability: polling sources under kill -9 and with two executors', ()
       await sleep(150);
     });
     for (let i = 1; i <= 5; i++) gh.addPull('acme/api', { number: i });
-    const a = await exec(dir);
-    const b = await exec(dir);
+    // no crash here: a normal delivery lease, so a busy machine cannot expire one mid-delivery
+    const a = await exec(dir, { ORGLOOP_LEASE_MS: '30000' });
+    const b = await exec(dir, { ORGLOOP_LEASE_MS: '30000' });
 
     const [la, lb] = await Promise.all([
       sendLoad(`${a.url}/webhook/inbox`, 150, { prefix: 'a', concurrency: 6 }),
