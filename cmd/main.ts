@@ -40,7 +40,8 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput({ outputError: (str, write) => write(str) });
 
-for (const register of [version, init, fmt, graph, validate, start, up, status, logs, routes, testEvent, events, deliveries, plan, apply, show, forceUnlock, history, diff, rollback, drift, stateCmd, hook, doctor]) register(program);
+// Help lists commands in this order: author, change, inspect state, run, observe, integrate.
+for (const register of [init, validate, fmt, plan, apply, show, drift, rollback, history, diff, stateCmd, forceUnlock, graph, up, start, status, logs, routes, testEvent, events, deliveries, hook, doctor, version]) register(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.exitCode = reportError(err);

@@ -94,6 +94,7 @@ export function register(program: Command): void {
   addRunFlags(
     program
       .command('start')
+      .summary('run the applied org in the foreground: webhooks, polls, routing, delivery')
       .description(
         'run the applied version of the org in the foreground: receive webhooks, poll sources, route and deliver events.\n' +
           'Runs what was applied (the state store), not the YAML on disk; a new `orgloop apply` is picked up within 2 s.\n' +

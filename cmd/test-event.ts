@@ -6,6 +6,7 @@ import { UserError } from '../engine/errors.js';
 export function register(program: Command): void {
   program
     .command('test <event-file>')
+    .summary('dry-run an event through the routes and transforms, without delivering')
     .description(
       'dry-run an event: which routes match it and what each transform does, without delivering anything.\n' +
         'EVENT.json: { "source": "github", "type": "resource.changed", "provenance": {...}, "payload": {...} } ("-" reads stdin).\n' +
