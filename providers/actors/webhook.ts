@@ -10,66 +10,15 @@
 // other statuses not retryable. Requests go through node:http(s) with keep-alive agents: several
 // times the throughput of global fetch for many small deliveries.
 
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ActorProvider, DeliveryRequest, DeliveryResult, ProviderContext } from '../types.js';
 import { durationIssue, parseDuration } from '../lib/duration.js';
+import { sendRequest, type HttpResponse } from '../lib/http-request.js';
 import { standardHeaders } from '../lib/signatures.js';
 import { hasTemplate, renderDeep, renderTemplateText } from '../lib/template.js';
 
 const RESPONSE_SNIPPET = 300;
 /** Response bytes kept for error messages; the rest is read and discarded so the socket is reused. */
 const RESPONSE_KEEP = 16 * 1024;
-
-const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 512 });
-const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 512 });
-
-interface HttpResponse {
-  status: number;
-  statusText: string;
-  headers: IncomingHttpHeaders;
-  text: string;
-}
-
-/** One HTTP request; rejects on network errors and when `signal` aborts (headers or body phase). */
-export function sendRequest(
-  url: URL,
-  method: string,
-  headers: Record<string, string>,
-  body: string | undefined,
-  signal: AbortSignal,
-): Promise<HttpResponse> {
-  return new Promise((resolve, reject) => {
-    const isHttps = url.protocol === 'https:';
-    const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
-    if (payload) headers['content-length'] = String(payload.length);
-    const req = (isHttps ? httpsRequest : httpRequest)(
-      url,
-      { method, headers, agent: isHttps ? httpsAgent : httpAgent, signal },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let kept = 0;
-        res.on('data', (c: Buffer) => {
-          if (kept < RESPONSE_KEEP) {
-            chunks.push(c);
-            kept += c.length;
-          }
-        });
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            statusText: res.statusMessage ?? '',
-            headers: res.headers,
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 /** Parses Retry-After (delta seconds or an HTTP date) to milliseconds from `now`. */
 export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
@@ -156,7 +105,7 @@ export async function deliverWebhook(ctx: ProviderContext, req: DeliveryRequest)
   if (req.signal.aborted) ac.abort();
   let res: HttpResponse;
   try {
-    res = await sendRequest(target, c.method, headers, body, ac.signal);
+    res = await sendRequest(target, c.method, headers, body, ac.signal, { maxBodyBytes: RESPONSE_KEEP });
   } catch (err) {
     if (timedOut) return { ok: false, retryable: true, error: `timed out after ${timeoutMs}ms` };
     if (req.signal.aborted) return { ok: false, retryable: true, error: 'delivery aborted (executor stopping)' };

@@ -1,0 +1,86 @@
+// One HTTP request over node:http(s) with keep-alive agents, shared by providers that talk HTTP
+// a lot (the webhook actor, the GitHub client). Several times cheaper in CPU per request than
+// global fetch (undici), which matters for many small deliveries and for thousands of polls a
+// minute that mostly answer 304.
+
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+export interface HttpResponse {
+  status: number;
+  statusText: string;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+export interface KeepAliveAgents {
+  http: HttpAgent;
+  https: HttpsAgent;
+}
+
+/** A pair of keep-alive agents; `maxSockets` bounds the connections per origin. */
+export function keepAliveAgents(maxSockets: number): KeepAliveAgents {
+  return { http: new HttpAgent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets }) };
+}
+
+const defaultAgents = keepAliveAgents(512);
+
+export interface RequestOptions {
+  /** response bytes kept in `text`; the rest is read and discarded so the socket is reused (default: all) */
+  maxBodyBytes?: number;
+  /** default: shared keep-alive agents with up to 512 sockets per origin */
+  agents?: KeepAliveAgents;
+}
+
+/** One HTTP request; rejects on network errors and when `signal` aborts (headers or body phase). */
+export function sendRequest(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  signal: AbortSignal,
+  opts: RequestOptions = {},
+): Promise<HttpResponse> {
+  const keep = opts.maxBodyBytes ?? Infinity;
+  const agents = opts.agents ?? defaultAgents;
+  return new Promise((resolve, reject) => {
+    const isHttps = url.protocol === 'https:';
+    const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
+    if (payload) headers['content-length'] = String(payload.length);
+    const req = (isHttps ? httpsRequest : httpRequest)(url, { method, headers, agent: isHttps ? agents.https : agents.http, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      res.on('data', (c: Buffer) => {
+        if (kept < keep) {
+          chunks.push(c);
+          kept += c.length;
+        }
+      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
+          headers: res.headers,
+          text: chunks.length === 0 ? '' : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Text for a failed request: the code when the message lacks it, and the parts of an AggregateError (both address families refused). */
+export function requestErrorText(err: unknown): string {
+  const e = err as { message?: string; code?: string; errors?: Array<{ message?: string }> };
+  let msg = e?.message || (Array.isArray(e?.errors) ? e.errors.map((x) => x?.message).filter(Boolean).join('; ') : '') || String(err);
+  if (e?.code && !msg.includes(e.code)) msg = `${msg} (${e.code})`;
+  return msg;
+}
+
+/** Header value as one string (the first of repeated headers). */
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
+  const v = headers[name];
+  return v === undefined ? null : Array.isArray(v) ? (v[0] ?? null) : v;
+}
