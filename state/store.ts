@@ -139,12 +139,20 @@ export interface IngestItem {
   event: StoredEvent;
   /** one per matched route */
   deliveries: Array<{ id: string; route: string; actor: string; state_serial: number }>;
+  /**
+   * Insert the deliveries already leased to `owner` for `leaseMs` (attempts 1), as a claim would
+   * leave them, so an executor with free workers runs them at once without a claim. An expired
+   * lease is reclaimable as usual, so a crash loses nothing.
+   */
+  leaseTo?: { owner: string; leaseMs: number };
 }
 
 export interface IngestResult {
   /** false when (source, dedupe_key) already existed: nothing was written */
   inserted: boolean;
   event_id: string;
+  /** with `leaseTo`, when inserted: the deliveries as stored, leased to the owner */
+  leased?: Delivery[];
 }
 
 export interface ExecutorInfo {

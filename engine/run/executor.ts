@@ -99,7 +99,7 @@ export class Executor {
       warn: (m) => this.console.line(`warning: ${m}`),
     });
     const log = (e: LogEntry) => this.bus.emit(e);
-    this.intake = new Intake(o.store, log, this.cache, () => this.workers.wake());
+    this.intake = new Intake(o.store, log, this.cache, () => this.workers.wake(), () => this.workers);
     this.ingress = new Ingress({
       graph: () => this.current,
       intake: this.intake,

@@ -3,7 +3,7 @@
 // event-loop turn); polling sources commit their prepared items together with the cursor.
 
 import type { EmittedEvent, LogEntry, OrgEvent } from '../../providers/types.js';
-import type { IngestItem, IngestResult, Store } from '../../state/store.js';
+import type { Delivery, IngestItem, IngestResult, Store } from '../../state/store.js';
 import { routeEvent, type Graph, type RuntimeRoute } from './graph.js';
 import { newId } from './ids.js';
 
@@ -48,13 +48,26 @@ export function toOrgEvent(source: string, e: EmittedEvent, now: Date = new Date
   };
 }
 
+/** The local delivery workers, as far as leasing at ingest needs them. */
+export interface LocalWorkers {
+  readonly owner: string;
+  readonly leaseMs: number;
+  /** reserves n slots; false when they are not free (the deliveries then queue as pending) */
+  reserve(n: number): boolean;
+  unreserve(n: number): void;
+  /** runs deliveries inserted leased to `owner`, in reserved slots */
+  runLeased(ds: Delivery[]): void;
+}
+
 export class Intake {
   constructor(
     private readonly store: Store,
     private readonly log: (e: LogEntry) => void,
     private readonly cache: EventCache,
-    /** called after new deliveries were committed (wakes the local workers) */
+    /** called after deliveries were committed as pending (wakes the local workers to claim) */
     private readonly onNewDeliveries: () => void,
+    /** when given, deliveries are inserted leased to these workers while they have room */
+    private readonly local?: () => LocalWorkers,
   ) {}
 
   prepare(graph: Graph, source: string, emitted: EmittedEvent): Prepared {
@@ -79,8 +92,32 @@ export class Intake {
 
   /** Group-committed ingest of prepared events; rejects when the store cannot be written. */
   async submit(prepared: Prepared[]): Promise<Accepted[]> {
-    const results = await this.store.ingest(prepared.map((p) => p.item));
-    return this.committed(prepared, results);
+    const local = this.local?.();
+    if (!local) return this.committed(prepared, await this.store.ingest(prepared.map((p) => p.item)));
+    // Lease at ingest: the deliveries are stored leased to this executor in the same transaction
+    // as the event and handed to the workers in memory, skipping a claim round trip.
+    let reserved = 0;
+    const items = prepared.map((p) => {
+      const n = p.item.deliveries.length;
+      if (n === 0 || !local.reserve(n)) return p.item;
+      reserved += n;
+      return { ...p.item, leaseTo: { owner: local.owner, leaseMs: local.leaseMs } };
+    });
+    let results: IngestResult[];
+    try {
+      results = await this.store.ingest(items);
+    } catch (err) {
+      local.unreserve(reserved);
+      throw err;
+    }
+    const accepted = this.committed(prepared, results);
+    if (reserved > 0) {
+      const leased: Delivery[] = [];
+      for (const r of results) if (r.leased) for (const d of r.leased) leased.push(d);
+      local.unreserve(reserved - leased.length);
+      local.runLeased(leased);
+    }
+    return accepted;
   }
 
   /** Logging, caching and worker wake-up after a commit (also used by polling sources). */
@@ -105,8 +142,9 @@ export class Intake {
       out.push({ event_id: p.event.id, deliveries: p.item.deliveries.length, duplicate: false });
       this.logEmit(p);
       if (p.item.deliveries.length > 0) {
-        any = true;
         this.cache.set(p.event);
+        // leased at ingest: the workers already have them, no claim needed
+        if ((r.leased?.length ?? 0) < p.item.deliveries.length) any = true;
       }
     }
     if (any) this.onNewDeliveries();

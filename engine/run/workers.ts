@@ -46,6 +46,8 @@ export class DeliveryWorkers {
   private wakeScheduled = false;
   /** false once a claim came back short: the queue is drained until someone says otherwise */
   private backlog = true;
+  /** slots promised to deliveries being leased at ingest (see reserve) */
+  private reserved = 0;
 
   constructor(private readonly d: WorkerDeps) {}
 
@@ -81,6 +83,38 @@ export class DeliveryWorkers {
     });
   }
 
+  get owner(): string {
+    return this.d.owner;
+  }
+
+  get leaseMs(): number {
+    return this.d.leaseMs;
+  }
+
+  /**
+   * Reserves `n` worker slots for deliveries about to be inserted already leased to this executor
+   * (lease at ingest: no claim needed). Refused while stopping, when the slots are not free, or
+   * while queued work may be waiting: then new work queues behind it and the claim takes it in order.
+   */
+  reserve(n: number): boolean {
+    if (this.stopping || this.backlog || this.d.concurrency - this.inflight.size - this.reserved < n) return false;
+    this.reserved += n;
+    return true;
+  }
+
+  /** Gives back reserved slots that were not used (ingest failed, duplicate event). */
+  unreserve(n: number): void {
+    this.reserved = Math.max(0, this.reserved - n);
+  }
+
+  /** Runs deliveries inserted leased to this executor, in slots reserved for them. */
+  runLeased(ds: Delivery[]): void {
+    this.reserved = Math.max(0, this.reserved - ds.length);
+    // Stopping: leave them leased; releaseAll hands them back (or the lease expires).
+    if (this.stopping) return;
+    for (const dl of ds) this.run(dl);
+  }
+
   /** A slot freed: only worth a claim when the last claim suggested more work is waiting. */
   private slotFreed(): void {
     if (this.backlog) this.wake();
@@ -92,7 +126,7 @@ export class DeliveryWorkers {
       do {
         this.again = false;
         while (!this.stopping) {
-          const free = this.d.concurrency - this.inflight.size;
+          const free = this.d.concurrency - this.inflight.size - this.reserved;
           if (free <= 0) break;
           let batch: Delivery[];
           try {

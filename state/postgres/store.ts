@@ -25,6 +25,7 @@ import type {
 } from '../store.js';
 import { StaleSerialError, StoreUnavailableError } from '../store.js';
 import { redactUrl, toStoreError } from './errors.js';
+import { leasedRow } from '../leased-row.js';
 
 export interface PostgresStoreOptions {
   readonly?: boolean;
@@ -363,7 +364,7 @@ export class PostgresStore implements Store {
     const now = this.now();
     const ts = this.iso(now);
     const out: IngestResult[] = [];
-    for (const { event: e, deliveries } of items) {
+    for (const { event: e, deliveries, leaseTo } of items) {
       const r = await c.query(
         `INSERT INTO events (id, source, type, dedupe_key, payload, trace_id, parent_id, hops, received_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
@@ -378,14 +379,28 @@ export class PostgresStore implements Store {
         out.push({ inserted: false, event_id: prior?.id ?? e.id });
         continue;
       }
-      for (const d of deliveries) {
-        await c.query(
-          `INSERT INTO deliveries (id, event_id, route, actor, state_serial, status, attempts, run_at, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $7) ON CONFLICT DO NOTHING`,
-          [d.id, e.id, d.route, d.actor, d.state_serial, now, ts],
-        );
+      if (!leaseTo) {
+        for (const d of deliveries) {
+          await c.query(
+            `INSERT INTO deliveries (id, event_id, route, actor, state_serial, status, attempts, run_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $7) ON CONFLICT DO NOTHING`,
+            [d.id, e.id, d.route, d.actor, d.state_serial, now, ts],
+          );
+        }
+        out.push({ inserted: true, event_id: e.id });
+        continue;
       }
-      out.push({ inserted: true, event_id: e.id });
+      const until = now + leaseTo.leaseMs;
+      const leased: Delivery[] = [];
+      for (const d of deliveries) {
+        const r = await c.query(
+          `INSERT INTO deliveries (id, event_id, route, actor, state_serial, status, attempts, run_at, lease_owner, lease_until, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, 'leased', 1, $6, $7, $8, $9, $9) ON CONFLICT DO NOTHING`,
+          [d.id, e.id, d.route, d.actor, d.state_serial, now, leaseTo.owner, until, ts],
+        );
+        if (r.rowCount === 1) leased.push(leasedRow(d, e.id, leaseTo.owner, now, until, ts));
+      }
+      out.push({ inserted: true, event_id: e.id, leased });
     }
     return out;
   }

@@ -20,6 +20,7 @@ import type {
   StoredLogEntry,
 } from '../store.js';
 import { StaleSerialError } from '../store.js';
+import { leasedRow } from '../leased-row.js';
 import { WriteBatcher } from './batch.js';
 import { connect } from './connect.js';
 import { toStoreError } from './errors.js';
@@ -275,7 +276,11 @@ export class SqliteStore implements Store {
       `INSERT INTO deliveries (id, event_id, route, actor, state_serial, status, attempts, run_at, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
-    return items.map(({ event: e, deliveries }) => {
+    const insertLeased = this.sql(
+      `INSERT INTO deliveries (id, event_id, route, actor, state_serial, status, attempts, run_at, lease_owner, lease_until, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'leased', 1, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    );
+    return items.map(({ event: e, deliveries, leaseTo }) => {
       const inserted =
         insertEvent.run(e.id, e.source, e.type, e.dedupe_key, e.payload, e.trace_id, e.parent_id, e.hops, e.received_at)
           .changes === 1;
@@ -285,8 +290,18 @@ export class SqliteStore implements Store {
           e.dedupe_key === null ? undefined : (existing.get(e.source, e.dedupe_key) as { id: string } | undefined);
         return { inserted: false, event_id: prior?.id ?? e.id };
       }
-      for (const d of deliveries) insertDelivery.run(d.id, e.id, d.route, d.actor, d.state_serial, now, ts, ts);
-      return { inserted: true, event_id: e.id };
+      if (!leaseTo) {
+        for (const d of deliveries) insertDelivery.run(d.id, e.id, d.route, d.actor, d.state_serial, now, ts, ts);
+        return { inserted: true, event_id: e.id };
+      }
+      const until = now + leaseTo.leaseMs;
+      const leased: Delivery[] = [];
+      for (const d of deliveries) {
+        if (insertLeased.run(d.id, e.id, d.route, d.actor, d.state_serial, now, leaseTo.owner, until, ts, ts).changes === 1) {
+          leased.push(leasedRow(d, e.id, leaseTo.owner, now, until, ts));
+        }
+      }
+      return { inserted: true, event_id: e.id, leased };
     });
   }
 

@@ -210,6 +210,39 @@ export function describeStoreContract(backend: Backend): void {
       expect(await s.claim('late', 5, 1000)).toEqual([]);
     });
 
+    it('ingest with leaseTo stores the deliveries leased to the owner, returns them, and fences them like a claim', async () => {
+      let now = 7_000_000;
+      const s = await open(await backend.newLocation(), () => now);
+      const item = ingestItem({ dedupe: 'lease-1', routes: ['r1', 'r2'] });
+      const plain = ingestItem();
+      const [res, plainRes] = await s.ingest([{ ...item, leaseTo: { owner: 'w1', leaseMs: 1000 } }, plain]);
+      expect(res).toMatchObject({ inserted: true, event_id: item.event.id });
+      expect(plainRes?.leased).toBeUndefined();
+      expect(res!.leased!.map((d) => d.id)).toEqual(item.deliveries.map((d) => d.id));
+      for (const d of res!.leased!) {
+        expect(d).toMatchObject({ event_id: item.event.id, status: 'leased', attempts: 1, run_at: now, lease_owner: 'w1', lease_until: now + 1000, last_error: null });
+        // what the result says is what was stored
+        expect(await s.delivery(d.id)).toEqual(d);
+      }
+      // leased work is not claimable while the lease lives; the plain item is
+      const claimed = await s.claim('w2', 10, 1000);
+      expect(claimed.map((d) => d.id)).toEqual(plain.deliveries.map((d) => d.id));
+      expect(await s.complete(claimed[0]!.id, 'w2')).toBe(true);
+      const [a, b] = res!.leased!;
+      expect(await s.complete(a!.id, 'w2')).toBe(false);
+      expect(await s.complete(a!.id, 'w1')).toBe(true);
+      // a duplicate is not inserted and leases nothing
+      const [dup] = await s.ingest([{ ...ingestItem({ dedupe: 'lease-1' }), leaseTo: { owner: 'w1', leaseMs: 1000 } }]);
+      expect(dup).toMatchObject({ inserted: false, event_id: item.event.id });
+      expect(dup?.leased).toBeUndefined();
+      // the owner crashed: its lease expires and another worker reclaims it (attempt 2)
+      now += 1001;
+      const [again] = await s.claim('w3', 10, 1000);
+      expect(again).toMatchObject({ id: b!.id, lease_owner: 'w3', attempts: 2 });
+      expect(await s.complete(b!.id, 'w1')).toBe(false);
+      expect(await s.releaseAll('w3')).toBe(1);
+    });
+
     it('fail -> retry at runAt, fail -> dead, redrive, cancel, releaseAll', async () => {
       let now = 10_000;
       const s = await open(await backend.newLocation(), () => now);
