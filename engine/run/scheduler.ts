@@ -2,6 +2,14 @@
 // restart neither skips a tick (a tick missed during downtime fires once on start) nor doubles
 // one (dedupe_key = scheduled time). Polling: one poller per source across executors, by lease;
 // cursor, events and deliveries are committed in one transaction fenced by the lease term.
+//
+// Poll timing: each polling source has a fixed phase within its interval, derived from its id
+// (the same on every executor), and polls on the grid phase + k * interval of the wall clock.
+// Thousands of sources with the same interval therefore spread evenly over it instead of firing
+// in the same second, and a slow poll does not make the schedule drift. The first poll after a
+// start (or a config change) comes within min(interval, 5 s), also spread by the phase; the next
+// one is the first grid slot at least half an interval later, so the first gap is between half
+// and one and a half intervals, and every later gap is one interval.
 
 import type { LogEntry } from '../../providers/types.js';
 import type { Store } from '../../state/store.js';
@@ -24,6 +32,36 @@ export interface SchedulerDeps {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The first poll after a start comes within this long (or the interval, if shorter). */
+const FIRST_POLL_SPREAD_MS = 5_000;
+
+/** A stable fraction in [0, 1) for a source id: its phase within the poll interval. */
+export function pollPhase(id: string): number {
+  // FNV-1a, then murmur3's finaliser: ids differing in the last character (gh-1, gh-2, ...) must
+  // land far apart, which FNV alone does not do well in its high bits.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 2 ** 32;
+}
+
+/** Delay until the first poll after a start: the phase scaled to min(interval, 5 s). */
+export function firstPollDelay(id: string, intervalMs: number): number {
+  return Math.floor(pollPhase(id) * Math.min(intervalMs, FIRST_POLL_SPREAD_MS));
+}
+
+/** The first time on the source's grid (phase + k * interval, epoch ms) at or after `notBefore`. */
+export function nextPollSlot(id: string, intervalMs: number, notBefore: number): number {
+  const phase = Math.floor(pollPhase(id) * intervalMs);
+  return phase + Math.ceil((notBefore - phase) / intervalMs) * intervalMs;
+}
 
 /**
  * Shortest poll lease: after a crash, the dead poller's sources wait this long before another
@@ -60,7 +98,7 @@ export class Scheduler {
       const job: Job = { source: src, timer: null, running: false, stopped: false };
       this.jobs.set(id, job);
       if (src.provider.nextFire) void this.cronStart(job);
-      else this.schedule(job, 0, () => this.pollOnce(job));
+      else this.schedule(job, firstPollDelay(id, src.pollIntervalMs ?? 60_000), () => this.pollOnce(job));
     }
   }
 
@@ -154,7 +192,8 @@ export class Scheduler {
     const src = job.source;
     const interval = src.pollIntervalMs ?? 60_000;
     const leaseTtl = Math.max(minPollLeaseMs(), interval * 3);
-    let delay = interval;
+    const started = Date.now();
+    let notBefore = started + interval / 2;
     let renew: NodeJS.Timeout | null = null;
     try {
       const term = await store.acquireLease(`source:${src.id}`, owner, leaseTtl);
@@ -164,20 +203,28 @@ export class Scheduler {
       renew.unref();
       const cur = await store.cursor(src.id);
       const result = await src.provider.poll!(src.pollContext(), cur?.cursor ?? null, cur?.etag ?? null);
-      const graph = this.d.graph();
-      const prepared = result.events.map((e) => intake.prepare(graph, src.id, e));
-      const { ok, results } = await store.commitPoll(src.id, term, result.cursor, result.etag ?? null, prepared.map((p) => p.item));
-      if (!ok) {
-        this.warn(job, 'lost the poll lease before committing; the new holder will poll again');
-        return;
+      // Nothing new and the cursor unchanged (the common idle poll): there is nothing to make
+      // durable, so skip the write transaction. The stored cursor's updated_at is then the time
+      // it last moved.
+      const unchanged = cur !== null && result.events.length === 0 && result.cursor === cur.cursor && (result.etag ?? null) === cur.etag;
+      if (!unchanged) {
+        const graph = this.d.graph();
+        const prepared = result.events.map((e) => intake.prepare(graph, src.id, e));
+        const { ok, results } = await store.commitPoll(src.id, term, result.cursor, result.etag ?? null, prepared.map((p) => p.item));
+        if (!ok) {
+          this.warn(job, 'lost the poll lease before committing; the new holder will poll again');
+          return;
+        }
+        intake.committed(prepared, results);
       }
-      intake.committed(prepared, results);
-      if (result.retryAfterMs !== undefined) delay = Math.max(delay, result.retryAfterMs);
+      if (result.retryAfterMs !== undefined) notBefore = Math.max(notBefore, Date.now() + result.retryAfterMs);
     } catch (err) {
       this.warn(job, `poll failed: ${(err as Error).message}`);
     } finally {
       if (renew) clearInterval(renew);
-      this.schedule(job, delay, () => this.pollOnce(job));
+      // a poll that ran past its next slot waits for the first slot after its end
+      const next = nextPollSlot(src.id, interval, Math.max(notBefore, Date.now()));
+      this.schedule(job, next - Date.now(), () => this.pollOnce(job));
     }
   }
 }

@@ -5,7 +5,7 @@
 // that mostly answer 304 cost several times less CPU than through global fetch.
 
 import type { IncomingHttpHeaders } from 'node:http';
-import { headerValue, keepAliveAgents, requestErrorText, sendRequest, type HttpResponse } from './http-request.js';
+import { RequestTimeoutError, headerValue, keepAliveAgents, requestErrorText, sendRequest, type HttpResponse } from './http-request.js';
 
 export const DEFAULT_GITHUB_API = 'https://api.github.com';
 const API_VERSION = '2022-11-28';
@@ -125,27 +125,14 @@ export class GithubClient {
     if (init.etag) headers['if-none-match'] = init.etag;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     const timeoutMs = this.opts.timeoutMs ?? 30_000;
-    // One controller per request, fed by the caller's signal and a timer: AbortSignal.any over a
-    // long-lived source signal keeps every derived signal alive as long as the source (Node 20).
-    const ac = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort();
-    }, timeoutMs);
-    const outer = this.opts.signal;
-    const onAbort = () => ac.abort();
-    outer?.addEventListener('abort', onAbort, { once: true });
-    if (outer?.aborted) ac.abort();
+    const signal = this.opts.signal;
     let res: HttpResponse;
     try {
-      res = await sendRequest(new URL(url), method, headers, init.body === undefined ? undefined : JSON.stringify(init.body), ac.signal, { agents });
+      const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+      res = await sendRequest(new URL(url), method, headers, body, signal, { agents, timeoutMs });
     } catch (err) {
-      const why = timedOut ? `timed out after ${timeoutMs} ms` : outer?.aborted ? 'aborted' : requestErrorText(err);
+      const why = err instanceof RequestTimeoutError ? err.message : signal?.aborted ? 'aborted' : requestErrorText(err);
       throw new GithubApiError(0, `GitHub request ${method} ${stripQuery(url)} failed: ${why}`);
-    } finally {
-      clearTimeout(timer);
-      outer?.removeEventListener('abort', onAbort);
     }
     this.requests++;
     const rate = parseRate(res.headers);

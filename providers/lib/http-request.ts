@@ -25,25 +25,44 @@ export function keepAliveAgents(maxSockets: number): KeepAliveAgents {
 
 const defaultAgents = keepAliveAgents(512);
 
+/** The request did not complete within `timeoutMs`. */
+export class RequestTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`timed out after ${timeoutMs} ms`);
+    this.name = 'RequestTimeoutError';
+  }
+}
+
 export interface RequestOptions {
+  /** the whole request, response body included, must finish within this long */
+  timeoutMs?: number;
   /** response bytes kept in `text`; the rest is read and discarded so the socket is reused (default: all) */
   maxBodyBytes?: number;
   /** default: shared keep-alive agents with up to 512 sockets per origin */
   agents?: KeepAliveAgents;
 }
 
-/** One HTTP request; rejects on network errors and when `signal` aborts (headers or body phase). */
+/**
+ * One HTTP request; rejects on network errors, when `signal` aborts and after `opts.timeoutMs`
+ * (headers or body phase). The timeout is a plain timer rather than a per-request AbortSignal:
+ * cheaper, and it leaves nothing attached to a long-lived caller signal.
+ */
 export function sendRequest(
   url: URL,
   method: string,
   headers: Record<string, string>,
   body: string | undefined,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
   opts: RequestOptions = {},
 ): Promise<HttpResponse> {
   const keep = opts.maxBodyBytes ?? Infinity;
   const agents = opts.agents ?? defaultAgents;
   return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      reject(err);
+    };
     const isHttps = url.protocol === 'https:';
     const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
     if (payload) headers['content-length'] = String(payload.length);
@@ -56,17 +75,22 @@ export function sendRequest(
           kept += c.length;
         }
       });
-      res.on('end', () =>
+      res.on('end', () => {
+        clearTimeout(timer);
         resolve({
           status: res.statusCode ?? 0,
           statusText: res.statusMessage ?? '',
           headers: res.headers,
           text: chunks.length === 0 ? '' : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-      res.on('error', reject);
+        });
+      });
+      res.on('error', fail);
     });
-    req.on('error', reject);
+    req.on('error', fail);
+    if (opts.timeoutMs !== undefined) {
+      const ms = opts.timeoutMs;
+      timer = setTimeout(() => req.destroy(new RequestTimeoutError(ms)), ms);
+    }
     req.end(payload);
   });
 }
