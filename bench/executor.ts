@@ -135,12 +135,14 @@ export async function runThroughput(): Promise<BenchResult> {
         const ingress = `${ex.url}/webhook/hook`;
         await lw.call('load', { url: ingress, run: `warm-${c}`, n: WARMUP, concurrency: c });
         const cpu0 = procCpuMs(ex.pid);
+        const main0 = procCpuMs(ex.pid, ex.pid);
         const r = await lw.call('load', { url: ingress, run: `orgloop-${c}`, n: EVENTS, concurrency: c });
         // CPU the executor spent per event (the settle wait is idle): comparable across runs on a busy machine
         const cpuPerEvent = (procCpuMs(ex.pid) - cpu0) / EVENTS;
+        const mainPerEvent = (procCpuMs(ex.pid, ex.pid) - main0) / EVENTS;
         const mem = procMemory(ex.pid);
-        levels[`c${c}`] = { concurrency: c, orgloop: r, bare_http: ceiling, ratio_of_ceiling: r.events_per_s / ceiling.events_per_s, executor_peak_rss_mb: round(mem.peakMb), executor_cpu_ms_per_event: round(cpuPerEvent, 3) };
-        log(`executor c=${c}: ${round(r.events_per_s, 0)} ev/s (ceiling ${round(ceiling.events_per_s, 0)}), e2e p99 ${round(r.e2e_ms.p99)} ms, lost ${r.lost}, dup ${r.duplicated}, peak ${round(mem.peakMb)} MB, cpu ${round(cpuPerEvent, 3)} ms/event`);
+        levels[`c${c}`] = { concurrency: c, orgloop: r, bare_http: ceiling, ratio_of_ceiling: r.events_per_s / ceiling.events_per_s, executor_peak_rss_mb: round(mem.peakMb), executor_cpu_ms_per_event: round(cpuPerEvent, 3), executor_main_thread_cpu_ms_per_event: round(mainPerEvent, 3) };
+        log(`executor c=${c}: ${round(r.events_per_s, 0)} ev/s (ceiling ${round(ceiling.events_per_s, 0)}), e2e p99 ${round(r.e2e_ms.p99)} ms, lost ${r.lost}, dup ${r.duplicated}, peak ${round(mem.peakMb)} MB, cpu ${round(cpuPerEvent, 3)} ms/event (main thread ${round(mainPerEvent, 3)})`);
       } finally {
         await ex.stop();
       }
@@ -155,7 +157,7 @@ export async function runThroughput(): Promise<BenchResult> {
       `${round(l.orgloop.events_per_s, 0)} ev/s (bare ${round(l.bare_http.events_per_s, 0)}, ${round(l.ratio_of_ceiling * 100, 0)}%), ` +
       `ingress p50/p99 ${round(l.orgloop.ingress_ms.p50)}/${round(l.orgloop.ingress_ms.p99)} ms, ` +
       `e2e p50/p95/p99 ${round(l.orgloop.e2e_ms.p50)}/${round(l.orgloop.e2e_ms.p95)}/${round(l.orgloop.e2e_ms.p99)} ms, ` +
-      `lost ${l.orgloop.lost}, dup ${l.orgloop.duplicated}, RSS ${l.executor_peak_rss_mb} MB, executor CPU ${l.executor_cpu_ms_per_event} ms/event`,
+      `lost ${l.orgloop.lost}, dup ${l.orgloop.duplicated}, RSS ${l.executor_peak_rss_mb} MB, executor CPU ${l.executor_cpu_ms_per_event} ms/event (main thread ${l.executor_main_thread_cpu_ms_per_event})`,
   }));
   return {
     name: 'executor',

@@ -77,9 +77,10 @@ const CLK_TCK = (() => {
   return Number.isFinite(n) && n > 0 ? n : 100;
 })();
 
-/** User + system CPU time a process has used so far, in ms. */
-export function procCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** User + system CPU time a process (or one of its threads) has used so far, in ms. */
+export function procCpuMs(pid: number, tid?: number): number {
+  // with tid: that thread only (tid = pid is the main thread, the event loop)
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   // fields after the parenthesised command name; utime and stime are fields 14 and 15
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(rest[11]) + Number(rest[12])) / CLK_TCK) * 1000;

@@ -20,16 +20,29 @@ export interface Accepted {
   duplicate: boolean;
 }
 
-/** Recently ingested events, so workers do not re-read and re-parse them from the store. */
+/**
+ * Events whose deliveries are still to run here, so workers do not re-read and re-parse them from
+ * the store. An entry goes when its last local delivery finished (`done`), so the cache holds
+ * the backlog, not history; `max` bounds it when deliveries run elsewhere.
+ */
 export class EventCache {
-  private readonly map = new Map<string, OrgEvent>();
+  private readonly map = new Map<string, { event: OrgEvent; refs: number }>();
   constructor(private readonly max = 20_000) {}
-  set(e: OrgEvent): void {
-    this.map.set(e.id, e);
+  /** `refs`: how many deliveries of the event will call done() */
+  set(e: OrgEvent, refs = 1): void {
+    this.map.set(e.id, { event: e, refs });
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
   }
   get(id: string): OrgEvent | undefined {
-    return this.map.get(id);
+    return this.map.get(id)?.event;
+  }
+  /** one delivery of the event finished (or gave up) here */
+  done(id: string): void {
+    const x = this.map.get(id);
+    if (x && --x.refs <= 0) this.map.delete(id);
+  }
+  get size(): number {
+    return this.map.size;
   }
 }
 
@@ -142,7 +155,7 @@ export class Intake {
       out.push({ event_id: p.event.id, deliveries: p.item.deliveries.length, duplicate: false });
       this.logEmit(p);
       if (p.item.deliveries.length > 0) {
-        this.cache.set(p.event);
+        this.cache.set(p.event, p.item.deliveries.length);
         // leased at ingest: the workers already have them, no claim needed
         if ((r.leased?.length ?? 0) < p.item.deliveries.length) any = true;
       }

@@ -167,6 +167,7 @@ export class DeliveryWorkers {
       })
       .finally(() => {
         this.inflight.delete(dl.id);
+        this.d.cache.done(dl.event_id);
         if (this.inflight.size === 0) for (const f of this.idle.splice(0)) f();
         // A slot freed: there may be more due work than the last claim could take.
         this.slotFreed();
