@@ -89,7 +89,11 @@ export async function runExecutor(args: string[], opts: { cwd: string; env?: Nod
       check();
     });
 
-  const line = await waitFor(/listening on http:\/\/[^\s]+/);
+  const line = await waitFor(/listening on http:\/\/[^\s]+/).catch((err: Error) => {
+    // the caller never gets a handle to stop it: do not leave an orphan executor behind
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    throw err;
+  });
   const url = line.replace('listening on ', '');
   return {
     url,
