@@ -21,6 +21,14 @@ interface Job {
   timer: NodeJS.Timeout | null;
   running: boolean;
   stopped: boolean;
+  /** polling: the lease this executor holds (expiry by the local clock) and the cursor as last committed under it */
+  tenure: Tenure | null;
+}
+
+interface Tenure {
+  term: number;
+  until: number;
+  cursor?: { cursor: string | null; etag: string | null };
 }
 
 export interface SchedulerDeps {
@@ -95,7 +103,7 @@ export class Scheduler {
         this.jobs.get(id)!.source = src; // same config: keep timing, use the new context
         continue;
       }
-      const job: Job = { source: src, timer: null, running: false, stopped: false };
+      const job: Job = { source: src, timer: null, running: false, stopped: false, tenure: null };
       this.jobs.set(id, job);
       if (src.provider.nextFire) void this.cronStart(job);
       else this.schedule(job, firstPollDelay(id, src.pollIntervalMs ?? 60_000), () => this.pollOnce(job));
@@ -195,13 +203,29 @@ export class Scheduler {
     const started = Date.now();
     let notBefore = started + interval / 2;
     let renew: NodeJS.Timeout | null = null;
-    try {
+    const lease = async (): Promise<Tenure | null> => {
+      const asked = Date.now();
       const term = await store.acquireLease(`source:${src.id}`, owner, leaseTtl);
-      if (term === null) return; // another executor polls this source; check again next interval
+      // the same term is an unbroken tenure: nobody else can have committed a cursor meanwhile
+      if (term === null || term !== job.tenure?.term) job.tenure = term === null ? null : { term, until: asked + leaseTtl };
+      else job.tenure.until = asked + leaseTtl;
+      return job.tenure;
+    };
+    try {
+      // An idle poll writes nothing else, so renewing the lease on every poll would be a write
+      // transaction per poll: renew only once half of it has run out. Safe because the lease is
+      // the store's, not ours: a commit under a lost lease is refused by its term.
+      let tenure = job.tenure && job.tenure.until - started > leaseTtl / 2 ? job.tenure : await lease();
+      if (tenure === null) return; // another executor polls this source; check again next interval
+      const term = tenure.term;
       // A poll that outlasts the lease would be refused at commit every time: renew while it runs.
-      renew = setInterval(() => void store.acquireLease(`source:${src.id}`, owner, leaseTtl).catch(() => {}), Math.floor(leaseTtl / 3));
+      renew = setInterval(() => void lease().catch(() => {}), Math.floor(leaseTtl / 3));
       renew.unref();
-      const cur = await store.cursor(src.id);
+      if (!tenure.cursor) {
+        const stored = await store.cursor(src.id);
+        tenure.cursor = stored ? { cursor: stored.cursor, etag: stored.etag } : undefined;
+      }
+      const cur = tenure.cursor ?? null;
       const result = await src.provider.poll!(src.pollContext(), cur?.cursor ?? null, cur?.etag ?? null);
       // Nothing new and the cursor unchanged (the common idle poll): there is nothing to make
       // durable, so skip the write transaction. The stored cursor's updated_at is then the time
@@ -212,13 +236,17 @@ export class Scheduler {
         const prepared = result.events.map((e) => intake.prepare(graph, src.id, e));
         const { ok, results } = await store.commitPoll(src.id, term, result.cursor, result.etag ?? null, prepared.map((p) => p.item));
         if (!ok) {
+          job.tenure = null;
           this.warn(job, 'lost the poll lease before committing; the new holder will poll again');
           return;
         }
+        tenure = job.tenure;
+        if (tenure?.term === term) tenure.cursor = { cursor: result.cursor, etag: result.etag ?? null };
         intake.committed(prepared, results);
       }
       if (result.retryAfterMs !== undefined) notBefore = Math.max(notBefore, Date.now() + result.retryAfterMs);
     } catch (err) {
+      if (job.tenure) job.tenure.cursor = undefined; // not known what became durable: read it again
       this.warn(job, `poll failed: ${(err as Error).message}`);
     } finally {
       if (renew) clearInterval(renew);
