@@ -24,7 +24,7 @@ describe('orgloop init', () => {
       const dir = mkdtempSync(join(tmpdir(), 'orgloop-init-'));
       const r = run(['init', '--json'], dir);
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout).files).toEqual(['.env.example', 'orgloop.yaml', 'sops/hello.md', '.gitignore']);
+      expect(JSON.parse(r.stdout).files).toEqual(['.env.example', 'orgloop.yaml', 'sops/hello.md', '.gitignore', 'package.json']);
       expect(existsSync(join(dir, '.orgloop'))).toBe(false);
     } finally {
       rmSync(hadState ? marker : join(quick, '.orgloop'), { recursive: true });
@@ -37,12 +37,13 @@ describe('orgloop init', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
-      'Created project "acme-support" in Acme Support:\n  .env.example\n  orgloop.yaml\n  sops/hello.md\n  .gitignore\n\nNext: cd "Acme Support" && orgloop validate && orgloop plan\n',
+      'Created project "acme-support" in Acme Support:\n  .env.example\n  orgloop.yaml\n  sops/hello.md\n  .gitignore\n  package.json\n\nNext: cd "Acme Support" && orgloop up   (validate, plan, apply after you confirm, and start)\n',
     );
     const dir = join(parent, 'Acme Support');
     expect(readFileSync(join(dir, '.gitignore'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['.orgloop/', '.env']));
     const yaml = readFileSync(join(dir, 'orgloop.yaml'), 'utf8');
     expect(yaml).toMatch(/^name: acme-support$/m);
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toMatchObject({ name: 'acme-support', private: true, scripts: { start: 'orgloop up' } });
     expect(yaml).toMatch(/- id: webhook\s/);
     expect(existsSync(join(dir, 'sops/hello.md'))).toBe(true);
     const v = run(['validate', '--json'], dir);
@@ -53,6 +54,7 @@ describe('orgloop init', () => {
   it('refuses to overwrite without --force, and overwrites with it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'orgloop-init-'));
     writeFileSync(join(dir, 'orgloop.yaml'), 'sources: []\n');
+    writeFileSync(join(dir, 'package.json'), '{"name":"mine"}\n');
     const r = run(['init'], dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`Error: ${dir} already has orgloop.yaml; nothing was written (use --force to overwrite these files)\n`);
@@ -60,7 +62,9 @@ describe('orgloop init', () => {
     expect(existsSync(join(dir, 'sops'))).toBe(false);
     const f = run(['init', '--force', '--json'], dir);
     expect(f.code).toBe(0);
+    // a package.json the directory already has is the user's: kept, not listed
     expect(JSON.parse(f.stdout).files).toEqual(['.env.example', 'orgloop.yaml', 'sops/hello.md', '.gitignore']);
+    expect(readFileSync(join(dir, 'package.json'), 'utf8')).toBe('{"name":"mine"}\n');
     expect(run(['validate'], dir).code).toBe(0);
   });
 });

@@ -35,7 +35,7 @@ to .orgloop/inbox.jsonl. Refuses to overwrite existing files unless --force.`,
         process.stdout.write(`Created project "${result.name}" in ${where}:\n`);
         for (const f of result.files) process.stdout.write(`  ${f}\n`);
         const cd = where === '.' ? '' : `cd ${/^[\w./-]+$/.test(where) ? where : JSON.stringify(where)} && `;
-        process.stdout.write(`\nNext: ${cd}orgloop validate && orgloop plan\n`);
+        process.stdout.write(`\nNext: ${cd}orgloop up   (validate, plan, apply after you confirm, and start)\n`);
       }),
     );
 }

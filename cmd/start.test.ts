@@ -26,7 +26,7 @@ describe('orgloop start', () => {
     const dir = tempProject({ 'orgloop.yaml': 'sources: []\n' });
     const r = await cli(['start', '--port', '0'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/No applied version in .*state\.db\. Run `orgloop apply` first\./);
+    expect(r.stderr).toMatch(/No applied version in .*state\.db\. Run `orgloop apply` first \(or `orgloop up` to plan, apply and start\)\./);
   });
 
   it('delivers a webhook to a command actor with the event and the prompt, and answers bad requests with 4xx', async () => {

@@ -100,5 +100,22 @@ export function register(program: Command): void {
           'Runs what was applied (the state store), not the YAML on disk; a new `orgloop apply` is picked up within 2 s.\n' +
           'Stops cleanly on Ctrl-C / SIGTERM. ORGLOOP_BACKOFF_BASE_MS shortens retry backoff (default 1000).',
       ),
-  ).action(action(async (flags: StartFlags, cmd: Command) => runExecutor(globals(cmd), flags)));
+  ).action(
+    action(async (flags: StartFlags, cmd: Command) => {
+      const g = globals(cmd);
+      if (process.stdin.isTTY && (await neverApplied(g))) {
+        // The seed's getting-started is `orgloop init` then `orgloop start`: on a terminal, the
+        // first start offers the first apply (plan shown, 'yes' required) instead of failing.
+        process.stdout.write('Nothing has been applied to this state yet: planning the configuration first.\n');
+        const { up } = await import('./up.js');
+        return up(g, g.color, flags);
+      }
+      return runExecutor(g, flags);
+    }),
+  );
+}
+
+async function neverApplied(g: { config: string; state?: string }): Promise<boolean> {
+  const { withWorkspaceStore } = await import('../engine/workspace.js');
+  return withWorkspaceStore(g, async (store) => (await store.meta()).serial === 0);
 }

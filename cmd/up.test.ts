@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, postJson, runExecutor, until, type RunningExecutor } from './test-helpers/executor.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { CLI, cli, postJson, runExecutor, until, type RunningExecutor } from './test-helpers/executor.js';
 
 const running: RunningExecutor[] = [];
 afterEach(async () => {
@@ -50,6 +51,32 @@ describe('orgloop up', () => {
     const again = await runExecutor(['up', '--auto-approve', '--port', '0'], { cwd: dir });
     running.push(again);
     expect(again.output()).toContain('No changes: running the applied version.');
+  });
+
+  it("the seed's getting-started: init, npm install, then start on a terminal offers the first apply", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orgloop-up-'));
+    expect((await cli(['init'], { cwd: dir })).code).toBe(0);
+    const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, encoding: 'utf8' });
+    expect(npm.status).toBe(0);
+    // script(1) gives `start` a real terminal; it must show the plan and wait for 'yes'
+    const p = spawn('script', ['-qfec', `${process.execPath} ${CLI} start --port 0`, '/dev/null'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    try {
+      await until(() => out.includes('Enter a value:'), 15_000, 'the confirmation prompt');
+      expect(out).toContain('Nothing has been applied to this state yet: planning the configuration first.');
+      expect(out).toContain('Plan: 4 to add, 0 to change, 0 to destroy.');
+      p.stdin.write('yes\n');
+      const url = await until(() => /listening on (http:\/\/[\d.]+:\d+)/.exec(out)?.[1], 15_000, 'the executor to listen');
+      expect(out).toContain('Applied version 1.');
+      const r = await postJson(`${url}/webhook/webhook`, { type: 'test', message: 'hello from orgloop' });
+      expect(r.status).toBe(202);
+    } finally {
+      // script and the executor under it share a process group of their own
+      const exited = new Promise((r) => p.once('exit', r));
+      process.kill(-p.pid!, 'SIGTERM');
+      await exited;
+    }
   });
 
   it('refuses to apply without a terminal unless --auto-approve', async () => {

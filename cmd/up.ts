@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { UserError } from '../engine/errors.js';
-import { action, globals } from './util.js';
+import { action, globals, type GlobalOpts } from './util.js';
 import { addRunFlags, runExecutor, type StartFlags } from './start.js';
 import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan, useColor } from './plan-common.js';
 
 interface UpFlags extends StartFlags {
   autoApprove?: boolean;
-  lockTimeout: string;
+  lockTimeout?: string;
   refresh?: boolean | string;
 }
 
@@ -27,44 +27,43 @@ export function register(program: Command): void {
       .description('validate, plan, apply (asks first unless --auto-approve) and start the executor: one command from YAML to a running org')
       .option('--auto-approve', 'apply without asking (needed without a terminal)')
       .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 0s, 30s, 2m)', '30s'),
-  ).action(
-    action(async (flags: UpFlags, cmd: Command) => {
-      const g = globals(cmd);
-      const color = useColor(cmd);
-      const lockTimeoutMs = parseLockTimeout(flags.lockTimeout);
-      const refresh = refreshWanted(flags.refresh);
-      if (!flags.autoApprove && !process.stdin.isTTY) {
-        throw new UserError('up needs confirmation before applying, but there is no terminal to ask on: run it on a terminal or pass --auto-approve');
-      }
-      const [{ loadProject }, { planFromProject }, { formatDiagnostic }, { openWorkspaceStore }, { runApplySession }] = await Promise.all([
-        import('../engine/config/load.js'),
-        import('../engine/plan/plan.js'),
-        import('../engine/errors.js'),
-        import('../engine/workspace.js'),
-        import('../engine/apply/session.js'),
-      ]);
-      const project = await loadProject(g.config);
-      for (const w of project.warnings) process.stderr.write(formatDiagnostic(w) + '\n');
-      const store = await openWorkspaceStore(g);
-      try {
-        const session = await runApplySession(store, {
-          operation: 'up',
-          lockTimeoutMs,
-          makePlan: () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic), refresh }),
-          confirm: async (plan) => {
-            process.stdout.write(await renderPlan(plan, 'text', color));
-            return flags.autoApprove ? true : confirm();
-          },
-          progress: (line) => process.stdout.write(line + '\n'),
-          warn: (line) => process.stderr.write(`Warning: ${line}\n`),
-        });
-        if (session.cancelled) throw new UserError('Cancelled: nothing applied, executor not started.');
-        if (session.result?.version) process.stdout.write(`Applied version ${session.result.version.serial}.\n`);
-        else process.stdout.write('No changes: running the applied version.\n');
-      } finally {
-        await store.close();
-      }
-      return runExecutor(g, flags);
-    }),
-  );
+  ).action(action(async (flags: UpFlags, cmd: Command) => up(globals(cmd), useColor(cmd), flags)));
+}
+
+/** validate -> plan -> apply (confirmed unless --auto-approve) -> run the executor. */
+export async function up(g: GlobalOpts, color: boolean, flags: UpFlags): Promise<number> {
+  const lockTimeoutMs = parseLockTimeout(flags.lockTimeout ?? '30s');
+  const refresh = refreshWanted(flags.refresh);
+  if (!flags.autoApprove && !process.stdin.isTTY) {
+    throw new UserError('up needs confirmation before applying, but there is no terminal to ask on: run it on a terminal or pass --auto-approve');
+  }
+  const [{ loadProject }, { planFromProject }, { formatDiagnostic }, { openWorkspaceStore }, { runApplySession }] = await Promise.all([
+    import('../engine/config/load.js'),
+    import('../engine/plan/plan.js'),
+    import('../engine/errors.js'),
+    import('../engine/workspace.js'),
+    import('../engine/apply/session.js'),
+  ]);
+  const project = await loadProject(g.config);
+  for (const w of project.warnings) process.stderr.write(formatDiagnostic(w) + '\n');
+  const store = await openWorkspaceStore(g);
+  try {
+    const session = await runApplySession(store, {
+      operation: 'up',
+      lockTimeoutMs,
+      makePlan: () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic), refresh }),
+      confirm: async (plan) => {
+        process.stdout.write(await renderPlan(plan, 'text', color));
+        return flags.autoApprove ? true : confirm();
+      },
+      progress: (line) => process.stdout.write(line + '\n'),
+      warn: (line) => process.stderr.write(`Warning: ${line}\n`),
+    });
+    if (session.cancelled) throw new UserError('Cancelled: nothing applied, executor not started.');
+    if (session.result?.version) process.stdout.write(`Applied version ${session.result.version.serial}.\n`);
+    else process.stdout.write('No changes: running the applied version.\n');
+  } finally {
+    await store.close();
+  }
+  return runExecutor(g, flags);
 }

@@ -40,6 +40,16 @@ export function projectName(dir: string): string {
   return name || 'orgloop-project';
 }
 
+function packageJson(name: string): string {
+  const pkg = {
+    name,
+    private: true,
+    description: 'An orgloop project: sources, actors, routes, transforms and loggers as code',
+    scripts: { plan: 'orgloop plan', apply: 'orgloop apply', start: 'orgloop up' },
+  };
+  return JSON.stringify(pkg, null, 2) + '\n';
+}
+
 export interface ScaffoldResult {
   dir: string;
   name: string;
@@ -49,7 +59,10 @@ export interface ScaffoldResult {
 export function scaffoldProject(target: string, opts: { force?: boolean } = {}): ScaffoldResult {
   const dir = resolve(target);
   const template = quickstartDir();
-  const files = [...listFiles(template), '.gitignore'];
+  // The seed's getting-started runs `npm install` after init: give it a package.json to read,
+  // but never replace one the directory already has.
+  const withPackage = !existsSync(join(dir, 'package.json'));
+  const files = [...listFiles(template), '.gitignore', ...(withPackage ? ['package.json'] : [])];
   if (!opts.force) {
     const existing = files.filter((f) => existsSync(join(dir, f)));
     if (existing.length) {
@@ -61,6 +74,7 @@ export function scaffoldProject(target: string, opts: { force?: boolean } = {}):
     const dest = join(dir, f);
     mkdirSync(join(dest, '..'), { recursive: true });
     if (f === '.gitignore') writeFileSync(dest, GITIGNORE);
+    else if (f === 'package.json') writeFileSync(dest, packageJson(name));
     else if (f === 'orgloop.yaml') writeFileSync(dest, readFileSync(join(template, f), 'utf8').replace(/^name: quickstart$/m, `name: ${name}`));
     else copyFileSync(join(template, f), dest);
   }

@@ -144,7 +144,7 @@ export class Executor {
   async start(): Promise<AddressInfo> {
     const { store } = this.o;
     const meta = await store.meta();
-    if (meta.serial === 0) throw new UserError(`No applied version in ${store.location}. Run \`orgloop apply\` first.`);
+    if (meta.serial === 0) throw new UserError(`No applied version in ${store.location}. Run \`orgloop apply\` first (or \`orgloop up\` to plan, apply and start).`);
     try {
       this.current = await loadGraph(store, meta.serial, this.providerLog);
     } catch (err) {
