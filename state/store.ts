@@ -237,6 +237,11 @@ export interface Store {
   /** Acquire or renew a named lease; returns the fencing term or null when another holder has it. */
   acquireLease(name: string, holder: string, ttlMs: number): Promise<number | null>;
   releaseLease(name: string, holder: string): Promise<void>;
+  /**
+   * Renews, in one transaction, leases `holder` still holds live under the given terms; returns the
+   * names it no longer holds (expired, taken over, or a different term). Never starts a tenure.
+   */
+  renewLeases(holder: string, leases: Array<{ name: string; term: number }>, ttlMs: number): Promise<string[]>;
   heartbeatExecutor(info: ExecutorInfo): Promise<void>;
   removeExecutor(id: string): Promise<void>;
   executors(): Promise<ExecutorInfo[]>;

@@ -27,6 +27,8 @@ interface Job {
 
 interface Tenure {
   term: number;
+  /** the lease's length; renewed once a third of it has run */
+  ttl: number;
   until: number;
   cursor?: { cursor: string | null; etag: string | null };
 }
@@ -83,6 +85,9 @@ const cronKey = (id: string) => `cron:${id}:last_fire`;
 
 export class Scheduler {
   private jobs = new Map<string, Job>();
+  /** renews every poll lease this executor holds, in bulk (see renewLeases) */
+  private renewTimer: NodeJS.Timeout | null = null;
+  private renewing = false;
 
   constructor(private readonly d: SchedulerDeps) {}
 
@@ -111,6 +116,8 @@ export class Scheduler {
   }
 
   async stop(): Promise<void> {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
     for (const job of this.jobs.values()) this.stopJob(job);
     const releases = [...this.jobs.values()]
       .filter((j) => j.source.provider.polling)
@@ -195,32 +202,76 @@ export class Scheduler {
 
   // ---- polling ----
 
+  /** Takes (or renews) the source's poll lease; the tenure is null when another executor holds it. */
+  private async lease(job: Job, ttl: number): Promise<Tenure | null> {
+    const asked = Date.now();
+    const term = await this.d.store.acquireLease(`source:${job.source.id}`, this.d.owner, ttl);
+    // the same term is an unbroken tenure: nobody else can have committed a cursor meanwhile
+    if (term === null || term !== job.tenure?.term) job.tenure = term === null ? null : { term, ttl, until: asked + ttl };
+    else job.tenure.until = asked + ttl;
+    if (job.tenure && !this.renewTimer) {
+      this.renewTimer = setInterval(() => void this.renewAll(), Math.floor(minPollLeaseMs() / 6));
+      this.renewTimer.unref();
+    }
+    return job.tenure;
+  }
+
+  /**
+   * Every poll lease held is renewed here, all in one store transaction, once a third of it has
+   * run: idle polls are spread over their interval, so renewing from each poll would be a write
+   * transaction (and an fsync) every few polls. A lease the store no longer grants us under our
+   * term (taken over after we stalled past its expiry) drops the tenure: the next poll asks for
+   * the lease again and polls only if it gets it, and a commit under a lost term is refused anyway.
+   */
+  private async renewAll(): Promise<void> {
+    if (this.renewing) return;
+    const now = Date.now();
+    const due = new Map<number, Array<{ job: Job; tenure: Tenure }>>();
+    for (const job of this.jobs.values()) {
+      const t = job.tenure;
+      if (!t || job.stopped || t.until - now > (t.ttl * 2) / 3) continue;
+      let group = due.get(t.ttl);
+      if (!group) due.set(t.ttl, (group = []));
+      group.push({ job, tenure: t });
+    }
+    if (due.size === 0) return;
+    this.renewing = true;
+    try {
+      for (const [ttl, group] of due) {
+        const asked = Date.now();
+        let lost: Set<string>;
+        try {
+          lost = new Set(await this.d.store.renewLeases(this.d.owner, group.map((g) => ({ name: `source:${g.job.source.id}`, term: g.tenure.term })), ttl));
+        } catch (err) {
+          // keep the tenures: a poll that finds its lease short asks for it itself
+          this.d.log({ time: new Date().toISOString(), phase: 'source.error', level: 'warn', message: `could not renew ${group.length} poll leases: ${(err as Error).message}` });
+          continue;
+        }
+        for (const { job, tenure } of group) {
+          if (job.tenure !== tenure) continue; // re-acquired or dropped meanwhile
+          if (lost.has(`source:${job.source.id}`)) job.tenure = null;
+          else tenure.until = asked + ttl;
+        }
+      }
+    } finally {
+      this.renewing = false;
+    }
+  }
+
   private async pollOnce(job: Job): Promise<void> {
-    const { store, owner, intake } = this.d;
+    const { store, intake } = this.d;
     const src = job.source;
     const interval = src.pollIntervalMs ?? 60_000;
     const leaseTtl = Math.max(minPollLeaseMs(), interval * 3);
     const started = Date.now();
     let notBefore = started + interval / 2;
-    let renew: NodeJS.Timeout | null = null;
-    const lease = async (): Promise<Tenure | null> => {
-      const asked = Date.now();
-      const term = await store.acquireLease(`source:${src.id}`, owner, leaseTtl);
-      // the same term is an unbroken tenure: nobody else can have committed a cursor meanwhile
-      if (term === null || term !== job.tenure?.term) job.tenure = term === null ? null : { term, until: asked + leaseTtl };
-      else job.tenure.until = asked + leaseTtl;
-      return job.tenure;
-    };
     try {
-      // An idle poll writes nothing else, so renewing the lease on every poll would be a write
-      // transaction per poll: renew only once half of it has run out. Safe because the lease is
-      // the store's, not ours: a commit under a lost lease is refused by its term.
-      let tenure = job.tenure && job.tenure.until - started > leaseTtl / 2 ? job.tenure : await lease();
+      // The lease is renewed in bulk (renewAll), which also keeps it while a long poll runs; a
+      // poll asks for it itself only when it has none or it is running short. Safe because the
+      // lease is the store's, not ours: a commit under a lost lease is refused by its term.
+      let tenure = job.tenure && job.tenure.until - started > leaseTtl / 3 ? job.tenure : await this.lease(job, leaseTtl);
       if (tenure === null) return; // another executor polls this source; check again next interval
       const term = tenure.term;
-      // A poll that outlasts the lease would be refused at commit every time: renew while it runs.
-      renew = setInterval(() => void lease().catch(() => {}), Math.floor(leaseTtl / 3));
-      renew.unref();
       if (!tenure.cursor) {
         const stored = await store.cursor(src.id);
         tenure.cursor = stored ? { cursor: stored.cursor, etag: stored.etag } : undefined;
@@ -249,7 +300,6 @@ export class Scheduler {
       if (job.tenure) job.tenure.cursor = undefined; // not known what became durable: read it again
       this.warn(job, `poll failed: ${(err as Error).message}`);
     } finally {
-      if (renew) clearInterval(renew);
       // a poll that ran past its next slot waits for the first slot after its end
       const next = nextPollSlot(src.id, interval, Math.max(notBefore, Date.now()));
       this.schedule(job, next - Date.now(), () => this.pollOnce(job));

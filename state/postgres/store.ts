@@ -598,6 +598,22 @@ export class PostgresStore implements Store {
     });
   }
 
+  async renewLeases(holder: string, leases: Array<{ name: string; term: number }>, ttlMs: number): Promise<string[]> {
+    if (leases.length === 0) return [];
+    const now = this.now();
+    try {
+      const r = await this.pool.query(
+        `UPDATE leases l SET expires_at = $1 FROM unnest($2::text[], $3::bigint[]) AS u(name, term)
+         WHERE l.name = u.name AND l.term = u.term AND l.holder = $4 AND l.expires_at > $5 RETURNING l.name`,
+        [now + ttlMs, leases.map((l) => l.name), leases.map((l) => l.term), holder, now],
+      );
+      const held = new Set(r.rows.map((x: { name: string }) => x.name));
+      return leases.filter((l) => !held.has(l.name)).map((l) => l.name);
+    } catch (e) {
+      throw toStoreError(e, this.location);
+    }
+  }
+
   async releaseLease(name: string, holder: string): Promise<void> {
     await this.changed('UPDATE leases SET expires_at = 0 WHERE name = $1 AND holder = $2', [name, holder]);
   }

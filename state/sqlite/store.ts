@@ -502,6 +502,15 @@ export class SqliteStore implements Store {
     });
   }
 
+  renewLeases(holder: string, leases: Array<{ name: string; term: number }>, ttlMs: number): Promise<string[]> {
+    if (leases.length === 0) return Promise.resolve([]);
+    return this.write(() => {
+      const now = this.now();
+      const renew = this.sql('UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ? AND term = ? AND expires_at > ?');
+      return leases.filter((l) => renew.run(now + ttlMs, l.name, holder, l.term, now).changes === 0).map((l) => l.name);
+    });
+  }
+
   releaseLease(name: string, holder: string): Promise<void> {
     return this.write(() => {
       // keep the row so the term keeps counting up

@@ -319,6 +319,31 @@ export function describeStoreContract(backend: Backend): void {
       expect(await s.acquireLease('source:gh', 'A', 1000)).toBe(3);
     });
 
+    it('renewLeases renews in bulk only live leases held under the same term and reports the rest', async () => {
+      let now = 0;
+      const s = await open(await backend.newLocation(), () => now);
+      expect(await s.renewLeases('A', [], 1000)).toEqual([]);
+      const a = (await s.acquireLease('source:a', 'A', 1000))!;
+      const b = (await s.acquireLease('source:b', 'A', 1000))!;
+      const c = (await s.acquireLease('source:c', 'B', 1000))!;
+      now = 900;
+      // c is B's; d does not exist; b under a stale term is not A's tenure any more
+      const lost = await s.renewLeases('A', [{ name: 'source:a', term: a }, { name: 'source:b', term: b + 1 }, { name: 'source:c', term: c }, { name: 'source:d', term: 1 }], 1000);
+      expect(lost.sort()).toEqual(['source:b', 'source:c', 'source:d']);
+      now = 1500; // b and c expired at 1000; a was renewed until 1900
+      expect(await s.acquireLease('source:a', 'B', 1000)).toBeNull();
+      expect(await s.acquireLease('source:c', 'A', 1000)).toBe(c + 1);
+      // renewal never revives an expired lease, even for its last holder and term
+      expect(await s.renewLeases('A', [{ name: 'source:b', term: b }], 1000)).toEqual(['source:b']);
+      expect(await s.acquireLease('source:b', 'B', 1000)).toBe(b + 1);
+      // the renewed lease keeps its term
+      expect(await s.renewLeases('A', [{ name: 'source:a', term: a }], 1000)).toEqual([]);
+      now = 2499;
+      expect(await s.acquireLease('source:a', 'B', 1000)).toBeNull();
+      expect(await s.acquireLease('source:a', 'A', 1000)).toBe(a);
+      expect(await s.renewLeases('A', [{ name: 'source:a', term: a }, { name: 'source:c', term: c + 1 }], 1000)).toEqual([]);
+    });
+
     it('commitPoll writes cursor and events only under the current lease term', async () => {
       let now = 0;
       const s = await open(await backend.newLocation(), () => now);
