@@ -100,9 +100,17 @@ export class GithubClient {
   /** the last rate-limit headers seen */
   rate: RateLimit = { remaining: null, resetAt: null };
   requests = 0;
+  /** headers every request sends */
+  private readonly headers: Record<string, string>;
 
   constructor(private readonly opts: GithubClientOptions) {
     this.baseUrl = normalizeBaseUrl(opts.baseUrl);
+    this.headers = {
+      accept: 'application/vnd.github+json',
+      'x-github-api-version': API_VERSION,
+      'user-agent': opts.userAgent ?? 'orgloop',
+    };
+    if (opts.token) this.headers.authorization = `Bearer ${opts.token}`;
   }
 
   url(path: string, query?: Record<string, string | number | undefined>): string {
@@ -116,12 +124,7 @@ export class GithubClient {
     url: string,
     init: { body?: unknown; etag?: string | null } = {},
   ): Promise<GithubResponse<T>> {
-    const headers: Record<string, string> = {
-      accept: 'application/vnd.github+json',
-      'x-github-api-version': API_VERSION,
-      'user-agent': this.opts.userAgent ?? 'orgloop',
-    };
-    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    const headers: Record<string, string> = { ...this.headers };
     if (init.etag) headers['if-none-match'] = init.etag;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     const timeoutMs = this.opts.timeoutMs ?? 30_000;

@@ -53,6 +53,37 @@ describe('github source', () => {
     for (const e of third.events) expect(second.events.map((x) => x.dedupe_key)).toContain(e.dedupe_key);
   });
 
+  it('polled with one config object, as the executor does: an idle poll hands back the same cursor, and changes are still seen', async () => {
+    const config = cfg();
+    const ctx = providerContext('github', config);
+    const first = await githubSource.poll!(ctx, null, null);
+    const settled = await githubSource.poll!(ctx, first.cursor, null); // listings answer 200 once and give their ETags
+    gh.state.requests = [];
+    const idle = await githubSource.poll!(ctx, settled.cursor, null);
+    expect(idle.events).toEqual([]);
+    expect(idle.cursor).toBe(settled.cursor);
+    expect(gh.state.requests.map((r) => [r.path, r.status, Boolean(r.ifNoneMatch)])).toEqual([
+      ['/repos/acme/api/pulls', 304, true],
+      ['/repos/acme/api/pulls/comments', 304, true],
+      ['/repos/acme/api/issues/comments', 304, true],
+      ['/repos/acme/api/actions/runs', 304, true],
+    ]);
+
+    gh.addPull(REPO, { number: 3, title: 'Fix', user: { login: 'bob', type: 'User' } });
+    gh.addIssueComment(REPO, 3, { body: 'hello', user: { login: 'dave', type: 'User' } });
+    const busy = await githubSource.poll!(ctx, idle.cursor, null);
+    expect(platformEvents(busy)).toEqual(['issue_comment', 'pull_request.opened']);
+    expect(busy.cursor).not.toBe(idle.cursor);
+    // an older cursor (say, the commit of `busy` failed) is read again, not mistaken for the newer one
+    const retried = await githubSource.poll!(ctx, idle.cursor, null);
+    expect(platformEvents(retried)).toEqual(['issue_comment', 'pull_request.opened']);
+    const after = await githubSource.poll!(ctx, busy.cursor, null);
+    expect(after.events.every((e) => busy.events.some((b) => b.dedupe_key === e.dedupe_key))).toBe(true);
+    const quiet = await githubSource.poll!(ctx, after.cursor, null);
+    expect(quiet.events.every((e) => busy.events.some((b) => b.dedupe_key === e.dedupe_key))).toBe(true);
+    expect(JSON.parse(quiet.cursor!)).toEqual(JSON.parse(after.cursor!));
+  });
+
   it('merged and closed PRs, authors filter and events filter', async () => {
     const first = await poll(cfg(), null);
     const t = new Date().toISOString();

@@ -87,6 +87,69 @@ function parseCursor(raw: string | null): Cursor {
   return { v: 1, repos: {} };
 }
 
+/**
+ * What a source's poll derives from its config, kept between polls while the config object is the
+ * same (the executor hands every poll of a source the same context): thousands of idle polls a
+ * minute should not re-derive settings, re-parse an unchanged cursor or rebuild unchanged URLs.
+ */
+interface Prepared {
+  kinds: Set<Kind>;
+  overlapMs: number;
+  lookbackMs: number;
+  maxPages: number;
+  authors: Set<string> | null;
+  repos: string[];
+  /** the last cursor seen or returned, parsed; never mutated (polls copy what they change) */
+  last: { raw: string; cursor: Cursor } | null;
+  urls: Map<string, RepoUrls>;
+}
+/** a repository's listing URLs; the comment URLs depend on `since`, so they are kept with it */
+interface RepoUrls {
+  base: string;
+  pulls: string;
+  workflowRuns: string;
+  comments: Partial<Record<'review_comments' | 'issue_comments', { since: string; url: string }>>;
+}
+const prepared = new WeakMap<Record<string, unknown>, Prepared>();
+
+function prepare(config: Record<string, unknown>): Prepared {
+  let p = prepared.get(config);
+  if (!p) {
+    p = {
+      kinds: wantedKinds(config),
+      overlapMs: durationOr(config.overlap, DEFAULT_OVERLAP_MS),
+      lookbackMs: durationOr(config.initial_lookback, 0),
+      maxPages: typeof config.max_pages === 'number' ? config.max_pages : DEFAULT_MAX_PAGES,
+      authors: Array.isArray(config.authors) && config.authors.length ? new Set<string>(config.authors.map(String)) : null,
+      repos: configuredRepos(config),
+      last: null,
+      urls: new Map(),
+    };
+    prepared.set(config, p);
+  }
+  return p;
+}
+
+function cursorOf(p: Prepared, raw: string | null): Cursor {
+  if (raw !== null && p.last?.raw === raw) return p.last.cursor;
+  const c = parseCursor(raw);
+  if (raw !== null) p.last = { raw, cursor: c };
+  return c;
+}
+
+/** A repository cursor the poll may change without touching the prior one (entries are replaced, never mutated). */
+const copyRepoCursor = (rc: RepoCursor | undefined): RepoCursor => (rc ? { since: { ...rc.since }, etags: { ...rc.etags } } : { since: {}, etags: {} });
+
+function sameRepoCursor(a: RepoCursor | undefined, b: RepoCursor): boolean {
+  if (!a) return false;
+  const keys = (o: object) => Object.keys(o);
+  const [as, bs, ae, be] = [keys(a.since), keys(b.since), keys(a.etags), keys(b.etags)];
+  if (as.length !== bs.length || ae.length !== be.length) return false;
+  for (const k of bs) if (a.since[k as Endpoint] !== b.since[k as Endpoint]) return false;
+  for (const k of be) if (a.etags[k] !== b.etags[k]) return false; // replaced on change, so identity is enough
+  return true;
+}
+
 const later = (a: string | undefined, b: string | undefined): string | undefined => (!a ? b : !b ? a : Date.parse(a) >= Date.parse(b) ? a : b);
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -105,6 +168,7 @@ class RepoPoller {
     private readonly overlapMs: number,
     private readonly maxPages: number,
     private readonly authors: Set<string> | null,
+    private readonly urls: RepoUrls,
   ) {
     ({ owner: this.owner, name: this.name } = splitRepo(repo));
   }
@@ -146,7 +210,7 @@ class RepoPoller {
 
   async pulls(): Promise<void> {
     const floor = this.floor('pulls');
-    const url = this.client.url(this.path('/pulls'), { state: 'all', sort: 'updated', direction: 'desc', per_page: PER_PAGE });
+    const url = this.urls.pulls;
     let newest = this.rc.since.pulls;
     let complete = true;
     const changed: any[] = [];
@@ -189,13 +253,14 @@ class RepoPoller {
 
   /** Comments endpoints sort ascending by update time, so `since` can follow the last item seen. */
   async comments(endpoint: 'review_comments' | 'issue_comments'): Promise<void> {
-    const apiPath = endpoint === 'review_comments' ? '/pulls/comments' : '/issues/comments';
-    const url = this.client.url(this.path(apiPath), {
-      sort: 'updated',
-      direction: 'asc',
-      since: iso(this.floor(endpoint)),
-      per_page: PER_PAGE,
-    });
+    const since = this.rc.since[endpoint]!;
+    let cached = this.urls.comments[endpoint];
+    if (cached?.since !== since) {
+      const apiPath = endpoint === 'review_comments' ? '/pulls/comments' : '/issues/comments';
+      const url = `${this.urls.base}${apiPath}?${new URLSearchParams({ sort: 'updated', direction: 'asc', since: iso(this.floor(endpoint)), per_page: String(PER_PAGE) })}`;
+      this.urls.comments[endpoint] = cached = { since, url };
+    }
+    const url = cached.url;
     let newest = this.rc.since[endpoint];
     for await (const page of this.pages<any>(endpoint, url)) {
       for (const c of page) {
@@ -215,7 +280,7 @@ class RepoPoller {
 
   async workflowRuns(): Promise<void> {
     const floor = this.floor('workflow_runs');
-    const url = this.client.url(this.path('/actions/runs'), { status: 'completed', per_page: PER_PAGE });
+    const url = this.urls.workflowRuns;
     let newest = this.rc.since.workflow_runs;
     outer: for await (const page of this.pages<any>('workflow_runs', url)) {
       for (const run of page) {
@@ -231,22 +296,37 @@ class RepoPoller {
   }
 }
 
+function repoUrls(p: Prepared, client: GithubClient, repo: string): RepoUrls {
+  const key = `${client.baseUrl} ${repo}`;
+  let u = p.urls.get(key);
+  if (!u) {
+    const { owner, name } = splitRepo(repo);
+    const base = `/repos/${owner}/${name}`;
+    u = {
+      base: client.url(base),
+      pulls: client.url(`${base}/pulls`, { state: 'all', sort: 'updated', direction: 'desc', per_page: PER_PAGE }),
+      workflowRuns: client.url(`${base}/actions/runs`, { status: 'completed', per_page: PER_PAGE }),
+      comments: {},
+    };
+    p.urls.set(key, u);
+  }
+  return u;
+}
+
 async function poll(ctx: ProviderContext, rawCursor: string | null): Promise<PollResult> {
   const config = ctx.config;
-  const cursor = parseCursor(rawCursor);
+  const p = prepare(config);
+  const cursor = cursorOf(p, rawCursor);
   if (cursor.blocked_until && cursor.blocked_until > Date.now()) {
     return { events: [], cursor: rawCursor, etag: null, retryAfterMs: cursor.blocked_until - Date.now() };
   }
   const token = githubToken(config, (n) => ctx.env(n));
   if (!token) ctx.log.warn('github: no token configured; unauthenticated requests are limited to 60 per hour');
   const client = new GithubClient({ baseUrl: config.base_url, token, signal: ctx.signal });
-  const kinds = wantedKinds(config);
-  const overlapMs = durationOr(config.overlap, DEFAULT_OVERLAP_MS);
-  const lookbackMs = durationOr(config.initial_lookback, 0);
-  const maxPages = typeof config.max_pages === 'number' ? config.max_pages : DEFAULT_MAX_PAGES;
-  const authors = Array.isArray(config.authors) && config.authors.length ? new Set<string>(config.authors.map(String)) : null;
+  const { kinds, overlapMs, lookbackMs, maxPages, authors } = p;
   const events: EmittedEvent[] = [];
   const next: Cursor = { v: 1, repos: {} };
+  let changed = rawCursor === null || cursor.blocked_until !== undefined;
 
   // Baseline for repos seen for the first time: the GitHub server's clock (no local skew).
   let start: string | null = null;
@@ -258,23 +338,24 @@ async function poll(ctx: ProviderContext, rawCursor: string | null): Promise<Pol
   };
 
   let retryAfterMs: number | undefined;
-  for (const repo of configuredRepos(config)) {
+  for (const repo of p.repos) {
     const prior = cursor.repos[repo];
-    const rc: RepoCursor = prior ? JSON.parse(JSON.stringify(prior)) : { since: {}, etags: {} };
+    const rc = copyRepoCursor(prior);
     next.repos[repo] = rc;
     if (retryAfterMs !== undefined) continue; // rate-limited: keep the prior cursor for the rest
     try {
       for (const ep of ['pulls', 'review_comments', 'issue_comments', 'workflow_runs'] as Endpoint[]) {
         if (!rc.since[ep]) rc.since[ep] = await baseline();
       }
-      const poller = new RepoPoller(ctx, client, repo, rc, kinds, overlapMs, maxPages, authors);
+      const poller = new RepoPoller(ctx, client, repo, rc, kinds, overlapMs, maxPages, authors, repoUrls(p, client, repo));
       try {
         if (kinds.has('reviews') || kinds.has('pull_opened') || kinds.has('pull_closed') || kinds.has('pull_merged')) await poller.pulls();
         if (kinds.has('review_comments')) await poller.comments('review_comments');
         if (kinds.has('issue_comments')) await poller.comments('issue_comments');
         if (kinds.has('workflow_runs')) await poller.workflowRuns();
       } finally {
-        events.push(...poller.events);
+        if (poller.events.length) events.push(...poller.events);
+        if (!changed && !sameRepoCursor(prior, rc)) changed = true;
       }
     } catch (err) {
       if (!(err instanceof GithubRateLimitError)) throw err;
@@ -287,7 +368,12 @@ async function poll(ctx: ProviderContext, rawCursor: string | null): Promise<Pol
     }
   }
   if (retryAfterMs !== undefined) next.blocked_until = Date.now() + retryAfterMs;
-  return { events, cursor: JSON.stringify(next), etag: null, retryAfterMs };
+  // The common idle poll (every listing answered 304) changes nothing: hand back the same cursor
+  // string, which the executor takes as "nothing to commit".
+  if (!changed && retryAfterMs === undefined && Object.keys(cursor.repos).length === p.repos.length) return { events, cursor: rawCursor, etag: null };
+  const raw = JSON.stringify(next);
+  p.last = { raw, cursor: next };
+  return { events, cursor: raw, etag: null, retryAfterMs };
 }
 
 async function check(ctx: ProviderContext): Promise<{ ok: boolean; detail: string }> {
