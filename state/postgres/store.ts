@@ -26,6 +26,7 @@ import type {
 import { StaleSerialError, StoreUnavailableError } from '../store.js';
 import { redactUrl, toStoreError } from './errors.js';
 import { leasedRow } from '../leased-row.js';
+import { INFO_COLUMNS, limitClause, toInfo, type VersionRow } from '../rows.js';
 
 export interface PostgresStoreOptions {
   readonly?: boolean;
@@ -43,36 +44,6 @@ const types = {
 };
 
 type Q = pg.PoolClient | pg.Pool;
-
-interface VersionRow {
-  serial: number;
-  parent_serial: number | null;
-  kind: StateVersion['kind'];
-  created_at: string;
-  who: string;
-  message: string | null;
-  config_digest: string;
-  summary: string;
-  rollback_of: number | null;
-  snapshot?: string;
-}
-
-const INFO_COLUMNS =
-  'serial, parent_serial, kind, created_at, who, message, config_digest, summary, rollback_of';
-
-function toInfo(r: VersionRow): StateVersionInfo {
-  return {
-    serial: r.serial,
-    parent_serial: r.parent_serial,
-    kind: r.kind,
-    created_at: r.created_at,
-    who: r.who,
-    message: r.message,
-    config_digest: r.config_digest,
-    summary: JSON.parse(r.summary) as StateVersionInfo['summary'],
-    rollback_of: r.rollback_of,
-  };
-}
 
 /** `?schema=NAME` in the URL selects a schema (created if missing); the rest goes to pg. */
 function splitSchema(url: string): { connectionString: string; schema: string | null } {
@@ -707,8 +678,4 @@ function conditions(filters: Array<[string, string, string | number | undefined]
     terms.push(`${col} ${op} $${args.length}`);
   }
   return { where: terms.length ? `WHERE ${terms.join(' AND ')}` : '', args };
-}
-
-function limitClause(limit: number | undefined): string {
-  return limit === undefined ? '' : `LIMIT ${Math.max(0, Math.floor(limit))}`;
 }

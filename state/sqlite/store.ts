@@ -21,6 +21,7 @@ import type {
 } from '../store.js';
 import { StaleSerialError } from '../store.js';
 import { leasedRow } from '../leased-row.js';
+import { INFO_COLUMNS, limitClause, toInfo, type VersionRow } from '../rows.js';
 import { WriteBatcher } from './batch.js';
 import { connect } from './connect.js';
 import { toStoreError } from './errors.js';
@@ -29,36 +30,6 @@ export interface SqliteStoreOptions {
   readonly?: boolean;
   /** epoch-ms clock; tests pass a controllable one */
   clock?: () => number;
-}
-
-interface VersionRow {
-  serial: number;
-  parent_serial: number | null;
-  kind: StateVersion['kind'];
-  created_at: string;
-  who: string;
-  message: string | null;
-  config_digest: string;
-  summary: string;
-  rollback_of: number | null;
-  snapshot?: string;
-}
-
-const INFO_COLUMNS =
-  'serial, parent_serial, kind, created_at, who, message, config_digest, summary, rollback_of';
-
-function toInfo(r: VersionRow): StateVersionInfo {
-  return {
-    serial: r.serial,
-    parent_serial: r.parent_serial,
-    kind: r.kind,
-    created_at: r.created_at,
-    who: r.who,
-    message: r.message,
-    config_digest: r.config_digest,
-    summary: JSON.parse(r.summary) as StateVersionInfo['summary'],
-    rollback_of: r.rollback_of,
-  };
 }
 
 export class SqliteStore implements Store {
@@ -623,8 +594,4 @@ function conditions(filters: Array<[string, string | number | undefined]>): { wh
     where: set.length ? `WHERE ${set.map((f) => f[0]).join(' AND ')}` : '',
     args: set.map((f) => f[1]),
   };
-}
-
-function limitClause(limit: number | undefined): string {
-  return limit === undefined ? '' : `LIMIT ${Math.max(0, Math.floor(limit))}`;
 }

@@ -1,0 +1,37 @@
+// Row shapes and SQL fragments both backends share: the SQL is the same text in SQLite and
+// Postgres, so the mapping from rows to Store values lives here once.
+
+import type { StateVersion, StateVersionInfo } from './store.js';
+
+export interface VersionRow {
+  serial: number;
+  parent_serial: number | null;
+  kind: StateVersion['kind'];
+  created_at: string;
+  who: string;
+  message: string | null;
+  config_digest: string;
+  summary: string;
+  rollback_of: number | null;
+  snapshot?: string;
+}
+
+export const INFO_COLUMNS = 'serial, parent_serial, kind, created_at, who, message, config_digest, summary, rollback_of';
+
+export function toInfo(r: VersionRow): StateVersionInfo {
+  return {
+    serial: r.serial,
+    parent_serial: r.parent_serial,
+    kind: r.kind,
+    created_at: r.created_at,
+    who: r.who,
+    message: r.message,
+    config_digest: r.config_digest,
+    summary: JSON.parse(r.summary) as StateVersionInfo['summary'],
+    rollback_of: r.rollback_of,
+  };
+}
+
+export function limitClause(limit: number | undefined): string {
+  return limit === undefined ? '' : `LIMIT ${Math.max(0, Math.floor(limit))}`;
+}
