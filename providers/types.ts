@@ -166,6 +166,9 @@ export interface SourceProvider extends ProviderBase {
   kind: 'source';
   /** event types this source may emit besides resource.changed (claude-code: actor.stopped) */
   emits?: string[];
+  /** platform_event names earlier connectors used -> the name this provider emits; the loader
+   * rewrites routes written with an old name (with a warning) so they keep matching */
+  renamedEvents?: Record<string, string>;
   /** true when the source is polled by the scheduler */
   polling?: boolean;
   poll?(ctx: ProviderContext, cursor: string | null, etag: string | null): Promise<PollResult>;

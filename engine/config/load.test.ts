@@ -175,4 +175,38 @@ describe('loadProject: checks', () => {
     expect(p.warnings.map((w) => `${w.line}:${w.col}: ${w.message}`)).toEqual(['4:5: source "s": poll is ignored: connector "webhook" is not polled']);
     expect(p.resources[0]!.spec).toEqual({ id: 's', connector: 'webhook', config: {} });
   });
+
+  it("routes written with an earlier connector's event name keep matching, with a warning", async () => {
+    const file = project({
+      'orgloop.yaml': [
+        'sources:',
+        '  - id: gh',
+        '    connector: "@orgloop/connector-github"',
+        '    config: { repo: acme/api, token: t }',
+        'actors:',
+        '  - id: a',
+        '    connector: command',
+        '    config: { command: "true" }',
+        'routes:',
+        '  - name: reviews',
+        '    when:',
+        '      source: gh',
+        '      events: [resource.changed]',
+        '      filter: { provenance.platform_event: pull_request.review_submitted }',
+        '    then: { actor: a }',
+        '  - name: comments',
+        '    when: { source: gh, events: [pull_request.review_comment] }',
+        '    then: { actor: a }',
+        '',
+      ].join('\n'),
+    });
+    const p = await loadProject(file, { env: {} });
+    const when = (name: string) => (p.resources.find((r) => r.address === `route.${name}`)!.spec as { when: unknown }).when;
+    expect(when('reviews')).toEqual({ source: 'gh', events: ['resource.changed'], filter: { 'provenance.platform_event': 'pull_request_review' } });
+    expect(when('comments')).toEqual({ source: 'gh', events: ['pull_request_review_comment'] });
+    expect(p.warnings.map((w) => `${w.line}:${w.col}: ${w.message}`)).toEqual([
+      '14:44: route "reviews": the github source emits "pull_request_review" (earlier connectors called it "pull_request.review_submitted"); matching "pull_request_review" — write that name to silence this warning',
+      '17:34: route "comments": the github source emits "pull_request_review_comment" (earlier connectors called it "pull_request.review_comment"); matching "pull_request_review_comment" — write that name to silence this warning',
+    ]);
+  });
 });

@@ -26,6 +26,25 @@ const where = (e: Entry): string => {
   return `${e.src.display}:${p.line}:${p.col}`;
 };
 
+/** Rewrites event names the source's provider has renamed, in when.events and a platform_event filter. */
+function renameEvents(spec: RouteSpec, connector: string, warn: (path: (string | number)[], message: string) => void): void {
+  const renamed = (getProvider('source', connector) as { renamedEvents?: Record<string, string> } | undefined)?.renamedEvents;
+  if (!renamed) return;
+  const rename = (name: unknown, path: (string | number)[]): unknown => {
+    const now = typeof name === 'string' ? renamed[name] : undefined;
+    if (now === undefined) return name;
+    warn(path, `the ${connector} source emits "${now}" (earlier connectors called it "${name}"); matching "${now}" — write that name to silence this warning`);
+    return now;
+  };
+  spec.when.events = spec.when.events.map((ev, i) => rename(ev, ['when', 'events', i]) as string);
+  const filter = spec.when.filter;
+  const key = 'provenance.platform_event';
+  if (filter && key in filter) {
+    const v = filter[key];
+    filter[key] = Array.isArray(v) ? v.map((x, i) => rename(x, ['when', 'filter', key, i])) : rename(v, ['when', 'filter', key]);
+  }
+}
+
 export function checkReferences(built: Built[], diags: Diagnostics): void {
   const first: Record<Section, Map<string, Built>> = {
     sources: new Map(),
@@ -70,6 +89,7 @@ export function checkReferences(built: Built[], diags: Diagnostics): void {
       const src = first.sources.get(whenSource);
       if (src) {
         deps.push(`source.${whenSource}`);
+        if (spec && src.resource) renameEvents(spec, src.resource.provider, (path, message) => diags.at(e.src, [...e.path, ...path], `${label(e)}: ${message}`, 'warning'));
         if (events.includes('actor.stopped')) {
           const connector = src.resource?.provider;
           const p = connector ? getProvider('source', connector) : undefined;

@@ -13,6 +13,12 @@
 import type { EmittedEvent } from '../types.js';
 import { isBot } from './github-api.js';
 
+/** platform_event names earlier OrgLoop connectors emitted -> the name emitted now. */
+export const RENAMED_GITHUB_EVENTS: Record<string, string> = {
+  'pull_request.review_submitted': 'pull_request_review',
+  'pull_request.review_comment': 'pull_request_review_comment',
+};
+
 /** Names accepted in a github source's `events` list -> the kind of item polled. */
 export const GITHUB_EVENT_KINDS = {
   pull_request_review: 'reviews',

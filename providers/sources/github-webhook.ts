@@ -19,6 +19,7 @@ import {
   reviewCommentEvent,
   reviewEvent,
   workflowRunEvent,
+  RENAMED_GITHUB_EVENTS,
 } from '../lib/github-events.js';
 import { isBot } from '../lib/github-api.js';
 
@@ -279,6 +280,7 @@ function validate(config: Record<string, unknown>): Array<{ path: string; messag
 export const githubWebhookSource: SourceProvider = {
   kind: 'source',
   name: 'github-webhook',
+  renamedEvents: RENAMED_GITHUB_EVENTS,
   description: 'Receives GitHub webhooks and manages the repository webhook',
   configSchema: {
     type: 'object',

@@ -33,6 +33,7 @@ import {
   reviewEvent,
   workflowRunEvent,
   type GithubEventName,
+  RENAMED_GITHUB_EVENTS,
 } from '../lib/github-events.js';
 
 type Endpoint = 'pulls' | 'review_comments' | 'issue_comments' | 'workflow_runs';
@@ -411,6 +412,7 @@ function validate(config: Record<string, unknown>): Array<{ path: string; messag
 export const githubSource: SourceProvider = {
   kind: 'source',
   name: 'github',
+  renamedEvents: RENAMED_GITHUB_EVENTS,
   description: 'Polls GitHub for PR reviews, comments, PR state changes and workflow runs',
   polling: true,
   configSchema: {
