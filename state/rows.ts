@@ -1,6 +1,7 @@
 // Row shapes and SQL fragments both backends share: the SQL is the same text in SQLite and
 // Postgres, so the mapping from rows to Store values lives here once.
 
+import type { StateSnapshot } from '../engine/graph/types.js';
 import type { StateVersion, StateVersionInfo } from './store.js';
 
 export interface VersionRow {
@@ -30,6 +31,22 @@ export function toInfo(r: VersionRow): StateVersionInfo {
     summary: JSON.parse(r.summary) as StateVersionInfo['summary'],
     rollback_of: r.rollback_of,
   };
+}
+
+/** Values for `INSERT INTO state_versions (${INFO_COLUMNS}, snapshot)`, in that column order. */
+export function versionRowValues(info: StateVersionInfo, snapshot: StateSnapshot): Array<string | number | null> {
+  return [
+    info.serial,
+    info.parent_serial,
+    info.kind,
+    info.created_at,
+    info.who,
+    info.message,
+    info.config_digest,
+    JSON.stringify(info.summary),
+    info.rollback_of ?? null,
+    JSON.stringify(snapshot),
+  ];
 }
 
 export function limitClause(limit: number | undefined): string {

@@ -26,7 +26,7 @@ import type {
 import { StaleSerialError, StoreUnavailableError } from '../store.js';
 import { redactUrl, toStoreError } from './errors.js';
 import { leasedRow } from '../leased-row.js';
-import { INFO_COLUMNS, limitClause, toInfo, type VersionRow } from '../rows.js';
+import { INFO_COLUMNS, limitClause, toInfo, versionRowValues, type VersionRow } from '../rows.js';
 
 export interface PostgresStoreOptions {
   readonly?: boolean;
@@ -233,18 +233,7 @@ export class PostgresStore implements Store {
       summary: v.summary,
       rollback_of: v.rollback_of ?? null,
     };
-    await c.query(`INSERT INTO state_versions (${INFO_COLUMNS}, snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
-      info.serial,
-      info.parent_serial,
-      info.kind,
-      info.created_at,
-      info.who,
-      info.message,
-      info.config_digest,
-      JSON.stringify(info.summary),
-      info.rollback_of,
-      JSON.stringify(v.snapshot),
-    ]);
+    await c.query(`INSERT INTO state_versions (${INFO_COLUMNS}, snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, versionRowValues(info, v.snapshot));
     return info;
   }
 

@@ -21,7 +21,7 @@ import type {
 } from '../store.js';
 import { StaleSerialError } from '../store.js';
 import { leasedRow } from '../leased-row.js';
-import { INFO_COLUMNS, limitClause, toInfo, type VersionRow } from '../rows.js';
+import { INFO_COLUMNS, limitClause, toInfo, versionRowValues, type VersionRow } from '../rows.js';
 import { WriteBatcher } from './batch.js';
 import { connect } from './connect.js';
 import { toStoreError } from './errors.js';
@@ -135,18 +135,7 @@ export class SqliteStore implements Store {
     };
     this.sql(
       `INSERT INTO state_versions (${INFO_COLUMNS}, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      info.serial,
-      info.parent_serial,
-      info.kind,
-      info.created_at,
-      info.who,
-      info.message,
-      info.config_digest,
-      JSON.stringify(info.summary),
-      info.rollback_of,
-      JSON.stringify(v.snapshot),
-    );
+    ).run(...versionRowValues(info, v.snapshot));
     return info;
   }
 
