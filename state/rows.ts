@@ -2,7 +2,7 @@
 // Postgres, so the mapping from rows to Store values lives here once.
 
 import type { StateSnapshot } from '../engine/graph/types.js';
-import type { StateVersion, StateVersionInfo } from './store.js';
+import type { NewVersion, StateVersion, StateVersionInfo } from './store.js';
 
 export interface VersionRow {
   serial: number;
@@ -30,6 +30,21 @@ export function toInfo(r: VersionRow): StateVersionInfo {
     config_digest: r.config_digest,
     summary: JSON.parse(r.summary) as StateVersionInfo['summary'],
     rollback_of: r.rollback_of,
+  };
+}
+
+/** The version row a write of `v` at `serial` creates. */
+export function versionInfo(serial: number, parent: number | null, v: NewVersion, createdAt: string): StateVersionInfo {
+  return {
+    serial,
+    parent_serial: parent,
+    kind: v.kind,
+    created_at: createdAt,
+    who: v.who,
+    message: v.message,
+    config_digest: v.config_digest,
+    summary: v.summary,
+    rollback_of: v.rollback_of ?? null,
   };
 }
 

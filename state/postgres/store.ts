@@ -26,7 +26,7 @@ import type {
 import { StaleSerialError, StoreUnavailableError } from '../store.js';
 import { redactUrl, toStoreError } from './errors.js';
 import { leasedRow } from '../leased-row.js';
-import { INFO_COLUMNS, limitClause, toInfo, versionRowValues, type VersionRow } from '../rows.js';
+import { INFO_COLUMNS, limitClause, toInfo, versionInfo, versionRowValues, type VersionRow } from '../rows.js';
 
 export interface PostgresStoreOptions {
   readonly?: boolean;
@@ -222,17 +222,7 @@ export class PostgresStore implements Store {
     for (const [sha, text] of Object.entries(v.blobs)) {
       await c.query('INSERT INTO blobs (sha256, text) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [sha, text]);
     }
-    const info: StateVersionInfo = {
-      serial,
-      parent_serial: parent,
-      kind: v.kind,
-      created_at: this.iso(),
-      who: v.who,
-      message: v.message,
-      config_digest: v.config_digest,
-      summary: v.summary,
-      rollback_of: v.rollback_of ?? null,
-    };
+    const info = versionInfo(serial, parent, v, this.iso());
     await c.query(`INSERT INTO state_versions (${INFO_COLUMNS}, snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, versionRowValues(info, v.snapshot));
     return info;
   }

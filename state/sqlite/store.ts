@@ -21,7 +21,7 @@ import type {
 } from '../store.js';
 import { StaleSerialError } from '../store.js';
 import { leasedRow } from '../leased-row.js';
-import { INFO_COLUMNS, limitClause, toInfo, versionRowValues, type VersionRow } from '../rows.js';
+import { INFO_COLUMNS, limitClause, toInfo, versionInfo, versionRowValues, type VersionRow } from '../rows.js';
 import { WriteBatcher } from './batch.js';
 import { connect } from './connect.js';
 import { toStoreError } from './errors.js';
@@ -122,17 +122,7 @@ export class SqliteStore implements Store {
   private insertVersion(serial: number, parent: number | null, v: NewVersion): StateVersionInfo {
     const putBlob = this.sql('INSERT INTO blobs (sha256, text) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING');
     for (const [sha, text] of Object.entries(v.blobs)) putBlob.run(sha, text);
-    const info: StateVersionInfo = {
-      serial,
-      parent_serial: parent,
-      kind: v.kind,
-      created_at: this.iso(),
-      who: v.who,
-      message: v.message,
-      config_digest: v.config_digest,
-      summary: v.summary,
-      rollback_of: v.rollback_of ?? null,
-    };
+    const info = versionInfo(serial, parent, v, this.iso());
     this.sql(
       `INSERT INTO state_versions (${INFO_COLUMNS}, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(...versionRowValues(info, v.snapshot));
