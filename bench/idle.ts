@@ -2,9 +2,14 @@
 // API (nothing new to report, so ETags answer 304), one route each. After the executor has
 // started, finished its first round of polls and settled on its poll schedule, CPU time and RSS
 // of the executor process are sampled from /proc over 60 s, which contains one full round of
-// 2,000 polls.
+// 2,000 polls. Then, against the same fake API, a bare node:http client sends the same
+// conditional requests on the same 1-second slots for 60 s (bench/lib/bare-poller.mjs): the CPU
+// the requests alone cost on this machine, the floor under the executor's figure.
 
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { LoadWorker, startExecutor } from './executor.js';
 import { log, procCpuMs, procMemory, round } from './lib/measure.js';
 import type { BenchResult } from './lib/report.js';
@@ -22,6 +27,21 @@ function project(githubUrl: string, sinkUrl: string): string {
   lines.push('actors:', '  - id: agent', '    connector: webhook', `    config: { url: "${sinkUrl}/idle" }`, 'routes:');
   for (let i = 0; i < SOURCES; i++) lines.push(`  - name: r-${i}`, `    when: { source: gh-${i} }`, '    then: { actor: agent }');
   return lines.join('\n') + '\n';
+}
+
+interface BareFloor {
+  cpu_ms: number;
+  window_s: number;
+  cpu_percent: number;
+  requests: number;
+}
+
+/** CPU of the same idle requests sent by a bare client, in a process of its own. */
+async function bareFloor(githubUrl: string): Promise<BareFloor> {
+  const script = join(import.meta.dirname, 'lib/bare-poller.mjs');
+  const args = [script, githubUrl, TOKEN, 'idle', String(SOURCES), String(POLL_INTERVAL_S), String(WINDOW_S)];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: (WINDOW_S + 120) * 1000 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as BareFloor;
 }
 
 export async function run(): Promise<BenchResult> {
@@ -76,14 +96,21 @@ export async function run(): Promise<BenchResult> {
     } finally {
       await ex.stop();
     }
+    const bare = await bareFloor(ghUrl);
+    m.bare_client = bare;
+    m.orgloop_over_bare_percent = round((m.cpu_percent as number) - bare.cpu_percent, 2);
   } finally {
     lw.close();
   }
-  log(`idle: ${m.cpu_percent}% CPU, RSS max ${m.rss_mb_max} MB, ${m.api_requests_in_window} API requests in ${m.window_s} s`);
+  const bare = m.bare_client as BareFloor;
+  log(`idle: ${m.cpu_percent}% CPU, RSS max ${m.rss_mb_max} MB, ${m.api_requests_in_window} API requests in ${m.window_s} s; bare client ${bare.cpu_percent}% for ${bare.requests} requests`);
   return {
     name: 'idle',
     metrics: m,
     checks: [{ target: `idle (${SOURCES} sources, 1-minute polls) < 2% CPU`, measured: `${m.cpu_percent}%`, pass: (m.cpu_percent as number) < 2 }],
-    info: [{ what: `RSS over ${m.window_s} s`, measured: `max ${m.rss_mb_max} MB, mean ${m.rss_mb_mean} MB; ${m.api_requests_in_window} API requests` }],
+    info: [
+      { what: `RSS over ${m.window_s} s`, measured: `max ${m.rss_mb_max} MB, mean ${m.rss_mb_mean} MB; ${m.api_requests_in_window} API requests` },
+      { what: 'the same requests from a bare node:http client (floor)', measured: `${bare.cpu_percent}% CPU for ${bare.requests} requests; orgloop adds ${m.orgloop_over_bare_percent} points` },
+    ],
   };
 }

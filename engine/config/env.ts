@@ -2,7 +2,7 @@
 // file beside the project file. The executor uses the same functions to re-resolve secret
 // templates at run time, so what plan saw and what runs agree.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type Lookup = (name: string) => string | undefined;
@@ -80,13 +80,35 @@ export function readDotEnv(dir: string): Record<string, string> {
   }
 }
 
+const dotEnvCache = new Map<string, { stamp: string; values: Record<string, string> }>();
+
+/**
+ * `readDotEnv`, read again only when the file changed (size, mtime, ctime, inode): the executor
+ * re-resolves a polling source's secrets on every poll so a rotated token is picked up, and
+ * thousands of polls a minute should cost a stat each, not an open, read and parse.
+ */
+export function readDotEnvFresh(dir: string): Record<string, string> {
+  const path = join(dir, '.env');
+  const st = statSync(path, { throwIfNoEntry: false, bigint: true });
+  if (!st) {
+    dotEnvCache.delete(path);
+    return {};
+  }
+  const stamp = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  const hit = dotEnvCache.get(path);
+  if (hit?.stamp === stamp) return hit.values;
+  const values = readDotEnv(dir);
+  dotEnvCache.set(path, { stamp, values });
+  return values;
+}
+
 /** Variable lookup for a project directory: the shell environment wins over `.env`. */
 export function projectEnv(dir: string, env: NodeJS.ProcessEnv = process.env): Lookup {
   let dotenv: Record<string, string> | undefined;
   return (name) => {
     const v = env[name];
     if (v !== undefined) return v;
-    dotenv ??= readDotEnv(dir);
+    dotenv ??= readDotEnvFresh(dir);
     return Object.prototype.hasOwnProperty.call(dotenv, name) ? dotenv[name] : undefined;
   };
 }

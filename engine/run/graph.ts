@@ -170,7 +170,7 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
           ctx,
           pollContext:
             deps.freshResolver && rawConfig && JSON.stringify(rawConfig).includes('"$secret"')
-              ? () => ({ ...ctx, config: resolveSecrets(rawConfig, deps.freshResolver!(), 'config') as Record<string, any> })
+              ? freshContext(ctx, rawConfig, deps.freshResolver)
               : () => ctx,
           path: normalizePath(typeof config.path === 'string' && config.path ? config.path : `/webhook/${r.name}`),
           pollIntervalMs: provider.polling ? durationAt(interval, 60_000, `${address}.poll.interval`) : null,
@@ -276,6 +276,22 @@ function isSecret(v: unknown): v is { $secret: { template: string; hash: string 
 
 /** What the planner stores for a sensitive value written literally: it cannot be resolved again. */
 const INLINE_TEMPLATE = '(inline)';
+
+/**
+ * A polling source's context with its secrets resolved again on each call (a rotated token is
+ * used from the next poll), but the same object for as long as the values are unchanged:
+ * providers keep what they derive from a config per config object, which a fresh copy on every
+ * poll would defeat.
+ */
+function freshContext(ctx: ProviderContext, rawConfig: unknown, fresh: () => (template: string) => string): () => ProviderContext {
+  let last: { key: string; ctx: ProviderContext } | null = null;
+  return () => {
+    const config = resolveSecrets(rawConfig, fresh(), 'config') as Record<string, any>;
+    const key = JSON.stringify(config);
+    if (last?.key !== key) last = { key, ctx: { ...ctx, config } };
+    return last.ctx;
+  };
+}
 
 /** Replaces stored secrets (`{ $secret: { template, hash } }`) by their values, resolved now. */
 export function resolveSecrets(value: unknown, resolve: (template: string) => string, path = ''): unknown {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstPollDelay, nextPollSlot, pollPhase } from './scheduler.js';
+import { POLL_SLOT_MS, firstPollDelay, nextPollSlot, pollOffset, pollPhase } from './scheduler.js';
 
 describe('poll phase', () => {
   it('is a stable fraction in [0, 1) per source id', () => {
@@ -33,7 +33,7 @@ describe('poll phase', () => {
     const interval = 60_000;
     for (let i = 0; i < 200; i++) {
       const id = `gh-${i}`;
-      const phase = Math.floor(pollPhase(id) * interval);
+      const phase = pollOffset(id, interval);
       for (const notBefore of [0, 1, 1_700_000_000_000, 1_700_000_000_000 + i * 977]) {
         const slot = nextPollSlot(id, interval, notBefore);
         expect(slot).toBeGreaterThanOrEqual(notBefore);
@@ -44,5 +44,20 @@ describe('poll phase', () => {
       const onSlot = nextPollSlot(id, interval, 1_700_000_000_000);
       expect(nextPollSlot(id, interval, onSlot + interval / 2)).toBe(onSlot + interval);
     }
+  });
+
+  it('rounds offsets to whole slots, so sources due in the same second share a wake-up', () => {
+    const offsets = new Set<number>();
+    for (let i = 0; i < 2000; i++) {
+      const off = pollOffset(`gh-${i}`, 60_000);
+      expect(off % POLL_SLOT_MS).toBe(0);
+      expect(off).toBeGreaterThanOrEqual(0);
+      expect(off).toBeLessThan(60_000);
+      expect(off).toBeLessThanOrEqual(pollPhase(`gh-${i}`) * 60_000);
+      offsets.add(off);
+    }
+    expect(offsets.size).toBe(60); // every second of the minute is used
+    // an interval shorter than a slot keeps one slot per interval
+    for (let i = 0; i < 50; i++) expect(pollOffset(`s${i}`, 400)).toBe(0);
   });
 });
