@@ -3,7 +3,9 @@
 //
 //   throughput  webhook source -> one route -> webhook actor -> sink; 10,000 events at concurrency
 //               1, 16 and 64 (closed loop), each against a fresh executor and state; the same load
-//               straight to the sink is the bare-HTTP ceiling.
+//               straight to the sink is the bare-HTTP ceiling; at the top level the same load
+//               also goes through two floors (bench/lib/relay.mjs): a relay that stores nothing
+//               and the least an at-least-once relay must store.
 //   latency     200 events/s for 30 s (open loop): end-to-end p50/p99.
 //   fanout      one event matching 50 routes: time until the 50th delivery arrives; and a chain of
 //               5 actor.stopped hops (the sink calls /callback/<actor> like an agent finishing).
@@ -107,6 +109,45 @@ export async function startExecutor(yaml: string, env: NodeJS.ProcessEnv = {}): 
   };
 }
 
+/** Starts bench/lib/relay.mjs (`memory` or `durable`) in a fresh directory. */
+async function startRelay(sinkUrl: string, mode: 'memory' | 'durable'): Promise<RunningExecutor> {
+  const dir = mkdtempSync(join(tmpdir(), 'orgloop-bench-relay-'));
+  const proc = spawn(process.execPath, [join(import.meta.dirname, 'lib/relay.mjs'), sinkUrl, mode, join(dir, 'relay.db')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((res, rej) => {
+    let out = '';
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) res(m[1]!);
+    });
+    proc.once('exit', (code) => rej(new Error(`relay exited ${code}: ${out}`)));
+  });
+  return {
+    url,
+    pid: proc.pid!,
+    dir,
+    stop: async () => {
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The same closed-loop load through a relay floor: events/s, ratio of the ceiling, CPU per event. */
+async function relayFloor(lw: LoadWorker, sinkUrl: string, mode: 'memory' | 'durable', c: number, ceiling: number) {
+  const relay = await startRelay(sinkUrl, mode);
+  try {
+    await lw.call('load', { url: relay.url, run: `relay-${mode}-warm-${c}`, n: WARMUP, concurrency: c });
+    const cpu0 = procCpuMs(relay.pid);
+    const r = await lw.call('load', { url: relay.url, run: `relay-${mode}-${c}`, n: EVENTS, concurrency: c });
+    return { events_per_s: round(r.events_per_s, 0), ratio_of_ceiling: round(r.events_per_s / ceiling, 3), cpu_ms_per_event: round((procCpuMs(relay.pid) - cpu0) / EVENTS, 3), lost: r.lost, duplicated: r.duplicated };
+  } finally {
+    await relay.stop();
+  }
+}
+
 function throughputProject(sinkUrl: string): string {
   return `sources:
   - id: hook
@@ -146,6 +187,12 @@ export async function runThroughput(): Promise<BenchResult> {
       } finally {
         await ex.stop();
       }
+      if (c === levelsWanted[levelsWanted.length - 1]) {
+        const level = levels[`c${c}`] as Record<string, unknown>;
+        level.relay_memory = await relayFloor(lw, sinkUrl, 'memory', c, ceiling.events_per_s);
+        level.relay_durable = await relayFloor(lw, sinkUrl, 'durable', c, ceiling.events_per_s);
+        log(`floors c=${c}: relay storing nothing ${JSON.stringify(level.relay_memory)}; durable relay ${JSON.stringify(level.relay_durable)}`);
+      }
     }
   } finally {
     lw.close();
@@ -159,6 +206,12 @@ export async function runThroughput(): Promise<BenchResult> {
       `e2e p50/p95/p99 ${round(l.orgloop.e2e_ms.p50)}/${round(l.orgloop.e2e_ms.p95)}/${round(l.orgloop.e2e_ms.p99)} ms, ` +
       `lost ${l.orgloop.lost}, dup ${l.orgloop.duplicated}, RSS ${l.executor_peak_rss_mb} MB, executor CPU ${l.executor_cpu_ms_per_event} ms/event (main thread ${l.executor_main_thread_cpu_ms_per_event})`,
   }));
+  for (const l of Object.values(levels) as any[]) {
+    for (const [key, what] of [['relay_memory', 'relay storing nothing'], ['relay_durable', 'durable relay (insert + mark delivered, group commit, synchronous=FULL)']] as const) {
+      const f = l[key];
+      if (f) info.push({ what: `floor at concurrency ${l.concurrency}: ${what}`, measured: `${f.events_per_s} ev/s (${round(f.ratio_of_ceiling * 100, 0)}% of bare), CPU ${f.cpu_ms_per_event} ms/event, lost ${f.lost}` });
+    }
+  }
   return {
     name: 'executor',
     metrics: { events: EVENTS, warmup: WARMUP, levels },

@@ -81,9 +81,11 @@ export function readDotEnv(dir: string): Record<string, string> {
 }
 
 const dotEnvCache = new Map<string, { stamp: string; values: Record<string, string> }>();
+/** A file changed this recently may change again within the same timestamp tick: not cached. */
+const RACY_MS = 2_000;
 
 /**
- * `readDotEnv`, read again only when the file changed (size, mtime, ctime, inode): the executor
+ * `readDotEnv`, read again only when the file changed (inode, size, mtime, ctime): the executor
  * re-resolves a polling source's secrets on every poll so a rotated token is picked up, and
  * thousands of polls a minute should cost a stat each, not an open, read and parse.
  */
@@ -98,7 +100,8 @@ export function readDotEnvFresh(dir: string): Record<string, string> {
   const hit = dotEnvCache.get(path);
   if (hit?.stamp === stamp) return hit.values;
   const values = readDotEnv(dir);
-  dotEnvCache.set(path, { stamp, values });
+  if (Date.now() - Number(st.mtimeMs) > RACY_MS) dotEnvCache.set(path, { stamp, values });
+  else dotEnvCache.delete(path);
   return values;
 }
 

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
 import type { DesiredResource } from '../graph/types.js';
 import { loadProject } from './load.js';
-import { parseDotEnv, projectEnv, substitute } from './env.js';
+import { parseDotEnv, projectEnv, readDotEnvFresh, substitute } from './env.js';
 
 const root = join(import.meta.dirname, '../..');
 const td = (p: string) => join(root, 'testdata', p);
@@ -121,6 +121,23 @@ describe('loadProject: variables and secrets', () => {
     writeFileSync(join(dir, '.env'), 'A=dotenv\nB=dotenv\n');
     const look = projectEnv(dir, { A: 'shell' });
     expect([look('A'), look('B'), look('C')]).toEqual(['shell', 'dotenv', undefined]);
+  });
+
+  it('.env is read again when it changes, and only then', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orgloop-env-'));
+    expect(readDotEnvFresh(dir)).toEqual({});
+    writeFileSync(join(dir, '.env'), 'TOKEN=one\n');
+    // written just now: a rewrite within the same timestamp tick would look unchanged, so no caching yet
+    expect(readDotEnvFresh(dir)).not.toBe(readDotEnvFresh(dir));
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, '.env'), past, past);
+    const first = readDotEnvFresh(dir);
+    expect(first).toEqual({ TOKEN: 'one' });
+    expect(readDotEnvFresh(dir)).toBe(first); // unchanged file: the same parsed object
+    writeFileSync(join(dir, '.env'), 'TOKEN=two\n'); // same size: the change is seen by mtime / ctime
+    expect(projectEnv(dir, {})('TOKEN')).toBe('two');
+    rmSync(join(dir, '.env'));
+    expect(projectEnv(dir, {})('TOKEN')).toBeUndefined();
   });
 
   it('a missing variable names the file, line and variable', async () => {

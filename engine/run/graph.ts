@@ -283,7 +283,7 @@ const INLINE_TEMPLATE = '(inline)';
  * providers keep what they derive from a config per config object, which a fresh copy on every
  * poll would defeat.
  */
-function freshContext(ctx: ProviderContext, rawConfig: unknown, fresh: () => (template: string) => string): () => ProviderContext {
+export function freshContext(ctx: ProviderContext, rawConfig: unknown, fresh: () => (template: string) => string): () => ProviderContext {
   let last: { key: string; ctx: ProviderContext } | null = null;
   return () => {
     const config = resolveSecrets(rawConfig, fresh(), 'config') as Record<string, any>;

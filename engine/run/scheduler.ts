@@ -24,6 +24,8 @@ import type { Intake } from './intake.js';
 interface Job {
   source: RuntimeSource;
   timer: NodeJS.Timeout | null;
+  /** polling: the slot (epoch ms) this job waits in, if any */
+  slot: number | null;
   running: boolean;
   stopped: boolean;
   /** polling: the lease this executor holds (expiry by the local clock) and the cursor as last committed under it */
@@ -102,6 +104,8 @@ export class Scheduler {
   /** renews every poll lease this executor holds, in bulk (see renewLeases) */
   private renewTimer: NodeJS.Timeout | null = null;
   private renewing = false;
+  /** polls due at the same instant wait on one timer (epoch ms -> jobs); stopped jobs are skipped when it fires */
+  private slots = new Map<number, { timer: NodeJS.Timeout; jobs: Job[] }>();
 
   constructor(private readonly d: SchedulerDeps) {}
 
@@ -122,7 +126,7 @@ export class Scheduler {
         this.jobs.get(id)!.source = src; // same config: keep timing, use the new context
         continue;
       }
-      const job: Job = { source: src, timer: null, running: false, stopped: false, tenure: null };
+      const job: Job = { source: src, timer: null, slot: null, running: false, stopped: false, tenure: null };
       this.jobs.set(id, job);
       if (src.provider.nextFire) void this.cronStart(job);
       else this.schedule(job, firstPollDelay(id, src.pollIntervalMs ?? 60_000), () => this.pollOnce(job));
@@ -132,6 +136,8 @@ export class Scheduler {
   async stop(): Promise<void> {
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.renewTimer = null;
+    for (const slot of this.slots.values()) clearTimeout(slot.timer);
+    this.slots.clear();
     for (const job of this.jobs.values()) this.stopJob(job);
     const releases = [...this.jobs.values()]
       .filter((j) => j.source.provider.polling)
@@ -144,6 +150,7 @@ export class Scheduler {
     job.stopped = true;
     if (job.timer) clearTimeout(job.timer);
     job.timer = null;
+    job.slot = null;
   }
 
   private schedule(job: Job, delayMs: number, fn: () => Promise<void>): void {
@@ -151,15 +158,42 @@ export class Scheduler {
     const wait = Math.max(0, Math.min(delayMs, MAX_TIMER_MS));
     job.timer = setTimeout(() => {
       job.timer = null;
-      if (job.stopped) return;
-      job.running = true;
-      fn()
-        .catch((err) => this.warn(job, `scheduler error: ${(err as Error).message}`))
-        .finally(() => {
-          job.running = false;
-        });
+      this.run(job, fn);
     }, wait);
     job.timer.unref?.();
+  }
+
+  /** Queues a poll for the slot at `at` (epoch ms), sharing that slot's timer with every other poll due then. */
+  private schedulePoll(job: Job, at: number): void {
+    if (job.stopped) return;
+    let slot = this.slots.get(at);
+    if (!slot) {
+      const timer = setTimeout(() => this.fireSlot(at), Math.max(0, Math.min(at - Date.now(), MAX_TIMER_MS)));
+      timer.unref?.();
+      this.slots.set(at, (slot = { timer, jobs: [] }));
+    }
+    slot.jobs.push(job);
+    job.slot = at;
+  }
+
+  private fireSlot(at: number): void {
+    const slot = this.slots.get(at);
+    this.slots.delete(at);
+    for (const job of slot?.jobs ?? []) {
+      if (job.slot !== at) continue;
+      job.slot = null;
+      this.run(job, () => this.pollOnce(job));
+    }
+  }
+
+  private run(job: Job, fn: () => Promise<void>): void {
+    if (job.stopped) return;
+    job.running = true;
+    fn()
+      .catch((err) => this.warn(job, `scheduler error: ${(err as Error).message}`))
+      .finally(() => {
+        job.running = false;
+      });
   }
 
   private warn(job: Job, message: string, data?: Record<string, unknown>): void {
@@ -315,8 +349,7 @@ export class Scheduler {
       this.warn(job, `poll failed: ${(err as Error).message}`);
     } finally {
       // a poll that ran past its next slot waits for the first slot after its end
-      const next = nextPollSlot(src.id, interval, Math.max(notBefore, Date.now()));
-      this.schedule(job, next - Date.now(), () => this.pollOnce(job));
+      this.schedulePoll(job, nextPollSlot(src.id, interval, Math.max(notBefore, Date.now())));
     }
   }
 }

@@ -132,7 +132,7 @@ export class GithubClient {
     let res: HttpResponse;
     try {
       const body = init.body === undefined ? undefined : JSON.stringify(init.body);
-      res = await sendRequest(new URL(url), method, headers, body, signal, { agents, timeoutMs });
+      res = await sendRequest(url, method, headers, body, signal, { agents, timeoutMs });
     } catch (err) {
       const why = err instanceof RequestTimeoutError ? err.message : signal?.aborted ? 'aborted' : requestErrorText(err);
       throw new GithubApiError(0, `GitHub request ${method} ${stripQuery(url)} failed: ${why}`);

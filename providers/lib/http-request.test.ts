@@ -72,4 +72,22 @@ describe('sendRequest', () => {
     const refused = await sendRequest(new URL('http://127.0.0.1:1/'), 'GET', {}, undefined, undefined).catch((e: unknown) => e);
     expect(requestErrorText(refused)).toMatch(/ECONNREFUSED/);
   });
+
+  it('one long-lived signal: many requests by URL string, then an abort fails only those still in flight', async () => {
+    const held: Array<() => void> = [];
+    const url = await listen((req, res) => {
+      if (req.url === '/hold') held.push(() => res.writeHead(200).end('late'));
+      else res.writeHead(200).end(req.url);
+    });
+    const ac = new AbortController();
+    const agents = keepAliveAgents(8);
+    for (let i = 0; i < 50; i++) expect((await sendRequest(`${url}/same?q=1`, 'GET', {}, undefined, ac.signal, { agents })).text).toBe('/same?q=1');
+    const pending = [sendRequest(`${url}/hold`, 'GET', {}, undefined, ac.signal, { agents }), sendRequest(`${url}/hold`, 'GET', {}, undefined, ac.signal, { agents })];
+    while (held.length < 2) await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
+    for (const p of pending) await expect(p).rejects.toThrow('aborted');
+    // an already aborted signal sends nothing
+    await expect(sendRequest(`${url}/same?q=1`, 'GET', {}, undefined, ac.signal, { agents })).rejects.toThrow('aborted');
+    held.forEach((f) => f());
+  });
 });

@@ -3,8 +3,9 @@
 // global fetch (undici), which matters for many small deliveries and for thousands of polls a
 // minute that mostly answer 304.
 
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type RequestOptions as NodeRequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 
 export interface HttpResponse {
   status: number;
@@ -42,13 +43,52 @@ export interface RequestOptions {
   agents?: KeepAliveAgents;
 }
 
+/** Request options per URL string: a poller asks for the same few URLs thousands of times an hour. */
+const targets = new Map<string, NodeRequestOptions>();
+const MAX_TARGETS = 10_000;
+
+function targetOf(url: URL | string): NodeRequestOptions {
+  if (typeof url !== 'string') return urlToHttpOptions(url);
+  let t = targets.get(url);
+  if (!t) {
+    if (targets.size >= MAX_TARGETS) targets.clear();
+    t = urlToHttpOptions(new URL(url));
+    targets.set(url, t);
+  }
+  return t;
+}
+
+/**
+ * Requests in flight per caller signal. One abort listener per signal instead of one per request:
+ * a source's signal lives as long as the source and sees thousands of requests.
+ */
+const inflight = new WeakMap<AbortSignal, Set<ClientRequest>>();
+
+function abortWith(signal: AbortSignal, req: ClientRequest): void {
+  let reqs = inflight.get(signal);
+  if (!reqs) {
+    const set = (reqs = new Set());
+    inflight.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const r of set) r.destroy(new Error('aborted', { cause: signal.reason }));
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  reqs.add(req);
+  req.once('close', () => reqs.delete(req));
+}
+
 /**
  * One HTTP request; rejects on network errors, when `signal` aborts and after `opts.timeoutMs`
  * (headers or body phase). The timeout is a plain timer rather than a per-request AbortSignal:
  * cheaper, and it leaves nothing attached to a long-lived caller signal.
  */
 export function sendRequest(
-  url: URL,
+  url: URL | string,
   method: string,
   headers: Record<string, string>,
   body: string | undefined,
@@ -63,10 +103,15 @@ export function sendRequest(
       clearTimeout(timer);
       reject(err);
     };
-    const isHttps = url.protocol === 'https:';
+    if (signal?.aborted) {
+      reject(new Error('aborted', { cause: signal.reason }));
+      return;
+    }
+    const target = targetOf(url);
+    const isHttps = target.protocol === 'https:';
     const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
     if (payload) headers['content-length'] = String(payload.length);
-    const req = (isHttps ? httpsRequest : httpRequest)(url, { method, headers, agent: isHttps ? agents.https : agents.http, signal }, (res) => {
+    const req = (isHttps ? httpsRequest : httpRequest)({ ...target, method, headers, agent: isHttps ? agents.https : agents.http }, (res) => {
       const chunks: Buffer[] = [];
       let kept = 0;
       res.on('data', (c: Buffer) => {
@@ -87,6 +132,7 @@ export function sendRequest(
       res.on('error', fail);
     });
     req.on('error', fail);
+    if (signal) abortWith(signal, req);
     if (opts.timeoutMs !== undefined) {
       const ms = opts.timeoutMs;
       timer = setTimeout(() => req.destroy(new RequestTimeoutError(ms)), ms);

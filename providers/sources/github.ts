@@ -103,6 +103,8 @@ interface Prepared {
   /** the last cursor seen or returned, parsed; never mutated (polls copy what they change) */
   last: { raw: string; cursor: Cursor } | null;
   urls: Map<string, RepoUrls>;
+  /** the client of the last poll, reused while the token and signal are the same */
+  client: { token: string | undefined; signal: AbortSignal | undefined; client: GithubClient } | null;
 }
 /** a repository's listing URLs; the comment URLs depend on `since`, so they are kept with it */
 interface RepoUrls {
@@ -125,6 +127,7 @@ function prepare(config: Record<string, unknown>): Prepared {
       repos: configuredRepos(config),
       last: null,
       urls: new Map(),
+      client: null,
     };
     prepared.set(config, p);
   }
@@ -323,7 +326,10 @@ async function poll(ctx: ProviderContext, rawCursor: string | null): Promise<Pol
   }
   const token = githubToken(config, (n) => ctx.env(n));
   if (!token) ctx.log.warn('github: no token configured; unauthenticated requests are limited to 60 per hour');
-  const client = new GithubClient({ baseUrl: config.base_url, token, signal: ctx.signal });
+  let held = p.client;
+  if (!held || held.token !== token || held.signal !== ctx.signal) p.client = held = { token, signal: ctx.signal, client: new GithubClient({ baseUrl: config.base_url, token, signal: ctx.signal }) };
+  const client = held.client;
+  client.rate = { remaining: null, resetAt: null }; // this poll acts on the limits it sees itself
   const { kinds, overlapMs, lookbackMs, maxPages, authors } = p;
   const events: EmittedEvent[] = [];
   const next: Cursor = { v: 1, repos: {} };
