@@ -193,6 +193,15 @@ describe('loadProject: checks', () => {
     expect(p.resources[0]!.spec).toEqual({ id: 's', connector: 'webhook', config: {} });
   });
 
+  it('defaults that nothing enforces yet load with a warning that says so', async () => {
+    const file = project({ 'orgloop.yaml': 'defaults:\n  event_retention: 30d\n  log_level: debug\nsources:\n  - id: s\n    connector: webhook\n' });
+    const p = await loadProject(file, { env: {} });
+    expect(p.warnings.map((w) => `${w.line}:${w.col}: ${w.message}`)).toEqual([
+      '2:3: defaults.event_retention is not enforced in this version: events, deliveries and log rows are kept for the life of the state store',
+      '3:3: defaults.log_level is not enforced in this version: each logger takes its own `level`',
+    ]);
+  });
+
   it("routes written with an earlier connector's event name keep matching, with a warning", async () => {
     const file = project({
       'orgloop.yaml': [
