@@ -73,10 +73,21 @@ export async function startExecutor(yaml: string, env: NodeJS.ProcessEnv = {}): 
   await runCli(['apply', '--auto-approve'], { cwd: dir, env });
   // BENCH_EXECUTOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the executor under load
   const nodeArgs = (process.env.BENCH_EXECUTOR_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, CLI, 'start', '--port', '0', '--quiet'], { cwd: dir, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnListening('executor', [...nodeArgs, CLI, 'start', '--port', '0', '--quiet'], dir, { ...process.env, NO_COLOR: '1', ...env });
+}
+
+/** Starts bench/lib/relay.mjs (`memory` or `durable`) in a fresh directory. */
+function startRelay(sinkUrl: string, mode: 'memory' | 'durable'): Promise<RunningExecutor> {
+  const dir = mkdtempSync(join(tmpdir(), 'orgloop-bench-relay-'));
+  return spawnListening('relay', [join(import.meta.dirname, 'lib/relay.mjs'), sinkUrl, mode, join(dir, 'relay.db')], dir, process.env);
+}
+
+/** Spawns a node process in `dir` and waits until it prints "listening on <url>"; stop() ends it and removes `dir`. */
+async function spawnListening(what: string, args: string[], dir: string, env: NodeJS.ProcessEnv): Promise<RunningExecutor> {
+  const proc = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`executor did not start:\n${out}`)), 30_000);
+    const timer = setTimeout(() => rej(new Error(`${what} did not start:\n${out}`)), 30_000);
     const onData = (c: Buffer) => {
       out += c.toString();
       const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
@@ -89,7 +100,7 @@ export async function startExecutor(yaml: string, env: NodeJS.ProcessEnv = {}): 
     proc.stderr!.on('data', onData);
     proc.once('exit', (code) => {
       clearTimeout(timer);
-      rej(new Error(`executor exited ${code}:\n${out}`));
+      rej(new Error(`${what} exited ${code}:\n${out}`));
     });
   });
   proc.stdout!.resume();
@@ -104,32 +115,6 @@ export async function startExecutor(yaml: string, env: NodeJS.ProcessEnv = {}): 
       const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(t);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Starts bench/lib/relay.mjs (`memory` or `durable`) in a fresh directory. */
-async function startRelay(sinkUrl: string, mode: 'memory' | 'durable'): Promise<RunningExecutor> {
-  const dir = mkdtempSync(join(tmpdir(), 'orgloop-bench-relay-'));
-  const proc = spawn(process.execPath, [join(import.meta.dirname, 'lib/relay.mjs'), sinkUrl, mode, join(dir, 'relay.db')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((res, rej) => {
-    let out = '';
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) res(m[1]!);
-    });
-    proc.once('exit', (code) => rej(new Error(`relay exited ${code}: ${out}`)));
-  });
-  return {
-    url,
-    pid: proc.pid!,
-    dir,
-    stop: async () => {
-      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-      proc.kill('SIGTERM');
-      await exited;
       rmSync(dir, { recursive: true, force: true });
     },
   };
