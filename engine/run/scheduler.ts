@@ -11,10 +11,10 @@
 // one is the first grid slot at least half an interval later, so the first gap is between half
 // and one and a half intervals, and every later gap is one interval.
 //
-// Phases are rounded down to whole seconds (POLL_SLOT_MS): the sources due in the same second
-// then share one timer wake-up and issue their requests together. On an idle executor each
-// wake-up costs far more than the requests it sends (cold caches), so 2,000 sources on a minute
-// cost about half the CPU on 60 wake-ups a minute than on 2,000 (docs/performance.md, idle).
+// Phases are rounded down to whole seconds (POLL_SLOT_MS) and the polls due in the same slot
+// wait on one timer, so they share a wake-up and send their requests together. On an idle
+// executor a wake-up costs more than the requests it sends: 2,000 sources on a minute wake the
+// process 60 times a minute instead of 2,000, which halved the idle CPU (docs/performance.md).
 
 import type { LogEntry } from '../../providers/types.js';
 import type { Store } from '../../state/store.js';
