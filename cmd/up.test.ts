@@ -28,8 +28,12 @@ describe('orgloop up', () => {
     expect(r.json.deliveries).toBe(1);
 
     const inbox = join(dir, '.orgloop', 'inbox.jsonl');
+    // the actor's shell creates the file before it writes the line: wait for a complete line
     const events = await until(
-      () => (existsSync(inbox) ? readFileSync(inbox, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : null),
+      () => {
+        const text = existsSync(inbox) ? readFileSync(inbox, 'utf8') : '';
+        return text.endsWith('\n') ? text.split('\n').filter(Boolean).map((l) => JSON.parse(l)) : null;
+      },
       15_000,
       'the inbox actor to run',
     );
