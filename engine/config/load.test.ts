@@ -193,6 +193,11 @@ describe('loadProject: checks', () => {
     expect(p.resources[0]!.spec).toEqual({ id: 's', connector: 'webhook', config: {} });
   });
 
+  it('a value with a line break is quoted escaped, so every diagnostic stays one file:line:col line', async () => {
+    const file = project({ 'orgloop.yaml': 'loggers:\n  - name: l\n    type: "@orgloop/\n\n      logger-console"\n' });
+    expect(await errorsOf(file)).toEqual(['3:11: logger "l": unknown logger type "@orgloop/\\nlogger-console"']);
+  });
+
   it('defaults that nothing enforces yet load with a warning that says so', async () => {
     const file = project({ 'orgloop.yaml': 'defaults:\n  event_retention: 30d\n  log_level: debug\nsources:\n  - id: s\n    connector: webhook\n' });
     const p = await loadProject(file, { env: {} });
