@@ -216,6 +216,8 @@ export interface Store {
 
   /** Claims up to `limit` due deliveries (pending/retry with run_at<=now, or leased with expired lease). */
   claim(owner: string, limit: number, leaseMs: number, now?: number): Promise<Delivery[]>;
+  /** Whether claim() would find anything now: a cheap probe for idle workers' polling. */
+  claimable(now?: number): Promise<boolean>;
   /** Extends leases still held by owner; returns ids no longer held. */
   extendLeases(owner: string, ids: string[], leaseMs: number): Promise<string[]>;
   /** Fenced: only the lease holder may complete. Returns false if the lease was lost. */

@@ -30,6 +30,8 @@ export interface ExecutorOptions {
   /** console level: debug | info | warn | error (default info) */
   consoleLevel?: string;
   concurrency?: number;
+  /** deliveries leased at ingest that may wait for a worker slot (ORGLOOP_PREFETCH) */
+  prefetch?: number;
   leaseMs?: number;
   /** how often idle workers look for work queued elsewhere or now due */
   claimPollMs?: number;
@@ -117,6 +119,7 @@ export class Executor {
       resolve: (d) => this.resolve(d),
       stopped: (d, parent, s) => this.emitStopped(d.actor, { delivery: d, parent }, s).then(() => undefined),
       concurrency: o.concurrency ?? envInt('ORGLOOP_CONCURRENCY', 64),
+      prefetch: o.prefetch ?? envInt('ORGLOOP_PREFETCH', 1024),
       leaseMs: o.leaseMs ?? envInt('ORGLOOP_LEASE_MS', 30_000),
       pollMs: o.claimPollMs ?? envInt('ORGLOOP_CLAIM_POLL_MS', 250),
     });

@@ -27,6 +27,11 @@ export interface WorkerDeps {
   /** emit actor.stopped for a finished delivery (committed before the delivery completes) */
   stopped(d: Delivery, parent: OrgEvent, result: NonNullable<DeliveryResult['stopped']>): Promise<void>;
   concurrency: number;
+  /**
+   * How many deliveries leased at ingest may wait here for a slot beyond the running ones.
+   * Their leases are kept alive with the running ones'; peers cannot take them meanwhile.
+   */
+  prefetch: number;
   leaseMs: number;
   pollMs: number;
 }
@@ -48,11 +53,14 @@ export class DeliveryWorkers {
   private backlog = true;
   /** slots promised to deliveries being leased at ingest (see reserve) */
   private reserved = 0;
+  /** deliveries leased at ingest that wait for a free slot, oldest first from `head` */
+  private waiting: Delivery[] = [];
+  private head = 0;
 
   constructor(private readonly d: WorkerDeps) {}
 
   start(): void {
-    this.pollTimer = setInterval(() => this.wake(), this.d.pollMs);
+    this.pollTimer = setInterval(() => void this.poll(), this.d.pollMs);
     this.pollTimer.unref();
     this.leaseTimer = setInterval(() => void this.extendLeases(), Math.max(1000, Math.floor(this.d.leaseMs / 3)));
     this.leaseTimer.unref();
@@ -83,6 +91,23 @@ export class DeliveryWorkers {
     });
   }
 
+  /**
+   * The poll tick: work queued by others or now due (retries, expired leases) may be waiting.
+   * Only a probe that finds some marks a backlog: a speculative one would send every new
+   * delivery through the store queue while the slots are full.
+   */
+  private async poll(): Promise<void> {
+    if (this.stopping) return;
+    if (this.backlog) return this.wake();
+    let found: boolean;
+    try {
+      found = await this.d.store.claimable();
+    } catch {
+      found = true; // let the claim report the store's trouble
+    }
+    if (found) this.wake();
+  }
+
   get owner(): string {
     return this.d.owner;
   }
@@ -91,13 +116,19 @@ export class DeliveryWorkers {
     return this.d.leaseMs;
   }
 
+  private get waitingCount(): number {
+    return this.waiting.length - this.head;
+  }
+
   /**
-   * Reserves `n` worker slots for deliveries about to be inserted already leased to this executor
-   * (lease at ingest: no claim needed). Refused while stopping, when the slots are not free, or
-   * while queued work may be waiting: then new work queues behind it and the claim takes it in order.
+   * Reserves room for `n` deliveries about to be inserted already leased to this executor (lease
+   * at ingest: no claim needed): a free slot or a place among the `prefetch` waiting ones.
+   * Refused while stopping, when there is no room, or while work queued in the store may be
+   * waiting: then new work queues behind it and the claim takes it in order.
    */
   reserve(n: number): boolean {
-    if (this.stopping || this.backlog || this.d.concurrency - this.inflight.size - this.reserved < n) return false;
+    if (this.stopping || this.backlog) return false;
+    if (this.inflight.size + this.waitingCount + this.reserved + n > this.d.concurrency + this.d.prefetch) return false;
     this.reserved += n;
     return true;
   }
@@ -112,7 +143,23 @@ export class DeliveryWorkers {
     this.reserved = Math.max(0, this.reserved - ds.length);
     // Stopping: leave them leased; releaseAll hands them back (or the lease expires).
     if (this.stopping) return;
-    for (const dl of ds) this.run(dl);
+    for (const dl of ds) {
+      if (this.waitingCount === 0 && this.inflight.size < this.d.concurrency) this.run(dl);
+      else this.waiting.push(dl);
+    }
+  }
+
+  private nextWaiting(): Delivery | undefined {
+    if (this.head === this.waiting.length) return undefined;
+    const dl = this.waiting[this.head++]!;
+    if (this.head === this.waiting.length) {
+      this.waiting = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    }
+    return dl;
   }
 
   /** A slot freed: only worth a claim when the last claim suggested more work is waiting. */
@@ -126,7 +173,8 @@ export class DeliveryWorkers {
       do {
         this.again = false;
         while (!this.stopping) {
-          const free = this.d.concurrency - this.inflight.size - this.reserved;
+          // waiting deliveries take freed slots before anything is claimed
+          const free = this.d.concurrency - this.inflight.size - this.reserved - this.waitingCount;
           if (free <= 0) break;
           let batch: Delivery[];
           try {
@@ -168,6 +216,8 @@ export class DeliveryWorkers {
       .finally(() => {
         this.inflight.delete(dl.id);
         this.d.cache.done(dl.event_id);
+        const next = this.stopping ? undefined : this.nextWaiting();
+        if (next) return this.run(next);
         if (this.inflight.size === 0) for (const f of this.idle.splice(0)) f();
         // A slot freed: there may be more due work than the last claim could take.
         this.slotFreed();
@@ -322,10 +372,21 @@ export class DeliveryWorkers {
   }
 
   private async extendLeases(): Promise<void> {
-    if (this.inflight.size === 0) return;
+    const ids = [...this.inflight.keys()];
+    for (let i = this.head; i < this.waiting.length; i++) ids.push(this.waiting[i]!.id);
+    if (ids.length === 0) return;
     try {
-      const lost = await this.d.store.extendLeases(this.d.owner, [...this.inflight.keys()], this.d.leaseMs);
+      const lost = new Set(await this.d.store.extendLeases(this.d.owner, ids, this.d.leaseMs));
+      if (lost.size === 0) return;
       for (const id of lost) this.inflight.get(id)?.abort(new Error('lease lost'));
+      // a waiting delivery whose lease another worker took is theirs now: drop it here
+      const kept = this.waiting.slice(this.head).filter((dl) => {
+        if (!lost.has(dl.id)) return true;
+        this.d.cache.done(dl.event_id);
+        return false;
+      });
+      this.waiting = kept;
+      this.head = 0;
     } catch {
       // Next tick retries; if leases do expire, fencing keeps completions correct.
     }
@@ -334,6 +395,9 @@ export class DeliveryWorkers {
   /** Stop claiming; wait up to graceMs for in-flight deliveries, then abort the rest. */
   async stop(graceMs: number): Promise<number> {
     this.stopping = true;
+    // waiting deliveries stay leased to us: releaseAll hands them back
+    this.waiting = [];
+    this.head = 0;
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.inflight.size > 0) {
       await Promise.race([new Promise<void>((r) => this.idle.push(r)), new Promise((r) => setTimeout(r, graceMs))]);

@@ -12,7 +12,7 @@
 
 import type { ActorProvider, DeliveryRequest, DeliveryResult, ProviderContext } from '../types.js';
 import { durationIssue, parseDuration } from '../lib/duration.js';
-import { sendRequest, type HttpResponse } from '../lib/http-request.js';
+import { RequestTimeoutError, sendRequest, type HttpResponse } from '../lib/http-request.js';
 import { standardHeaders } from '../lib/signatures.js';
 import { hasTemplate, renderDeep, renderTemplateText } from '../lib/template.js';
 
@@ -59,6 +59,22 @@ function buildBody(config: Record<string, unknown>, req: DeliveryRequest): strin
   return JSON.stringify(renderDeep(config.body, data));
 }
 
+/** URL strings already checked to be http(s): the same few are delivered to thousands of times. */
+const checkedUrls = new Set<string>();
+
+function isHttpUrl(url: string): boolean {
+  if (checkedUrls.has(url)) return true;
+  try {
+    const { protocol } = new URL(url);
+    if (protocol !== 'http:' && protocol !== 'https:') return false;
+  } catch {
+    return false;
+  }
+  if (checkedUrls.size >= 10_000) checkedUrls.clear();
+  checkedUrls.add(url);
+  return true;
+}
+
 function networkErrorText(err: unknown): string {
   const e = err as { message?: string; code?: string };
   const msg = e.message ?? String(err);
@@ -69,15 +85,16 @@ export async function deliverWebhook(ctx: ProviderContext, req: DeliveryRequest)
   const config = ctx.config;
   const c = compile(config);
   const timeoutMs = c.timeoutMs ?? req.timeoutMs;
-  const templateData = { ...req.event, event: req.event, config: req.routeConfig };
-  const url = typeof config.url === 'string' && hasTemplate(config.url) ? renderTemplateText(config.url, templateData) : String(config.url);
+  let data: Record<string, unknown> | undefined;
+  const templateData = () => (data ??= { ...req.event, event: req.event, config: req.routeConfig });
+  const url = typeof config.url === 'string' && hasTemplate(config.url) ? renderTemplateText(config.url, templateData()) : String(config.url);
   const body = c.method === 'GET' || c.method === 'HEAD' ? undefined : buildBody(config, req);
 
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'orgloop', 'webhook-id': req.delivery_id };
   if (config.headers && typeof config.headers === 'object') {
     for (const [k, v] of Object.entries(config.headers as Record<string, unknown>)) {
       if (v === undefined || v === null) continue;
-      headers[k.toLowerCase()] = typeof v === 'string' ? renderTemplateText(v, templateData) : String(v);
+      headers[k.toLowerCase()] = typeof v === 'string' ? renderTemplateText(v, templateData()) : String(v);
     }
   }
   const bearer = (config.auth as { bearer?: unknown } | undefined)?.bearer;
@@ -86,33 +103,15 @@ export async function deliverWebhook(ctx: ProviderContext, req: DeliveryRequest)
     Object.assign(headers, standardHeaders(config.secret, req.delivery_id, body ?? ''));
   }
 
-  let target: URL;
-  try {
-    target = new URL(url);
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error('not http(s)');
-  } catch {
-    return { ok: false, retryable: false, error: 'url does not render to an http(s) URL' };
-  }
+  if (!isHttpUrl(url)) return { ok: false, retryable: false, error: 'url does not render to an http(s) URL' };
 
-  const ac = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    ac.abort();
-  }, timeoutMs);
-  const onAbort = () => ac.abort();
-  req.signal.addEventListener('abort', onAbort, { once: true });
-  if (req.signal.aborted) ac.abort();
   let res: HttpResponse;
   try {
-    res = await sendRequest(target, c.method, headers, body, ac.signal, { maxBodyBytes: RESPONSE_KEEP });
+    res = await sendRequest(url, c.method, headers, body, req.signal, { maxBodyBytes: RESPONSE_KEEP, timeoutMs });
   } catch (err) {
-    if (timedOut) return { ok: false, retryable: true, error: `timed out after ${timeoutMs}ms` };
+    if (err instanceof RequestTimeoutError) return { ok: false, retryable: true, error: `timed out after ${timeoutMs}ms` };
     if (req.signal.aborted) return { ok: false, retryable: true, error: 'delivery aborted (executor stopping)' };
     return { ok: false, retryable: true, error: `request failed: ${networkErrorText(err)}` };
-  } finally {
-    clearTimeout(timer);
-    req.signal.removeEventListener('abort', onAbort);
   }
   const text = res.text;
   if (res.status >= 200 && res.status < 300) return { ok: true };

@@ -414,6 +414,16 @@ export class PostgresStore implements Store {
     });
   }
 
+  async claimable(now?: number): Promise<boolean> {
+    const t = now ?? this.now();
+    const [r] = await this.rows<{ any: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'leased' AND lease_until < $1)
+           OR EXISTS (SELECT 1 FROM deliveries WHERE status IN ('pending', 'retry') AND run_at <= $1) AS any`,
+      [t],
+    );
+    return r?.any === true;
+  }
+
   extendLeases(owner: string, ids: string[], leaseMs: number): Promise<string[]> {
     return this.tx(async (c) => {
       const r = await c.query(

@@ -316,6 +316,20 @@ export class SqliteStore implements Store {
     });
   }
 
+  claimable(now?: number): Promise<boolean> {
+    return this.read(() => {
+      const t = now ?? this.now();
+      return (
+        this.sql(
+          `SELECT EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_leased WHERE status = 'leased' AND lease_until < ?)
+               OR EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_due WHERE status IN ('pending', 'retry') AND run_at <= ?)`,
+        )
+          .pluck()
+          .get(t, t) === 1
+      );
+    });
+  }
+
   extendLeases(owner: string, ids: string[], leaseMs: number): Promise<string[]> {
     return this.write(() => {
       const until = this.now() + leaseMs;

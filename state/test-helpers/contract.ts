@@ -176,7 +176,10 @@ export function describeStoreContract(backend: Backend): void {
     it('claims due work in run_at order, leases it, and skips work not yet due', async () => {
       let now = 1_000_000;
       const s = await open(await backend.newLocation(), () => now);
+      expect(await s.claimable()).toBe(false);
       await s.ingest([ingestItem(), ingestItem()]);
+      expect(await s.claimable(999_999)).toBe(false); // not due yet
+      expect(await s.claimable()).toBe(true);
       now += 10;
       await s.ingest([ingestItem()]);
       const c = await s.claim('w1', 2, 5000, now);
@@ -186,6 +189,9 @@ export function describeStoreContract(backend: Backend): void {
       expect(await s.claim('w2', 10, 5000, 999_999)).toEqual([]); // nothing due that early
       expect(await s.claim('w2', 10, 5000, now)).toHaveLength(1);
       expect(await s.claim('w3', 10, 5000, now)).toEqual([]);
+      expect(await s.claimable(now)).toBe(false); // all leased, none expired
+      expect(await s.claimable(now + 5001)).toBe(true); // expired leases are claimable
+      expect(await s.claim('w4', 10, 5000, now + 5001)).toHaveLength(3);
     });
 
     it('fencing: only the holder completes; an expired lease is reclaimed and the old owner loses', async () => {
