@@ -119,7 +119,7 @@ export class Executor {
       resolve: (d) => this.resolve(d),
       stopped: (d, parent, s) => this.emitStopped(d.actor, { delivery: d, parent }, s).then(() => undefined),
       concurrency: o.concurrency ?? envInt('ORGLOOP_CONCURRENCY', 64),
-      prefetch: o.prefetch ?? envInt('ORGLOOP_PREFETCH', 1024),
+      prefetch: o.prefetch ?? envInt('ORGLOOP_PREFETCH', 4096),
       leaseMs: o.leaseMs ?? envInt('ORGLOOP_LEASE_MS', 30_000),
       pollMs: o.claimPollMs ?? envInt('ORGLOOP_CLAIM_POLL_MS', 250),
     });
