@@ -34,8 +34,15 @@ delivery_id or event_id, outcome, exit_code, duration_ms, output_tail), GET /hea
 Environment (tuning, mostly for tests and benchmarks):
   ORGLOOP_PORT, ORGLOOP_HOST        defaults for --port / --host
   ORGLOOP_CONCURRENCY               deliveries in flight (default 64)
+  ORGLOOP_PREFETCH                  deliveries leased at ingest that may wait here for a free slot,
+                                    beyond those in flight (default 4096). Peers cannot take them
+                                    while this executor lives: lower it when several executors
+                                    share a store and actors are slow; 0 queues all overflow in
+                                    the store for whichever executor claims first
   ORGLOOP_BACKOFF_BASE_MS           retry backoff base (default 1000; full jitter, doubling)
   ORGLOOP_BACKOFF_CAP_MS            retry backoff cap (default 300000)
+  ORGLOOP_YOUNG_GEN_MB              V8 new space the executor lets grow under load (default 16,
+                                    half of V8's own 32; 0 = V8's default)
   ORGLOOP_LEASE_MS                  delivery lease, renewed while the actor runs (default 30000)
   ORGLOOP_CLAIM_POLL_MS             how often idle workers look for due work (default 250)
   ORGLOOP_SWAP_POLL_MS              how often a new apply is looked for (default 500)
