@@ -41,8 +41,8 @@ Environment (tuning, mostly for tests and benchmarks):
                                     the store for whichever executor claims first
   ORGLOOP_BACKOFF_BASE_MS           retry backoff base (default 1000; full jitter, doubling)
   ORGLOOP_BACKOFF_CAP_MS            retry backoff cap (default 300000)
-  ORGLOOP_YOUNG_GEN_MB              V8 new space the executor lets grow under load (default 16,
-                                    half of V8's own 32; 0 = V8's default)
+  ORGLOOP_HEAP_GROWTH_PERCENT       old-generation growth between full GCs (default 50; 0 = V8's
+                                    own policy, which lets the heap grow up to 4x its live size)
   ORGLOOP_LEASE_MS                  delivery lease, renewed while the actor runs (default 30000)
   ORGLOOP_CLAIM_POLL_MS             how often idle workers look for due work (default 250)
   ORGLOOP_SWAP_POLL_MS              how often a new apply is looked for (default 500)

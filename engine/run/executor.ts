@@ -19,7 +19,7 @@ import { Ingress } from './ingress.js';
 import { LogBus } from './logbus.js';
 import { Scheduler } from './scheduler.js';
 import { DeliveryWorkers, type Target } from './workers.js';
-import { capYoungGeneration } from './young-gen.js';
+import { setHeapGrowth } from './heap.js';
 
 export interface ExecutorOptions {
   store: Store;
@@ -90,7 +90,6 @@ export class Executor {
   private readonly startedAt = new Date().toISOString();
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
-  private uncapYoungGen = () => {};
   private swapping = false;
   private failedSerial = 0;
   private started = false;
@@ -147,7 +146,7 @@ export class Executor {
 
   /** Loads the applied version, opens loggers, listens, and starts sources and workers. */
   async start(): Promise<AddressInfo> {
-    this.uncapYoungGen = capYoungGeneration(envInt('ORGLOOP_YOUNG_GEN_MB', 16));
+    setHeapGrowth(envInt('ORGLOOP_HEAP_GROWTH_PERCENT', 50));
     const { store } = this.o;
     const meta = await store.meta();
     if (meta.serial === 0) throw new UserError(`No applied version in ${store.location}. Run \`orgloop apply\` first (or \`orgloop up\` to plan, apply and start).`);
@@ -337,7 +336,6 @@ export class Executor {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
-    this.uncapYoungGen();
     if (!this.started) {
       // start() failed part-way: close what was opened, say nothing more than the error will
       await this.ingress.close();
