@@ -24,18 +24,21 @@ function rng(seed: number): () => number {
   };
 }
 
+/**
+ * n routes, about ROUTES_PER_SOURCE per source. Every source gets the same routes (drawn once),
+ * so an event has the same candidates and matches at every size and only the number of routes
+ * differs: drawing each route independently gave the 10-route set 0.66 matches per event against
+ * 1.4 at 10,000, which measured the draw rather than the router.
+ */
 function routes(n: number, sources: number, rand: () => number): RoutableRoute[] {
-  const out: RoutableRoute[] = [];
-  for (let i = 0; i < n; i++) {
+  const perSource = Array.from({ length: ROUTES_PER_SOURCE }, () => {
     const pe = PLATFORM_EVENTS[Math.floor(rand() * PLATFORM_EVENTS.length)]!;
-    out.push({
-      name: `route-${i}`,
-      source: `src-${i % sources}`,
+    return {
       events: rand() < 0.5 ? ['resource.changed'] : [pe],
       filter: rand() < 0.6 ? { 'provenance.platform_event': PLATFORM_EVENTS[Math.floor(rand() * PLATFORM_EVENTS.length)] } : undefined,
-    });
-  }
-  return out;
+    };
+  });
+  return Array.from({ length: n }, (_, i) => ({ name: `route-${i}`, source: `src-${i % sources}`, ...perSource[Math.floor(i / sources) % ROUTES_PER_SOURCE]! }));
 }
 
 function events(sources: number, rand: () => number): OrgEvent[] {
@@ -54,7 +57,7 @@ function events(sources: number, rand: () => number): OrgEvent[] {
 
 /** ns per event: median over ROUNDS passes over the same events. */
 function measure(n: number): { routes: number; ns_per_event: number; matched_per_event: number } {
-  const rand = rng(7 + n);
+  const rand = rng(7);
   const sources = Math.max(1, Math.round(n / ROUTES_PER_SOURCE));
   const router = new Router(routes(n, sources, rand));
   const evs = events(sources, rand);
