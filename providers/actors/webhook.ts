@@ -12,7 +12,7 @@
 
 import type { ActorProvider, DeliveryRequest, DeliveryResult, ProviderContext } from '../types.js';
 import { durationIssue, parseDuration } from '../lib/duration.js';
-import { RequestTimeoutError, sendRequest, type HttpResponse } from '../lib/http-request.js';
+import { isHttpUrl, RequestTimeoutError, sendRequest, type HttpResponse } from '../lib/http-request.js';
 import { standardHeaders } from '../lib/signatures.js';
 import { hasTemplate, renderDeep, renderTemplateText } from '../lib/template.js';
 
@@ -57,22 +57,6 @@ function buildBody(config: Record<string, unknown>, req: DeliveryRequest): strin
   const data = { ...req.event, event: req.event, prompt: req.prompt, config: req.routeConfig, delivery };
   if (typeof config.body === 'string') return renderTemplateText(config.body, data);
   return JSON.stringify(renderDeep(config.body, data));
-}
-
-/** URL strings already checked to be http(s): the same few are delivered to thousands of times. */
-const checkedUrls = new Set<string>();
-
-function isHttpUrl(url: string): boolean {
-  if (checkedUrls.has(url)) return true;
-  try {
-    const { protocol } = new URL(url);
-    if (protocol !== 'http:' && protocol !== 'https:') return false;
-  } catch {
-    return false;
-  }
-  if (checkedUrls.size >= 10_000) checkedUrls.clear();
-  checkedUrls.add(url);
-  return true;
 }
 
 function networkErrorText(err: unknown): string {

@@ -47,6 +47,16 @@ export interface RequestOptions {
 const targets = new Map<string, NodeRequestOptions>();
 const MAX_TARGETS = 10_000;
 
+/** Whether `url` parses as an http(s) URL; cached with the request options it yields. */
+export function isHttpUrl(url: string): boolean {
+  try {
+    const { protocol } = targetOf(url);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
 function targetOf(url: URL | string): NodeRequestOptions {
   if (typeof url !== 'string') return urlToHttpOptions(url);
   let t = targets.get(url);
