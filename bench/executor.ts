@@ -3,7 +3,8 @@
 //
 //   throughput  webhook source -> one route -> webhook actor -> sink; 10,000 events at concurrency
 //               1, 16 and 64 (closed loop), each against a fresh executor and state; the same load
-//               straight to the sink is the bare-HTTP ceiling; at the top level the same load
+//               straight to the sink, right before and right after, is the bare-HTTP ceiling
+//               (the mean of the two); at the top level the same load
 //               also goes through two floors (bench/lib/relay.mjs): a relay that stores nothing
 //               and the least an at-least-once relay must store.
 //   latency     200 events/s for 30 s (open loop): end-to-end p50/p99.
@@ -11,7 +12,7 @@
 //               5 actor.stopped hops (the sink calls /callback/<actor> like an agent finishing).
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, log, procCpuMs, procMemory, round, runCli } from './lib/measure.js';
@@ -67,13 +68,13 @@ export interface RunningExecutor {
 }
 
 /** Writes `yaml` into a fresh project, applies it, and starts `orgloop start --port 0 --quiet`. */
-export async function startExecutor(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<RunningExecutor> {
+export async function startExecutor(yaml: string, env: NodeJS.ProcessEnv = {}, cli = CLI): Promise<RunningExecutor> {
   const dir = mkdtempSync(join(tmpdir(), 'orgloop-bench-exec-'));
   writeFileSync(join(dir, 'orgloop.yaml'), yaml);
   await runCli(['apply', '--auto-approve'], { cwd: dir, env });
   // BENCH_EXECUTOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the executor under load
   const nodeArgs = (process.env.BENCH_EXECUTOR_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  return spawnListening('executor', [...nodeArgs, CLI, 'start', '--port', '0', '--quiet'], dir, { ...process.env, NO_COLOR: '1', ...env });
+  return spawnListening('executor', [...nodeArgs, cli, 'start', '--port', '0', '--quiet'], dir, { ...process.env, NO_COLOR: '1', ...env });
 }
 
 /** Starts bench/lib/relay.mjs (`memory` or `durable`) in a fresh directory. */
@@ -103,8 +104,15 @@ async function spawnListening(what: string, args: string[], dir: string, env: No
       rej(new Error(`${what} exited ${code}:\n${out}`));
     });
   });
-  proc.stdout!.resume();
-  proc.stderr!.resume();
+  // BENCH_EXECUTOR_LOG=<file> keeps what the process prints (say, with --trace-gc) instead of dropping it
+  const keep = process.env.BENCH_EXECUTOR_LOG ? createWriteStream(process.env.BENCH_EXECUTOR_LOG, { flags: 'a' }) : null;
+  if (keep) {
+    proc.stdout!.pipe(keep);
+    proc.stderr!.pipe(keep);
+  } else {
+    proc.stdout!.resume();
+    proc.stderr!.resume();
+  }
   return {
     url,
     pid: proc.pid!,
@@ -155,8 +163,12 @@ export async function runThroughput(): Promise<BenchResult> {
     const { url: sinkUrl } = await lw.call<{ url: string }>('sink');
     const levelsWanted = (process.env.BENCH_LEVELS ?? '1,16,64').split(',').map(Number);
     for (const c of levelsWanted) {
-      const ceiling = await lw.call('load', { url: `${sinkUrl}/direct`, run: `direct-${c}`, n: EVENTS, concurrency: c });
+      // The ceiling moves by 2x within minutes on a shared host: measure it right before and right
+      // after orgloop's run and compare against the mean of the two.
+      const direct = (when: string) => lw.call('load', { url: `${sinkUrl}/direct`, run: `direct-${c}-${when}`, n: EVENTS, concurrency: c });
+      const before = await direct('before');
       const ex = await startExecutor(throughputProject(sinkUrl));
+      let level: Record<string, any>;
       try {
         const ingress = `${ex.url}/webhook/hook`;
         await lw.call('load', { url: ingress, run: `warm-${c}`, n: WARMUP, concurrency: c });
@@ -167,15 +179,19 @@ export async function runThroughput(): Promise<BenchResult> {
         const cpuPerEvent = (procCpuMs(ex.pid) - cpu0) / EVENTS;
         const mainPerEvent = (procCpuMs(ex.pid, ex.pid) - main0) / EVENTS;
         const mem = procMemory(ex.pid);
-        levels[`c${c}`] = { concurrency: c, orgloop: r, bare_http: ceiling, ratio_of_ceiling: r.events_per_s / ceiling.events_per_s, executor_peak_rss_mb: round(mem.peakMb), executor_cpu_ms_per_event: round(cpuPerEvent, 3), executor_main_thread_cpu_ms_per_event: round(mainPerEvent, 3) };
-        log(`executor c=${c}: ${round(r.events_per_s, 0)} ev/s (ceiling ${round(ceiling.events_per_s, 0)}), e2e p99 ${round(r.e2e_ms.p99)} ms, lost ${r.lost}, dup ${r.duplicated}, peak ${round(mem.peakMb)} MB, cpu ${round(cpuPerEvent, 3)} ms/event (main thread ${round(mainPerEvent, 3)})`);
+        level = { concurrency: c, orgloop: r, bare_http: before, executor_peak_rss_mb: round(mem.peakMb), executor_cpu_ms_per_event: round(cpuPerEvent, 3), executor_main_thread_cpu_ms_per_event: round(mainPerEvent, 3) };
       } finally {
         await ex.stop();
       }
+      level.bare_http_after = await direct('after');
+      level.ceiling_events_per_s = (before.events_per_s + level.bare_http_after.events_per_s) / 2;
+      level.ratio_of_ceiling = level.orgloop.events_per_s / level.ceiling_events_per_s;
+      levels[`c${c}`] = level;
+      const r = level.orgloop;
+      log(`executor c=${c}: ${round(r.events_per_s, 0)} ev/s (ceiling ${round(before.events_per_s, 0)} before, ${round(level.bare_http_after.events_per_s, 0)} after), e2e p99 ${round(r.e2e_ms.p99)} ms, lost ${r.lost}, dup ${r.duplicated}, peak ${level.executor_peak_rss_mb} MB, cpu ${level.executor_cpu_ms_per_event} ms/event (main thread ${level.executor_main_thread_cpu_ms_per_event})`);
       if (c === levelsWanted[levelsWanted.length - 1]) {
-        const level = levels[`c${c}`] as Record<string, unknown>;
-        level.relay_memory = await relayFloor(lw, sinkUrl, 'memory', c, ceiling.events_per_s);
-        level.relay_durable = await relayFloor(lw, sinkUrl, 'durable', c, ceiling.events_per_s);
+        level.relay_memory = await relayFloor(lw, sinkUrl, 'memory', c, level.ceiling_events_per_s);
+        level.relay_durable = await relayFloor(lw, sinkUrl, 'durable', c, level.ceiling_events_per_s);
         log(`floors c=${c}: relay storing nothing ${JSON.stringify(level.relay_memory)}; durable relay ${JSON.stringify(level.relay_durable)}`);
       }
     }
@@ -186,7 +202,7 @@ export async function runThroughput(): Promise<BenchResult> {
   const info = Object.values(levels).map((l: any) => ({
     what: `concurrency ${l.concurrency}`,
     measured:
-      `${round(l.orgloop.events_per_s, 0)} ev/s (bare ${round(l.bare_http.events_per_s, 0)}, ${round(l.ratio_of_ceiling * 100, 0)}%), ` +
+      `${round(l.orgloop.events_per_s, 0)} ev/s (bare ${round(l.ceiling_events_per_s, 0)}: ${round(l.bare_http.events_per_s, 0)} before, ${round(l.bare_http_after.events_per_s, 0)} after; ${round(l.ratio_of_ceiling * 100, 0)}%), ` +
       `ingress p50/p99 ${round(l.orgloop.ingress_ms.p50)}/${round(l.orgloop.ingress_ms.p99)} ms, ` +
       `e2e p50/p95/p99 ${round(l.orgloop.e2e_ms.p50)}/${round(l.orgloop.e2e_ms.p95)}/${round(l.orgloop.e2e_ms.p99)} ms, ` +
       `lost ${l.orgloop.lost}, dup ${l.orgloop.duplicated}, RSS ${l.executor_peak_rss_mb} MB, executor CPU ${l.executor_cpu_ms_per_event} ms/event (main thread ${l.executor_main_thread_cpu_ms_per_event})`,
