@@ -141,7 +141,7 @@ async function relayFloor(lw: LoadWorker, sinkUrl: string, mode: 'memory' | 'dur
   }
 }
 
-function throughputProject(sinkUrl: string): string {
+export function throughputProject(sinkUrl: string): string {
   return `sources:
   - id: hook
     connector: webhook

@@ -82,12 +82,17 @@ routes:
     expect(good.status).toBe(202);
     await until(() => lines(join(dir, 'got.jsonl')).length === 1, 15_000, 'delivery after the rejections');
 
-    const logs = await cli(['logs', '--json'], { cwd: dir });
-    const rejects = logs.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .filter((e) => e.phase === 'ingress.reject');
+    // the log bus writes its rows in batches (every 200 ms), so they may trail the delivery
+    const rejects = await until(async () => {
+      const logs = await cli(['logs', '--json'], { cwd: dir });
+      expect(logs.stderr).toBe('');
+      const found = logs.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.phase === 'ingress.reject');
+      return found.length >= 6 && found;
+    }, 15_000, 'six ingress.reject entries in orgloop logs');
     expect(rejects.map((e) => e.data.status).sort()).toEqual([401, 401, 404, 404, 413, 413]);
   });
 

@@ -1,0 +1,90 @@
+// Same-host A/B of executor builds: the c=64 throughput run of bench/executor.ts, alternating the
+// builds round by round so that each sees the same drift of a shared host, and reporting medians.
+//
+//   node --import tsx bench/ab.ts <label>=<path to cmd/main.js>[=<ENV>:<value>,...] ...
+//   e.g. cp -r dist /tmp/before-dist && ... && node --import tsx bench/ab.ts \
+//          before=/tmp/before-dist/cmd/main.js after=dist/cmd/main.js prefetch0=dist/cmd/main.js=ORGLOOP_PREFETCH:0
+//
+// Knobs: AB_ROUNDS (default 3), BENCH_EVENTS (10,000), AB_CONCURRENCY (64). A build copied out of
+// the repository must stay where node can resolve the repository's node_modules (say, .ab/).
+
+import { resolve } from 'node:path';
+import { LoadWorker, startExecutor, throughputProject } from './executor.js';
+import { procCpuMs, procMemory, round } from './lib/measure.js';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000);
+const C = Number(process.env.AB_CONCURRENCY ?? 64);
+const ROUNDS = Number(process.env.AB_ROUNDS ?? 3);
+
+interface Build {
+  label: string;
+  cli: string;
+  env: Record<string, string>;
+}
+
+function parseBuild(arg: string): Build {
+  const [label, cli, ...rest] = arg.split('=');
+  const envs = rest.join('=');
+  if (!label || !cli) throw new Error(`expected <label>=<path to cmd/main.js>[=ENV:value,...], got "${arg}"`);
+  const env: Record<string, string> = {};
+  for (const kv of envs.split(',').filter(Boolean)) {
+    const i = kv.indexOf(':');
+    if (i < 1) throw new Error(`expected ENV:value in "${kv}"`);
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return { label, cli: resolve(cli), env };
+}
+
+const USAGE = 'usage: node --import tsx bench/ab.ts <label>=<path to cmd/main.js>[=ENV:value,...] ...';
+let builds: Build[] = [];
+try {
+  builds = process.argv.slice(2).map(parseBuild);
+} catch (err) {
+  console.error(`${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (builds.length === 0) {
+  console.error(USAGE);
+  process.exit(2);
+}
+
+const lw = await LoadWorker.start();
+const rows = new Map<string, Array<Record<string, number>>>();
+try {
+  const { url: sinkUrl } = await lw.call<{ url: string }>('sink');
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const b of builds) {
+      const ceiling = await lw.call('load', { url: `${sinkUrl}/direct`, run: `ab-direct-${i}-${b.label}`, n: EVENTS, concurrency: C });
+      const ex = await startExecutor(throughputProject(sinkUrl), b.env, b.cli);
+      try {
+        const ingress = `${ex.url}/webhook/hook`;
+        await lw.call('load', { url: ingress, run: `ab-warm-${i}-${b.label}`, n: 500, concurrency: C });
+        const cpu0 = procCpuMs(ex.pid);
+        const main0 = procCpuMs(ex.pid, ex.pid);
+        const r = await lw.call('load', { url: ingress, run: `ab-${i}-${b.label}`, n: EVENTS, concurrency: C });
+        const row = {
+          events_per_s: round(r.events_per_s, 0),
+          ceiling: round(ceiling.events_per_s, 0),
+          ratio: round(r.events_per_s / ceiling.events_per_s, 3),
+          cpu_ms_per_event: round((procCpuMs(ex.pid) - cpu0) / EVENTS, 3),
+          main_ms_per_event: round((procCpuMs(ex.pid, ex.pid) - main0) / EVENTS, 3),
+          peak_rss_mb: round(procMemory(ex.pid).peakMb),
+          e2e_p99_ms: round(r.e2e_ms.p99),
+          lost: r.lost,
+          duplicated: r.duplicated,
+        };
+        rows.set(b.label, [...(rows.get(b.label) ?? []), row]);
+        console.log(b.label, JSON.stringify(row));
+      } finally {
+        await ex.stop();
+      }
+    }
+  }
+} finally {
+  lw.close();
+}
+const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const summary = Object.fromEntries(
+  [...rows].map(([label, rs]) => [label, Object.fromEntries(Object.keys(rs[0]!).map((k) => [k, median(rs.map((r) => r[k]!))]))]),
+);
+console.log(JSON.stringify({ medians: summary }, null, 2));
