@@ -5,14 +5,13 @@
 //   e.g. cp -r dist /tmp/before-dist && ... && node --import tsx bench/ab.ts \
 //          before=/tmp/before-dist/cmd/main.js after=dist/cmd/main.js prefetch0=dist/cmd/main.js=ORGLOOP_PREFETCH:0
 //
-// Knobs: AB_ROUNDS (default 3), BENCH_EVENTS (10,000), AB_CONCURRENCY (64). A build copied out of
+// Knobs: AB_ROUNDS (default 3), BENCH_EVENTS (10,000, after a 500-event warm-up), AB_CONCURRENCY (64). A build copied out of
 // the repository must stay where node can resolve the repository's node_modules (say, .ab/).
 
 import { resolve } from 'node:path';
-import { LoadWorker, startExecutor, throughputProject } from './executor.js';
-import { procCpuMs, procMemory, round } from './lib/measure.js';
+import { EVENTS, loadThrough, LoadWorker, startExecutor, throughputProject } from './executor.js';
+import { round } from './lib/measure.js';
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000);
 const C = Number(process.env.AB_CONCURRENCY ?? 64);
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 3);
 
@@ -57,21 +56,17 @@ try {
       const ceiling = await lw.call('load', { url: `${sinkUrl}/direct`, run: `ab-direct-${i}-${b.label}`, n: EVENTS, concurrency: C });
       const ex = await startExecutor(throughputProject(sinkUrl), b.env, b.cli);
       try {
-        const ingress = `${ex.url}/webhook/hook`;
-        await lw.call('load', { url: ingress, run: `ab-warm-${i}-${b.label}`, n: 500, concurrency: C });
-        const cpu0 = procCpuMs(ex.pid);
-        const main0 = procCpuMs(ex.pid, ex.pid);
-        const r = await lw.call('load', { url: ingress, run: `ab-${i}-${b.label}`, n: EVENTS, concurrency: C });
+        const m = await loadThrough(lw, ex, C, `ab-${i}-${b.label}`);
         const row = {
-          events_per_s: round(r.events_per_s, 0),
+          events_per_s: round(m.result.events_per_s, 0),
           ceiling: round(ceiling.events_per_s, 0),
-          ratio: round(r.events_per_s / ceiling.events_per_s, 3),
-          cpu_ms_per_event: round((procCpuMs(ex.pid) - cpu0) / EVENTS, 3),
-          main_ms_per_event: round((procCpuMs(ex.pid, ex.pid) - main0) / EVENTS, 3),
-          peak_rss_mb: round(procMemory(ex.pid).peakMb),
-          e2e_p99_ms: round(r.e2e_ms.p99),
-          lost: r.lost,
-          duplicated: r.duplicated,
+          ratio: round(m.result.events_per_s / ceiling.events_per_s, 3),
+          cpu_ms_per_event: round(m.cpuPerEvent, 3),
+          main_ms_per_event: round(m.mainPerEvent, 3),
+          peak_rss_mb: round(m.peakMb),
+          e2e_p99_ms: round(m.result.e2e_ms.p99),
+          lost: m.result.lost,
+          duplicated: m.result.duplicated,
         };
         rows.set(b.label, [...(rows.get(b.label) ?? []), row]);
         console.log(b.label, JSON.stringify(row));

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { CLI, log, procCpuMs, procMemory, round, runCli } from './lib/measure.js';
 import type { BenchResult } from './lib/report.js';
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000);
+export const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000);
 const WARMUP = 500;
 
 export class LoadWorker {
@@ -156,6 +156,25 @@ routes:
 `;
 }
 
+/**
+ * The closed-loop load through a running executor after a warm-up: the load worker's figures and
+ * the executor's CPU per event (all threads, main thread; the settle wait is idle, so these stay
+ * comparable on a busy machine) and peak RSS.
+ */
+export async function loadThrough(lw: LoadWorker, ex: RunningExecutor, c: number, run: string) {
+  const ingress = `${ex.url}/webhook/hook`;
+  await lw.call('load', { url: ingress, run: `warm-${run}`, n: WARMUP, concurrency: c });
+  const cpu0 = procCpuMs(ex.pid);
+  const main0 = procCpuMs(ex.pid, ex.pid);
+  const result = await lw.call('load', { url: ingress, run, n: EVENTS, concurrency: c });
+  return {
+    result,
+    cpuPerEvent: (procCpuMs(ex.pid) - cpu0) / EVENTS,
+    mainPerEvent: (procCpuMs(ex.pid, ex.pid) - main0) / EVENTS,
+    peakMb: procMemory(ex.pid).peakMb,
+  };
+}
+
 export async function runThroughput(): Promise<BenchResult> {
   const lw = await LoadWorker.start();
   const levels: Record<string, unknown> = {};
@@ -170,16 +189,8 @@ export async function runThroughput(): Promise<BenchResult> {
       const ex = await startExecutor(throughputProject(sinkUrl));
       let level: Record<string, any>;
       try {
-        const ingress = `${ex.url}/webhook/hook`;
-        await lw.call('load', { url: ingress, run: `warm-${c}`, n: WARMUP, concurrency: c });
-        const cpu0 = procCpuMs(ex.pid);
-        const main0 = procCpuMs(ex.pid, ex.pid);
-        const r = await lw.call('load', { url: ingress, run: `orgloop-${c}`, n: EVENTS, concurrency: c });
-        // CPU the executor spent per event (the settle wait is idle): comparable across runs on a busy machine
-        const cpuPerEvent = (procCpuMs(ex.pid) - cpu0) / EVENTS;
-        const mainPerEvent = (procCpuMs(ex.pid, ex.pid) - main0) / EVENTS;
-        const mem = procMemory(ex.pid);
-        level = { concurrency: c, orgloop: r, bare_http: before, executor_peak_rss_mb: round(mem.peakMb), executor_cpu_ms_per_event: round(cpuPerEvent, 3), executor_main_thread_cpu_ms_per_event: round(mainPerEvent, 3) };
+        const m = await loadThrough(lw, ex, c, `orgloop-${c}`);
+        level = { concurrency: c, orgloop: m.result, bare_http: before, executor_peak_rss_mb: round(m.peakMb), executor_cpu_ms_per_event: round(m.cpuPerEvent, 3), executor_main_thread_cpu_ms_per_event: round(m.mainPerEvent, 3) };
       } finally {
         await ex.stop();
       }
