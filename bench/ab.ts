@@ -4,12 +4,14 @@
 //   node --import tsx bench/ab.ts <label>=<path to cmd/main.js>[=<ENV>:<value>,...] ...
 //   e.g. cp -r dist /tmp/before-dist && ... && node --import tsx bench/ab.ts \
 //          before=/tmp/before-dist/cmd/main.js after=dist/cmd/main.js prefetch0=dist/cmd/main.js=ORGLOOP_PREFETCH:0
+//   A relay floor of bench/lib/relay.mjs takes an executor's place with `<label>=relay:memory|durable|records`,
+//   and BENCH_EXECUTOR_NODE_ARGS in a build's settings gives its executor node flags.
 //
 // Knobs: AB_ROUNDS (default 3), BENCH_EVENTS (10,000, after a 500-event warm-up), AB_CONCURRENCY (64). A build copied out of
 // the repository must stay where node can resolve the repository's node_modules (say, .ab/).
 
 import { resolve } from 'node:path';
-import { EVENTS, loadThrough, LoadWorker, startExecutor, throughputProject } from './executor.js';
+import { EVENTS, loadThrough, LoadWorker, startExecutor, startRelay, throughputProject, type RelayMode } from './executor.js';
 import { round } from './lib/measure.js';
 
 const C = Number(process.env.AB_CONCURRENCY ?? 64);
@@ -19,6 +21,8 @@ interface Build {
   label: string;
   cli: string;
   env: Record<string, string>;
+  /** instead of an executor, a floor of bench/lib/relay.mjs */
+  relay?: RelayMode;
 }
 
 function parseBuild(arg: string): Build {
@@ -30,6 +34,11 @@ function parseBuild(arg: string): Build {
     const i = kv.indexOf(':');
     if (i < 1) throw new Error(`expected ENV:value in "${kv}"`);
     env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  if (cli.startsWith('relay:')) {
+    const mode = cli.slice('relay:'.length);
+    if (mode !== 'memory' && mode !== 'durable' && mode !== 'records') throw new Error(`unknown relay floor "${mode}" (memory, durable, records)`);
+    return { label, cli, env, relay: mode };
   }
   return { label, cli: resolve(cli), env };
 }
@@ -54,7 +63,7 @@ try {
   for (let i = 0; i < ROUNDS; i++) {
     for (const b of builds) {
       const ceiling = await lw.call('load', { url: `${sinkUrl}/direct`, run: `ab-direct-${i}-${b.label}`, n: EVENTS, concurrency: C });
-      const ex = await startExecutor(throughputProject(sinkUrl), b.env, b.cli);
+      const ex = b.relay ? await startRelay(sinkUrl, b.relay) : await startExecutor(throughputProject(sinkUrl), b.env, b.cli);
       try {
         const m = await loadThrough(lw, ex, C, `ab-${i}-${b.label}`);
         const row = {

@@ -73,12 +73,15 @@ export async function startExecutor(yaml: string, env: NodeJS.ProcessEnv = {}, c
   writeFileSync(join(dir, 'orgloop.yaml'), yaml);
   await runCli(['apply', '--auto-approve'], { cwd: dir, env });
   // BENCH_EXECUTOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the executor under load
-  const nodeArgs = (process.env.BENCH_EXECUTOR_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  // (from `env` first, so bench/ab.ts can compare node flags)
+  const nodeArgs = (env.BENCH_EXECUTOR_NODE_ARGS ?? process.env.BENCH_EXECUTOR_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   return spawnListening('executor', [...nodeArgs, cli, 'start', '--port', '0', '--quiet'], dir, { ...process.env, NO_COLOR: '1', ...env });
 }
 
-/** Starts bench/lib/relay.mjs (`memory` or `durable`) in a fresh directory. */
-function startRelay(sinkUrl: string, mode: 'memory' | 'durable'): Promise<RunningExecutor> {
+export type RelayMode = 'memory' | 'durable' | 'records';
+
+/** Starts bench/lib/relay.mjs in a fresh directory. */
+export function startRelay(sinkUrl: string, mode: RelayMode): Promise<RunningExecutor> {
   const dir = mkdtempSync(join(tmpdir(), 'orgloop-bench-relay-'));
   return spawnListening('relay', [join(import.meta.dirname, 'lib/relay.mjs'), sinkUrl, mode, join(dir, 'relay.db')], dir, process.env);
 }
@@ -129,7 +132,7 @@ async function spawnListening(what: string, args: string[], dir: string, env: No
 }
 
 /** The same closed-loop load through a relay floor: events/s, ratio of the ceiling, CPU per event. */
-async function relayFloor(lw: LoadWorker, sinkUrl: string, mode: 'memory' | 'durable', c: number, ceiling: number) {
+async function relayFloor(lw: LoadWorker, sinkUrl: string, mode: RelayMode, c: number, ceiling: number) {
   const relay = await startRelay(sinkUrl, mode);
   try {
     await lw.call('load', { url: relay.url, run: `relay-${mode}-warm-${c}`, n: WARMUP, concurrency: c });
@@ -203,7 +206,8 @@ export async function runThroughput(): Promise<BenchResult> {
       if (c === levelsWanted[levelsWanted.length - 1]) {
         level.relay_memory = await relayFloor(lw, sinkUrl, 'memory', c, level.ceiling_events_per_s);
         level.relay_durable = await relayFloor(lw, sinkUrl, 'durable', c, level.ceiling_events_per_s);
-        log(`floors c=${c}: relay storing nothing ${JSON.stringify(level.relay_memory)}; durable relay ${JSON.stringify(level.relay_durable)}`);
+        level.relay_records = await relayFloor(lw, sinkUrl, 'records', c, level.ceiling_events_per_s);
+        log(`floors c=${c}: relay storing nothing ${JSON.stringify(level.relay_memory)}; durable relay ${JSON.stringify(level.relay_durable)}; relay writing orgloop's records ${JSON.stringify(level.relay_records)}`);
       }
     }
   } finally {
@@ -219,7 +223,7 @@ export async function runThroughput(): Promise<BenchResult> {
       `lost ${l.orgloop.lost}, dup ${l.orgloop.duplicated}, RSS ${l.executor_peak_rss_mb} MB, executor CPU ${l.executor_cpu_ms_per_event} ms/event (main thread ${l.executor_main_thread_cpu_ms_per_event})`,
   }));
   for (const l of Object.values(levels) as any[]) {
-    for (const [key, what] of [['relay_memory', 'relay storing nothing'], ['relay_durable', 'durable relay (insert + mark delivered, group commit, synchronous=FULL)']] as const) {
+    for (const [key, what] of [['relay_memory', 'relay storing nothing'], ['relay_durable', 'durable relay (insert + mark delivered, group commit, synchronous=FULL)'], ['relay_records', "relay writing orgloop's records through its store (event, leased delivery, completion, 3 log rows)"]] as const) {
       const f = l[key];
       if (f) info.push({ what: `floor at concurrency ${l.concurrency}: ${what}`, measured: `${f.events_per_s} ev/s (${round(f.ratio_of_ceiling * 100, 0)}% of bare), CPU ${f.cpu_ms_per_event} ms/event, lost ${f.lost}` });
     }

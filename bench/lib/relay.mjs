@@ -6,8 +6,12 @@
 //            marked delivered after the sink's 2xx, both group-committed (one transaction per
 //            event-loop turn) in SQLite with WAL and synchronous=FULL, as orgloop's store does.
 //            No routing, no delivery rows, no retries, no logs.
+//   records  what orgloop records per event, through orgloop's own store (dist/state/sqlite) and
+//            nothing of its engine: the event and its delivery leased at ingest before the 202,
+//            the delivery completed after the sink's 2xx, and the three info log rows (emit,
+//            match, success) appended every 200 ms as the executor's log bus does.
 //
-// usage: node bench/lib/relay.mjs <sink-url> memory|durable [db-file]
+// usage: node bench/lib/relay.mjs <sink-url> memory|durable|records [db-file]
 // Prints "listening on http://127.0.0.1:<port>" once it accepts requests.
 
 import { Buffer } from 'node:buffer';
@@ -18,6 +22,8 @@ import Database from 'better-sqlite3';
 const [sinkUrl, mode, dbFile] = process.argv.slice(2);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const durable = mode === 'durable';
+const records = mode === 'records';
+if (!['memory', 'durable', 'records'].includes(mode)) throw new Error(`unknown relay mode ${mode}`);
 
 let db, insert, markDelivered;
 if (durable) {
@@ -27,6 +33,42 @@ if (durable) {
   db.exec('CREATE TABLE IF NOT EXISTS relayed (id INTEGER PRIMARY KEY, body TEXT NOT NULL, delivered_at INTEGER)');
   insert = db.prepare('INSERT INTO relayed (body) VALUES (?)');
   markDelivered = db.prepare('UPDATE relayed SET delivered_at = ? WHERE id = ?');
+}
+
+// orgloop's store and ids, built by `npm run build` (npm run bench builds first)
+let store, newId, logBuffer = [];
+const OWNER = 'exe_relay';
+if (records) {
+  ({ SqliteStore: store } = await import('../../dist/state/sqlite/store.js'));
+  store = new store(dbFile);
+  ({ newId } = await import('../../dist/engine/run/ids.js'));
+  setInterval(() => {
+    if (logBuffer.length === 0) return;
+    const batch = logBuffer;
+    logBuffer = [];
+    store.appendLog(batch).catch(() => {});
+  }, 200).unref();
+}
+
+function logRow(phase, e, message, extra = {}) {
+  logBuffer.push({ time: new Date().toISOString(), phase, level: 'info', source: 'hook', route: null, actor: null, event_id: e.eventId, delivery_id: null, trace_id: e.eventId, message, data: null, ...extra });
+}
+
+/** orgloop's records for one event: event row and delivery leased at ingest, then completed. */
+async function recordIngest(e) {
+  const time = new Date().toISOString();
+  e.eventId = newId('evt');
+  e.deliveryId = newId('dlv');
+  const payload = JSON.stringify({ id: e.eventId, type: 'resource.changed', source: 'hook', time, provenance: { platform: 'webhook' }, payload: JSON.parse(e.body), trace_id: e.eventId, parent_id: null, hops: 0 });
+  const event = { id: e.eventId, source: 'hook', type: 'resource.changed', dedupe_key: null, payload, trace_id: e.eventId, parent_id: null, hops: 0, received_at: time };
+  await store.ingest([{ event, deliveries: [{ id: e.deliveryId, route: 'to-sink', actor: 'sink', state_serial: 1 }], leaseTo: { owner: OWNER, leaseMs: 30_000 } }]);
+  logRow('source.emit', e, 'resource.changed from hook, 1 route matched');
+  logRow('route.match', e, 'route to-sink -> actor sink', { route: 'to-sink', actor: 'sink', delivery_id: e.deliveryId });
+}
+
+async function recordDelivered(e) {
+  await store.complete(e.deliveryId, OWNER);
+  logRow('deliver.success', e, 'delivered to sink on attempt 1', { route: 'to-sink', actor: 'sink', delivery_id: e.deliveryId, data: '{"attempt":1}' });
 }
 
 /** Runs `commit(batch)` once per event-loop turn for everything queued in that turn. */
@@ -69,7 +111,9 @@ function forward(e) {
   const req = http.request(`${sinkUrl}/relay`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(e.body)) } }, (res) => {
     res.resume();
     res.on('end', () => {
-      if (res.statusCode >= 200 && res.statusCode < 300) delivered(e.id);
+      if (res.statusCode < 200 || res.statusCode >= 300) return;
+      if (records) void recordDelivered(e);
+      else delivered(e.id);
     });
   });
   req.on('error', () => {});
@@ -79,11 +123,25 @@ function forward(e) {
 const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
-  req.on('end', () => ingest({ body: Buffer.concat(chunks).toString('utf8'), res, id: 0 }));
+  req.on('end', () => {
+    const e = { body: Buffer.concat(chunks).toString('utf8'), res, id: 0 };
+    if (!records) return ingest(e);
+    // the store group-commits the writes of one event-loop turn itself
+    recordIngest(e).then(() => {
+      res.writeHead(202, { 'content-length': '0' });
+      res.end();
+      forward(e);
+    }, (err) => {
+      res.writeHead(503, { 'content-length': '0' });
+      res.end();
+      console.error(err);
+    });
+  });
 });
 server.listen(0, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${server.address().port}`));
 process.on('SIGTERM', () => {
   server.close();
   db?.close();
+  void store?.close();
   process.exit(0);
 });
