@@ -16,7 +16,7 @@
 
 import { Buffer } from 'node:buffer';
 import http from 'node:http';
-import { setImmediate } from 'node:timers';
+import { setImmediate, setInterval } from 'node:timers';
 import Database from 'better-sqlite3';
 
 const [sinkUrl, mode, dbFile] = process.argv.slice(2);
@@ -39,9 +39,9 @@ if (durable) {
 let store, newId, logBuffer = [];
 const OWNER = 'exe_relay';
 if (records) {
-  ({ SqliteStore: store } = await import('../../dist/state/sqlite/store.js'));
-  store = new store(dbFile);
+  const { SqliteStore } = await import('../../dist/state/sqlite/store.js');
   ({ newId } = await import('../../dist/engine/run/ids.js'));
+  store = new SqliteStore(dbFile);
   setInterval(() => {
     if (logBuffer.length === 0) return;
     const batch = logBuffer;
