@@ -135,10 +135,8 @@ async function spawnListening(what: string, args: string[], dir: string, env: No
 async function relayFloor(lw: LoadWorker, sinkUrl: string, mode: RelayMode, c: number, ceiling: number) {
   const relay = await startRelay(sinkUrl, mode);
   try {
-    await lw.call('load', { url: relay.url, run: `relay-${mode}-warm-${c}`, n: WARMUP, concurrency: c });
-    const cpu0 = procCpuMs(relay.pid);
-    const r = await lw.call('load', { url: relay.url, run: `relay-${mode}-${c}`, n: EVENTS, concurrency: c });
-    return { events_per_s: round(r.events_per_s, 0), ratio_of_ceiling: round(r.events_per_s / ceiling, 3), cpu_ms_per_event: round((procCpuMs(relay.pid) - cpu0) / EVENTS, 3), lost: r.lost, duplicated: r.duplicated };
+    const { result: r, cpuPerEvent } = await loadThrough(lw, relay, c, `relay-${mode}-${c}`);
+    return { events_per_s: round(r.events_per_s, 0), ratio_of_ceiling: round(r.events_per_s / ceiling, 3), cpu_ms_per_event: round(cpuPerEvent, 3), lost: r.lost, duplicated: r.duplicated };
   } finally {
     await relay.stop();
   }
@@ -160,7 +158,7 @@ routes:
 }
 
 /**
- * The closed-loop load through a running executor after a warm-up: the load worker's figures and
+ * The closed-loop load through a running executor (or relay floor, which answers on any path) after a warm-up: the load worker's figures and
  * the executor's CPU per event (all threads, main thread; the settle wait is idle, so these stay
  * comparable on a busy machine) and peak RSS.
  */
