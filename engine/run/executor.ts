@@ -99,6 +99,7 @@ export class Executor {
     this.console = new ConsoleOut({ level: o.consoleLevel ?? 'info', color: !!o.color, write: o.write });
     this.bus = new LogBus(o.store, {
       fallbackConsole: (e) => this.console.entry(e),
+      fallbackLevel: o.consoleLevel ?? 'info',
       warn: (m) => this.console.line(`warning: ${m}`),
     });
     const log = (e: LogEntry) => this.bus.emit(e);
@@ -117,6 +118,7 @@ export class Executor {
       cache: this.cache,
       backoff: backoffFromEnv(),
       log,
+      logs: (level) => this.bus.enabled(level),
       resolve: (d) => this.resolve(d),
       stopped: (d, parent, s) => this.emitStopped(d.actor, { delivery: d, parent }, s).then(() => undefined),
       concurrency: o.concurrency ?? envInt('ORGLOOP_CONCURRENCY', 64),

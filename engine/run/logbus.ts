@@ -22,6 +22,8 @@ export interface LogBusOptions {
   storeLevel?: string;
   /** called for entries when no `console` logger is configured (the executor's own console output) */
   fallbackConsole?: (entry: LogEntry) => void;
+  /** the least level fallbackConsole prints (default: it is given every entry) */
+  fallbackLevel?: string;
   /** where the bus reports its own trouble */
   warn: (msg: string) => void;
   flushMs?: number;
@@ -36,12 +38,28 @@ export class LogBus {
   private hasStoreLogger = false;
   private hasConsoleLogger = false;
   private lastStoreWarn = 0;
+  /** the least rank any destination takes */
+  private minRank = 0;
 
   constructor(
     private readonly store: Store | null,
     private readonly opts: LogBusOptions,
   ) {
     this.storeMinRank = rank(opts.storeLevel ?? 'info');
+    this.minRank = this.leastRank();
+  }
+
+  /** Whether an entry of this level goes anywhere: callers skip building the ones that do not. */
+  enabled(level: LogEntry['level']): boolean {
+    return rank(level) >= this.minRank;
+  }
+
+  private leastRank(): number {
+    let min = Infinity;
+    for (const s of this.sinks) min = Math.min(min, s.minRank);
+    if (!this.hasStoreLogger && this.store) min = Math.min(min, this.storeMinRank);
+    if (!this.hasConsoleLogger && this.opts.fallbackConsole) min = Math.min(min, this.opts.fallbackLevel ? rank(this.opts.fallbackLevel) : 0);
+    return min;
   }
 
   /** Opens sinks for a new graph's loggers, keeping unchanged ones open, closing removed ones. */
@@ -66,6 +84,7 @@ export class LogBus {
     this.sinks = keep;
     this.hasStoreLogger = loggers.some((l) => l.type === 'store');
     this.hasConsoleLogger = loggers.some((l) => l.type === 'console');
+    this.minRank = this.leastRank();
     for (const s of removed) await s.sink.close().catch(() => {});
   }
 

@@ -22,6 +22,8 @@ export interface WorkerDeps {
   cache: EventCache;
   backoff: BackoffPolicy;
   log: (e: LogEntry) => void;
+  /** whether entries of a level are written anywhere (unset: all are) */
+  logs?: (level: LogEntry['level']) => boolean;
   /** the actor/route to use for a delivery, or a reason to cancel it */
   resolve(d: Delivery): Promise<Target | { cancel: string }>;
   /** emit actor.stopped for a finished delivery (committed before the delivery completes) */
@@ -37,6 +39,26 @@ export interface WorkerDeps {
 }
 
 type Outcome = { kind: 'complete' } | { kind: 'retry'; runAt: number; error: string } | { kind: 'dead'; error: string };
+
+/** What the log entries about one delivery share. */
+type DeliveryContext = Pick<LogEntry, 'route' | 'actor' | 'delivery_id' | 'event_id' | 'trace_id' | 'source'>;
+
+/** A log entry about a delivery, its fields copied one by one: spreading the context cost more than the rest of the entry. */
+function entry(ctx: DeliveryContext, phase: string, level: LogEntry['level'], message: string, data?: Record<string, unknown>): LogEntry {
+  return {
+    time: new Date().toISOString(),
+    phase,
+    level,
+    source: ctx.source,
+    route: ctx.route,
+    actor: ctx.actor,
+    event_id: ctx.event_id,
+    delivery_id: ctx.delivery_id,
+    trace_id: ctx.trace_id,
+    message,
+    data,
+  };
+}
 
 export class DeliveryWorkers {
   private inflight = new Map<string, AbortController>();
@@ -246,12 +268,12 @@ export class DeliveryWorkers {
 
   private async process(dl: Delivery, ac: AbortController): Promise<void> {
     const { store, log } = this.d;
-    const base = { route: dl.route, actor: dl.actor, delivery_id: dl.id, event_id: dl.event_id };
+    const base: DeliveryContext = { route: dl.route, actor: dl.actor, delivery_id: dl.id, event_id: dl.event_id };
 
     const target = await this.d.resolve(dl);
     if ('cancel' in target) {
       await store.cancel(dl.id, target.cancel);
-      log({ time: new Date().toISOString(), phase: 'deliver.cancel', level: 'warn', ...base, message: target.cancel });
+      log(entry(base, 'deliver.cancel', 'warn', target.cancel));
       return;
     }
     const original = await this.loadEvent(dl.event_id);
@@ -259,7 +281,14 @@ export class DeliveryWorkers {
       await this.finish(dl, { kind: 'dead', error: `event ${dl.event_id} is missing from the store` }, base, undefined);
       return;
     }
-    const trace = { ...base, trace_id: original.trace_id, source: original.source };
+    const trace: DeliveryContext = {
+      route: dl.route,
+      actor: dl.actor,
+      delivery_id: dl.id,
+      event_id: dl.event_id,
+      trace_id: original.trace_id,
+      source: original.source,
+    };
     const route = target.route;
     const maxAttempts = route?.maxAttempts ?? 8;
 
@@ -283,7 +312,7 @@ export class DeliveryWorkers {
     const timeoutMs = route?.timeoutMs ?? 5 * 60_000;
     const timer = setTimeout(() => ac.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
     timer.unref();
-    log({ time: new Date().toISOString(), phase: 'deliver.attempt', level: 'debug', ...trace, message: `attempt ${dl.attempts} to ${dl.actor}` });
+    if (this.d.logs?.('debug') ?? true) log(entry(trace, 'deliver.attempt', 'debug', `attempt ${dl.attempts} to ${dl.actor}`));
     let result: DeliveryResult;
     const started = Date.now();
     try {
@@ -320,7 +349,7 @@ export class DeliveryWorkers {
     if (outcome.kind === 'dead' && result.stopped) {
       // The final outcome of a synchronous actor feeds the loop too (routes may handle failures).
       await this.d.stopped(dl, original, result.stopped).catch((err) =>
-        log({ time: new Date().toISOString(), phase: 'executor.error', level: 'error', ...trace, message: `could not record actor.stopped: ${(err as Error).message}` }),
+        log(entry(trace, 'executor.error', 'error', `could not record actor.stopped: ${(err as Error).message}`)),
       );
     }
     await this.finish(dl, outcome, trace, maxAttempts);
@@ -333,41 +362,31 @@ export class DeliveryWorkers {
     return { kind: 'retry', runAt: Date.now() + retryDelay(policy, dl.attempts, retryAfterMs), error };
   }
 
-  private async finish(dl: Delivery, o: Outcome, ctx: Partial<LogEntry>, maxAttempts?: number, note?: string, durationMs?: number): Promise<void> {
+  private async finish(dl: Delivery, o: Outcome, ctx: DeliveryContext, maxAttempts?: number, note?: string, durationMs?: number): Promise<void> {
     const { store, owner, log } = this.d;
-    const time = () => new Date().toISOString();
     let held: boolean;
     try {
       held = o.kind === 'complete' ? await store.complete(dl.id, owner) : await store.fail(dl.id, owner, o.error, o.kind === 'retry' ? { runAt: o.runAt } : 'dead');
     } catch (err) {
       // The lease will expire and another attempt will run: at-least-once, never lost.
-      log({ time: time(), phase: 'executor.error', level: 'error', ...ctx, message: `could not record the outcome of ${dl.id}: ${(err as Error).message}` });
+      log(entry(ctx, 'executor.error', 'error', `could not record the outcome of ${dl.id}: ${(err as Error).message}`));
       return;
     }
     if (!held) {
-      log({ time: time(), phase: 'deliver.lease_lost', level: 'warn', ...ctx, message: `lease on ${dl.id} was lost before completion; another worker owns it now` });
+      log(entry(ctx, 'deliver.lease_lost', 'warn', `lease on ${dl.id} was lost before completion; another worker owns it now`));
       return;
     }
     if (o.kind === 'complete') {
-      log({
-        time: time(),
-        phase: 'deliver.success',
-        level: 'info',
-        ...ctx,
-        message: note ?? `delivered to ${dl.actor} on attempt ${dl.attempts}${durationMs !== undefined ? ` in ${durationMs} ms` : ''}`,
-        data: { attempt: dl.attempts, ...(durationMs !== undefined ? { duration_ms: durationMs } : {}), ...(note ? { dropped: true } : {}) },
-      });
+      const data: Record<string, unknown> = { attempt: dl.attempts };
+      if (durationMs !== undefined) data.duration_ms = durationMs;
+      if (note) data.dropped = true;
+      const message = note ?? `delivered to ${dl.actor} on attempt ${dl.attempts}${durationMs !== undefined ? ` in ${durationMs} ms` : ''}`;
+      log(entry(ctx, 'deliver.success', 'info', message, data));
     } else if (o.kind === 'retry') {
-      log({
-        time: time(),
-        phase: 'deliver.retry',
-        level: 'warn',
-        ...ctx,
-        message: `attempt ${dl.attempts}/${maxAttempts} failed: ${o.error}; retrying in ${Math.max(0, o.runAt - Date.now())} ms`,
-        data: { attempt: dl.attempts, run_at: new Date(o.runAt).toISOString() },
-      });
+      const message = `attempt ${dl.attempts}/${maxAttempts} failed: ${o.error}; retrying in ${Math.max(0, o.runAt - Date.now())} ms`;
+      log(entry(ctx, 'deliver.retry', 'warn', message, { attempt: dl.attempts, run_at: new Date(o.runAt).toISOString() }));
     } else {
-      log({ time: time(), phase: 'deliver.dead', level: 'error', ...ctx, message: `dead: ${o.error}`, data: { attempt: dl.attempts } });
+      log(entry(ctx, 'deliver.dead', 'error', `dead: ${o.error}`, { attempt: dl.attempts }));
     }
   }
 

@@ -1,0 +1,61 @@
+// Paired A/B of two executor builds under load at the same moment: both run side by side, each
+// fed its own closed-loop load by the same load worker, so a shared host's drift (which moves CPU
+// cost per event by 1.5x within a minute here) hits both alike. Reports each build's CPU per event
+// per round and the median ratio B/A. Use it for changes too small for bench/ab.ts to resolve.
+//
+//   node --import tsx bench/pair.ts <A label>=<cmd/main.js>[=ENV:v,...] <B label>=<cmd/main.js>[=ENV:v,...]
+//
+// Knobs: AB_ROUNDS (default 5), BENCH_EVENTS (10,000 per build per round), AB_CONCURRENCY (32 per build).
+
+import { resolve } from 'node:path';
+import { EVENTS, LoadWorker, startExecutor, throughputProject } from './executor.js';
+import { median, procCpuMs, procMemory, round } from './lib/measure.js';
+
+const C = Number(process.env.AB_CONCURRENCY ?? 32);
+const ROUNDS = Number(process.env.AB_ROUNDS ?? 5);
+
+function parse(arg: string | undefined): { label: string; cli: string; env: Record<string, string> } {
+  const [label, cli, ...rest] = (arg ?? '').split('=');
+  if (!label || !cli) {
+    console.error('usage: node --import tsx bench/pair.ts <A label>=<cmd/main.js>[=ENV:v,...] <B label>=<cmd/main.js>[=ENV:v,...]');
+    process.exit(2);
+  }
+  const env: Record<string, string> = {};
+  for (const kv of rest.join('=').split(',').filter(Boolean)) env[kv.slice(0, kv.indexOf(':'))] = kv.slice(kv.indexOf(':') + 1);
+  return { label, cli: resolve(cli), env };
+}
+
+const builds = [parse(process.argv[2]), parse(process.argv[3])];
+const lw = await LoadWorker.start();
+const ratios: number[] = [];
+const per: Record<string, { cpu: number[]; main: number[]; evs: number[]; rss: number[] }> = {};
+for (const b of builds) per[b.label] = { cpu: [], main: [], evs: [], rss: [] };
+try {
+  const { url: sinkUrl } = await lw.call<{ url: string }>('sink');
+  for (let r = 0; r < ROUNDS; r++) {
+    const exs = await Promise.all(builds.map((b) => startExecutor(throughputProject(sinkUrl), b.env, b.cli)));
+    try {
+      await Promise.all(exs.map((ex, i) => lw.call('load', { url: `${ex.url}/webhook/hook`, run: `warm-${r}-${i}`, n: 500, concurrency: C })));
+      const cpu0 = exs.map((ex) => procCpuMs(ex.pid));
+      const main0 = exs.map((ex) => procCpuMs(ex.pid, ex.pid));
+      const results = await Promise.all(exs.map((ex, i) => lw.call('load', { url: `${ex.url}/webhook/hook`, run: `pair-${r}-${i}`, n: EVENTS, concurrency: C })));
+      const cpu = exs.map((ex, i) => (procCpuMs(ex.pid) - cpu0[i]!) / EVENTS);
+      exs.forEach((ex, i) => {
+        const p = per[builds[i]!.label]!;
+        p.cpu.push(cpu[i]!);
+        p.main.push((procCpuMs(ex.pid, ex.pid) - main0[i]!) / EVENTS);
+        p.evs.push(results[i].events_per_s);
+        p.rss.push(procMemory(ex.pid).peakMb);
+        if (results[i].lost || results[i].duplicated) console.log(`${builds[i]!.label}: lost ${results[i].lost}, dup ${results[i].duplicated}`);
+      });
+      ratios.push(cpu[1]! / cpu[0]!);
+      console.log(`round ${r + 1}: ${builds.map((b, i) => `${b.label} ${round(cpu[i]!, 3)} ms/event (${round(results[i].events_per_s, 0)} ev/s)`).join(', ')}; ratio ${round(cpu[1]! / cpu[0]!, 3)}`);
+    } finally {
+      await Promise.all(exs.map((ex) => ex.stop()));
+    }
+  }
+} finally {
+  lw.close();
+}
+const summary = Object.fromEntries(Object.entries(per).map(([k, p]) => [k, { cpu_ms_per_event: round(median(p.cpu), 3), main_ms_per_event: round(median(p.main), 3), events_per_s: round(median(p.evs), 0), peak_rss_mb: round(median(p.rss)) }]));
+console.log(JSON.stringify({ [`cpu_ratio_${builds[1]!.label}_over_${builds[0]!.label}`]: round(median(ratios), 3), ratios: ratios.map((x) => round(x, 3)), ...summary }, null, 2));
