@@ -101,6 +101,8 @@ export interface DeliveryRequest {
   routeConfig: Record<string, unknown>;
   timeoutMs: number;
   signal: AbortSignal;
+  /** `event` as stored (JSON), when no transform changed it: actors that send the event as JSON reuse it */
+  eventJson?: string;
 }
 
 export type DeliveryResult =

@@ -77,6 +77,8 @@ function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
 }
 
 function headersOf(req: http.IncomingMessage): Record<string, string | undefined> {
+  // node joins repeated headers into one string, except set-cookie: copy only when it is there
+  if (req.headers['set-cookie'] === undefined) return req.headers as Record<string, string | undefined>;
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.headers)) out[k] = Array.isArray(v) ? v.join(', ') : v;
   return out;

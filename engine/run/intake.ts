@@ -20,21 +20,28 @@ export interface Accepted {
   duplicate: boolean;
 }
 
+export interface CachedEvent {
+  event: OrgEvent;
+  /** the event as stored: JSON.stringify(event) */
+  json: string;
+  refs: number;
+}
+
 /**
  * Events whose deliveries are still to run here, so workers do not re-read and re-parse them from
  * the store. An entry goes when its last local delivery finished (`done`), so the cache holds
  * the backlog, not history; `max` bounds it when deliveries run elsewhere.
  */
 export class EventCache {
-  private readonly map = new Map<string, { event: OrgEvent; refs: number }>();
+  private readonly map = new Map<string, CachedEvent>();
   constructor(private readonly max = 20_000) {}
-  /** `refs`: how many deliveries of the event will call done() */
-  set(e: OrgEvent, refs = 1): void {
-    this.map.set(e.id, { event: e, refs });
+  /** `json`: the event as stored; `refs`: how many deliveries of the event will call done() */
+  set(e: OrgEvent, json: string, refs = 1): void {
+    this.map.set(e.id, { event: e, json, refs });
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
   }
-  get(id: string): OrgEvent | undefined {
-    return this.map.get(id)?.event;
+  get(id: string): CachedEvent | undefined {
+    return this.map.get(id);
   }
   /** one delivery of the event finished (or gave up) here */
   done(id: string): void {
@@ -155,7 +162,7 @@ export class Intake {
       out.push({ event_id: p.event.id, deliveries: p.item.deliveries.length, duplicate: false });
       this.logEmit(p);
       if (p.item.deliveries.length > 0) {
-        this.cache.set(p.event, p.item.deliveries.length);
+        this.cache.set(p.event, p.item.event.payload, p.item.deliveries.length);
         // leased at ingest: the workers already have them, no claim needed
         if ((r.leased?.length ?? 0) < p.item.deliveries.length) any = true;
       }

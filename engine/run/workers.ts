@@ -256,14 +256,14 @@ export class DeliveryWorkers {
     return s;
   }
 
-  private async loadEvent(id: string): Promise<OrgEvent | null> {
+  private async loadEvent(id: string): Promise<{ event: OrgEvent; json: string } | null> {
     const cached = this.d.cache.get(id);
     if (cached) return cached;
     const stored = await this.d.store.event(id);
     if (!stored) return null;
     const e = JSON.parse(stored.payload) as OrgEvent;
-    this.d.cache.set(e);
-    return e;
+    this.d.cache.set(e, stored.payload);
+    return { event: e, json: stored.payload };
   }
 
   private async process(dl: Delivery, ac: AbortController): Promise<void> {
@@ -276,11 +276,12 @@ export class DeliveryWorkers {
       log(entry(base, 'deliver.cancel', 'warn', target.cancel));
       return;
     }
-    const original = await this.loadEvent(dl.event_id);
-    if (!original) {
+    const loaded = await this.loadEvent(dl.event_id);
+    if (!loaded) {
       await this.finish(dl, { kind: 'dead', error: `event ${dl.event_id} is missing from the store` }, base, undefined);
       return;
     }
+    const original = loaded.event;
     const trace: DeliveryContext = {
       route: dl.route,
       actor: dl.actor,
@@ -325,6 +326,7 @@ export class DeliveryWorkers {
         routeConfig: route ? renderDeep(route.thenConfig, event) : {},
         timeoutMs,
         signal: ac.signal,
+        eventJson: event === original ? loaded.json : undefined,
       });
     } catch (err) {
       result = { ok: false, error: ac.signal.aborted ? String((ac.signal.reason as Error)?.message ?? 'aborted') : (err as Error).message, retryable: true };

@@ -56,6 +56,17 @@ describe('webhook actor', () => {
     expect(v).toEqual({ ok: true });
   });
 
+  it('sends the stored event JSON byte for byte the same as serializing the event', async () => {
+    const ctx = makeCtx({ url: `${srv.url}/ok` });
+    const req = makeDelivery({ attempt: 1 });
+    await webhookActor.deliver(ctx, req);
+    const serialized = last().body.toString();
+    await webhookActor.deliver(ctx, { ...req, eventJson: JSON.stringify(req.event) });
+    const reused = last().body.toString();
+    expect(reused).toBe(serialized);
+    expect(reused).toBe(JSON.stringify({ event: req.event, prompt: req.prompt, config: req.routeConfig, delivery: { id: 'dlv_1', attempt: 1, route: 'pr-review' } }));
+  });
+
   it('webhook-id stays the delivery id across retries; no signature without a secret', async () => {
     const ctx = makeCtx({ url: `${srv.url}/ok` });
     await webhookActor.deliver(ctx, makeDelivery({ attempt: 1, delivery_id: 'dlv_same' }));

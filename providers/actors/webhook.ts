@@ -52,7 +52,9 @@ function compile(config: Record<string, unknown>): Compiled {
 function buildBody(config: Record<string, unknown>, req: DeliveryRequest): string {
   const delivery = { id: req.delivery_id, attempt: req.attempt, route: req.route };
   if (config.body === undefined || config.body === null) {
-    return JSON.stringify({ event: req.event, prompt: req.prompt, config: req.routeConfig, delivery });
+    // the same text JSON.stringify would give, without serializing the event a second time
+    const rest = `"prompt":${JSON.stringify(req.prompt)},"config":${JSON.stringify(req.routeConfig)},"delivery":${JSON.stringify(delivery)}}`;
+    return req.eventJson === undefined ? `{"event":${JSON.stringify(req.event)},${rest}` : `{"event":${req.eventJson},${rest}`;
   }
   const data = { ...req.event, event: req.event, prompt: req.prompt, config: req.routeConfig, delivery };
   if (typeof config.body === 'string') return renderTemplateText(config.body, data);

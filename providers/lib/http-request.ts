@@ -74,7 +74,8 @@ function targetOf(url: URL | string): NodeRequestOptions {
  */
 const inflight = new WeakMap<AbortSignal, Set<ClientRequest>>();
 
-function abortWith(signal: AbortSignal, req: ClientRequest): void {
+/** Registers `req` to be destroyed when `signal` aborts; returns the set to remove it from once it settles. */
+function abortWith(signal: AbortSignal, req: ClientRequest): Set<ClientRequest> {
   let reqs = inflight.get(signal);
   if (!reqs) {
     const set = (reqs = new Set());
@@ -89,7 +90,7 @@ function abortWith(signal: AbortSignal, req: ClientRequest): void {
     );
   }
   reqs.add(req);
-  req.once('close', () => reqs.delete(req));
+  return reqs;
 }
 
 /**
@@ -109,8 +110,10 @@ export function sendRequest(
   const agents = opts.agents ?? defaultAgents;
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
+    let abortable: Set<ClientRequest> | undefined;
     const fail = (err: Error) => {
       clearTimeout(timer);
+      abortable?.delete(req);
       reject(err);
     };
     if (signal?.aborted) {
@@ -132,6 +135,7 @@ export function sendRequest(
       });
       res.on('end', () => {
         clearTimeout(timer);
+        abortable?.delete(req);
         resolve({
           status: res.statusCode ?? 0,
           statusText: res.statusMessage ?? '',
@@ -142,7 +146,7 @@ export function sendRequest(
       res.on('error', fail);
     });
     req.on('error', fail);
-    if (signal) abortWith(signal, req);
+    if (signal) abortable = abortWith(signal, req);
     if (opts.timeoutMs !== undefined) {
       const ms = opts.timeoutMs;
       timer = setTimeout(() => req.destroy(new RequestTimeoutError(ms)), ms);
