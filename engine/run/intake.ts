@@ -6,6 +6,7 @@ import type { EmittedEvent, LogEntry, OrgEvent } from '../../providers/types.js'
 import type { Delivery, IngestItem, IngestResult, Store } from '../../state/store.js';
 import { routeEvent, type Graph, type RuntimeRoute } from './graph.js';
 import { newId } from './ids.js';
+import { isoTime } from '../../state/iso-time.js';
 
 export interface Prepared {
   event: OrgEvent;
@@ -53,13 +54,13 @@ export class EventCache {
   }
 }
 
-export function toOrgEvent(source: string, e: EmittedEvent, now: Date = new Date()): OrgEvent {
+export function toOrgEvent(source: string, e: EmittedEvent, now: number = Date.now()): OrgEvent {
   const id = newId('evt');
   return {
     id,
     type: e.type,
     source,
-    time: e.time ?? now.toISOString(),
+    time: e.time ?? isoTime(now),
     provenance: e.provenance ?? {},
     payload: e.payload ?? {},
     trace_id: e.trace_id ?? id,
@@ -173,7 +174,7 @@ export class Intake {
 
   private logEmit(p: Prepared): void {
     const e = p.event;
-    const time = new Date().toISOString();
+    const time = isoTime();
     this.log({
       time,
       phase: 'source.emit',

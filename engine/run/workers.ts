@@ -9,6 +9,7 @@ import { retryDelay, type BackoffPolicy } from './backoff.js';
 import type { RuntimeActor, RuntimeRoute } from './graph.js';
 import type { EventCache } from './intake.js';
 import { runTransforms } from './pipeline.js';
+import { isoTime } from '../../state/iso-time.js';
 
 export interface Target {
   actor: RuntimeActor;
@@ -46,7 +47,7 @@ type DeliveryContext = Pick<LogEntry, 'route' | 'actor' | 'delivery_id' | 'event
 /** A log entry about a delivery, its fields copied one by one: spreading the context cost more than the rest of the entry. */
 function entry(ctx: DeliveryContext, phase: string, level: LogEntry['level'], message: string, data?: Record<string, unknown>): LogEntry {
   return {
-    time: new Date().toISOString(),
+    time: isoTime(),
     phase,
     level,
     source: ctx.source,

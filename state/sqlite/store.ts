@@ -25,6 +25,7 @@ import { INFO_COLUMNS, limitClause, toInfo, versionInfo, versionRowValues, type 
 import { WriteBatcher } from './batch.js';
 import { connect } from './connect.js';
 import { toStoreError } from './errors.js';
+import { isoTime } from '../iso-time.js';
 
 export interface SqliteStoreOptions {
   readonly?: boolean;
@@ -74,7 +75,7 @@ export class SqliteStore implements Store {
   }
 
   private iso(ms = this.now()): string {
-    return new Date(ms).toISOString();
+    return isoTime(ms);
   }
 
   async close(): Promise<void> {
