@@ -7,7 +7,7 @@ import { compareAddresses } from '../graph/address.js';
 import { analyzeTopology } from '../graph/topology.js';
 import { canonicalJson } from './canonical.js';
 import { formatPath, getAt } from './paths.js';
-import { isStoredSecret, snapshotDigest } from './snapshot.js';
+import { declarationJson, isStoredSecret, snapshotDigest } from './snapshot.js';
 import {
   PLAN_FORMAT_VERSION,
   type FieldChange,
@@ -43,21 +43,15 @@ type Path = Array<string | number>;
 
 /** The part of a resource that the configuration declares (provider_state is apply's business). */
 function declared(r: ResourceState): unknown {
-  return {
-    kind: r.kind,
-    name: r.name,
-    provider: r.provider,
-    attributes: r.attributes,
-    depends_on: r.depends_on,
-    prompt_sha256: r.prompt_sha256 ?? null,
-  };
+  return [r.kind, r.name, r.provider, r.attributes, r.depends_on, r.prompt_sha256 ?? null];
 }
 
-/** Plain JSON text first (snapshots are built in canonical key order), canonical JSON if that differs. */
-function sameDeclaration(a: ResourceState, b: ResourceState): boolean {
-  const da = declared(a);
-  const db = declared(b);
-  return JSON.stringify(da) === JSON.stringify(db) || canonicalJson(da) === canonicalJson(db);
+/**
+ * Plain JSON text first (snapshots are built in canonical key order), canonical JSON if that
+ * differs. `afterText` is the desired resource's declarationJson, which the digest reuses.
+ */
+function sameDeclaration(a: ResourceState, b: ResourceState, afterText: string): boolean {
+  return declarationJson(a) === afterText || canonicalJson(declared(a)) === canonicalJson(declared(b));
 }
 
 export function diffSnapshots(
@@ -69,14 +63,18 @@ export function diffSnapshots(
   const priorRes = prior?.resources ?? {};
   const changes: ResourceChange[] = [];
   let unchanged = 0;
+  // each desired declaration is serialized once, for the comparison and for the digest
+  const desiredText = new Map<string, string>();
 
   for (const [address, after] of Object.entries(desired.resources)) {
+    const afterText = declarationJson(after);
+    desiredText.set(address, afterText);
     const before = priorRes[address];
     if (!before) {
       changes.push(make(address, after, 'create', 'new in configuration', [], null, after));
       continue;
     }
-    if (sameDeclaration(before, after)) {
+    if (sameDeclaration(before, after, afterText)) {
       unchanged++;
       continue;
     }
@@ -107,7 +105,7 @@ export function diffSnapshots(
     created_at: (opts.now ?? new Date()).toISOString(),
     lineage: opts.lineage ?? '',
     serial: opts.serial ?? 0,
-    config_digest: snapshotDigest(desired),
+    config_digest: snapshotDigest(desired, (address) => desiredText.get(address)!),
     origin: opts.origin ?? { type: 'project' },
     summary: summarize(changes, unchanged),
     changes,

@@ -107,13 +107,17 @@ export function toSnapshot(project: LoadedProject, salt: string, sensitiveOf?: S
  * Snapshots are built in canonical key order (toSnapshot), so their JSON text is canonical and
  * native JSON.stringify is enough: this runs on every plan of 10,000+ resources.
  */
-export function snapshotDigest(snapshot: StateSnapshot): string {
+export function snapshotDigest(snapshot: StateSnapshot, textOf: (address: string, r: ResourceState) => string = (_, r) => declarationJson(r)): string {
   const h = createHash('sha256');
   for (const addr of Object.keys(snapshot.resources).sort()) {
-    const r = snapshot.resources[addr];
     h.update(JSON.stringify(addr));
-    h.update(JSON.stringify([r.kind, r.name, r.provider, r.attributes, r.depends_on, r.prompt_sha256 ?? null]));
+    h.update(textOf(addr, snapshot.resources[addr]!));
     h.update('\n');
   }
   return 'sha256:' + h.digest('hex');
+}
+
+/** What a resource declares (provider_state is apply's business), as JSON text: canonical for snapshots built by toSnapshot. */
+export function declarationJson(r: ResourceState): string {
+  return JSON.stringify([r.kind, r.name, r.provider, r.attributes, r.depends_on, r.prompt_sha256 ?? null]);
 }

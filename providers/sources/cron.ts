@@ -27,8 +27,22 @@ function compile(config: Record<string, unknown>): CompiledCron {
   return c;
 }
 
+/** Verdicts per (timezone, expression): a project repeats a few schedules over many sources. */
+const expressionVerdicts = new Map<string, string | null>();
+
 /** Checks a cron expression (5 or 6 fields, or an @alias); returns an error message or null. */
 export function cronExpressionError(expr: string, tz?: string): string | null {
+  const key = `${tz ?? ''}\n${expr}`;
+  let verdict = expressionVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = checkExpression(expr, tz);
+    if (expressionVerdicts.size >= 1000) expressionVerdicts.clear();
+    expressionVerdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
+function checkExpression(expr: string, tz?: string): string | null {
   const trimmed = expr.trim();
   const fields = trimmed.split(/\s+/).length;
   if (!trimmed.startsWith('@') && (fields < 5 || fields > 6)) {
