@@ -7,7 +7,7 @@ import { compareAddresses } from '../graph/address.js';
 import { analyzeTopology } from '../graph/topology.js';
 import { canonicalJson } from './canonical.js';
 import { formatPath, getAt } from './paths.js';
-import { declarationJson, isStoredSecret, snapshotDigest } from './snapshot.js';
+import { declarationJson, DigestBuilder, isStoredSecret, snapshotDigest } from './snapshot.js';
 import {
   PLAN_FORMAT_VERSION,
   type FieldChange,
@@ -64,11 +64,11 @@ export function diffSnapshots(
   const changes: ResourceChange[] = [];
   let unchanged = 0;
   // each desired declaration is serialized once, for the comparison and for the digest
-  const desiredText = new Map<string, string>();
+  const digest = new DigestBuilder();
 
   for (const [address, after] of Object.entries(desired.resources)) {
     const afterText = declarationJson(after);
-    desiredText.set(address, afterText);
+    digest.add(address, afterText);
     const before = priorRes[address];
     if (!before) {
       changes.push(make(address, after, 'create', 'new in configuration', [], null, after));
@@ -105,7 +105,7 @@ export function diffSnapshots(
     created_at: (opts.now ?? new Date()).toISOString(),
     lineage: opts.lineage ?? '',
     serial: opts.serial ?? 0,
-    config_digest: snapshotDigest(desired, (address) => desiredText.get(address)!),
+    config_digest: digest.digest() ?? snapshotDigest(desired),
     origin: opts.origin ?? { type: 'project' },
     summary: summarize(changes, unchanged),
     changes,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toSnapshot } from './snapshot.js';
+import { snapshotDigest, toSnapshot } from './snapshot.js';
 import { diffSnapshots } from './diff.js';
 import { renderText } from './render-text.js';
 import { renderMarkdown } from './render-markdown.js';
@@ -215,5 +215,17 @@ describe('plan JSON', () => {
     expect(gh.after_sensitive).toEqual(['config.secret']);
     const withSnap = JSON.parse(renderJson(plan, { includeSnapshot: true })) as { desired: StateSnapshot };
     expect(Object.keys(withSnap.desired.resources)).toHaveLength(6);
+  });
+});
+
+describe('config digest', () => {
+  it('is the same whatever order the desired snapshot lists its resources in', () => {
+    const d = snap(base()).snapshot;
+    const reversed: StateSnapshot = { ...d, resources: Object.fromEntries(Object.entries(d.resources).reverse()) };
+    const sorted = diffSnapshots(null, d, blobsOf());
+    const unsorted = diffSnapshots(null, reversed, blobsOf());
+    expect(sorted.config_digest).toBe(snapshotDigest(d));
+    expect(unsorted.config_digest).toBe(sorted.config_digest);
+    expect(diffSnapshots(d, reversed, blobsOf()).summary).toMatchObject({ add: 0, change: 0, destroy: 0 });
   });
 });

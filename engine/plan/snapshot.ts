@@ -107,14 +107,34 @@ export function toSnapshot(project: LoadedProject, salt: string, sensitiveOf?: S
  * Snapshots are built in canonical key order (toSnapshot), so their JSON text is canonical and
  * native JSON.stringify is enough: this runs on every plan of 10,000+ resources.
  */
-export function snapshotDigest(snapshot: StateSnapshot, textOf: (address: string, r: ResourceState) => string = (_, r) => declarationJson(r)): string {
-  const h = createHash('sha256');
-  for (const addr of Object.keys(snapshot.resources).sort()) {
-    h.update(JSON.stringify(addr));
-    h.update(textOf(addr, snapshot.resources[addr]!));
-    h.update('\n');
+export function snapshotDigest(snapshot: StateSnapshot): string {
+  const d = new DigestBuilder();
+  for (const addr of Object.keys(snapshot.resources).sort()) d.add(addr, declarationJson(snapshot.resources[addr]!));
+  return d.digest()!;
+}
+
+/**
+ * snapshotDigest fed one resource at a time, for a caller that has each declaration's text at
+ * hand anyway. Valid only when addresses arrive in sorted order (toSnapshot's order); digest()
+ * is null otherwise and the caller computes it from the snapshot.
+ */
+export class DigestBuilder {
+  private readonly h = createHash('sha256');
+  private last: string | null = null;
+  private sorted = true;
+
+  add(address: string, declaration: string): void {
+    if (this.last !== null && !(this.last < address)) this.sorted = false;
+    this.last = address;
+    if (!this.sorted) return;
+    this.h.update(JSON.stringify(address));
+    this.h.update(declaration);
+    this.h.update('\n');
   }
-  return 'sha256:' + h.digest('hex');
+
+  digest(): string | null {
+    return this.sorted ? 'sha256:' + this.h.digest('hex') : null;
+  }
 }
 
 /** What a resource declares (provider_state is apply's business), as JSON text: canonical for snapshots built by toSnapshot. */
