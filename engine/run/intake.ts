@@ -4,9 +4,9 @@
 
 import type { EmittedEvent, LogEntry, OrgEvent } from '../../providers/types.js';
 import type { Delivery, IngestItem, IngestResult, Store } from '../../state/store.js';
+import { isoTime } from '../../state/iso-time.js';
 import { routeEvent, type Graph, type RuntimeRoute } from './graph.js';
 import { newId } from './ids.js';
-import { isoTime } from '../../state/iso-time.js';
 
 export interface Prepared {
   event: OrgEvent;

@@ -5,11 +5,11 @@
 import type { DeliveryResult, LogEntry, OrgEvent, TransformStore } from '../../providers/types.js';
 import type { Delivery, Store } from '../../state/store.js';
 import { renderDeep } from '../../providers/lib/template.js';
+import { isoTime } from '../../state/iso-time.js';
 import { retryDelay, type BackoffPolicy } from './backoff.js';
 import type { RuntimeActor, RuntimeRoute } from './graph.js';
 import type { EventCache } from './intake.js';
 import { runTransforms } from './pipeline.js';
-import { isoTime } from '../../state/iso-time.js';
 
 export interface Target {
   actor: RuntimeActor;

@@ -20,12 +20,12 @@ import type {
   StoredLogEntry,
 } from '../store.js';
 import { StaleSerialError } from '../store.js';
+import { isoTime } from '../iso-time.js';
 import { leasedRow } from '../leased-row.js';
 import { INFO_COLUMNS, limitClause, toInfo, versionInfo, versionRowValues, type VersionRow } from '../rows.js';
 import { WriteBatcher } from './batch.js';
 import { connect } from './connect.js';
 import { toStoreError } from './errors.js';
-import { isoTime } from '../iso-time.js';
 
 export interface SqliteStoreOptions {
   readonly?: boolean;
