@@ -10,38 +10,12 @@
 // Knobs: AB_ROUNDS (default 3), BENCH_EVENTS (10,000, after a 500-event warm-up), AB_CONCURRENCY (64). A build copied out of
 // the repository must stay where node can resolve the repository's node_modules (say, .ab/).
 
-import { resolve } from 'node:path';
-import { EVENTS, loadThrough, LoadWorker, startExecutor, startRelay, throughputProject, type RelayMode } from './executor.js';
-import { round } from './lib/measure.js';
+import { EVENTS, loadThrough, LoadWorker, startExecutor, startRelay, throughputProject } from './executor.js';
+import { parseBuild, type Build } from './lib/build-arg.js';
+import { median, round } from './lib/measure.js';
 
 const C = Number(process.env.AB_CONCURRENCY ?? 64);
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 3);
-
-interface Build {
-  label: string;
-  cli: string;
-  env: Record<string, string>;
-  /** instead of an executor, a floor of bench/lib/relay.mjs */
-  relay?: RelayMode;
-}
-
-function parseBuild(arg: string): Build {
-  const [label, cli, ...rest] = arg.split('=');
-  const envs = rest.join('=');
-  if (!label || !cli) throw new Error(`expected <label>=<path to cmd/main.js>[=ENV:value,...], got "${arg}"`);
-  const env: Record<string, string> = {};
-  for (const kv of envs.split(',').filter(Boolean)) {
-    const i = kv.indexOf(':');
-    if (i < 1) throw new Error(`expected ENV:value in "${kv}"`);
-    env[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  if (cli.startsWith('relay:')) {
-    const mode = cli.slice('relay:'.length);
-    if (mode !== 'memory' && mode !== 'durable' && mode !== 'records') throw new Error(`unknown relay floor "${mode}" (memory, durable, records)`);
-    return { label, cli, env, relay: mode };
-  }
-  return { label, cli: resolve(cli), env };
-}
 
 const USAGE = 'usage: node --import tsx bench/ab.ts <label>=<path to cmd/main.js>[=ENV:value,...] ...';
 let builds: Build[] = [];
@@ -87,7 +61,6 @@ try {
 } finally {
   lw.close();
 }
-const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const summary = Object.fromEntries(
   [...rows].map(([label, rs]) => [label, Object.fromEntries(Object.keys(rs[0]!).map((k) => [k, median(rs.map((r) => r[k]!))]))]),
 );

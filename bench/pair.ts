@@ -4,28 +4,29 @@
 // per round and the median ratio B/A. Use it for changes too small for bench/ab.ts to resolve.
 //
 //   node --import tsx bench/pair.ts <A label>=<cmd/main.js>[=ENV:v,...] <B label>=<cmd/main.js>[=ENV:v,...]
+//   (or <label>=relay:memory|durable|records for a relay floor, as in bench/ab.ts)
 //
 // Knobs: AB_ROUNDS (default 5), BENCH_EVENTS (10,000 per build per round), AB_CONCURRENCY (32 per build).
 
-import { resolve } from 'node:path';
-import { EVENTS, LoadWorker, startExecutor, throughputProject } from './executor.js';
+import { EVENTS, LoadWorker, startExecutor, startRelay, throughputProject } from './executor.js';
+import { parseBuild, type Build } from './lib/build-arg.js';
 import { median, procCpuMs, procMemory, round } from './lib/measure.js';
 
 const C = Number(process.env.AB_CONCURRENCY ?? 32);
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 5);
 
-function parse(arg: string | undefined): { label: string; cli: string; env: Record<string, string> } {
-  const [label, cli, ...rest] = (arg ?? '').split('=');
-  if (!label || !cli) {
-    console.error('usage: node --import tsx bench/pair.ts <A label>=<cmd/main.js>[=ENV:v,...] <B label>=<cmd/main.js>[=ENV:v,...]');
-    process.exit(2);
-  }
-  const env: Record<string, string> = {};
-  for (const kv of rest.join('=').split(',').filter(Boolean)) env[kv.slice(0, kv.indexOf(':'))] = kv.slice(kv.indexOf(':') + 1);
-  return { label, cli: resolve(cli), env };
+const USAGE = 'usage: node --import tsx bench/pair.ts <A label>=<cmd/main.js>[=ENV:v,...] <B label>=<cmd/main.js>[=ENV:v,...]';
+let builds: Build[] = [];
+try {
+  builds = process.argv.slice(2, 4).map(parseBuild);
+} catch (err) {
+  console.error(`${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
 }
-
-const builds = [parse(process.argv[2]), parse(process.argv[3])];
+if (builds.length !== 2) {
+  console.error(USAGE);
+  process.exit(2);
+}
 const lw = await LoadWorker.start();
 const ratios: number[] = [];
 const per: Record<string, { cpu: number[]; main: number[]; evs: number[]; rss: number[] }> = {};
@@ -33,7 +34,7 @@ for (const b of builds) per[b.label] = { cpu: [], main: [], evs: [], rss: [] };
 try {
   const { url: sinkUrl } = await lw.call<{ url: string }>('sink');
   for (let r = 0; r < ROUNDS; r++) {
-    const exs = await Promise.all(builds.map((b) => startExecutor(throughputProject(sinkUrl), b.env, b.cli)));
+    const exs = await Promise.all(builds.map((b) => (b.relay ? startRelay(sinkUrl, b.relay) : startExecutor(throughputProject(sinkUrl), b.env, b.cli))));
     try {
       await Promise.all(exs.map((ex, i) => lw.call('load', { url: `${ex.url}/webhook/hook`, run: `warm-${r}-${i}`, n: 500, concurrency: C })));
       const cpu0 = exs.map((ex) => procCpuMs(ex.pid));
