@@ -269,28 +269,23 @@ export class DeliveryWorkers {
 
   private async process(dl: Delivery, ac: AbortController): Promise<void> {
     const { store, log } = this.d;
-    const base: DeliveryContext = { route: dl.route, actor: dl.actor, delivery_id: dl.id, event_id: dl.event_id };
+    // trace_id and source are known once the event is loaded; set then, so every entry has one shape
+    const trace: DeliveryContext = { route: dl.route, actor: dl.actor, delivery_id: dl.id, event_id: dl.event_id, trace_id: undefined, source: undefined };
 
     const target = await this.d.resolve(dl);
     if ('cancel' in target) {
       await store.cancel(dl.id, target.cancel);
-      log(entry(base, 'deliver.cancel', 'warn', target.cancel));
+      log(entry(trace, 'deliver.cancel', 'warn', target.cancel));
       return;
     }
     const loaded = await this.loadEvent(dl.event_id);
     if (!loaded) {
-      await this.finish(dl, { kind: 'dead', error: `event ${dl.event_id} is missing from the store` }, base, undefined);
+      await this.finish(dl, { kind: 'dead', error: `event ${dl.event_id} is missing from the store` }, trace, undefined);
       return;
     }
     const original = loaded.event;
-    const trace: DeliveryContext = {
-      route: dl.route,
-      actor: dl.actor,
-      delivery_id: dl.id,
-      event_id: dl.event_id,
-      trace_id: original.trace_id,
-      source: original.source,
-    };
+    trace.trace_id = original.trace_id;
+    trace.source = original.source;
     const route = target.route;
     const maxAttempts = route?.maxAttempts ?? 8;
 
