@@ -15,6 +15,7 @@ import type {
 import type { ResourceKind, StateSnapshot } from '../graph/types.js';
 import { parseDuration } from '../../providers/lib/duration.js';
 import { Router } from './router.js';
+import { blankSecretIssues } from '../../providers/lib/blank-secret.js';
 
 export const DEFAULT_MAX_HOPS = 8;
 export const DEFAULT_MAX_ATTEMPTS = 8;
@@ -124,6 +125,13 @@ function asProvider<K extends ProviderKind>(lookup: ProviderLookup, kind: K, nam
   return p as Provider & { kind: K };
 }
 
+/** A sensitive field that resolved blank at run time (`GH_SECRET=` since the apply) stops the start. */
+function withSecretsSet<P extends Provider>(p: P, config: Record<string, unknown>, address: string): P {
+  const blank = blankSecretIssues(config, p.sensitive);
+  if (blank.length > 0) throw new GraphError(`${address}: ${blank.map((b) => b.message).join('; ')}`);
+  return p;
+}
+
 function durationAt(value: unknown, fallback: number, what: string): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value === 'number') return value;
@@ -160,7 +168,7 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
     const config = (r.spec.config ?? {}) as Record<string, any>;
     switch (r.kind) {
       case 'source': {
-        const provider = asProvider(deps.getProvider, 'source', r.provider, address);
+        const provider = withSecretsSet(asProvider(deps.getProvider, 'source', r.provider, address), config, address);
         const interval = r.spec.poll?.interval;
         const ctx = ctxFor('source', r.name, config);
         const rawConfig = r.attributes?.config;
@@ -183,12 +191,12 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
         break;
       }
       case 'actor':
-        actors.set(r.name, { id: r.name, provider: asProvider(deps.getProvider, 'actor', r.provider, address), ctx: ctxFor('actor', r.name, config) });
+        actors.set(r.name, { id: r.name, provider: withSecretsSet(asProvider(deps.getProvider, 'actor', r.provider, address), config, address), ctx: ctxFor('actor', r.name, config) });
         break;
       case 'transform':
         transforms.set(r.name, {
           name: r.name,
-          provider: asProvider(deps.getProvider, 'transform', r.provider, address),
+          provider: withSecretsSet(asProvider(deps.getProvider, 'transform', r.provider, address), config, address),
           ctx: ctxFor('transform', r.name, config),
         });
         break;
@@ -196,7 +204,7 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
         loggers.push({
           name: r.name,
           type: r.provider,
-          provider: asProvider(deps.getProvider, 'logger', r.provider, address),
+          provider: withSecretsSet(asProvider(deps.getProvider, 'logger', r.provider, address), config, address),
           ctx: ctxFor('logger', r.name, config),
           level: typeof config.level === 'string' ? config.level : 'info',
           fingerprint: JSON.stringify([r.provider, config]),

@@ -9,6 +9,7 @@ import type { LogEntry, WebhookRequest } from '../../providers/types.js';
 import { parseSize } from '../../providers/lib/size.js';
 import type { Graph, RuntimeSource } from './graph.js';
 import type { Accepted, Intake } from './intake.js';
+import { decodePathSegment, jsonTooDeep, MAX_JSON_DEPTH } from './json-limits.js';
 
 export const DEFAULT_MAX_BODY = 25 * 1024 * 1024;
 /** bodies of requests we reject before reading (unknown path) or callbacks are capped lower */
@@ -170,6 +171,7 @@ export class Ingress {
     const q = url.indexOf('?');
     let path = q === -1 ? url : url.slice(0, q);
     if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+    if (decodePathSegment(path) === null) return this.reject(req, res, 400, 'malformed percent-encoding in the request path');
 
     if (path === '/healthz') {
       if (req.method !== 'GET' && req.method !== 'HEAD') return this.reject(req, res, 405, 'use GET /healthz');
@@ -179,9 +181,10 @@ export class Ingress {
 
     if (path.startsWith('/callback/')) {
       if (req.method !== 'POST') return this.reject(req, res, 405, 'use POST');
-      const actorId = decodeURIComponent(path.slice('/callback/'.length));
+      const actorId = decodePathSegment(path.slice('/callback/'.length))!;
       if (!this.d.graph().actors.has(actorId)) return this.reject(req, res, 404, `unknown actor "${actorId}"`);
       const raw = await readBody(req, CALLBACK_MAX_BODY);
+      if (jsonTooDeep(raw)) return this.reject(req, res, 400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
       let body: unknown = {};
       if (raw.length > 0) {
         try {
@@ -206,7 +209,7 @@ export class Ingress {
     if (!src) {
       const id = path.startsWith('/webhook/') ? path.slice('/webhook/'.length) : null;
       if (id && graph.sources.has(id)) return this.reject(req, res, 404, `source "${id}" does not accept webhooks`, id);
-      return this.reject(req, res, 404, id ? `unknown source "${decodeURIComponent(id)}"` : `no such endpoint ${path}`);
+      return this.reject(req, res, 404, id ? `unknown source "${decodePathSegment(id)}"` : `no such endpoint ${path}`);
     }
     if (req.method !== 'POST') return this.reject(req, res, 405, 'use POST', src.id);
 
@@ -217,6 +220,8 @@ export class Ingress {
       if (err instanceof HttpError) return this.reject(req, res, err.status, err.message, src.id);
       throw err;
     }
+    // Rejected before any provider parses it: nothing downstream has to survive deep nesting.
+    if (jsonTooDeep(rawBody)) return this.reject(req, res, 400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, src.id);
     const wreq: WebhookRequest = { method: req.method, path, headers: headersOf(req), rawBody };
     let result;
     try {

@@ -14,6 +14,7 @@
 
 import type { EmittedEvent, ProviderContext, SourceProvider, WebhookRequest, WebhookResult } from '../types.js';
 import { verifyGithub } from '../lib/signatures.js';
+import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
 
 const HOOK_TYPES: Record<string, string> = {
   Stop: 'stop',
@@ -82,9 +83,10 @@ function accepted(config: Record<string, unknown>, hookType: string): boolean {
 
 function handleWebhook(ctx: ProviderContext, req: WebhookRequest): WebhookResult {
   if (req.method !== 'POST') return { ok: false, status: 405, error: 'only POST is accepted' };
-  const secret = ctx.config.secret;
-  if (typeof secret === 'string' && secret) {
-    const v = verifyGithub([secret], req.headers['x-hub-signature-256'], req.rawBody);
+  const { values: keys, blank } = configuredSecrets(ctx.config);
+  if (blank) return { ok: false, status: 401, error: BLANK_SECRET_ERROR };
+  if (keys.length > 0) {
+    const v = verifyGithub(keys, req.headers['x-hub-signature-256'], req.rawBody);
     if (!v.ok) return { ok: false, status: 401, error: v.error };
   }
   let body: unknown;

@@ -12,6 +12,7 @@
 
 import type { EmittedEvent, ObservedState, ProviderContext, ProviderState, SourceProvider, WebhookRequest, WebhookResult } from '../types.js';
 import { verifyGithub } from '../lib/signatures.js';
+import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
 import { GithubApiError, GithubClient, REPO_PATTERN, githubToken, normalizeBaseUrl, splitRepo } from '../lib/github-api.js';
 import {
   issueCommentEvent,
@@ -53,10 +54,7 @@ export function hookUrl(sourceId: string, config: Record<string, unknown>): stri
 }
 
 function secrets(config: Record<string, unknown>): string[] {
-  const s = config.secret;
-  if (typeof s === 'string' && s) return [s];
-  if (Array.isArray(s)) return s.filter((x): x is string => typeof x === 'string' && x.length > 0);
-  return [];
+  return configuredSecrets(config).values;
 }
 
 /** Maps one delivery to events (empty for ping or actions nobody routes on). */
@@ -105,7 +103,8 @@ export function normalizeDelivery(ghEvent: string, body: any): EmittedEvent[] {
 
 function handleWebhook(ctx: ProviderContext, req: WebhookRequest): WebhookResult {
   if (req.method !== 'POST') return { ok: false, status: 405, error: 'only POST is accepted' };
-  const keys = secrets(ctx.config);
+  const { values: keys, blank } = configuredSecrets(ctx.config);
+  if (blank) return { ok: false, status: 401, error: BLANK_SECRET_ERROR };
   if (keys.length > 0) {
     const v = verifyGithub(keys, req.headers['x-hub-signature-256'], req.rawBody);
     if (!v.ok) return { ok: false, status: 401, error: v.error };

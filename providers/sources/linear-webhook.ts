@@ -9,16 +9,11 @@
 import type { EmittedEvent, ProviderContext, SourceProvider, WebhookRequest, WebhookResult } from '../types.js';
 import { durationIssue, durationOr } from '../lib/duration.js';
 import { verifyHmac } from '../lib/signatures.js';
+import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
 
 const DEFAULT_MAX_AGE_MS = 60_000;
 const ACTION: Record<string, string> = { create: 'created', update: 'updated', remove: 'removed' };
 
-function secrets(config: Record<string, unknown>): string[] {
-  const s = config.secret;
-  if (typeof s === 'string' && s) return [s];
-  if (Array.isArray(s)) return s.filter((x): x is string => typeof x === 'string' && x.length > 0);
-  return [];
-}
 
 export function normalizeLinear(body: any): EmittedEvent {
   const type = String(body?.type ?? 'unknown').toLowerCase();
@@ -75,7 +70,8 @@ export function normalizeLinear(body: any): EmittedEvent {
 
 function handleWebhook(ctx: ProviderContext, req: WebhookRequest, now: number = Date.now()): WebhookResult {
   if (req.method !== 'POST') return { ok: false, status: 405, error: 'only POST is accepted' };
-  const keys = secrets(ctx.config);
+  const { values: keys, blank } = configuredSecrets(ctx.config);
+  if (blank) return { ok: false, status: 401, error: BLANK_SECRET_ERROR };
   if (keys.length > 0) {
     const v = verifyHmac(keys, req.headers['linear-signature'], req.rawBody, 'Linear-Signature');
     if (!v.ok) return { ok: false, status: 401, error: v.error };

@@ -18,6 +18,7 @@
 import type { EmittedEvent, ProviderContext, SourceProvider, WebhookRequest, WebhookResult } from '../types.js';
 import { parseSize, sizeIssue } from '../lib/size.js';
 import { verifyGithub, verifyHmac, verifyStandard, type VerifyResult } from '../lib/signatures.js';
+import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
 
 export const DEFAULT_MAX_BODY = 25 * 1024 * 1024;
 const SIGNATURE_MODES = ['auto', 'github', 'standard', 'hmac-sha256'] as const;
@@ -43,12 +44,7 @@ export function webhookPath(sourceId: string, config: Record<string, unknown>): 
 
 /** Active secrets of a webhook source config: `secret` and `hmac_secret`, each a string or a list. */
 export function webhookSecrets(config: Record<string, unknown>): string[] {
-  const out: string[] = [];
-  for (const v of [config.secret, config.hmac_secret]) {
-    if (typeof v === 'string' && v) out.push(v);
-    else if (Array.isArray(v)) for (const s of v) if (typeof s === 'string' && s) out.push(s);
-  }
-  return out;
+  return configuredSecrets(config, ['secret', 'hmac_secret']).values;
 }
 
 function checkSignature(config: Record<string, unknown>, secrets: string[], req: WebhookRequest, now: Date): VerifyResult {
@@ -112,7 +108,8 @@ export function normalizeWebhook(config: Record<string, unknown>, req: WebhookRe
 
 export function handleWebhookRequest(ctx: ProviderContext, req: WebhookRequest, now: Date = new Date()): WebhookResult {
   const config = ctx.config;
-  const secrets = webhookSecrets(config);
+  const { values: secrets, blank } = configuredSecrets(config, ['secret', 'hmac_secret']);
+  if (blank) return { ok: false, status: 401, error: BLANK_SECRET_ERROR };
   if (secrets.length > 0) {
     const v = checkSignature(config, secrets, req, now);
     if (!v.ok) return { ok: false, status: 401, error: v.error };
