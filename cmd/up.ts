@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../engine/errors.js';
 import { action, globals, type GlobalOpts } from './util.js';
-import { addRunFlags, runExecutor, type StartFlags } from './start.js';
+import { addRunFlags, runExecutor, startSettings, type StartFlags } from './start.js';
 import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan, useColor } from './plan-common.js';
 
 interface UpFlags extends StartFlags {
@@ -34,6 +34,7 @@ export function register(program: Command): void {
 export async function up(g: GlobalOpts, color: boolean, flags: UpFlags): Promise<number> {
   const lockTimeoutMs = parseLockTimeout(flags.lockTimeout ?? '30s');
   const refresh = refreshWanted(flags.refresh);
+  const settings = await startSettings(g, flags);
   if (!flags.autoApprove && !process.stdin.isTTY) {
     throw new UserError('up needs confirmation before applying, but there is no terminal to ask on: run it on a terminal or pass --auto-approve');
   }
@@ -65,5 +66,5 @@ export async function up(g: GlobalOpts, color: boolean, flags: UpFlags): Promise
   } finally {
     await store.close();
   }
-  return runExecutor(g, flags);
+  return runExecutor(g, settings);
 }

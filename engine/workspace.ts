@@ -1,5 +1,6 @@
 // Where a project's state lives and how to open it. Every command that touches state goes
-// through here so `--state`, ORGLOOP_STATE and the default location mean the same everywhere.
+// through here so `--state` (cmd/util.ts folds ORGLOOP_STATE into it) and the default location
+// mean the same everywhere.
 
 import { dirname, resolve } from 'node:path';
 import type { Store } from '../state/store.js';
@@ -7,7 +8,7 @@ import type { Store } from '../state/store.js';
 export interface WorkspaceOpts {
   /** project file as given on the command line (-c) */
   config: string;
-  /** --state value, if any */
+  /** --state value (or ORGLOOP_STATE, read by cmd/), if any */
   state?: string;
 }
 
@@ -15,9 +16,9 @@ function isUrl(location: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
 }
 
-/** --state, else ORGLOOP_STATE, else `.orgloop/state.db` beside the project file. */
+/** --state, else `.orgloop/state.db` beside the project file. */
 export function statePath(g: WorkspaceOpts): string {
-  const explicit = g.state ?? process.env.ORGLOOP_STATE;
+  const explicit = g.state;
   if (explicit) return isUrl(explicit) ? explicit : resolve(explicit);
   return resolve(dirname(resolve(g.config)), '.orgloop', 'state.db');
 }

@@ -198,13 +198,13 @@ describe('loadProject: checks', () => {
     expect(await errorsOf(file)).toEqual(['3:11: logger "l": unknown logger type "@orgloop/\\nlogger-console"']);
   });
 
-  it('defaults that nothing enforces yet load with a warning that says so', async () => {
+  it('defaults that nothing enforces yet load with a warning that says so; executor settings load without one', async () => {
     const file = project({ 'orgloop.yaml': 'defaults:\n  event_retention: 30d\n  log_level: debug\nsources:\n  - id: s\n    connector: webhook\n' });
     const p = await loadProject(file, { env: {} });
     expect(p.warnings.map((w) => `${w.line}:${w.col}: ${w.message}`)).toEqual([
       '2:3: defaults.event_retention is not enforced in this version: events, deliveries and log rows are kept for the life of the state store',
-      '3:3: defaults.log_level is not enforced in this version: each logger takes its own `level`',
     ]);
+    // log_level is an executor setting now (its console level without a console logger): no warning
   });
 
   it("routes written with an earlier connector's event name keep matching, with a warning", async () => {

@@ -26,7 +26,6 @@ export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv 
     // rather than let a user believe old events are purged.
     const inert: Record<string, string> = {
       event_retention: 'events, deliveries and log rows are kept for the life of the state store',
-      log_level: 'each logger takes its own `level`',
     };
     for (const [key, why] of Object.entries(inert)) {
       if (key in defaults) diags.at(project.entry, ['defaults', key], `defaults.${key} is not enforced in this version: ${why}`, 'warning', { key: true });

@@ -145,7 +145,14 @@ export const fileSchema: JSONSchema = {
     defaults: {
       type: 'object',
       additionalProperties: false,
-      properties: { poll_interval: duration, event_retention: duration, log_level: { enum: ['debug', 'info', 'warn', 'error'] } },
+      properties: {
+        poll_interval: duration,
+        event_retention: duration,
+        // executor settings (cmd/settings.ts): read by `start` from the project file, flags and ORGLOOP_* win
+        log_level: { enum: ['debug', 'info', 'warn', 'error'], description: 'executor console level when no console logger is declared' },
+        concurrency: { type: 'integer', minimum: 1, description: 'deliveries in flight at once per executor' },
+        prefetch: { type: 'integer', minimum: 0, description: 'deliveries leased at ingest that may wait in an executor for a free slot' },
+      },
     },
     connectors: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'ConnectorGroup files' },
     sources: { type: 'array' },

@@ -5,15 +5,6 @@ export interface BackoffPolicy {
   capMs: number;
 }
 
-/** Defaults: 1 s base, 5 min cap. ORGLOOP_BACKOFF_BASE_MS / ORGLOOP_BACKOFF_CAP_MS shorten them (tests, demos). */
-export function backoffFromEnv(env: NodeJS.ProcessEnv = process.env): BackoffPolicy {
-  const base = Number(env.ORGLOOP_BACKOFF_BASE_MS);
-  const cap = Number(env.ORGLOOP_BACKOFF_CAP_MS);
-  const baseMs = Number.isFinite(base) && base >= 0 && env.ORGLOOP_BACKOFF_BASE_MS !== undefined ? base : 1000;
-  const capMs = Number.isFinite(cap) && cap > 0 ? cap : Math.max(baseMs, 5 * 60_000);
-  return { baseMs, capMs };
-}
-
 /**
  * Delay before the next attempt after `attempt` attempts have failed (attempt >= 1).
  * Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))], so a crowd of failing deliveries spreads out.

@@ -10,7 +10,6 @@ import type { ResourceKind } from '../graph/types.js';
 import { UserError } from '../errors.js';
 import { projectEnv, substitute } from '../config/env.js';
 import { getProvider } from '../../providers/registry.js';
-import { backoffFromEnv } from './backoff.js';
 import { ConsoleOut } from './console.js';
 import { buildGraph, inputFromSnapshot, type Graph, type GraphDeps } from './graph.js';
 import { newId } from './ids.js';
@@ -20,34 +19,17 @@ import { LogBus } from './logbus.js';
 import { Scheduler } from './scheduler.js';
 import { DeliveryWorkers, type Target } from './workers.js';
 import { setHeapGrowth } from './heap.js';
+import type { ExecutorSettings } from './settings.js';
 
 export interface ExecutorOptions {
   store: Store;
-  port: number;
-  host: string;
+  settings: ExecutorSettings;
   /** executor console output (stdout) */
   write: (text: string) => void;
   color?: boolean;
-  /** console level: debug | info | warn | error (default info) */
-  consoleLevel?: string;
-  concurrency?: number;
-  /** deliveries leased at ingest that may wait for a worker slot (ORGLOOP_PREFETCH) */
-  prefetch?: number;
-  leaseMs?: number;
-  /** how often idle workers look for work queued elsewhere or now due */
-  claimPollMs?: number;
-  /** how often the serial is checked for a new apply */
-  swapPollMs?: number;
-  /** how long shutdown waits for in-flight deliveries */
-  shutdownGraceMs?: number;
 }
 
 type StoppedInfo = { outcome: string; exit_code?: number | null; duration_ms: number; output_tail?: string };
-
-function envInt(name: string, fallback: number): number {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 && process.env[name] !== undefined ? Math.floor(v) : fallback;
-}
 
 export function graphDeps(dir: string, log: (kind: ResourceKind, name: string) => Logger): GraphDeps & { resolve: (t: string) => string } {
   const env = projectEnv(dir);
@@ -96,10 +78,11 @@ export class Executor {
   address: AddressInfo | null = null;
 
   constructor(private readonly o: ExecutorOptions) {
-    this.console = new ConsoleOut({ level: o.consoleLevel ?? 'info', color: !!o.color, write: o.write });
+    const set = o.settings;
+    this.console = new ConsoleOut({ level: set.consoleLevel, color: !!o.color, write: o.write });
     this.bus = new LogBus(o.store, {
       fallbackConsole: (e) => this.console.entry(e),
-      fallbackLevel: o.consoleLevel ?? 'info',
+      fallbackLevel: set.consoleLevel,
       warn: (m) => this.console.line(`warning: ${m}`),
     });
     const log = (e: LogEntry) => this.bus.emit(e);
@@ -111,20 +94,20 @@ export class Executor {
       callback: (actor, body) => this.callback(actor, body),
       draining: () => this.stopping,
     });
-    this.scheduler = new Scheduler({ store: o.store, owner: this.id, intake: this.intake, log, graph: () => this.current });
+    this.scheduler = new Scheduler({ store: o.store, owner: this.id, intake: this.intake, log, graph: () => this.current, minPollLeaseMs: set.pollLeaseMs });
     this.workers = new DeliveryWorkers({
       store: o.store,
       owner: this.id,
       cache: this.cache,
-      backoff: backoffFromEnv(),
+      backoff: { baseMs: set.backoffBaseMs, capMs: Math.max(set.backoffBaseMs, set.backoffCapMs) },
       log,
       logs: (level) => this.bus.enabled(level),
       resolve: (d) => this.resolve(d),
       stopped: (d, parent, s) => this.emitStopped(d.actor, { delivery: d, parent }, s).then(() => undefined),
-      concurrency: o.concurrency ?? envInt('ORGLOOP_CONCURRENCY', 64),
-      prefetch: o.prefetch ?? envInt('ORGLOOP_PREFETCH', 4096),
-      leaseMs: o.leaseMs ?? envInt('ORGLOOP_LEASE_MS', 30_000),
-      pollMs: o.claimPollMs ?? envInt('ORGLOOP_CLAIM_POLL_MS', 250),
+      concurrency: set.concurrency,
+      prefetch: set.prefetch,
+      leaseMs: set.leaseMs,
+      pollMs: set.claimPollMs,
     });
   }
 
@@ -148,7 +131,7 @@ export class Executor {
 
   /** Loads the applied version, opens loggers, listens, and starts sources and workers. */
   async start(): Promise<AddressInfo> {
-    setHeapGrowth(envInt('ORGLOOP_HEAP_GROWTH_PERCENT', 50));
+    setHeapGrowth(this.o.settings.heapGrowthPercent);
     const { store } = this.o;
     const meta = await store.meta();
     if (meta.serial === 0) throw new UserError(`No applied version in ${store.location}. Run \`orgloop apply\` first (or \`orgloop up\` to plan, apply and start).`);
@@ -162,11 +145,12 @@ export class Executor {
     // An executor that cannot write its store (read-only, full) would acknowledge nothing and
     // deliver nothing while looking alive: refuse to start instead.
     await this.heartbeat(true);
-    this.address = await this.ingress.listen(this.o.port, this.o.host).catch((err: NodeJS.ErrnoException) => {
+    const { port, host } = this.o.settings;
+    this.address = await this.ingress.listen(port, host).catch((err: NodeJS.ErrnoException) => {
       throw new UserError(
         err.code === 'EADDRINUSE'
-          ? `port ${this.o.port} on ${this.o.host} is already in use (is another executor running? use --port)`
-          : `cannot listen on ${this.o.host}:${this.o.port}: ${err.message}`,
+          ? `port ${port} on ${host} is already in use (is another executor running? use --port)`
+          : `cannot listen on ${host}:${port}: ${err.message}`,
       );
     });
     const g = this.current;
@@ -178,7 +162,7 @@ export class Executor {
     this.console.flush();
     this.scheduler.sync(this.current);
     this.workers.start();
-    this.every(envInt('ORGLOOP_SWAP_POLL_MS', this.o.swapPollMs ?? 500), () => this.checkSerial());
+    this.every(this.o.settings.swapPollMs, () => this.checkSerial());
     this.every(5000, () => this.heartbeat());
     this.started = true;
     return this.address;
@@ -348,7 +332,7 @@ export class Executor {
     this.console.flush();
     const closing = this.ingress.close();
     await this.scheduler.stop();
-    const aborted = await this.workers.stop(this.o.shutdownGraceMs ?? envInt('ORGLOOP_SHUTDOWN_GRACE_MS', 5000));
+    const aborted = await this.workers.stop(this.o.settings.shutdownGraceMs);
     const released = await this.o.store.releaseAll(this.id).catch(() => 0);
     await closing;
     await this.o.store.removeExecutor(this.id).catch(() => {});

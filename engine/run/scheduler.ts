@@ -46,6 +46,11 @@ export interface SchedulerDeps {
   intake: Intake;
   log(e: LogEntry): void;
   graph(): Graph;
+  /**
+   * Shortest poll lease (ms): after a crash, the dead poller's sources wait this long before
+   * another executor takes them over (settings.pollLeaseMs).
+   */
+  minPollLeaseMs: number;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -89,14 +94,6 @@ export function nextPollSlot(id: string, intervalMs: number, notBefore: number):
   return phase + Math.ceil((notBefore - phase) / intervalMs) * intervalMs;
 }
 
-/**
- * Shortest poll lease: after a crash, the dead poller's sources wait this long before another
- * executor takes them over. ORGLOOP_POLL_LEASE_MS (>= 1000) shortens it; default 30 s.
- */
-function minPollLeaseMs(): number {
-  const v = Number(process.env.ORGLOOP_POLL_LEASE_MS);
-  return Number.isFinite(v) && v >= 1000 ? v : 30_000;
-}
 const cronKey = (id: string) => `cron:${id}:last_fire`;
 
 export class Scheduler {
@@ -258,7 +255,7 @@ export class Scheduler {
     if (term === null || term !== job.tenure?.term) job.tenure = term === null ? null : { term, ttl, until: asked + ttl };
     else job.tenure.until = asked + ttl;
     if (job.tenure && !this.renewTimer) {
-      this.renewTimer = setInterval(() => void this.renewAll(), Math.floor(minPollLeaseMs() / 6));
+      this.renewTimer = setInterval(() => void this.renewAll(), Math.floor(this.d.minPollLeaseMs / 6));
       this.renewTimer.unref();
     }
     return job.tenure;
@@ -310,7 +307,7 @@ export class Scheduler {
     const { store, intake } = this.d;
     const src = job.source;
     const interval = src.pollIntervalMs ?? 60_000;
-    const leaseTtl = Math.max(minPollLeaseMs(), interval * 3);
+    const leaseTtl = Math.max(this.d.minPollLeaseMs, interval * 3);
     const started = Date.now();
     let notBefore = started + interval / 2;
     try {

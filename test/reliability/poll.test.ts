@@ -128,7 +128,11 @@ describe('reliability: polling sources under kill -9 and with two executors', ()
     }
     addPrs(2);
     await until(async () => prKeys(await pollState(dir)) === n, 15_000, `all ${n} PRs`);
-    await sleep(2500); // a couple more polls, which see every PR again (overlap) and must dedupe
+    // a couple more polls, which see every PR again (overlap) and must dedupe: polls of a source
+    // run one after another, so once a third /pulls request is answered the two before it committed
+    const pulls = () => gh.state.requests.filter((r) => r.path.includes('/pulls')).length;
+    const seen = pulls();
+    await until(() => pulls() >= seen + 3, 15_000, 'three more polls');
     const final = await pollState(dir);
     expect(final.keys).toHaveLength(n);
     expect(new Set(final.keys).size).toBe(n);

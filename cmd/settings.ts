@@ -1,0 +1,146 @@
+// The executor's settings, read once for `start` and `up`: a flag wins over its ORGLOOP_*
+// variable, which wins over the project file's `defaults:`, which wins over the built-in default.
+// This table is the one place where a setting's names and meaning are written: `start --help`
+// is generated from it, and the engine gets the finished object (engine/run/settings.ts).
+
+import { UserError } from '../engine/errors.js';
+import { DEFAULT_SETTINGS, type ExecutorSettings } from '../engine/run/settings.js';
+
+type Key = keyof ExecutorSettings;
+
+interface Spec<K extends Key> {
+  env: string;
+  /** the command-line flag, as shown in help */
+  flag?: string;
+  /** the key under the project file's `defaults:` */
+  yaml?: string;
+  help: string;
+  /** the value from a flag or variable (a string) or from YAML (already schema-checked); throws Error('expected ...') */
+  parse(raw: unknown): ExecutorSettings[K];
+}
+
+function int(min: number, unit = ''): (raw: unknown) => number {
+  return (raw) => {
+    const s = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+    if (!/^\d+$/.test(s) || Number(s) < min) throw new Error(`expected a whole number${unit ? ` of ${unit}` : ''}${min > 0 ? ` >= ${min}` : ''}`);
+    return Number(s);
+  };
+}
+
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+export const SETTINGS: { [K in Key]: Spec<K> } = {
+  port: {
+    env: 'ORGLOOP_PORT',
+    flag: '--port',
+    help: 'ingress port; 0 picks a free one',
+    parse: (raw) => {
+      const n = int(0)(raw);
+      if (n > 65535) throw new Error('expected 0-65535');
+      return n;
+    },
+  },
+  host: {
+    env: 'ORGLOOP_HOST',
+    flag: '--host',
+    help: 'interface the ingress listens on',
+    parse: (raw) => {
+      if (typeof raw !== 'string' || !raw.trim()) throw new Error('expected a host name or address');
+      return raw.trim();
+    },
+  },
+  consoleLevel: {
+    env: 'ORGLOOP_LOG_LEVEL',
+    flag: '--log-level (-q = warn, -v = debug)',
+    yaml: 'log_level',
+    help: 'console level when the project declares no console logger',
+    parse: (raw) => {
+      const v = typeof raw === 'string' ? raw.trim() : raw;
+      if (!LEVELS.includes(v as (typeof LEVELS)[number])) throw new Error(`expected one of ${LEVELS.join(', ')}`);
+      return v as ExecutorSettings['consoleLevel'];
+    },
+  },
+  concurrency: { env: 'ORGLOOP_CONCURRENCY', flag: '--concurrency', yaml: 'concurrency', help: 'deliveries in flight at once', parse: int(1) },
+  prefetch: {
+    env: 'ORGLOOP_PREFETCH',
+    flag: '--prefetch',
+    yaml: 'prefetch',
+    help:
+      'deliveries leased at ingest that may wait here for a free slot, beyond those in flight. Peers cannot ' +
+      'take them while this executor lives: lower it when several executors share a store and actors are ' +
+      'slow; 0 queues all overflow in the store for whichever executor claims first',
+    parse: int(0),
+  },
+  leaseMs: { env: 'ORGLOOP_LEASE_MS', help: 'delivery lease in ms, renewed while the actor runs: how long a crashed executor\'s deliveries wait before they are retried', parse: int(1, 'ms') },
+  claimPollMs: { env: 'ORGLOOP_CLAIM_POLL_MS', help: 'how often idle workers look for due work, ms', parse: int(1, 'ms') },
+  swapPollMs: { env: 'ORGLOOP_SWAP_POLL_MS', help: 'how often a new apply is looked for, ms', parse: int(1, 'ms') },
+  shutdownGraceMs: { env: 'ORGLOOP_SHUTDOWN_GRACE_MS', help: 'how long shutdown waits for in-flight deliveries, ms', parse: int(0, 'ms') },
+  pollLeaseMs: {
+    env: 'ORGLOOP_POLL_LEASE_MS',
+    help: 'shortest poll lease in ms (at least 3 x the poll interval is used): how long a crashed poller\'s sources wait before another executor polls them',
+    parse: int(1000, 'ms'),
+  },
+  heapGrowthPercent: {
+    env: 'ORGLOOP_HEAP_GROWTH_PERCENT',
+    help: "old-generation growth between full GCs, percent; 0 = V8's own policy, which lets the heap grow up to 4x its live size",
+    parse: int(0),
+  },
+  backoffBaseMs: { env: 'ORGLOOP_BACKOFF_BASE_MS', help: 'retry backoff base in ms (full jitter, doubling per attempt)', parse: int(0, 'ms') },
+  backoffCapMs: { env: 'ORGLOOP_BACKOFF_CAP_MS', help: 'retry backoff cap in ms (never below the base)', parse: int(1, 'ms') },
+};
+
+export interface SettingsSources {
+  /** values given on the command line, by setting */
+  flags: Partial<Record<Key, string>>;
+  env: NodeJS.ProcessEnv;
+  /** the project file's `defaults:` (null without a project file) */
+  defaults: { values: Record<string, unknown>; where(key: string): string } | null;
+}
+
+/** The settings, each from the first of flag, variable, project default, built-in default that gives it. */
+export function readSettings(from: SettingsSources): ExecutorSettings {
+  const out: ExecutorSettings = { ...DEFAULT_SETTINGS };
+  for (const key of Object.keys(SETTINGS) as Key[]) set(out, key, SETTINGS[key], from);
+  return out;
+}
+
+function set<K extends Key>(out: ExecutorSettings, key: K, spec: Spec<K>, from: SettingsSources): void {
+  const flag = from.flags[key];
+  const env = from.env[spec.env];
+  const yaml = spec.yaml && from.defaults ? from.defaults.values[spec.yaml] : undefined;
+  let raw: unknown;
+  let origin: string;
+  if (flag !== undefined) [raw, origin] = [flag, `${spec.flag!.split(' ')[0]} ${JSON.stringify(flag)}`];
+  else if (env !== undefined && env !== '') [raw, origin] = [env, `${spec.env}=${JSON.stringify(env)}`];
+  else if (yaml !== undefined) [raw, origin] = [yaml, `${from.defaults!.where(spec.yaml!)}: defaults.${spec.yaml} ${JSON.stringify(yaml)}`];
+  else return;
+  try {
+    out[key] = spec.parse(raw);
+  } catch (err) {
+    throw new UserError(`invalid ${origin}: ${(err as Error).message}`);
+  }
+}
+
+/** The settings block of `start --help`. */
+export function settingsHelp(width = 100): string {
+  const lines = ['Settings (a flag wins over its variable, which wins over the project file\'s `defaults:`):'];
+  for (const key of Object.keys(SETTINGS) as Key[]) {
+    const s = SETTINGS[key];
+    lines.push('  ' + [s.flag, s.env, s.yaml && `defaults.${s.yaml}`].filter(Boolean).join(', '));
+    lines.push(...wrap(`${s.help} (default ${DEFAULT_SETTINGS[key]})`, width - 6).map((l) => '      ' + l));
+  }
+  return lines.join('\n');
+}
+
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
+}

@@ -1,0 +1,52 @@
+// Executor settings: every knob of `orgloop start` in one object. cmd/ builds it from flags,
+// ORGLOOP_* variables and the project's `defaults:` (cmd/settings.ts, which also documents each
+// one in `start --help`) and hands it to the Executor; the engine reads no environment of its own.
+
+import type { LogEntry } from '../../providers/types.js';
+
+export interface ExecutorSettings {
+  /** ingress port (0: any free port) */
+  port: number;
+  /** interface the ingress listens on */
+  host: string;
+  /** console level when the project declares no console logger */
+  consoleLevel: LogEntry['level'];
+  /** deliveries in flight at once */
+  concurrency: number;
+  /**
+   * Deliveries leased at ingest that may wait here for a free slot beyond the running ones.
+   * Peers cannot take them while this executor lives; 0 queues all overflow in the store.
+   */
+  prefetch: number;
+  /** delivery lease, renewed while the actor runs: how long a crashed worker's deliveries wait */
+  leaseMs: number;
+  /** how often idle workers look for work queued elsewhere or now due */
+  claimPollMs: number;
+  /** how often the serial is checked for a new apply */
+  swapPollMs: number;
+  /** how long shutdown waits for in-flight deliveries */
+  shutdownGraceMs: number;
+  /** shortest poll lease: how long a crashed poller's sources wait before another executor polls them */
+  pollLeaseMs: number;
+  /** old-generation growth between full GCs, percent (0: V8's own policy); see heap.ts */
+  heapGrowthPercent: number;
+  /** executor-wide retry backoff: base of the exponential delay, and its cap */
+  backoffBaseMs: number;
+  backoffCapMs: number;
+}
+
+export const DEFAULT_SETTINGS: Readonly<ExecutorSettings> = Object.freeze({
+  port: 4800,
+  host: '127.0.0.1',
+  consoleLevel: 'info',
+  concurrency: 64,
+  prefetch: 4096,
+  leaseMs: 30_000,
+  claimPollMs: 250,
+  swapPollMs: 500,
+  shutdownGraceMs: 5000,
+  pollLeaseMs: 30_000,
+  heapGrowthPercent: 50,
+  backoffBaseMs: 1000,
+  backoffCapMs: 5 * 60_000,
+});
