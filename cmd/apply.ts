@@ -3,7 +3,7 @@ import { EXIT, UserError } from '../engine/errors.js';
 import type { Plan } from '../engine/plan/types.js';
 import type { ApplyResult } from '../engine/apply/apply.js';
 import { action, globals, printJson } from './util.js';
-import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan, useColor } from './plan-common.js';
+import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan } from './plan-common.js';
 
 interface ApplyOpts {
   autoApprove?: boolean;
@@ -42,7 +42,7 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
     .action(
       action(async (planFile: string | undefined, opts: ApplyOpts, cmd: Command) => {
         const g = globals(cmd);
-        const color = useColor(cmd);
+        const color = g.color;
         const lockTimeoutMs = parseLockTimeout(opts.lockTimeout);
         const refresh = refreshWanted(opts.refresh);
         const interactive = !planFile && !opts.autoApprove;

@@ -2,7 +2,7 @@
 // provider that talks to an outside service to check its credentials and reachability.
 
 import type { Command } from 'commander';
-import { action, globals, printJson } from './util.js';
+import { action, durationFlag, globals, printJson } from './util.js';
 
 interface DoctorOpts {
   json?: boolean;
@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .command('doctor')
     .description('check credentials and reachability of every configured provider (GitHub, Linear, OpenClaw, ...)')
     .option('--json', 'machine-readable: { ok, project, checks: [{ address, provider, status, detail }] }')
-    .option('--timeout <seconds>', 'time limit per check, in seconds', '20')
+    .option('--timeout <duration>', 'time limit per check (e.g. 5s, 1m)', '20s')
     .addHelpText(
       'after',
       `
@@ -29,8 +29,7 @@ Exit codes: 0 every check passed, 1 a check failed or the project does not load.
     .action(
       action(async (opts: DoctorOpts, cmd: Command) => {
         const g = globals(cmd);
-        const seconds = Number(opts.timeout);
-        if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`invalid --timeout ${JSON.stringify(opts.timeout)}: a number of seconds`);
+        const timeoutMs = durationFlag('--timeout', opts.timeout);
         const [{ loadProject }, { projectEnv }, { runDoctor }, { getProvider }] = await Promise.all([
           import('../engine/config/load.js'),
           import('../engine/config/env.js'),
@@ -38,7 +37,7 @@ Exit codes: 0 every check passed, 1 a check failed or the project does not load.
           import('../providers/registry.js'),
         ]);
         const project = await loadProject(g.config);
-        const rows = await runDoctor(project, { env: projectEnv(project.dir), getProvider, timeoutMs: seconds * 1000 });
+        const rows = await runDoctor(project, { env: projectEnv(project.dir), getProvider, timeoutMs });
         const ok = rows.every((r) => r.status !== 'fail');
         if (opts.json) {
           printJson({ ok, project: project.name, checks: rows });

@@ -8,7 +8,7 @@
 // no session_id) exits 1, which Claude Code shows as a non-blocking hook error.
 
 import type { Command } from 'commander';
-import { action } from './util.js';
+import { action, durationFlag } from './util.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:4800';
 
@@ -16,12 +16,6 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseTimeout(v: string): number {
-  const m = /^(\d+)(ms|s)?$/.exec(v.trim());
-  if (!m) throw new Error(`invalid --timeout ${JSON.stringify(v)}: use e.g. 5s or 1500ms`);
-  return Number(m[1]) * (m[2] === 'ms' ? 1 : 1000);
 }
 
 const SUMMARY_MAX = 4000;
@@ -106,7 +100,7 @@ async function claudeCodeStop(opts: StopOpts): Promise<number> {
   let raw2 = raw;
   const withSummary = await addSummary(body as Record<string, unknown>);
   if (withSummary) raw2 = JSON.stringify(withSummary);
-  const timeoutMs = parseTimeout(opts.timeout);
+  const timeoutMs = durationFlag('--timeout', opts.timeout);
   const base = (opts.url ?? process.env.ORGLOOP_URL ?? DEFAULT_URL).replace(/\/+$/, '');
   const target = `${base}/webhook/${encodeURIComponent(opts.source)}`;
   const { randomUUID, createHmac } = await import('node:crypto');

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../engine/errors.js';
 import type { Plan } from '../engine/plan/types.js';
-import { globals } from './util.js';
+import { durationFlag } from './util.js';
 
 export type Format = 'text' | 'json' | 'markdown';
 
@@ -15,16 +15,6 @@ export function pickFormat(opts: { json?: boolean; format?: string }): Format {
     throw new UserError(`--format must be text, json or markdown (got "${f}")`);
   }
   return f;
-}
-
-/** Color on a TTY, or when FORCE_COLOR asks for it; never with --no-color or NO_COLOR. */
-export function useColor(cmd: Command): boolean {
-  let root: Command = cmd;
-  while (root.parent) root = root.parent;
-  if (root.opts().color === false || process.env.NO_COLOR) return false;
-  const force = process.env.FORCE_COLOR;
-  if (force !== undefined && force !== '0' && force !== 'false') return true;
-  return globals(cmd).color;
 }
 
 export function collect(value: string, previous: string[] = []): string[] {
@@ -38,11 +28,7 @@ export async function renderPlan(plan: Plan, format: Format, color: boolean): Pr
 }
 
 export function parseLockTimeout(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UserError(`--lock-timeout must be a duration like 30s, 2m or 0s (got "${text}")`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return Math.round(n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000));
+  return durationFlag('--lock-timeout', text, { zero: true });
 }
 
 /** `--refresh=false` / `--no-refresh` (Terraform's `-refresh=false`) on plan, apply, up and rollback. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../engine/errors.js';
 import { action, globals } from './util.js';
-import { acceptTerraformOut, addRefreshFlags, collect, pickFormat, refreshWanted, renderPlan, useColor } from './plan-common.js';
+import { acceptTerraformOut, addRefreshFlags, collect, pickFormat, refreshWanted, renderPlan } from './plan-common.js';
 
 interface PlanOpts {
   out?: string;
@@ -75,7 +75,7 @@ Examples:
             const { writePlanFile } = await import('../engine/plan/planfile.js');
             writePlanFile(opts.out, plan);
           }
-          process.stdout.write(await renderPlan(plan, format, useColor(cmd)));
+          process.stdout.write(await renderPlan(plan, format, g.color));
           if (opts.out && format === 'text') {
             process.stdout.write(`\nSaved the plan to ${opts.out}. To apply exactly these changes, run: orgloop apply ${opts.out}\n`);
           }

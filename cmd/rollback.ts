@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT, UserError } from '../engine/errors.js';
 import { action, globals } from './util.js';
-import { acceptTerraformOut, addRefreshFlags, parseLockTimeout, refreshWanted, useColor } from './plan-common.js';
+import { acceptTerraformOut, addRefreshFlags, parseLockTimeout, refreshWanted } from './plan-common.js';
 
 interface RollbackOpts {
   to: string;
@@ -45,7 +45,7 @@ Exit codes: 0 rolled back (or nothing to do), 1 error or cancelled, 3 state lock
           );
         }
         const g = globals(cmd);
-        const color = useColor(cmd);
+        const color = g.color;
         const [{ openWorkspaceStore }, { planRollback, rollbackMessage }, { renderText }] = await Promise.all([
           import('../engine/workspace.js'),
           import('../engine/history/rollback.js'),

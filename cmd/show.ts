@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { action } from './util.js';
-import { pickFormat, renderPlan, useColor } from './plan-common.js';
+import { action, globals } from './util.js';
+import { pickFormat, renderPlan } from './plan-common.js';
 
 export function register(program: Command): void {
   program
@@ -14,7 +14,7 @@ export function register(program: Command): void {
         const format = pickFormat(opts);
         const { readPlanFile } = await import('../engine/plan/planfile.js');
         const plan = readPlanFile(file);
-        process.stdout.write(await renderPlan(plan, format, useColor(cmd)));
+        process.stdout.write(await renderPlan(plan, format, globals(cmd).color));
       }),
     );
 }

@@ -101,7 +101,7 @@ export function register(program: Command): void {
         // first start offers the first apply (plan shown, 'yes' required) instead of failing.
         process.stdout.write('Nothing has been applied to this state yet: planning the configuration first.\n');
         const { up } = await import('./up.js');
-        return up(g, g.color, flags);
+        return up(g, flags);
       }
       return runExecutor(g, settings);
     }),

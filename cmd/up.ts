@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UserError } from '../engine/errors.js';
 import { action, globals, type GlobalOpts } from './util.js';
 import { addRunFlags, runExecutor, startSettings, type StartFlags } from './start.js';
-import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan, useColor } from './plan-common.js';
+import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan } from './plan-common.js';
 
 interface UpFlags extends StartFlags {
   autoApprove?: boolean;
@@ -27,11 +27,11 @@ export function register(program: Command): void {
       .description('validate, plan, apply (asks first unless --auto-approve) and start the executor: one command from YAML to a running org')
       .option('--auto-approve', 'apply without asking (needed without a terminal)')
       .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 0s, 30s, 2m)', '30s'),
-  ).action(action(async (flags: UpFlags, cmd: Command) => up(globals(cmd), useColor(cmd), flags)));
+  ).action(action(async (flags: UpFlags, cmd: Command) => up(globals(cmd), flags)));
 }
 
 /** validate -> plan -> apply (confirmed unless --auto-approve) -> run the executor. */
-export async function up(g: GlobalOpts, color: boolean, flags: UpFlags): Promise<number> {
+export async function up(g: GlobalOpts, flags: UpFlags): Promise<number> {
   const lockTimeoutMs = parseLockTimeout(flags.lockTimeout ?? '30s');
   const refresh = refreshWanted(flags.refresh);
   const settings = await startSettings(g, flags);
@@ -54,7 +54,7 @@ export async function up(g: GlobalOpts, color: boolean, flags: UpFlags): Promise
       lockTimeoutMs,
       makePlan: () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic), refresh }),
       confirm: async (plan) => {
-        process.stdout.write(await renderPlan(plan, 'text', color));
+        process.stdout.write(await renderPlan(plan, 'text', g.color));
         return flags.autoApprove ? true : confirm();
       },
       progress: (line) => process.stdout.write(line + '\n'),

@@ -2,6 +2,8 @@
 
 import type { Command } from 'commander';
 import { ConfigError, EXIT, UserError, formatDiagnostic } from '../engine/errors.js';
+import { colorFor } from '../providers/lib/color.js';
+import { parseDuration } from '../providers/lib/duration.js';
 
 export interface GlobalOpts {
   config: string;
@@ -17,8 +19,25 @@ export function globals(cmd: Command): GlobalOpts {
   return {
     config: o.config ?? process.env.ORGLOOP_CONFIG ?? 'orgloop.yaml',
     state: o.state ?? process.env.ORGLOOP_STATE,
-    color: o.color !== false && !process.env.NO_COLOR && !!process.stdout.isTTY,
+    color: colorFor(process.stdout, o.color === false),
   };
+}
+
+/**
+ * A duration flag (`--lock-timeout 30s`, `--timeout 1500ms`) in milliseconds, in the grammar config
+ * uses (providers/lib/duration.ts). Zero only where it means something (`--lock-timeout 0s`:
+ * do not wait).
+ */
+export function durationFlag(flag: string, text: string, opts: { zero?: boolean } = {}): number {
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch {
+    const hint = /^\s*\d+(?:\.\d+)?\s*$/.test(text) ? `; add a unit, e.g. ${text.trim()}s` : '';
+    throw new UserError(`${flag} must be a duration like 30s, 2m or 1500ms (got "${text}"${hint})`);
+  }
+  if (ms === 0 && !opts.zero) throw new UserError(`${flag} must be greater than zero (got "${text}")`);
+  return ms;
 }
 
 export function printJson(value: unknown): void {

@@ -8,6 +8,7 @@ import type { Address, ResourceKind, ResourceState, StateSnapshot } from '../gra
 import type { ProviderBase, ProviderContext, ProviderState } from '../../providers/types.js';
 import { StaleSerialError, type Store, type StateVersionInfo, type VersionKind } from '../../state/store.js';
 import { EXIT, UserError } from '../errors.js';
+import { providerContext } from '../provider-context.js';
 import { dependencyOrder } from '../graph/topology.js';
 import { diffSnapshots, summarize, type ReplaceOnLookup } from '../plan/diff.js';
 import { mergeRefresh } from '../plan/refresh.js';
@@ -268,11 +269,11 @@ function contextFor(r: ResourceState, snapshot: StateSnapshot, opts: ApplyOption
   };
   const config = resolve((r.attributes as { config?: unknown }).config ?? {}, 'config') as Record<string, unknown>;
   const say = (level: string) => (msg: string) => opts.progress?.(`${r.kind}.${r.name}: ${level}${msg}`);
-  return {
+  return providerContext({
     name: r.name,
     config,
     projectDir: snapshot.project.dir,
     env,
     log: { debug: () => {}, info: say(''), warn: say('warning: '), error: say('error: ') },
-  };
+  });
 }

@@ -3,6 +3,7 @@
 // them into one file (schema/orgloop.schema.json) for YAML editors.
 
 import type { JSONSchema, Provider, ProviderKind } from '../../providers/types.js';
+import { LOG_LEVELS } from '../../providers/lib/level.js';
 
 export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]*$';
 export const API_VERSION = 'orgloop/v1alpha1';
@@ -149,7 +150,7 @@ export const fileSchema: JSONSchema = {
         poll_interval: duration,
         event_retention: duration,
         // executor settings (cmd/settings.ts): read by `start` from the project file, flags and ORGLOOP_* win
-        log_level: { enum: ['debug', 'info', 'warn', 'error'], description: 'executor console level when no console logger is declared' },
+        log_level: { enum: [...LOG_LEVELS], description: 'executor console level when no console logger is declared' },
         concurrency: { type: 'integer', minimum: 1, description: 'deliveries in flight at once per executor' },
         prefetch: { type: 'integer', minimum: 0, description: 'deliveries leased at ingest that may wait in an executor for a free slot' },
       },

@@ -3,7 +3,8 @@
 // Checks run concurrently, each with a time limit, and never throw: a failure is a row.
 
 import type { LoadedProject } from '../graph/types.js';
-import type { Provider, ProviderContext } from '../../providers/types.js';
+import type { Provider } from '../../providers/types.js';
+import { providerContext } from '../provider-context.js';
 
 export interface DoctorRow {
   address: string;
@@ -37,14 +38,13 @@ export async function runDoctor(project: LoadedProject, opts: DoctorOptions): Pr
       const provider = opts.getProvider(r.kind as Provider['kind'], r.provider);
       if (!provider?.check) return { ...base, status: 'skip', detail: 'nothing to check (no credentials or remote service)' };
       const controller = new AbortController();
-      const ctx: ProviderContext = {
+      const ctx = providerContext({
         name: r.name,
-        config: ((r.spec as { config?: Record<string, unknown> }).config ?? {}) as Record<string, any>,
+        config: (r.spec as { config?: Record<string, unknown> }).config,
         projectDir: project.dir,
         env: opts.env,
         signal: controller.signal,
-        log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-      };
+      });
       try {
         const res = await withTimeout(provider.check(ctx), timeoutMs, `${r.address} check`);
         return { ...base, status: res.ok ? 'ok' : 'fail', detail: res.detail };

@@ -4,10 +4,6 @@ import type { Address, ResourceKind } from './types.js';
 
 export const KINDS: readonly ResourceKind[] = ['source', 'actor', 'transform', 'logger', 'route'];
 
-export function formatAddress(kind: ResourceKind, name: string): Address {
-  return `${kind}.${name}`;
-}
-
 export function parseAddress(address: string): { kind: ResourceKind; name: string } | null {
   const dot = address.indexOf('.');
   if (dot <= 0 || dot === address.length - 1) return null;

@@ -227,7 +227,3 @@ export function focusChanged(t: Topology): Topology {
   }
   return { nodes: t.nodes.filter((n) => keep.has(n.id)), edges, loggers: [] };
 }
-
-export function isEmpty(t: Topology): boolean {
-  return t.nodes.length === 0;
-}

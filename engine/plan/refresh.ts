@@ -11,7 +11,8 @@
 // Apply runs the same merge with the plan's `refreshed` list, so it does exactly what was shown.
 
 import type { Address, ResourceKind, ResourceState, StateSnapshot } from '../graph/types.js';
-import type { ObservedState, ProviderBase, ProviderContext } from '../../providers/types.js';
+import type { ObservedState, ProviderBase } from '../../providers/types.js';
+import { providerContext, warningsTo } from '../provider-context.js';
 import { UserError } from '../errors.js';
 import { byDisplayOrder } from './diff.js';
 import type { RefreshedObject, ResourceChange } from './types.js';
@@ -34,14 +35,7 @@ export interface ReadOptions {
 export async function readManaged(r: ResourceState, provider: ProviderBase, opts: ReadOptions): Promise<ObservedState> {
   const [{ resolveSecrets }, { substitute }] = await Promise.all([import('../run/graph.js'), import('../config/env.js')]);
   const config = resolveSecrets((r.attributes as { config?: unknown }).config ?? {}, (t) => substitute(t, opts.env), 'config') as Record<string, unknown>;
-  const warn = (m: string) => opts.warn?.(m);
-  const ctx: ProviderContext = {
-    name: r.name,
-    config,
-    projectDir: opts.projectDir,
-    env: opts.env,
-    log: { debug: () => {}, info: () => {}, warn, error: warn },
-  };
+  const ctx = providerContext({ name: r.name, config, projectDir: opts.projectDir, env: opts.env, log: warningsTo((m) => opts.warn?.(m)) });
   return provider.read!(ctx, r.provider_state ?? {});
 }
 

@@ -3,8 +3,8 @@
 
 import type { LogEntry } from '../../providers/types.js';
 import type { StoredLogEntry } from '../../state/store.js';
+import { levelRank } from '../../providers/lib/level.js';
 
-const LEVELS: Record<string, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface ConsoleOptions {
   level: string;
@@ -31,11 +31,11 @@ export class ConsoleOut {
   private readonly min: number;
 
   constructor(private readonly o: ConsoleOptions) {
-    this.min = LEVELS[o.level] ?? 20;
+    this.min = levelRank(o.level);
   }
 
   entry(e: LogEntry): void {
-    if ((LEVELS[e.level] ?? 20) < this.min) return;
+    if (levelRank(e.level) < this.min) return;
     this.line(formatEntry(e, this.o.color));
   }
 

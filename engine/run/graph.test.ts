@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ProviderContext } from '../../providers/types.js';
-import { freshContext } from './graph.js';
+import type { Provider, ProviderContext, ProviderKind } from '../../providers/types.js';
+import { buildGraph, freshContext, GraphError } from './graph.js';
+import { getProvider } from '../../providers/registry.js';
 
 describe('freshContext (a polling source secrets, resolved on each poll)', () => {
   const base = { config: {} } as unknown as ProviderContext;
@@ -24,5 +25,21 @@ describe('freshContext (a polling source secrets, resolved on each poll)', () =>
       throw new Error('environment variable TOKEN is not set');
     });
     expect(() => ctx()).toThrow('config.token: cannot resolve ${TOKEN}: environment variable TOKEN is not set');
+  });
+});
+
+describe('buildGraph: the ingress body limit', () => {
+  const deps = { getProvider: (kind: ProviderKind, name: string) => getProvider(kind, name) as Provider, env: () => undefined, providerLog: () => ({ debug() {}, info() {}, warn() {}, error() {} }) };
+  const graphOf = (config: Record<string, unknown>) =>
+    buildGraph({ serial: 1, project: { name: 'p', dir: '/tmp' }, resources: [{ kind: 'source', name: 'hook', provider: 'webhook', spec: { config }, prompt: null }] }, deps);
+
+  it('is read once per source from max_body (default 25 MB)', () => {
+    expect(graphOf({}).sources.get('hook')!.maxBodyBytes).toBe(25 * 1024 * 1024);
+    expect(graphOf({ max_body: '1KB' }).sources.get('hook')!.maxBodyBytes).toBe(1024);
+  });
+
+  it('an invalid max_body stops the graph instead of falling back to the default', () => {
+    expect(() => graphOf({ max_body: 'huge' })).toThrow(GraphError);
+    expect(() => graphOf({ max_body: 'huge' })).toThrow(/source\.hook: max_body: invalid size "huge"/);
   });
 });

@@ -16,6 +16,8 @@ import type { ResourceKind, StateSnapshot } from '../graph/types.js';
 import { parseDuration } from '../../providers/lib/duration.js';
 import { Router } from './router.js';
 import { blankSecretIssues } from '../../providers/lib/blank-secret.js';
+import { providerContext } from '../provider-context.js';
+import { webhookMaxBody } from '../../providers/sources/webhook.js';
 
 export const DEFAULT_MAX_HOPS = 8;
 export const DEFAULT_MAX_ATTEMPTS = 8;
@@ -55,6 +57,8 @@ export interface RuntimeSource {
   ctx: ProviderContext;
   /** ingress path for webhook-capable sources */
   path: string;
+  /** body size limit at ingress (config.max_body, default 25 MB) */
+  maxBodyBytes: number;
   pollIntervalMs: number | null;
   /** context for one poll: secrets re-resolved so a rotated token is used without re-apply */
   pollContext(): ProviderContext;
@@ -142,19 +146,22 @@ function durationAt(value: unknown, fallback: number, what: string): number {
   }
 }
 
+function sizeAt(config: Record<string, unknown>, address: string): number {
+  try {
+    return webhookMaxBody(config);
+  } catch (err) {
+    throw new GraphError(`${address}: max_body: ${(err as Error).message}`);
+  }
+}
+
 export function normalizePath(p: string): string {
   const withSlash = p.startsWith('/') ? p : '/' + p;
   return withSlash.length > 1 && withSlash.endsWith('/') ? withSlash.slice(0, -1) : withSlash;
 }
 
 export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
-  const ctxFor = (kind: ResourceKind, name: string, config: Record<string, any>): ProviderContext => ({
-    name,
-    config: config ?? {},
-    projectDir: input.project.dir,
-    log: deps.providerLog(kind, name),
-    env: deps.env,
-  });
+  const ctxFor = (kind: ResourceKind, name: string, config: Record<string, any>): ProviderContext =>
+    providerContext({ name, config, projectDir: input.project.dir, log: deps.providerLog(kind, name), env: deps.env });
 
   const sources = new Map<string, RuntimeSource>();
   const sourcesByPath = new Map<string, RuntimeSource>();
@@ -181,6 +188,7 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
               ? freshContext(ctx, rawConfig, deps.freshResolver)
               : () => ctx,
           path: normalizePath(typeof config.path === 'string' && config.path ? config.path : `/webhook/${r.name}`),
+          maxBodyBytes: sizeAt(config, address),
           pollIntervalMs: provider.polling ? durationAt(interval, 60_000, `${address}.poll.interval`) : null,
         };
         sources.set(r.name, src);

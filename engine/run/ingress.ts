@@ -6,12 +6,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LogEntry, WebhookRequest } from '../../providers/types.js';
-import { parseSize } from '../../providers/lib/size.js';
-import type { Graph, RuntimeSource } from './graph.js';
+import type { Graph } from './graph.js';
 import type { Accepted, Intake } from './intake.js';
 import { decodePathSegment, jsonTooDeep, MAX_JSON_DEPTH } from './json-limits.js';
 
-export const DEFAULT_MAX_BODY = 25 * 1024 * 1024;
 /** bodies of requests we reject before reading (unknown path) or callbacks are capped lower */
 const CALLBACK_MAX_BODY = 1024 * 1024;
 /** past this, stop draining a rejected body and close the connection */
@@ -33,16 +31,6 @@ class HttpError extends Error {
     message: string,
   ) {
     super(message);
-  }
-}
-
-function maxBodyOf(src: RuntimeSource): number {
-  const v = src.ctx.config.max_body;
-  if (v === undefined || v === null) return DEFAULT_MAX_BODY;
-  try {
-    return parseSize(v as string);
-  } catch {
-    return DEFAULT_MAX_BODY;
   }
 }
 
@@ -215,7 +203,7 @@ export class Ingress {
 
     let rawBody: Buffer;
     try {
-      rawBody = await readBody(req, maxBodyOf(src));
+      rawBody = await readBody(req, src.maxBodyBytes);
     } catch (err) {
       if (err instanceof HttpError) return this.reject(req, res, err.status, err.message, src.id);
       throw err;

@@ -5,9 +5,8 @@
 import type { LogEntry, LoggerSink } from '../../providers/types.js';
 import type { Store, StoredLogEntry } from '../../state/store.js';
 import type { RuntimeLogger } from './graph.js';
+import { levelRank as rank } from '../../providers/lib/level.js';
 
-const LEVELS: Record<string, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const rank = (l: string) => LEVELS[l] ?? 20;
 
 interface OpenSink {
   fingerprint: string;

@@ -1,8 +1,9 @@
 // Logger `console`: one readable line per entry at or above `level` (default info), to stdout
-// (or `stream: stderr`). Colour when the stream is a TTY, unless NO_COLOR is set or `color: false`.
+// (or `stream: stderr`). Colour as the CLI decides it (lib/color.ts) unless `color:` says otherwise.
 
 import type { LogEntry, LoggerProvider, LoggerSink } from '../types.js';
 import { atLeast, levelSchema } from '../lib/level.js';
+import { colorFor } from '../lib/color.js';
 
 const COLORS: Record<string, string> = { debug: '\x1b[90m', info: '\x1b[36m', warn: '\x1b[33m', error: '\x1b[31m' };
 const RESET = '\x1b[0m';
@@ -32,7 +33,7 @@ export function formatConsoleLine(entry: LogEntry, color = false): string {
 
 export function createConsoleSink(config: Record<string, unknown>, out: NodeJS.WritableStream & { isTTY?: boolean }): LoggerSink {
   const threshold = (config.level as string | undefined) ?? 'info';
-  const color = config.color === undefined ? Boolean(out.isTTY) && !process.env.NO_COLOR : Boolean(config.color);
+  const color = config.color === undefined ? colorFor(out) : Boolean(config.color);
   return {
     log(entry) {
       if (atLeast(entry, threshold)) out.write(`${formatConsoleLine(entry, color)}\n`);
@@ -51,7 +52,7 @@ export const consoleLogger: LoggerProvider = {
     properties: {
       level: { ...levelSchema, default: 'info' },
       stream: { type: 'string', enum: ['stdout', 'stderr'], default: 'stdout' },
-      color: { type: 'boolean', description: 'default: on for a TTY unless NO_COLOR is set' },
+      color: { type: 'boolean', description: 'default: on for a TTY (or with FORCE_COLOR) unless NO_COLOR is set' },
     },
   },
   open(ctx) {

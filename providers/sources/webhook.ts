@@ -1,5 +1,6 @@
 // Source `webhook`: receives JSON over HTTP at POST /webhook/<source-id> (or config.path).
-// The executor's ingress enforces the body limit (webhookMaxBody) and calls handleWebhook.
+// The executor's ingress enforces the body limit (webhookMaxBody, read for every webhook-capable
+// source when the run graph is built) and calls handleWebhook.
 //
 // Signature modes (`signature`, default auto), checked only when a secret is configured:
 //   github       X-Hub-Signature-256: sha256=<hex HMAC of the raw body>

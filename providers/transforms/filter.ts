@@ -4,7 +4,7 @@
 // lists (any of) or `/regex/flags` strings. Matchers are compiled once per config object.
 
 import type { OrgEvent, TransformProvider, TransformResult } from '../types.js';
-import { compileFieldMatchers, matchesAll, regexIssues, type FieldMatcher } from '../lib/match.js';
+import { compileFieldMatchers, matchesAny, regexIssues, type FieldMatcher } from '../lib/match.js';
 import { getPath } from '../lib/path.js';
 
 interface CompiledFilter {
@@ -32,20 +32,16 @@ export function compileFilter(config: Record<string, unknown>): CompiledFilter {
 export function filterDropReason(config: Record<string, unknown>, event: OrgEvent): string | null {
   const c = compileFilter(config);
   for (const f of c.match) if (!f.test(getPath(event, f.parts))) return `match: ${f.path} did not match`;
-  if (c.matchAny.length > 0 && !c.matchAny.some((f) => f.test(getPath(event, f.parts)))) {
+  if (c.matchAny.length > 0 && !matchesAny(event, c.matchAny)) {
     return `match_any: none of ${c.matchAny.map((f) => f.path).join(', ')} matched`;
   }
   for (const f of c.exclude) if (f.test(getPath(event, f.parts))) return `exclude: ${f.path} matched`;
   return null;
 }
 
-/** True when the event passes the filter (the router uses this for `when.filter` too). */
+/** True when the event passes the filter. */
 export function filterPasses(config: Record<string, unknown>, event: OrgEvent): boolean {
-  const c = compileFilter(config);
-  if (!matchesAll(event, c.match)) return false;
-  if (c.matchAny.length > 0 && !c.matchAny.some((f) => f.test(getPath(event, f.parts)))) return false;
-  for (const f of c.exclude) if (f.test(getPath(event, f.parts))) return false;
-  return true;
+  return filterDropReason(config, event) === null;
 }
 
 const matchMap = { type: 'object', description: 'dotted path -> value, list of values, or "/regex/flags"' };
