@@ -13,6 +13,16 @@ export default tseslint.config(
     },
   },
   {
+    // the store sits below the engine: it persists the engine's data, never imports its code
+    files: ['state/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/engine/**', '**/providers/**', '**/cmd/**'], message: 'state/ must not import engine/, providers/ or cmd/' }] },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

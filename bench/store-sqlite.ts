@@ -23,7 +23,7 @@ function item(i: number): IngestItem {
       source: 'github',
       type: 'resource.changed',
       dedupe_key: `delivery-${i}`,
-      payload: JSON.stringify({ id, type: 'resource.changed', payload: { n: i, title: 'x'.repeat(200) } }),
+      event_json: JSON.stringify({ id, type: 'resource.changed', payload: { n: i, title: 'x'.repeat(200) } }),
       trace_id: randomUUID(),
       parent_id: null,
       hops: 0,

@@ -48,7 +48,7 @@ export function register(program: Command): void {
           const d = await store.delivery(id);
           if (!d) throw new UserError(`no delivery "${id}" (see \`orgloop deliveries list\`)`);
           const ev = await store.event(d.event_id);
-          if (flags.json) return printJson({ ...d, event: ev ? JSON.parse(ev.payload) : null });
+          if (flags.json) return printJson({ ...d, event: ev ? JSON.parse(ev.event_json) : null });
           const { describeDelivery } = await import('../engine/run/inspect.js');
           process.stdout.write(
             [
@@ -63,7 +63,7 @@ export function register(program: Command): void {
               `  event:     ${d.event_id}`,
             ].join('\n') + '\n',
           );
-          if (ev) process.stdout.write(JSON.stringify(JSON.parse(ev.payload), null, 2) + '\n');
+          if (ev) process.stdout.write(JSON.stringify(JSON.parse(ev.event_json), null, 2) + '\n');
         }),
       ),
     );

@@ -28,10 +28,11 @@ export function register(program: Command): void {
       action(async (flags: { source?: string; type?: string; trace?: string; limit: string; json?: boolean }, cmd: Command) =>
         withStore(cmd, async (store) => {
           const rows = await store.events({ source: flags.source, type: flags.type, trace_id: flags.trace, limit: parseLimit(flags.limit) });
-          if (flags.json) return printJson(rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) })));
+          // the JSON listing keeps its `payload` key for the whole event (scripts read it)
+          if (flags.json) return printJson(rows.map(({ event_json, ...r }) => ({ ...r, payload: JSON.parse(event_json) })));
           if (rows.length === 0) return void process.stdout.write('No events.\n');
           for (const r of rows) {
-            const e = JSON.parse(r.payload);
+            const e = JSON.parse(r.event_json);
             const pe = e.provenance?.platform_event ? ` (${e.provenance.platform_event})` : '';
             process.stdout.write(`${r.id}  ${r.received_at}  ${r.source}  ${r.type}${pe}${r.hops ? `  hops=${r.hops}` : ''}\n`);
           }
@@ -49,7 +50,7 @@ export function register(program: Command): void {
           const r = await store.event(id);
           if (!r) throw new UserError(`no event "${id}" (see \`orgloop events list\`)`);
           const deliveries = await store.deliveries({ event_id: id });
-          const event = JSON.parse(r.payload);
+          const event = JSON.parse(r.event_json);
           if (flags.json) return printJson({ event, dedupe_key: r.dedupe_key, received_at: r.received_at, deliveries });
           process.stdout.write(JSON.stringify(event, null, 2) + '\n\n');
           if (deliveries.length === 0) process.stdout.write('No deliveries (no route matched).\n');

@@ -301,7 +301,7 @@ describe('state commands', () => {
     const received = new Date().toISOString();
     await store.ingest([
       {
-        event: { id: 'evt_1', source: 'hooks', type: 'resource.changed', dedupe_key: 'd1', payload: '{}', trace_id: 't1', parent_id: null, hops: 0, received_at: received },
+        event: { id: 'evt_1', source: 'hooks', type: 'resource.changed', dedupe_key: 'd1', event_json: '{}', trace_id: 't1', parent_id: null, hops: 0, received_at: received },
         deliveries: [{ id: 'dlv_1', route: 'triage', actor: 'worker', state_serial: 1 }],
       },
     ]);

@@ -1,7 +1,7 @@
 // The delivery row an ingest with `leaseTo` stored: built from what was inserted rather than read
 // back, so leasing at ingest costs no extra query (both backends).
 
-import type { Delivery, IngestItem } from './store.js';
+import type { Delivery, IngestItem } from './runtime-plane.js';
 
 export function leasedRow(
   d: IngestItem['deliveries'][number],

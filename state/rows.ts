@@ -1,8 +1,8 @@
 // Row shapes and SQL fragments both backends share: the SQL is the same text in SQLite and
 // Postgres, so the mapping from rows to Store values lives here once.
 
-import type { StateSnapshot } from '../engine/graph/types.js';
-import type { NewVersion, StateVersion, StateVersionInfo } from './store.js';
+import type { NewVersion, StateVersion, StateVersionInfo } from './config-plane.js';
+import type { StateSnapshot } from './snapshot.js';
 
 export interface VersionRow {
   serial: number;
@@ -62,6 +62,11 @@ export function versionRowValues(info: StateVersionInfo, snapshot: StateSnapshot
     info.rollback_of ?? null,
     JSON.stringify(snapshot),
   ];
+}
+
+/** A version row read with its snapshot. */
+export function toVersion(r: VersionRow): StateVersion {
+  return { ...toInfo(r), snapshot: JSON.parse(r.snapshot!) as StateSnapshot };
 }
 
 export function limitClause(limit: number | undefined): string {

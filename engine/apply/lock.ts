@@ -3,7 +3,7 @@
 
 import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { LockInfo, Store } from '../../state/store.js';
+import type { LockInfo, StateLocker } from '../../state/config-plane.js';
 import { EXIT, UserError } from '../errors.js';
 
 export const HEARTBEAT_MS = 5_000;
@@ -94,7 +94,7 @@ export function deadLockReason(l: LockInfo, now = Date.now(), staleMs = STALE_MS
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function acquireLock(store: Store, opts: LockOptions): Promise<HeldLock> {
+export async function acquireLock(store: StateLocker, opts: LockOptions): Promise<HeldLock> {
   const staleMs = opts.staleMs ?? STALE_MS;
   const deadline = Date.now() + Math.max(0, opts.timeoutMs);
   const now = new Date().toISOString();
@@ -147,7 +147,7 @@ export async function acquireLock(store: Store, opts: LockOptions): Promise<Held
   };
 }
 
-export async function withLock<T>(store: Store, opts: LockOptions, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
+export async function withLock<T>(store: StateLocker, opts: LockOptions, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
   const lock = await acquireLock(store, opts);
   try {
     return await fn(lock);
@@ -157,7 +157,7 @@ export async function withLock<T>(store: Store, opts: LockOptions, fn: (lock: He
 }
 
 /** `orgloop force-unlock ID`: removes the lock only if ID names the current holder. */
-export async function forceUnlock(store: Store, id: string): Promise<LockInfo> {
+export async function forceUnlock(store: StateLocker, id: string): Promise<LockInfo> {
   const holder = await store.lockHolder();
   if (!holder) throw new UserError(`the state is not locked; nothing to unlock`);
   if (holder.id !== id) {

@@ -1,11 +1,10 @@
 // The desired graph (what the YAML declares) and the stored snapshot (what was applied).
-// Both are plain JSON values so they can be diffed, saved in plan files and stored.
+// Both are plain JSON values so they can be diffed, saved in plan files and stored; the stored
+// snapshot's shapes live in state/snapshot.ts (the store persists them) and are re-exported here.
 
-import type { ProviderState } from '../../providers/types.js';
+import type { Address, ResourceKind } from '../../state/snapshot.js';
 
-export type ResourceKind = 'source' | 'actor' | 'route' | 'transform' | 'logger';
-/** `source.github`, `route.pr-review`, ... */
-export type Address = string;
+export type { Address, ResourceKind };
 
 export interface Pos {
   file: string;
@@ -98,25 +97,5 @@ export interface LoadedProject {
 
 // ---- applied state ----
 
-/** A secret as stored: never the value. */
-export interface StoredSecret {
-  $secret: { template: string; hash: string };
-}
-
-export interface ResourceState {
-  kind: ResourceKind;
-  name: string;
-  provider: string;
-  /** normalized spec; secret values replaced by StoredSecret */
-  attributes: Record<string, unknown>;
-  depends_on: Address[];
-  prompt_sha256?: string;
-  /** what a provider's create/update hook returned (e.g. a registered webhook's id) */
-  provider_state?: ProviderState;
-}
-
-export interface StateSnapshot {
-  format_version: 1;
-  project: { name: string; dir: string };
-  resources: Record<Address, ResourceState>;
-}
+// The stored snapshot's shapes belong to the store that persists them.
+export type { StateSnapshot, ResourceState, StoredSecret } from '../../state/snapshot.js';

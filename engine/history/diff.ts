@@ -2,13 +2,13 @@
 // computed by the planner itself so it reads exactly like a plan.
 
 import type { StateSnapshot } from '../graph/types.js';
-import type { Store, StateVersion } from '../../state/store.js';
+import type { StateReader, StateVersion } from '../../state/config-plane.js';
 import { UserError } from '../errors.js';
 import { diffSnapshots } from '../plan/diff.js';
 import { registryHints } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 
-export async function requireVersion(store: Store, serial: number, flag: string): Promise<StateVersion> {
+export async function requireVersion(store: StateReader, serial: number, flag: string): Promise<StateVersion> {
   if (!Number.isInteger(serial) || serial < 1) throw new UserError(`${flag} must be a version number (1 or higher), got ${serial}`);
   const v = await store.version(serial);
   if (v) return v;
@@ -21,7 +21,7 @@ export async function requireVersion(store: Store, serial: number, flag: string)
 }
 
 /** Every prompt text two snapshots reference, read from the store's blobs. */
-export async function snapshotBlobs(store: Store, ...snapshots: Array<StateSnapshot | null>): Promise<Map<string, string>> {
+export async function snapshotBlobs(store: StateReader, ...snapshots: Array<StateSnapshot | null>): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const s of snapshots) {
     for (const r of Object.values(s?.resources ?? {})) {
@@ -34,7 +34,7 @@ export async function snapshotBlobs(store: Store, ...snapshots: Array<StateSnaps
   return out;
 }
 
-export async function diffVersions(store: Store, from: number, to?: number): Promise<{ plan: Plan; from: StateVersion; to: StateVersion }> {
+export async function diffVersions(store: StateReader, from: number, to?: number): Promise<{ plan: Plan; from: StateVersion; to: StateVersion }> {
   const meta = await store.meta();
   if (meta.serial === 0) throw new UserError(`nothing has been applied yet in ${store.location}`);
   const a = await requireVersion(store, from, '--from');

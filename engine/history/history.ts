@@ -1,7 +1,7 @@
 // The applied versions as an operator reads them: which one is current, which were undone by
 // a rollback, and whether a new plan would bring back something that was rolled back.
 
-import type { Store, StateVersionInfo } from '../../state/store.js';
+import type { StateReader, StateVersionInfo } from '../../state/config-plane.js';
 
 export interface HistoryRow extends StateVersionInfo {
   current: boolean;
@@ -71,7 +71,7 @@ export function reapplyWarning(versions: StateVersionInfo[], currentSerial: numb
 
 /** Adds the re-apply warning to a freshly computed plan (first, so it is seen). */
 export async function addReapplyWarning(
-  store: Pick<Store, 'versions' | 'meta'>,
+  store: Pick<StateReader, 'versions' | 'meta'>,
   plan: { config_digest: string; warnings: string[]; changes: unknown[] },
 ): Promise<ReapplyWarning | null> {
   if (!plan.changes.length) return null;

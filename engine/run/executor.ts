@@ -297,11 +297,11 @@ export class Executor {
       if (dl.actor !== actorId) return { status: 400, body: { error: `delivery ${dl.id} was sent to actor "${dl.actor}", not "${actorId}"` } };
       delivery = dl;
       const ev = await this.o.store.event(dl.event_id);
-      parent = ev ? (JSON.parse(ev.payload) as OrgEvent) : null;
+      parent = ev ? (JSON.parse(ev.event_json) as OrgEvent) : null;
     } else if (b.event_id !== undefined) {
       const ev = typeof b.event_id === 'string' ? await this.o.store.event(b.event_id) : null;
       if (!ev) return { status: 404, body: { error: `unknown event "${String(b.event_id)}"` } };
-      parent = JSON.parse(ev.payload) as OrgEvent;
+      parent = JSON.parse(ev.event_json) as OrgEvent;
     }
     const outcome = typeof b.outcome === 'string' ? b.outcome : 'success';
     const a = await this.emitStopped(

@@ -127,7 +127,7 @@ export async function replayEvent(store: Store, id: string): Promise<{ event_id:
   if (!stored) return null;
   const cur = await store.current();
   if (!cur) throw new Error(`no applied version in ${store.location}`);
-  const original = JSON.parse(stored.payload) as OrgEvent;
+  const original = JSON.parse(stored.event_json) as OrgEvent;
   const newIdValue = newId('evt');
   const event: OrgEvent = {
     ...original,
@@ -148,7 +148,7 @@ export async function replayEvent(store: Store, id: string): Promise<{ event_id:
     source: event.source,
     type: event.type,
     dedupe_key: null,
-    payload: JSON.stringify(event),
+    event_json: JSON.stringify(event),
     trace_id: event.trace_id,
     parent_id: event.parent_id ?? null,
     hops: event.hops,

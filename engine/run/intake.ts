@@ -100,7 +100,7 @@ export class Intake {
         source,
         type: event.type,
         dedupe_key: emitted.dedupe_key ?? null,
-        payload: JSON.stringify(event),
+        event_json: JSON.stringify(event),
         trace_id: event.trace_id,
         parent_id: event.parent_id ?? null,
         hops: event.hops,
@@ -163,7 +163,7 @@ export class Intake {
       out.push({ event_id: p.event.id, deliveries: p.item.deliveries.length, duplicate: false });
       this.logEmit(p);
       if (p.item.deliveries.length > 0) {
-        this.cache.set(p.event, p.item.event.payload, p.item.deliveries.length);
+        this.cache.set(p.event, p.item.event.event_json, p.item.deliveries.length);
         // leased at ingest: the workers already have them, no claim needed
         if ((r.leased?.length ?? 0) < p.item.deliveries.length) any = true;
       }

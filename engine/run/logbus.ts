@@ -3,7 +3,7 @@
 // down or take the executor with it: sinks that throw are reported once and skipped.
 
 import type { LogEntry, LoggerSink } from '../../providers/types.js';
-import type { Store, StoredLogEntry } from '../../state/store.js';
+import type { LogSink, StoredLogEntry } from '../../state/runtime-plane.js';
 import type { RuntimeLogger } from './graph.js';
 import { levelRank as rank } from '../../providers/lib/level.js';
 
@@ -41,7 +41,7 @@ export class LogBus {
   private minRank = 0;
 
   constructor(
-    private readonly store: Store | null,
+    private readonly store: LogSink | null,
     private readonly opts: LogBusOptions,
   ) {
     this.storeMinRank = rank(opts.storeLevel ?? 'info');

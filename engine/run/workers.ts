@@ -262,9 +262,9 @@ export class DeliveryWorkers {
     if (cached) return cached;
     const stored = await this.d.store.event(id);
     if (!stored) return null;
-    const e = JSON.parse(stored.payload) as OrgEvent;
-    this.d.cache.set(e, stored.payload);
-    return { event: e, json: stored.payload };
+    const e = JSON.parse(stored.event_json) as OrgEvent;
+    this.d.cache.set(e, stored.event_json);
+    return { event: e, json: stored.event_json };
   }
 
   private async process(dl: Delivery, ac: AbortController): Promise<void> {

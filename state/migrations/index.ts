@@ -3,6 +3,7 @@
 // that has shipped — stores in the field have already applied it.
 
 import { migration as m001 } from './001_initial.js';
+import { migration as m002 } from './002_event_json.js';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,4 @@ export interface Migration {
   postgres: string;
 }
 
-export const migrations: readonly Migration[] = [m001];
+export const migrations: readonly Migration[] = [m001, m002];

@@ -1,32 +1,44 @@
 // Postgres implementation of the Store, for several executors on several machines. Same
 // schema (translated migrations) and same semantics as the SQLite store; concurrency comes
 // from row locks: SELECT ... FOR UPDATE SKIP LOCKED for claims, FOR UPDATE / FOR SHARE to
-// fence serial and lease checks. Writes run one transaction per call; Postgres does its own
-// group commit across connections.
+// fence serial and lease checks. Reads and one-statement writes are shared with SQLite
+// (../sql-store.ts); multi-statement writes run here, one transaction per call.
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { migrations } from '../migrations/index.js';
 import type {
   Delivery,
-  DeliveryStatus,
-  ExecutorInfo,
   IngestItem,
   IngestResult,
   LockInfo,
+  NewLogEntry,
   NewVersion,
-  RuntimeRename,
-  StateMeta,
-  StateVersion,
+  PollResult,
   StateVersionInfo,
   Store,
-  StoredEvent,
-  StoredLogEntry,
 } from '../store.js';
-import { StaleSerialError, StoreUnavailableError } from '../store.js';
+import { StoreUnavailableError } from '../store.js';
+import { StaleSerialError, checkImportSerial } from '../config-plane.js';
 import { redactUrl, toStoreError } from './errors.js';
 import { leasedRow } from '../leased-row.js';
-import { INFO_COLUMNS, limitClause, toInfo, versionInfo, versionRowValues, type VersionRow } from '../rows.js';
+import { INFO_COLUMNS, versionInfo, versionRowValues } from '../rows.js';
+import {
+  INSERT_BLOB,
+  INSERT_EVENT,
+  INSERT_LEASED,
+  INSERT_LOCK,
+  INSERT_PENDING,
+  LOCK_HOLDER,
+  PRIOR_EVENT,
+  UPSERT_CURSOR,
+  eventValues,
+  leasedValues,
+  nextTerm,
+  pendingValues,
+  renameStatements,
+} from '../sql.js';
+import { SqlStore } from '../sql-store.js';
 
 export interface PostgresStoreOptions {
   readonly?: boolean;
@@ -56,10 +68,22 @@ function splitSchema(url: string): { connectionString: string; schema: string | 
   return { connectionString: u.toString(), schema };
 }
 
-export class PostgresStore implements Store {
+/** `?` placeholders numbered for Postgres ($1, $2, ...), once per SQL text. */
+const numbered = new Map<string, string>();
+export function pgText(text: string): string {
+  let t = numbered.get(text);
+  if (t === undefined) {
+    let i = 0;
+    t = text.replace(/\?/g, () => `$${++i}`);
+    // texts vary with LIMIT n and multi-row inserts: keep the cache bounded
+    if (numbered.size >= 1000) numbered.clear();
+    numbered.set(text, t);
+  }
+  return t;
+}
+
+export class PostgresStore extends SqlStore implements Store {
   readonly kind = 'postgres' as const;
-  readonly location: string;
-  private readonly now: () => number;
   private readonly lastPurge = new Map<string, number>();
 
   private constructor(
@@ -67,8 +91,7 @@ export class PostgresStore implements Store {
     url: string,
     opts: PostgresStoreOptions,
   ) {
-    this.location = redactUrl(url);
-    this.now = opts.clock ?? Date.now;
+    super(redactUrl(url), opts.clock ?? Date.now);
   }
 
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -178,16 +201,24 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async rows<T>(text: string, args: unknown[] = []): Promise<T[]> {
+  protected async rows<T>(text: string, args: readonly unknown[] = []): Promise<T[]> {
     try {
-      return (await this.pool.query(text, args)).rows as T[];
+      return (await this.pool.query(pgText(text), args as unknown[])).rows as T[];
     } catch (e) {
       throw toStoreError(e, this.location);
     }
   }
 
-  private iso(ms = this.now()): string {
-    return new Date(ms).toISOString();
+  protected async row<T>(text: string, args: readonly unknown[] = []): Promise<T | undefined> {
+    return (await this.rows<T>(text, args))[0];
+  }
+
+  protected async run(text: string, args: readonly unknown[] = []): Promise<number> {
+    try {
+      return (await this.pool.query(pgText(text), args as unknown[])).rowCount ?? 0;
+    } catch (e) {
+      throw toStoreError(e, this.location);
+    }
   }
 
   async close(): Promise<void> {
@@ -196,34 +227,13 @@ export class PostgresStore implements Store {
 
   // ---- config plane ----
 
-  async meta(): Promise<StateMeta> {
-    const [m] = await this.rows<StateMeta>('SELECT lineage, serial, format_version, secret_salt FROM state_meta WHERE id = 1');
-    return m;
-  }
-
-  async current(): Promise<StateVersion | null> {
-    const [r] = await this.rows<VersionRow>(
-      `SELECT ${INFO_COLUMNS.split(', ').map((c) => `v.${c}`).join(', ')}, v.snapshot
-       FROM state_meta m JOIN state_versions v ON v.serial = m.serial WHERE m.id = 1`,
-    );
-    return r ? { ...toInfo(r), snapshot: JSON.parse(r.snapshot!) as StateVersion['snapshot'] } : null;
-  }
-
-  async version(serial: number): Promise<StateVersion | null> {
-    const [r] = await this.rows<VersionRow>(`SELECT ${INFO_COLUMNS}, snapshot FROM state_versions WHERE serial = $1`, [serial]);
-    return r ? { ...toInfo(r), snapshot: JSON.parse(r.snapshot!) as StateVersion['snapshot'] } : null;
-  }
-
-  async versions(): Promise<StateVersionInfo[]> {
-    return (await this.rows<VersionRow>(`SELECT ${INFO_COLUMNS} FROM state_versions ORDER BY serial`)).map(toInfo);
-  }
-
   private async insertVersion(c: pg.PoolClient, serial: number, parent: number | null, v: NewVersion): Promise<StateVersionInfo> {
-    for (const [sha, text] of Object.entries(v.blobs)) {
-      await c.query('INSERT INTO blobs (sha256, text) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [sha, text]);
-    }
+    for (const [sha, text] of Object.entries(v.blobs)) await c.query(pgText(INSERT_BLOB), [sha, text]);
     const info = versionInfo(serial, parent, v, this.iso());
-    await c.query(`INSERT INTO state_versions (${INFO_COLUMNS}, snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, versionRowValues(info, v.snapshot));
+    await c.query(
+      pgText(`INSERT INTO state_versions (${INFO_COLUMNS}, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      versionRowValues(info, v.snapshot),
+    );
     return info;
   }
 
@@ -238,34 +248,18 @@ export class PostgresStore implements Store {
       if (serial !== v.expectedSerial) throw new StaleSerialError(v.expectedSerial, serial);
       const info = await this.insertVersion(c, serial + 1, serial === 0 ? null : serial, v);
       await c.query('UPDATE state_meta SET serial = $1 WHERE id = 1', [info.serial]);
-      for (const r of v.runtime_renames ?? []) await this.renameRuntime(c, r);
+      for (const r of v.runtime_renames ?? []) {
+        for (const [text, args] of renameStatements(r)) await c.query(pgText(text), args);
+      }
       return info;
     });
-  }
-
-  /** Re-keys runtime rows for `state mv` (inside writeVersion's transaction), as in the SQLite store. */
-  private async renameRuntime(c: pg.PoolClient, r: RuntimeRename): Promise<void> {
-    if (r.kind === 'source') {
-      await c.query('UPDATE cursors SET source = $1 WHERE source = $2', [r.to, r.from]);
-      await c.query("UPDATE events SET source = $1 WHERE source = $2 AND type <> 'actor.stopped'", [r.to, r.from]);
-    } else if (r.kind === 'route') {
-      await c.query('UPDATE deliveries SET route = $1 WHERE route = $2', [r.to, r.from]);
-    } else {
-      await c.query('UPDATE deliveries SET actor = $1 WHERE actor = $2', [r.to, r.from]);
-      await c.query("UPDATE events SET source = $1 WHERE source = $2 AND type = 'actor.stopped'", [r.to, r.from]);
-    }
   }
 
   importVersion(lineage: string, v: NewVersion & { serial: number }): Promise<StateVersionInfo> {
     return this.tx(async (c) => {
       const serial = await this.lockedSerial(c);
       if (serial !== v.expectedSerial) throw new StaleSerialError(v.expectedSerial, serial);
-      const top = (await c.query('SELECT MAX(serial) AS top FROM state_versions')).rows[0].top as number | null;
-      if (top !== null && v.serial <= top) {
-        throw new Error(
-          `cannot import serial ${v.serial}: this store already holds versions up to ${top}; the imported serial must be higher`,
-        );
-      }
+      checkImportSerial(v.serial, (await c.query('SELECT MAX(serial) AS top FROM state_versions')).rows[0].top as number | null);
       const info = await this.insertVersion(c, v.serial, serial === 0 ? null : serial, v);
       // the pushed state's salt comes with it, or its secret hashes would no longer match
       await c.query('UPDATE state_meta SET serial = $1, lineage = $2, secret_salt = COALESCE($3, secret_salt) WHERE id = 1', [
@@ -277,35 +271,12 @@ export class PostgresStore implements Store {
     });
   }
 
-  async blob(sha256: string): Promise<string | null> {
-    const [r] = await this.rows<{ text: string }>('SELECT text FROM blobs WHERE sha256 = $1', [sha256]);
-    return r?.text ?? null;
-  }
-
   async tryLock(lock: LockInfo): Promise<LockInfo | null> {
     return this.tx(async (c) => {
-      const r = await c.query(
-        `INSERT INTO locks (singleton, id, operation, who, host, pid, created_at, heartbeat_at)
-         VALUES (1, $1, $2, $3, $4, $5, $6, $7) ON CONFLICT (singleton) DO NOTHING`,
-        [lock.id, lock.operation, lock.who, lock.host, lock.pid, lock.created_at, lock.heartbeat_at],
-      );
+      const r = await c.query(pgText(INSERT_LOCK), [lock.id, lock.operation, lock.who, lock.host, lock.pid, lock.created_at, lock.heartbeat_at]);
       if (r.rowCount === 1) return null;
-      const h = await c.query('SELECT id, operation, who, host, pid, created_at, heartbeat_at FROM locks WHERE singleton = 1');
-      return (h.rows[0] as LockInfo | undefined) ?? null;
+      return ((await c.query(LOCK_HOLDER)).rows[0] as LockInfo | undefined) ?? null;
     });
-  }
-
-  async heartbeatLock(id: string): Promise<void> {
-    await this.rows('UPDATE locks SET heartbeat_at = $1 WHERE id = $2', [this.iso(), id]);
-  }
-
-  async unlock(id: string): Promise<boolean> {
-    return this.tx(async (c) => (await c.query('DELETE FROM locks WHERE id = $1', [id])).rowCount === 1);
-  }
-
-  async lockHolder(): Promise<LockInfo | null> {
-    const [r] = await this.rows<LockInfo>('SELECT id, operation, who, host, pid, created_at, heartbeat_at FROM locks WHERE singleton = 1');
-    return r ?? null;
   }
 
   // ---- runtime plane: events and deliveries ----
@@ -315,39 +286,24 @@ export class PostgresStore implements Store {
     const ts = this.iso(now);
     const out: IngestResult[] = [];
     for (const { event: e, deliveries, leaseTo } of items) {
-      const r = await c.query(
-        `INSERT INTO events (id, source, type, dedupe_key, payload, trace_id, parent_id, hops, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-        [e.id, e.source, e.type, e.dedupe_key, e.payload, e.trace_id, e.parent_id, e.hops, e.received_at],
-      );
+      const r = await c.query(pgText(INSERT_EVENT), eventValues(e));
       if (r.rowCount !== 1) {
         const prior =
           e.dedupe_key === null
             ? undefined
-            : ((await c.query('SELECT id FROM events WHERE source = $1 AND dedupe_key = $2', [e.source, e.dedupe_key]))
-                .rows[0] as { id: string } | undefined);
+            : ((await c.query(pgText(PRIOR_EVENT), [e.source, e.dedupe_key])).rows[0] as { id: string } | undefined);
         out.push({ inserted: false, event_id: prior?.id ?? e.id });
         continue;
       }
       if (!leaseTo) {
-        for (const d of deliveries) {
-          await c.query(
-            `INSERT INTO deliveries (id, event_id, route, actor, state_serial, status, attempts, run_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $7) ON CONFLICT DO NOTHING`,
-            [d.id, e.id, d.route, d.actor, d.state_serial, now, ts],
-          );
-        }
+        for (const d of deliveries) await c.query(pgText(INSERT_PENDING), pendingValues(d, e.id, now, ts));
         out.push({ inserted: true, event_id: e.id });
         continue;
       }
       const until = now + leaseTo.leaseMs;
       const leased: Delivery[] = [];
       for (const d of deliveries) {
-        const r = await c.query(
-          `INSERT INTO deliveries (id, event_id, route, actor, state_serial, status, attempts, run_at, lease_owner, lease_until, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, 'leased', 1, $6, $7, $8, $9, $9) ON CONFLICT DO NOTHING`,
-          [d.id, e.id, d.route, d.actor, d.state_serial, now, leaseTo.owner, until, ts],
-        );
+        const r = await c.query(pgText(INSERT_LEASED), leasedValues(d, e.id, now, leaseTo.owner, until, ts));
         if (r.rowCount === 1) leased.push(leasedRow(d, e.id, leaseTo.owner, now, until, ts));
       }
       out.push({ inserted: true, event_id: e.id, leased });
@@ -359,34 +315,15 @@ export class PostgresStore implements Store {
     return this.tx((c) => this.ingestIn(c, items));
   }
 
-  commitPoll(
-    source: string,
-    leaseTerm: number,
-    cursor: string | null,
-    etag: string | null,
-    items: IngestItem[],
-  ): Promise<{ ok: boolean; results: IngestResult[] }> {
+  commitPoll(source: string, leaseTerm: number, cursor: string | null, etag: string | null, items: IngestItem[]): Promise<PollResult> {
     return this.tx(async (c) => {
       // FOR SHARE: a takeover of the lease waits until this commit is done
       const lease = (await c.query('SELECT term, expires_at FROM leases WHERE name = $1 FOR SHARE', [`source:${source}`]))
         .rows[0] as { term: number; expires_at: number } | undefined;
       if (!lease || lease.term !== leaseTerm || lease.expires_at <= this.now()) return { ok: false, results: [] };
-      await c.query(
-        `INSERT INTO cursors (source, cursor, etag, lease_term, updated_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, etag = excluded.etag,
-           lease_term = excluded.lease_term, updated_at = excluded.updated_at`,
-        [source, cursor, etag, leaseTerm, this.iso()],
-      );
+      await c.query(pgText(UPSERT_CURSOR), [source, cursor, etag, leaseTerm, this.iso()]);
       return { ok: true, results: await this.ingestIn(c, items) };
     });
-  }
-
-  async cursor(source: string): Promise<{ cursor: string | null; etag: string | null; updated_at: string } | null> {
-    const [r] = await this.rows<{ cursor: string | null; etag: string | null; updated_at: string }>(
-      'SELECT cursor, etag, updated_at FROM cursors WHERE source = $1',
-      [source],
-    );
-    return r ?? null;
   }
 
   claim(owner: string, limit: number, leaseMs: number, now?: number): Promise<Delivery[]> {
@@ -436,104 +373,6 @@ export class PostgresStore implements Store {
     });
   }
 
-  private async changed(text: string, args: unknown[]): Promise<number> {
-    try {
-      return (await this.pool.query(text, args)).rowCount ?? 0;
-    } catch (e) {
-      throw toStoreError(e, this.location);
-    }
-  }
-
-  async complete(id: string, owner: string): Promise<boolean> {
-    return (
-      (await this.changed(
-        `UPDATE deliveries SET status = 'delivered', lease_until = NULL, last_error = NULL, updated_at = $1
-         WHERE id = $2 AND lease_owner = $3 AND status = 'leased'`,
-        [this.iso(), id, owner],
-      )) === 1
-    );
-  }
-
-  async fail(id: string, owner: string, error: string, next: { runAt: number } | 'dead'): Promise<boolean> {
-    const fenced = `WHERE id = $3 AND lease_owner = $4 AND status = 'leased'`;
-    const n =
-      next === 'dead'
-        ? await this.changed(
-            `UPDATE deliveries SET status = 'dead', lease_until = NULL, last_error = $1, updated_at = $2 ${fenced}`,
-            [error, this.iso(), id, owner],
-          )
-        : await this.changed(
-            `UPDATE deliveries SET status = 'retry', run_at = $5, lease_until = NULL, last_error = $1, updated_at = $2 ${fenced}`,
-            [error, this.iso(), id, owner, next.runAt],
-          );
-    return n === 1;
-  }
-
-  async cancel(id: string, reason: string): Promise<boolean> {
-    return (
-      (await this.changed(
-        `UPDATE deliveries SET status = 'cancelled', lease_until = NULL, last_error = $1, updated_at = $2
-         WHERE id = $3 AND status IN ('pending', 'retry', 'leased')`,
-        [reason, this.iso(), id],
-      )) === 1
-    );
-  }
-
-  releaseAll(owner: string): Promise<number> {
-    const now = this.now();
-    return this.changed(
-      `UPDATE deliveries SET status = 'pending', run_at = $1, lease_owner = NULL, lease_until = NULL, updated_at = $2
-       WHERE lease_owner = $3 AND status = 'leased'`,
-      [now, this.iso(now), owner],
-    );
-  }
-
-  async redrive(id: string): Promise<boolean> {
-    const now = this.now();
-    return (
-      (await this.changed(
-        `UPDATE deliveries SET status = 'pending', attempts = 0, run_at = $1, lease_owner = NULL, lease_until = NULL,
-           updated_at = $2 WHERE id = $3 AND status IN ('dead', 'cancelled')`,
-        [now, this.iso(now), id],
-      )) === 1
-    );
-  }
-
-  async delivery(id: string): Promise<Delivery | null> {
-    const [r] = await this.rows<Delivery>('SELECT * FROM deliveries WHERE id = $1', [id]);
-    return r ?? null;
-  }
-
-  deliveries(q: { status?: DeliveryStatus; route?: string; event_id?: string; limit?: number }): Promise<Delivery[]> {
-    const { where, args } = conditions([
-      ['status', '=', q.status],
-      ['route', '=', q.route],
-      ['event_id', '=', q.event_id],
-    ]);
-    return this.rows<Delivery>(`SELECT * FROM deliveries ${where} ORDER BY created_at DESC, id ${limitClause(q.limit)}`, args);
-  }
-
-  async event(id: string): Promise<StoredEvent | null> {
-    const [r] = await this.rows<StoredEvent>('SELECT * FROM events WHERE id = $1', [id]);
-    return r ?? null;
-  }
-
-  events(q: { source?: string; type?: string; trace_id?: string; limit?: number }): Promise<StoredEvent[]> {
-    const { where, args } = conditions([
-      ['source', '=', q.source],
-      ['type', '=', q.type],
-      ['trace_id', '=', q.trace_id],
-    ]);
-    return this.rows<StoredEvent>(`SELECT * FROM events ${where} ORDER BY received_at DESC, id ${limitClause(q.limit)}`, args);
-  }
-
-  deliveryCounts(): Promise<Array<{ route: string; status: DeliveryStatus; count: number; oldest_run_at: number | null }>> {
-    return this.rows(
-      `SELECT route, status, COUNT(*) AS count, MIN(run_at) AS oldest_run_at
-       FROM deliveries GROUP BY route, status ORDER BY route, status`,
-    );
-  }
-
   // ---- runtime plane: coordination ----
 
   acquireLease(name: string, holder: string, ttlMs: number): Promise<number | null> {
@@ -549,10 +388,8 @@ export class PostgresStore implements Store {
         term: number;
         expires_at: number;
       };
-      const live = r.expires_at > now;
-      if (live && r.holder !== holder) return null;
-      // see the SQLite store: a new tenure always bumps the term
-      const term = live ? r.term : r.term + 1;
+      const term = nextTerm(r, holder, now);
+      if (term === null) return null;
       await c.query('UPDATE leases SET holder = $1, term = $2, expires_at = $3 WHERE name = $4', [holder, term, now + ttlMs, name]);
       return term;
     });
@@ -574,28 +411,7 @@ export class PostgresStore implements Store {
     }
   }
 
-  async releaseLease(name: string, holder: string): Promise<void> {
-    await this.changed('UPDATE leases SET expires_at = 0 WHERE name = $1 AND holder = $2', [name, holder]);
-  }
-
-  async heartbeatExecutor(info: ExecutorInfo): Promise<void> {
-    await this.changed(
-      `INSERT INTO executors (id, host, pid, serial_loaded, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid,
-         serial_loaded = excluded.serial_loaded, heartbeat_at = excluded.heartbeat_at`,
-      [info.id, info.host, info.pid, info.serial_loaded, info.started_at, info.heartbeat_at],
-    );
-  }
-
-  async removeExecutor(id: string): Promise<void> {
-    await this.changed('DELETE FROM executors WHERE id = $1', [id]);
-  }
-
-  executors(): Promise<ExecutorInfo[]> {
-    return this.rows<ExecutorInfo>('SELECT * FROM executors ORDER BY started_at, id');
-  }
-
-  // ---- runtime plane: transforms and cron ----
+  // ---- runtime plane: transforms ----
 
   seen(scope: string, key: string, windowMs: number): Promise<boolean> {
     return this.tx(async (c) => {
@@ -620,51 +436,13 @@ export class PostgresStore implements Store {
     });
   }
 
-  async kvGet(key: string): Promise<string | null> {
-    const [r] = await this.rows<{ value: string }>('SELECT value FROM kv WHERE key = $1', [key]);
-    return r?.value ?? null;
-  }
-
-  async kvSet(key: string, value: string): Promise<void> {
-    await this.changed('INSERT INTO kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [
-      key,
-      value,
-    ]);
-  }
-
   // ---- runtime plane: log ----
 
-  async appendLog(entries: Array<Omit<StoredLogEntry, 'id'>>): Promise<void> {
+  async appendLog(entries: NewLogEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const cols = ['time', 'phase', 'level', 'source', 'route', 'actor', 'event_id', 'delivery_id', 'trace_id', 'message', 'data'] as const;
     const args: unknown[] = [];
-    const values = entries.map((e) => `(${cols.map((col) => `$${args.push(e[col])}`).join(', ')})`);
-    await this.changed(`INSERT INTO log (${cols.join(', ')}) VALUES ${values.join(', ')}`, args);
+    const values = entries.map((e) => `(${cols.map((col) => (args.push(e[col]), '?')).join(', ')})`);
+    await this.run(`INSERT INTO log (${cols.join(', ')}) VALUES ${values.join(', ')}`, args);
   }
-
-  /** Same paging as the SQLite store: afterId follows oldest-first; otherwise the newest `limit`. */
-  async logs(q: { since?: string; route?: string; trace_id?: string; afterId?: number; limit?: number }): Promise<StoredLogEntry[]> {
-    const { where, args } = conditions([
-      ['time', '>=', q.since],
-      ['route', '=', q.route],
-      ['trace_id', '=', q.trace_id],
-      ['id', '>', q.afterId],
-    ]);
-    if (q.afterId !== undefined) {
-      return this.rows<StoredLogEntry>(`SELECT * FROM log ${where} ORDER BY id ${limitClause(q.limit)}`, args);
-    }
-    const rows = await this.rows<StoredLogEntry>(`SELECT * FROM log ${where} ORDER BY id DESC ${limitClause(q.limit)}`, args);
-    return rows.reverse();
-  }
-}
-
-function conditions(filters: Array<[string, string, string | number | undefined]>): { where: string; args: Array<string | number> } {
-  const args: Array<string | number> = [];
-  const terms: string[] = [];
-  for (const [col, op, v] of filters) {
-    if (v === undefined) continue;
-    args.push(v);
-    terms.push(`${col} ${op} $${args.length}`);
-  }
-  return { where: terms.length ? `WHERE ${terms.join(' AND ')}` : '', args };
 }

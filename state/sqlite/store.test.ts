@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import { migrations } from '../migrations/index.js';
 import { openStore } from '../open.js';
 import { StoreUnavailableError, type Store } from '../store.js';
 import { ingestItem, newVersion, tempStorePath } from './test-helpers/fixtures.js';
@@ -57,7 +58,8 @@ describe('opening and migrations', () => {
     const raw = new Database(file, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     const rows = raw.prepare('SELECT version, name FROM schema_migrations').all();
-    expect(rows).toEqual([{ version: 1, name: 'initial' }]);
+    expect(rows).toEqual(migrations.map((m) => ({ version: m.version, name: m.name })));
+    expect(rows[0]).toEqual({ version: 1, name: 'initial' });
     raw.close();
   });
 

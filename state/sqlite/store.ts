@@ -1,28 +1,41 @@
 // SQLite implementation of the Store (DESIGN §4). better-sqlite3 is synchronous; the async
 // methods exist for the Postgres twin. Every write goes through the WriteBatcher (one
 // BEGIN IMMEDIATE transaction per event-loop turn); reads run directly against the WAL snapshot.
+// Reads and one-statement writes are shared with Postgres (../sql-store.ts); what stays here
+// runs several statements in one synchronous transaction.
 
 import type Database from 'better-sqlite3';
 import type {
   Delivery,
-  DeliveryStatus,
-  ExecutorInfo,
   IngestItem,
   IngestResult,
   LockInfo,
+  NewLogEntry,
   NewVersion,
+  PollResult,
   StateMeta,
-  StateVersion,
   StateVersionInfo,
-  RuntimeRename,
   Store,
-  StoredEvent,
-  StoredLogEntry,
 } from '../store.js';
-import { StaleSerialError } from '../store.js';
-import { isoTime } from '../iso-time.js';
+import { StaleSerialError, checkImportSerial } from '../config-plane.js';
 import { leasedRow } from '../leased-row.js';
-import { INFO_COLUMNS, limitClause, toInfo, versionInfo, versionRowValues, type VersionRow } from '../rows.js';
+import { INFO_COLUMNS, versionInfo, versionRowValues } from '../rows.js';
+import {
+  INSERT_BLOB,
+  INSERT_EVENT,
+  INSERT_LEASED,
+  INSERT_LOCK,
+  INSERT_PENDING,
+  LOCK_HOLDER,
+  PRIOR_EVENT,
+  UPSERT_CURSOR,
+  eventValues,
+  leasedValues,
+  nextTerm,
+  pendingValues,
+  renameStatements,
+} from '../sql.js';
+import { SqlStore } from '../sql-store.js';
 import { WriteBatcher } from './batch.js';
 import { connect } from './connect.js';
 import { toStoreError } from './errors.js';
@@ -33,21 +46,17 @@ export interface SqliteStoreOptions {
   clock?: () => number;
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore extends SqlStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly batch: WriteBatcher;
-  private readonly now: () => number;
   private readonly stmts = new Map<string, Database.Statement>();
   private readonly lastPurge = new Map<string, number>();
   private closed = false;
 
-  constructor(
-    readonly location: string,
-    opts: SqliteStoreOptions = {},
-  ) {
+  constructor(location: string, opts: SqliteStoreOptions = {}) {
+    super(location, opts.clock ?? Date.now);
     this.db = connect(location, opts.readonly ?? false);
-    this.now = opts.clock ?? Date.now;
     this.batch = new WriteBatcher(this.db, (e) => toStoreError(e, location));
   }
 
@@ -74,8 +83,16 @@ export class SqliteStore implements Store {
     return this.batch.submit(fn);
   }
 
-  private iso(ms = this.now()): string {
-    return isoTime(ms);
+  protected rows<T>(text: string, args: readonly unknown[] = []): Promise<T[]> {
+    return this.read(() => this.sql(text).all(...args) as T[]);
+  }
+
+  protected row<T>(text: string, args: readonly unknown[] = []): Promise<T | undefined> {
+    return this.read(() => this.sql(text).get(...args) as T | undefined);
+  }
+
+  protected run(text: string, args: readonly unknown[] = []): Promise<number> {
+    return this.write(() => this.sql(text).run(...args).changes);
   }
 
   async close(): Promise<void> {
@@ -91,42 +108,13 @@ export class SqliteStore implements Store {
     return this.sql('SELECT lineage, serial, format_version, secret_salt FROM state_meta WHERE id = 1').get() as StateMeta;
   }
 
-  meta(): Promise<StateMeta> {
-    return this.read(() => this.metaNow());
-  }
-
-  private versionNow(serial: number): StateVersion | null {
-    const r = this.sql(`SELECT ${INFO_COLUMNS}, snapshot FROM state_versions WHERE serial = ?`).get(serial) as
-      | VersionRow
-      | undefined;
-    if (!r) return null;
-    return { ...toInfo(r), snapshot: JSON.parse(r.snapshot!) as StateVersion['snapshot'] };
-  }
-
-  current(): Promise<StateVersion | null> {
-    return this.read(() => {
-      const { serial } = this.metaNow();
-      return serial === 0 ? null : this.versionNow(serial);
-    });
-  }
-
-  version(serial: number): Promise<StateVersion | null> {
-    return this.read(() => this.versionNow(serial));
-  }
-
-  versions(): Promise<StateVersionInfo[]> {
-    return this.read(() =>
-      (this.sql(`SELECT ${INFO_COLUMNS} FROM state_versions ORDER BY serial`).all() as VersionRow[]).map(toInfo),
-    );
-  }
-
   private insertVersion(serial: number, parent: number | null, v: NewVersion): StateVersionInfo {
-    const putBlob = this.sql('INSERT INTO blobs (sha256, text) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING');
+    const putBlob = this.sql(INSERT_BLOB);
     for (const [sha, text] of Object.entries(v.blobs)) putBlob.run(sha, text);
     const info = versionInfo(serial, parent, v, this.iso());
-    this.sql(
-      `INSERT INTO state_versions (${INFO_COLUMNS}, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(...versionRowValues(info, v.snapshot));
+    this.sql(`INSERT INTO state_versions (${INFO_COLUMNS}, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      ...versionRowValues(info, v.snapshot),
+    );
     return info;
   }
 
@@ -136,23 +124,11 @@ export class SqliteStore implements Store {
       if (serial !== v.expectedSerial) throw new StaleSerialError(v.expectedSerial, serial);
       const info = this.insertVersion(serial + 1, serial === 0 ? null : serial, v);
       this.sql('UPDATE state_meta SET serial = ? WHERE id = 1').run(info.serial);
-      for (const r of v.runtime_renames ?? []) this.renameRuntime(r);
+      for (const r of v.runtime_renames ?? []) {
+        for (const [text, args] of renameStatements(r)) this.sql(text).run(...args);
+      }
       return info;
     });
-  }
-
-  /** Re-keys runtime rows for `state mv` (inside writeVersion's transaction). */
-  private renameRuntime(r: RuntimeRename): void {
-    if (r.kind === 'source') {
-      this.sql('UPDATE cursors SET source = ? WHERE source = ?').run(r.to, r.from);
-      this.sql("UPDATE events SET source = ? WHERE source = ? AND type <> 'actor.stopped'").run(r.to, r.from);
-    } else if (r.kind === 'route') {
-      this.sql('UPDATE deliveries SET route = ? WHERE route = ?').run(r.to, r.from);
-    } else {
-      this.sql('UPDATE deliveries SET actor = ? WHERE actor = ?').run(r.to, r.from);
-      // an actor's completions are events whose source is the actor id
-      this.sql("UPDATE events SET source = ? WHERE source = ? AND type = 'actor.stopped'").run(r.to, r.from);
-    }
   }
 
   importVersion(lineage: string, v: NewVersion & { serial: number }): Promise<StateVersionInfo> {
@@ -160,12 +136,9 @@ export class SqliteStore implements Store {
       const { serial } = this.metaNow();
       if (serial !== v.expectedSerial) throw new StaleSerialError(v.expectedSerial, serial);
       const { top } = this.sql('SELECT MAX(serial) AS top FROM state_versions').get() as { top: number | null };
-      if (top !== null && v.serial <= top) {
-        throw new Error(
-          `cannot import serial ${v.serial}: this store already holds versions up to ${top}; the imported serial must be higher`,
-        );
-      }
+      checkImportSerial(v.serial, top);
       const info = this.insertVersion(v.serial, serial === 0 ? null : serial, v);
+      // the pushed state's salt comes with it, or its secret hashes would no longer match
       this.sql('UPDATE state_meta SET serial = ?, lineage = ?, secret_salt = COALESCE(?, secret_salt) WHERE id = 1').run(
         info.serial,
         lineage,
@@ -175,42 +148,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  blob(sha256: string): Promise<string | null> {
-    return this.read(() => {
-      const r = this.sql('SELECT text FROM blobs WHERE sha256 = ?').get(sha256) as { text: string } | undefined;
-      return r?.text ?? null;
-    });
-  }
-
-  private holderNow(): LockInfo | null {
-    const r = this.sql(
-      'SELECT id, operation, who, host, pid, created_at, heartbeat_at FROM locks WHERE singleton = 1',
-    ).get() as LockInfo | undefined;
-    return r ?? null;
-  }
-
   tryLock(lock: LockInfo): Promise<LockInfo | null> {
     return this.write(() => {
-      const r = this.sql(
-        `INSERT INTO locks (singleton, id, operation, who, host, pid, created_at, heartbeat_at)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (singleton) DO NOTHING`,
-      ).run(lock.id, lock.operation, lock.who, lock.host, lock.pid, lock.created_at, lock.heartbeat_at);
-      return r.changes === 1 ? null : this.holderNow();
+      const r = this.sql(INSERT_LOCK).run(lock.id, lock.operation, lock.who, lock.host, lock.pid, lock.created_at, lock.heartbeat_at);
+      return r.changes === 1 ? null : ((this.sql(LOCK_HOLDER).get() as LockInfo | undefined) ?? null);
     });
-  }
-
-  heartbeatLock(id: string): Promise<void> {
-    return this.write(() => {
-      this.sql('UPDATE locks SET heartbeat_at = ? WHERE id = ?').run(this.iso(), id);
-    });
-  }
-
-  unlock(id: string): Promise<boolean> {
-    return this.write(() => this.sql('DELETE FROM locks WHERE id = ?').run(id).changes === 1);
-  }
-
-  lockHolder(): Promise<LockInfo | null> {
-    return this.read(() => this.holderNow());
   }
 
   // ---- runtime plane: events and deliveries ----
@@ -218,23 +160,12 @@ export class SqliteStore implements Store {
   private ingestNow(items: IngestItem[]): IngestResult[] {
     const now = this.now();
     const ts = this.iso(now);
-    const insertEvent = this.sql(
-      `INSERT INTO events (id, source, type, dedupe_key, payload, trace_id, parent_id, hops, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    );
-    const existing = this.sql('SELECT id FROM events WHERE source = ? AND dedupe_key = ?');
-    const insertDelivery = this.sql(
-      `INSERT INTO deliveries (id, event_id, route, actor, state_serial, status, attempts, run_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    );
-    const insertLeased = this.sql(
-      `INSERT INTO deliveries (id, event_id, route, actor, state_serial, status, attempts, run_at, lease_owner, lease_until, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'leased', 1, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    );
+    const insertEvent = this.sql(INSERT_EVENT);
+    const existing = this.sql(PRIOR_EVENT);
+    const insertDelivery = this.sql(INSERT_PENDING);
+    const insertLeased = this.sql(INSERT_LEASED);
     return items.map(({ event: e, deliveries, leaseTo }) => {
-      const inserted =
-        insertEvent.run(e.id, e.source, e.type, e.dedupe_key, e.payload, e.trace_id, e.parent_id, e.hops, e.received_at)
-          .changes === 1;
+      const inserted = insertEvent.run(...eventValues(e)).changes === 1;
       if (!inserted) {
         // a duplicate (source, dedupe_key) or the same event id delivered again
         const prior =
@@ -242,13 +173,13 @@ export class SqliteStore implements Store {
         return { inserted: false, event_id: prior?.id ?? e.id };
       }
       if (!leaseTo) {
-        for (const d of deliveries) insertDelivery.run(d.id, e.id, d.route, d.actor, d.state_serial, now, ts, ts);
+        for (const d of deliveries) insertDelivery.run(...pendingValues(d, e.id, now, ts));
         return { inserted: true, event_id: e.id };
       }
       const until = now + leaseTo.leaseMs;
       const leased: Delivery[] = [];
       for (const d of deliveries) {
-        if (insertLeased.run(d.id, e.id, d.route, d.actor, d.state_serial, now, leaseTo.owner, until, ts, ts).changes === 1) {
+        if (insertLeased.run(...leasedValues(d, e.id, now, leaseTo.owner, until, ts)).changes === 1) {
           leased.push(leasedRow(d, e.id, leaseTo.owner, now, until, ts));
         }
       }
@@ -260,33 +191,14 @@ export class SqliteStore implements Store {
     return this.write(() => this.ingestNow(items));
   }
 
-  commitPoll(
-    source: string,
-    leaseTerm: number,
-    cursor: string | null,
-    etag: string | null,
-    items: IngestItem[],
-  ): Promise<{ ok: boolean; results: IngestResult[] }> {
+  commitPoll(source: string, leaseTerm: number, cursor: string | null, etag: string | null, items: IngestItem[]): Promise<PollResult> {
     return this.write(() => {
       const lease = this.sql('SELECT term, expires_at FROM leases WHERE name = ?').get(`source:${source}`) as
         | { term: number; expires_at: number }
         | undefined;
       if (!lease || lease.term !== leaseTerm || lease.expires_at <= this.now()) return { ok: false, results: [] };
-      this.sql(
-        `INSERT INTO cursors (source, cursor, etag, lease_term, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, etag = excluded.etag,
-           lease_term = excluded.lease_term, updated_at = excluded.updated_at`,
-      ).run(source, cursor, etag, leaseTerm, this.iso());
+      this.sql(UPSERT_CURSOR).run(source, cursor, etag, leaseTerm, this.iso());
       return { ok: true, results: this.ingestNow(items) };
-    });
-  }
-
-  cursor(source: string): Promise<{ cursor: string | null; etag: string | null; updated_at: string } | null> {
-    return this.read(() => {
-      const r = this.sql('SELECT cursor, etag, updated_at FROM cursors WHERE source = ?').get(source) as
-        | { cursor: string | null; etag: string | null; updated_at: string }
-        | undefined;
-      return r ?? null;
     });
   }
 
@@ -342,109 +254,6 @@ export class SqliteStore implements Store {
     });
   }
 
-  complete(id: string, owner: string): Promise<boolean> {
-    return this.write(
-      () =>
-        this.sql(
-          `UPDATE deliveries SET status = 'delivered', lease_until = NULL, last_error = NULL, updated_at = ?
-           WHERE id = ? AND lease_owner = ? AND status = 'leased'`,
-        ).run(this.iso(), id, owner).changes === 1,
-    );
-  }
-
-  fail(id: string, owner: string, error: string, next: { runAt: number } | 'dead'): Promise<boolean> {
-    return this.write(() => {
-      const ts = this.iso();
-      const fenced = `WHERE id = ? AND lease_owner = ? AND status = 'leased'`;
-      const r =
-        next === 'dead'
-          ? this.sql(
-              `UPDATE deliveries SET status = 'dead', lease_until = NULL, last_error = ?, updated_at = ? ${fenced}`,
-            ).run(error, ts, id, owner)
-          : this.sql(
-              `UPDATE deliveries SET status = 'retry', run_at = ?, lease_until = NULL, last_error = ?, updated_at = ? ${fenced}`,
-            ).run(next.runAt, error, ts, id, owner);
-      return r.changes === 1;
-    });
-  }
-
-  cancel(id: string, reason: string): Promise<boolean> {
-    return this.write(
-      () =>
-        this.sql(
-          `UPDATE deliveries SET status = 'cancelled', lease_until = NULL, last_error = ?, updated_at = ?
-           WHERE id = ? AND status IN ('pending', 'retry', 'leased')`,
-        ).run(reason, this.iso(), id).changes === 1,
-    );
-  }
-
-  releaseAll(owner: string): Promise<number> {
-    return this.write(() => {
-      const now = this.now();
-      // the attempt counter is kept: a released claim still counted as an attempt
-      return this.sql(
-        `UPDATE deliveries SET status = 'pending', run_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
-         WHERE lease_owner = ? AND status = 'leased'`,
-      ).run(now, this.iso(now), owner).changes;
-    });
-  }
-
-  redrive(id: string): Promise<boolean> {
-    return this.write(() => {
-      const now = this.now();
-      return (
-        this.sql(
-          `UPDATE deliveries SET status = 'pending', attempts = 0, run_at = ?, lease_owner = NULL, lease_until = NULL,
-             updated_at = ? WHERE id = ? AND status IN ('dead', 'cancelled')`,
-        ).run(now, this.iso(now), id).changes === 1
-      );
-    });
-  }
-
-  delivery(id: string): Promise<Delivery | null> {
-    return this.read(() => (this.sql('SELECT * FROM deliveries WHERE id = ?').get(id) as Delivery | undefined) ?? null);
-  }
-
-  deliveries(q: { status?: DeliveryStatus; route?: string; event_id?: string; limit?: number }): Promise<Delivery[]> {
-    return this.read(() => {
-      const { where, args } = conditions([
-        ['status = ?', q.status],
-        ['route = ?', q.route],
-        ['event_id = ?', q.event_id],
-      ]);
-      return this.sql(`SELECT * FROM deliveries ${where} ORDER BY created_at DESC, id ${limitClause(q.limit)}`).all(
-        ...args,
-      ) as Delivery[];
-    });
-  }
-
-  event(id: string): Promise<StoredEvent | null> {
-    return this.read(() => (this.sql('SELECT * FROM events WHERE id = ?').get(id) as StoredEvent | undefined) ?? null);
-  }
-
-  events(q: { source?: string; type?: string; trace_id?: string; limit?: number }): Promise<StoredEvent[]> {
-    return this.read(() => {
-      const { where, args } = conditions([
-        ['source = ?', q.source],
-        ['type = ?', q.type],
-        ['trace_id = ?', q.trace_id],
-      ]);
-      return this.sql(`SELECT * FROM events ${where} ORDER BY received_at DESC, id ${limitClause(q.limit)}`).all(
-        ...args,
-      ) as StoredEvent[];
-    });
-  }
-
-  deliveryCounts(): Promise<Array<{ route: string; status: DeliveryStatus; count: number; oldest_run_at: number | null }>> {
-    return this.read(
-      () =>
-        this.sql(
-          `SELECT route, status, COUNT(*) AS count, MIN(run_at) AS oldest_run_at
-           FROM deliveries GROUP BY route, status ORDER BY route, status`,
-        ).all() as Array<{ route: string; status: DeliveryStatus; count: number; oldest_run_at: number | null }>,
-    );
-  }
-
   // ---- runtime plane: coordination ----
 
   acquireLease(name: string, holder: string, ttlMs: number): Promise<number | null> {
@@ -457,11 +266,8 @@ export class SqliteStore implements Store {
         this.sql('INSERT INTO leases (name, holder, term, expires_at) VALUES (?, ?, 1, ?)').run(name, holder, now + ttlMs);
         return 1;
       }
-      const live = r.expires_at > now;
-      if (live && r.holder !== holder) return null;
-      // renewing a live lease keeps the term; any new tenure (even by the same holder after
-      // expiry or release) bumps it, so writes fenced by the old term are refused
-      const term = live ? r.term : r.term + 1;
+      const term = nextTerm(r, holder, now);
+      if (term === null) return null;
       this.sql('UPDATE leases SET holder = ?, term = ?, expires_at = ? WHERE name = ?').run(holder, term, now + ttlMs, name);
       return term;
     });
@@ -476,34 +282,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  releaseLease(name: string, holder: string): Promise<void> {
-    return this.write(() => {
-      // keep the row so the term keeps counting up
-      this.sql('UPDATE leases SET expires_at = 0 WHERE name = ? AND holder = ?').run(name, holder);
-    });
-  }
-
-  heartbeatExecutor(info: ExecutorInfo): Promise<void> {
-    return this.write(() => {
-      this.sql(
-        `INSERT INTO executors (id, host, pid, serial_loaded, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid,
-           serial_loaded = excluded.serial_loaded, heartbeat_at = excluded.heartbeat_at`,
-      ).run(info.id, info.host, info.pid, info.serial_loaded, info.started_at, info.heartbeat_at);
-    });
-  }
-
-  removeExecutor(id: string): Promise<void> {
-    return this.write(() => {
-      this.sql('DELETE FROM executors WHERE id = ?').run(id);
-    });
-  }
-
-  executors(): Promise<ExecutorInfo[]> {
-    return this.read(() => this.sql('SELECT * FROM executors ORDER BY started_at, id').all() as ExecutorInfo[]);
-  }
-
-  // ---- runtime plane: transforms and cron ----
+  // ---- runtime plane: transforms ----
 
   seen(scope: string, key: string, windowMs: number): Promise<boolean> {
     return this.write(() => {
@@ -528,25 +307,9 @@ export class SqliteStore implements Store {
     });
   }
 
-  kvGet(key: string): Promise<string | null> {
-    return this.read(() => {
-      const r = this.sql('SELECT value FROM kv WHERE key = ?').get(key) as { value: string } | undefined;
-      return r?.value ?? null;
-    });
-  }
-
-  kvSet(key: string, value: string): Promise<void> {
-    return this.write(() => {
-      this.sql('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
-        key,
-        value,
-      );
-    });
-  }
-
   // ---- runtime plane: log ----
 
-  appendLog(entries: Array<Omit<StoredLogEntry, 'id'>>): Promise<void> {
+  appendLog(entries: NewLogEntry[]): Promise<void> {
     return this.write(() => {
       const insert = this.sql(
         `INSERT INTO log (time, phase, level, source, route, actor, event_id, delivery_id, trace_id, message, data)
@@ -557,35 +320,4 @@ export class SqliteStore implements Store {
       }
     });
   }
-
-  /**
-   * With afterId (following with `logs -f`): the entries after it, oldest first, up to limit.
-   * Without: the newest `limit` entries matching, returned oldest first for display.
-   */
-  logs(q: { since?: string; route?: string; trace_id?: string; afterId?: number; limit?: number }): Promise<StoredLogEntry[]> {
-    return this.read(() => {
-      const { where, args } = conditions([
-        ['time >= ?', q.since],
-        ['route = ?', q.route],
-        ['trace_id = ?', q.trace_id],
-        ['id > ?', q.afterId],
-      ]);
-      if (q.afterId !== undefined) {
-        return this.sql(`SELECT * FROM log ${where} ORDER BY id ${limitClause(q.limit)}`).all(...args) as StoredLogEntry[];
-      }
-      const rows = this.sql(`SELECT * FROM log ${where} ORDER BY id DESC ${limitClause(q.limit)}`).all(
-        ...args,
-      ) as StoredLogEntry[];
-      return rows.reverse();
-    });
-  }
-}
-
-/** WHERE clause from the filters that are set; the SQL text stays stable per filter combination. */
-function conditions(filters: Array<[string, string | number | undefined]>): { where: string; args: Array<string | number> } {
-  const set = filters.filter((f): f is [string, string | number] => f[1] !== undefined);
-  return {
-    where: set.length ? `WHERE ${set.map((f) => f[0]).join(' AND ')}` : '',
-    args: set.map((f) => f[1]),
-  };
 }

@@ -81,7 +81,7 @@ describe('reliability: kill -9 of the executor', () => {
     }
     // one event per key that reached the store, one delivery per event, and each delivery id is
     // the webhook-id the actor saw
-    const keys = events.map((e) => (JSON.parse(e.payload) as { payload: { id: string } }).payload.id);
+    const keys = events.map((e) => (JSON.parse(e.event_json) as { payload: { id: string } }).payload.id);
     expect(new Set(keys).size).toBe(keys.length);
     expect(deliveries).toHaveLength(events.length);
     expect(new Set(sink.hits.map((h) => h.webhookId))).toEqual(new Set(deliveries.map((d) => d.id)));

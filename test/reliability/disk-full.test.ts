@@ -105,7 +105,7 @@ describe.skipIf(mountError !== null)('reliability: disk full and read-only state
     ex = await startExec(dir);
     await until(() => ackedKeys.every((k) => byKey(sink.hits).has(k)), 30_000, 'every acknowledged event delivered');
     const { events } = await snapshot(dir);
-    const stored = new Set(events.map((e) => (JSON.parse(e.payload) as { payload: { id: string } }).payload.id));
+    const stored = new Set(events.map((e) => (JSON.parse(e.event_json) as { payload: { id: string } }).payload.id));
     for (const k of ackedKeys) expect(stored.has(k), k).toBe(true);
   });
 });

@@ -138,7 +138,7 @@ describe('reliability: polling sources under kill -9 and with two executors', ()
     expect(new Set(final.keys).size).toBe(n);
     const { deliveries, events } = await snapshot(dir);
     const ghEvents = events.filter((e) => e.source === 'gh');
-    expect(ghEvents.map((e) => (JSON.parse(e.payload) as { payload: { number: number } }).payload.number).sort((a, b) => a - b)).toEqual(
+    expect(ghEvents.map((e) => (JSON.parse(e.event_json) as { payload: { number: number } }).payload.number).sort((a, b) => a - b)).toEqual(
       Array.from({ length: n }, (_, i) => i + 1),
     );
     await until(() => new Set(sink.hits.map((h) => h.webhookId)).size >= n, 15_000, 'PR deliveries');

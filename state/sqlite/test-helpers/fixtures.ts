@@ -22,7 +22,7 @@ export function ingestItem(
       source,
       type: 'resource.changed',
       dedupe_key: opts.dedupe === undefined ? randomUUID() : opts.dedupe,
-      payload: JSON.stringify({ id, source, type: 'resource.changed', payload: {} }),
+      event_json: JSON.stringify({ id, source, type: 'resource.changed', payload: {} }),
       trace_id: randomUUID(),
       parent_id: null,
       hops: 0,

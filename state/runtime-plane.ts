@@ -1,0 +1,201 @@
+// The runtime plane (DESIGN §4): events, deliveries, cursors, leases, executors, transform
+// state and the log. Written by the executor; never touches the serial. Split by use, so each
+// part of the executor (and each CLI command) names only what it calls.
+
+export type DeliveryStatus = 'pending' | 'leased' | 'delivered' | 'retry' | 'dead' | 'cancelled';
+
+export interface StoredEvent {
+  id: string;
+  source: string;
+  type: string;
+  dedupe_key: string | null;
+  /** the whole OrgEvent, serialized (its `payload` field is one part of it) */
+  event_json: string;
+  trace_id: string;
+  parent_id: string | null;
+  hops: number;
+  received_at: string;
+}
+
+export interface Delivery {
+  id: string;
+  event_id: string;
+  route: string;
+  actor: string;
+  state_serial: number;
+  status: DeliveryStatus;
+  attempts: number;
+  run_at: number; // epoch ms
+  lease_owner: string | null;
+  lease_until: number | null; // epoch ms
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IngestItem {
+  event: StoredEvent;
+  /** one per matched route */
+  deliveries: Array<{ id: string; route: string; actor: string; state_serial: number }>;
+  /**
+   * Insert the deliveries already leased to `owner` for `leaseMs` (attempts 1), as a claim would
+   * leave them, so an executor with free workers runs them at once without a claim. An expired
+   * lease is reclaimable as usual, so a crash loses nothing.
+   */
+  leaseTo?: { owner: string; leaseMs: number };
+}
+
+export interface IngestResult {
+  /** false when (source, dedupe_key) already existed: nothing was written */
+  inserted: boolean;
+  event_id: string;
+  /** with `leaseTo`, when inserted: the deliveries as stored, leased to the owner */
+  leased?: Delivery[];
+}
+
+export interface PollResult {
+  /** false when the lease term no longer holds: nothing was written */
+  ok: boolean;
+  results: IngestResult[];
+}
+
+export interface Cursor {
+  cursor: string | null;
+  etag: string | null;
+  updated_at: string;
+}
+
+export interface ExecutorInfo {
+  id: string;
+  host: string;
+  pid: number;
+  serial_loaded: number;
+  started_at: string;
+  heartbeat_at: string;
+}
+
+export interface StoredLogEntry {
+  id: number;
+  time: string;
+  phase: string;
+  level: string;
+  source: string | null;
+  route: string | null;
+  actor: string | null;
+  event_id: string | null;
+  delivery_id: string | null;
+  trace_id: string | null;
+  message: string | null;
+  data: string | null;
+}
+
+export type NewLogEntry = Omit<StoredLogEntry, 'id'>;
+
+export interface DeliveryQuery {
+  status?: DeliveryStatus;
+  route?: string;
+  event_id?: string;
+  limit?: number;
+}
+
+export interface EventQuery {
+  source?: string;
+  type?: string;
+  trace_id?: string;
+  limit?: number;
+}
+
+/**
+ * With afterId (following with `logs -f`): the entries after it, oldest first, up to limit.
+ * Without: the newest `limit` entries matching, returned oldest first for display.
+ */
+export interface LogQuery {
+  since?: string;
+  route?: string;
+  trace_id?: string;
+  afterId?: number;
+  limit?: number;
+}
+
+export interface DeliveryCount {
+  route: string;
+  status: DeliveryStatus;
+  count: number;
+  oldest_run_at: number | null;
+}
+
+/** Accepting events: ingress, cron, completions, replays. */
+export interface EventIntake {
+  /** One transaction: each event (deduped on source+dedupe_key) plus its deliveries. */
+  ingest(items: IngestItem[]): Promise<IngestResult[]>;
+}
+
+/** Polling sources' cursors, written together with what a poll found. */
+export interface PollCursors {
+  /** cursor + events + deliveries in one transaction, fenced by the source lease's term */
+  commitPoll(source: string, leaseTerm: number, cursor: string | null, etag: string | null, items: IngestItem[]): Promise<PollResult>;
+  cursor(source: string): Promise<Cursor | null>;
+}
+
+/** The delivery workers' queue: claim, hold, and settle deliveries under a lease. */
+export interface DeliveryQueue {
+  /** Claims up to `limit` due deliveries (pending/retry with run_at<=now, or leased with expired lease). */
+  claim(owner: string, limit: number, leaseMs: number, now?: number): Promise<Delivery[]>;
+  /** Whether claim() would find anything now: a cheap probe for idle workers' polling. */
+  claimable(now?: number): Promise<boolean>;
+  /** Extends leases still held by owner; returns ids no longer held. */
+  extendLeases(owner: string, ids: string[], leaseMs: number): Promise<string[]>;
+  /** Fenced: only the lease holder may complete. Returns false if the lease was lost. */
+  complete(id: string, owner: string): Promise<boolean>;
+  /** Fenced: schedule a retry at runAt, or mark dead. */
+  fail(id: string, owner: string, error: string, next: { runAt: number } | 'dead'): Promise<boolean>;
+  /** Release leases held by owner back to pending (graceful shutdown). */
+  releaseAll(owner: string): Promise<number>;
+}
+
+/** What an operator (or a superseded route) does to one delivery. */
+export interface DeliveryControl {
+  /** pending|retry|leased -> cancelled */
+  cancel(id: string, reason: string): Promise<boolean>;
+  /** dead|cancelled -> pending with attempts reset. */
+  redrive(id: string): Promise<boolean>;
+}
+
+/** Read-only queries for status, the CLI's listings and the console. Add new reads here. */
+export interface Inspection {
+  delivery(id: string): Promise<Delivery | null>;
+  deliveries(q: DeliveryQuery): Promise<Delivery[]>;
+  event(id: string): Promise<StoredEvent | null>;
+  events(q: EventQuery): Promise<StoredEvent[]>;
+  deliveryCounts(): Promise<DeliveryCount[]>;
+  executors(): Promise<ExecutorInfo[]>;
+  cursor(source: string): Promise<Cursor | null>;
+  logs(q: LogQuery): Promise<StoredLogEntry[]>;
+}
+
+/** Executors working one store together: named leases with fencing terms, and heartbeats. */
+export interface Coordination {
+  /** Acquire or renew a named lease; returns the fencing term or null when another holder has it. */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<number | null>;
+  releaseLease(name: string, holder: string): Promise<void>;
+  /**
+   * Renews, in one transaction, leases `holder` still holds live under the given terms; returns the
+   * names it no longer holds (expired, taken over, or a different term). Never starts a tenure.
+   */
+  renewLeases(holder: string, leases: Array<{ name: string; term: number }>, ttlMs: number): Promise<string[]>;
+  heartbeatExecutor(info: ExecutorInfo): Promise<void>;
+  removeExecutor(id: string): Promise<void>;
+}
+
+/** Small durable state of transforms (dedup windows) and cron (last fire times). */
+export interface TransformState {
+  /** dedup transform: true if key was seen within windowMs (and records it now). */
+  seen(scope: string, key: string, windowMs: number): Promise<boolean>;
+  kvGet(key: string): Promise<string | null>;
+  kvSet(key: string, value: string): Promise<void>;
+}
+
+/** Where the log bus writes. */
+export interface LogSink {
+  appendLog(entries: NewLogEntry[]): Promise<void>;
+}

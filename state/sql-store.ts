@@ -1,0 +1,224 @@
+// What the SQLite and Postgres stores do identically: every read, and every write that is one
+// plain statement. Each dialect supplies three primitives (rows, row, run) and keeps for itself
+// what genuinely differs: multi-statement transactions, locking, batching and index hints.
+// SQL uses `?` placeholders; the Postgres store numbers them.
+
+import type { LockInfo, StateMeta, StateVersion, StateVersionInfo } from './config-plane.js';
+import type {
+  Cursor,
+  Delivery,
+  DeliveryCount,
+  DeliveryQuery,
+  EventQuery,
+  ExecutorInfo,
+  LogQuery,
+  StoredEvent,
+  StoredLogEntry,
+} from './runtime-plane.js';
+import { isoTime } from './iso-time.js';
+import { INFO_COLUMNS, limitClause, toInfo, toVersion, type VersionRow } from './rows.js';
+import { LOCK_HOLDER, conditions } from './sql.js';
+
+export abstract class SqlStore {
+  protected constructor(
+    readonly location: string,
+    /** epoch-ms clock for run_at, leases and timestamps; tests pass a controllable one */
+    protected readonly now: () => number,
+  ) {}
+
+  /** Rows of one read. */
+  protected abstract rows<T>(text: string, args?: readonly unknown[]): Promise<T[]>;
+  /** The first row of one read. */
+  protected abstract row<T>(text: string, args?: readonly unknown[]): Promise<T | undefined>;
+  /** One write statement, committed (SQLite: with the rest of its batch); the rows it changed. */
+  protected abstract run(text: string, args?: readonly unknown[]): Promise<number>;
+
+  protected iso(ms = this.now()): string {
+    return isoTime(ms);
+  }
+
+  // ---- config plane ----
+
+  async meta(): Promise<StateMeta> {
+    return (await this.row<StateMeta>('SELECT lineage, serial, format_version, secret_salt FROM state_meta WHERE id = 1'))!;
+  }
+
+  async current(): Promise<StateVersion | null> {
+    const r = await this.row<VersionRow>(
+      `SELECT ${INFO_COLUMNS.split(', ').map((c) => `v.${c}`).join(', ')}, v.snapshot
+       FROM state_meta m JOIN state_versions v ON v.serial = m.serial WHERE m.id = 1`,
+    );
+    return r ? toVersion(r) : null;
+  }
+
+  async version(serial: number): Promise<StateVersion | null> {
+    const r = await this.row<VersionRow>(`SELECT ${INFO_COLUMNS}, snapshot FROM state_versions WHERE serial = ?`, [serial]);
+    return r ? toVersion(r) : null;
+  }
+
+  async versions(): Promise<StateVersionInfo[]> {
+    return (await this.rows<VersionRow>(`SELECT ${INFO_COLUMNS} FROM state_versions ORDER BY serial`)).map(toInfo);
+  }
+
+  async blob(sha256: string): Promise<string | null> {
+    return (await this.row<{ text: string }>('SELECT text FROM blobs WHERE sha256 = ?', [sha256]))?.text ?? null;
+  }
+
+  async heartbeatLock(id: string): Promise<void> {
+    await this.run('UPDATE locks SET heartbeat_at = ? WHERE id = ?', [this.iso(), id]);
+  }
+
+  async unlock(id: string): Promise<boolean> {
+    return (await this.run('DELETE FROM locks WHERE id = ?', [id])) === 1;
+  }
+
+  async lockHolder(): Promise<LockInfo | null> {
+    return (await this.row<LockInfo>(LOCK_HOLDER)) ?? null;
+  }
+
+  // ---- runtime plane: settling deliveries (fenced by lease owner) ----
+
+  async complete(id: string, owner: string): Promise<boolean> {
+    const n = await this.run(
+      `UPDATE deliveries SET status = 'delivered', lease_until = NULL, last_error = NULL, updated_at = ?
+       WHERE id = ? AND lease_owner = ? AND status = 'leased'`,
+      [this.iso(), id, owner],
+    );
+    return n === 1;
+  }
+
+  async fail(id: string, owner: string, error: string, next: { runAt: number } | 'dead'): Promise<boolean> {
+    const fenced = `WHERE id = ? AND lease_owner = ? AND status = 'leased'`;
+    const n =
+      next === 'dead'
+        ? await this.run(`UPDATE deliveries SET status = 'dead', lease_until = NULL, last_error = ?, updated_at = ? ${fenced}`, [
+            error,
+            this.iso(),
+            id,
+            owner,
+          ])
+        : await this.run(
+            `UPDATE deliveries SET status = 'retry', run_at = ?, lease_until = NULL, last_error = ?, updated_at = ? ${fenced}`,
+            [next.runAt, error, this.iso(), id, owner],
+          );
+    return n === 1;
+  }
+
+  releaseAll(owner: string): Promise<number> {
+    const now = this.now();
+    // the attempt counter is kept: a released claim still counted as an attempt
+    return this.run(
+      `UPDATE deliveries SET status = 'pending', run_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+       WHERE lease_owner = ? AND status = 'leased'`,
+      [now, this.iso(now), owner],
+    );
+  }
+
+  // ---- runtime plane: operator control ----
+
+  async cancel(id: string, reason: string): Promise<boolean> {
+    const n = await this.run(
+      `UPDATE deliveries SET status = 'cancelled', lease_until = NULL, last_error = ?, updated_at = ?
+       WHERE id = ? AND status IN ('pending', 'retry', 'leased')`,
+      [reason, this.iso(), id],
+    );
+    return n === 1;
+  }
+
+  async redrive(id: string): Promise<boolean> {
+    const now = this.now();
+    const n = await this.run(
+      `UPDATE deliveries SET status = 'pending', attempts = 0, run_at = ?, lease_owner = NULL, lease_until = NULL,
+         updated_at = ? WHERE id = ? AND status IN ('dead', 'cancelled')`,
+      [now, this.iso(now), id],
+    );
+    return n === 1;
+  }
+
+  // ---- runtime plane: inspection ----
+
+  async delivery(id: string): Promise<Delivery | null> {
+    return (await this.row<Delivery>('SELECT * FROM deliveries WHERE id = ?', [id])) ?? null;
+  }
+
+  deliveries(q: DeliveryQuery): Promise<Delivery[]> {
+    const { where, args } = conditions([
+      ['status = ?', q.status],
+      ['route = ?', q.route],
+      ['event_id = ?', q.event_id],
+    ]);
+    return this.rows<Delivery>(`SELECT * FROM deliveries ${where} ORDER BY created_at DESC, id ${limitClause(q.limit)}`, args);
+  }
+
+  async event(id: string): Promise<StoredEvent | null> {
+    return (await this.row<StoredEvent>('SELECT * FROM events WHERE id = ?', [id])) ?? null;
+  }
+
+  events(q: EventQuery): Promise<StoredEvent[]> {
+    const { where, args } = conditions([
+      ['source = ?', q.source],
+      ['type = ?', q.type],
+      ['trace_id = ?', q.trace_id],
+    ]);
+    return this.rows<StoredEvent>(`SELECT * FROM events ${where} ORDER BY received_at DESC, id ${limitClause(q.limit)}`, args);
+  }
+
+  deliveryCounts(): Promise<DeliveryCount[]> {
+    return this.rows<DeliveryCount>(
+      `SELECT route, status, COUNT(*) AS count, MIN(run_at) AS oldest_run_at
+       FROM deliveries GROUP BY route, status ORDER BY route, status`,
+    );
+  }
+
+  executors(): Promise<ExecutorInfo[]> {
+    return this.rows<ExecutorInfo>('SELECT * FROM executors ORDER BY started_at, id');
+  }
+
+  async cursor(source: string): Promise<Cursor | null> {
+    return (await this.row<Cursor>('SELECT cursor, etag, updated_at FROM cursors WHERE source = ?', [source])) ?? null;
+  }
+
+  async logs(q: LogQuery): Promise<StoredLogEntry[]> {
+    const { where, args } = conditions([
+      ['time >= ?', q.since],
+      ['route = ?', q.route],
+      ['trace_id = ?', q.trace_id],
+      ['id > ?', q.afterId],
+    ]);
+    if (q.afterId !== undefined) {
+      return this.rows<StoredLogEntry>(`SELECT * FROM log ${where} ORDER BY id ${limitClause(q.limit)}`, args);
+    }
+    const rows = await this.rows<StoredLogEntry>(`SELECT * FROM log ${where} ORDER BY id DESC ${limitClause(q.limit)}`, args);
+    return rows.reverse();
+  }
+
+  // ---- runtime plane: coordination ----
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    // keep the row so the term keeps counting up
+    await this.run('UPDATE leases SET expires_at = 0 WHERE name = ? AND holder = ?', [name, holder]);
+  }
+
+  async heartbeatExecutor(info: ExecutorInfo): Promise<void> {
+    await this.run(
+      `INSERT INTO executors (id, host, pid, serial_loaded, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid,
+         serial_loaded = excluded.serial_loaded, heartbeat_at = excluded.heartbeat_at`,
+      [info.id, info.host, info.pid, info.serial_loaded, info.started_at, info.heartbeat_at],
+    );
+  }
+
+  async removeExecutor(id: string): Promise<void> {
+    await this.run('DELETE FROM executors WHERE id = ?', [id]);
+  }
+
+  // ---- runtime plane: transform and cron state ----
+
+  async kvGet(key: string): Promise<string | null> {
+    return (await this.row<{ value: string }>('SELECT value FROM kv WHERE key = ?', [key]))?.value ?? null;
+  }
+
+  async kvSet(key: string, value: string): Promise<void> {
+    await this.run('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+}

@@ -1,0 +1,75 @@
+// SQL text both dialects run unchanged, with `?` placeholders (the Postgres store numbers them).
+// Statements that differ by dialect (locking, batching, index hints) stay in each store module.
+
+import type { RuntimeRename } from './config-plane.js';
+import type { IngestItem, StoredEvent } from './runtime-plane.js';
+
+export const INSERT_EVENT = `INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+
+export function eventValues(e: StoredEvent): unknown[] {
+  return [e.id, e.source, e.type, e.dedupe_key, e.event_json, e.trace_id, e.parent_id, e.hops, e.received_at];
+}
+
+export const PRIOR_EVENT = 'SELECT id FROM events WHERE source = ? AND dedupe_key = ?';
+
+export const INSERT_PENDING = `INSERT INTO deliveries (id, event_id, route, actor, state_serial, status, attempts, run_at, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING`;
+
+export const INSERT_LEASED = `INSERT INTO deliveries (id, event_id, route, actor, state_serial, status, attempts, run_at, lease_owner, lease_until, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, 'leased', 1, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+
+type NewDelivery = IngestItem['deliveries'][number];
+
+export function pendingValues(d: NewDelivery, eventId: string, now: number, ts: string): unknown[] {
+  return [d.id, eventId, d.route, d.actor, d.state_serial, now, ts, ts];
+}
+
+export function leasedValues(d: NewDelivery, eventId: string, now: number, owner: string, until: number, ts: string): unknown[] {
+  return [d.id, eventId, d.route, d.actor, d.state_serial, now, owner, until, ts, ts];
+}
+
+export const UPSERT_CURSOR = `INSERT INTO cursors (source, cursor, etag, lease_term, updated_at) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, etag = excluded.etag,
+    lease_term = excluded.lease_term, updated_at = excluded.updated_at`;
+
+export const INSERT_BLOB = 'INSERT INTO blobs (sha256, text) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING';
+
+export const INSERT_LOCK = `INSERT INTO locks (singleton, id, operation, who, host, pid, created_at, heartbeat_at)
+  VALUES (1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (singleton) DO NOTHING`;
+
+export const LOCK_HOLDER = 'SELECT id, operation, who, host, pid, created_at, heartbeat_at FROM locks WHERE singleton = 1';
+
+/** `state mv`: the statements that re-key runtime rows, run inside the version write's transaction. */
+export function renameStatements(r: RuntimeRename): Array<[string, unknown[]]> {
+  if (r.kind === 'source') {
+    return [
+      ['UPDATE cursors SET source = ? WHERE source = ?', [r.to, r.from]],
+      ["UPDATE events SET source = ? WHERE source = ? AND type <> 'actor.stopped'", [r.to, r.from]],
+    ];
+  }
+  if (r.kind === 'route') return [['UPDATE deliveries SET route = ? WHERE route = ?', [r.to, r.from]]];
+  return [
+    ['UPDATE deliveries SET actor = ? WHERE actor = ?', [r.to, r.from]],
+    // an actor's completions are events whose source is the actor id
+    ["UPDATE events SET source = ? WHERE source = ? AND type = 'actor.stopped'", [r.to, r.from]],
+  ];
+}
+
+/** A lease row as `acquireLease` finds it, and what the acquirer gets: a term, or null when held. */
+export function nextTerm(r: { holder: string; term: number; expires_at: number }, holder: string, now: number): number | null {
+  const live = r.expires_at > now;
+  if (live && r.holder !== holder) return null;
+  // renewing a live lease keeps the term; any new tenure (even by the same holder after
+  // expiry or release) bumps it, so writes fenced by the old term are refused
+  return live ? r.term : r.term + 1;
+}
+
+/** WHERE clause from the filters that are set; the SQL text stays stable per filter combination. */
+export function conditions(filters: Array<[string, string | number | undefined]>): { where: string; args: Array<string | number> } {
+  const set = filters.filter((f): f is [string, string | number] => f[1] !== undefined);
+  return {
+    where: set.length ? `WHERE ${set.map((f) => f[0]).join(' AND ')}` : '',
+    args: set.map((f) => f[1]),
+  };
+}
