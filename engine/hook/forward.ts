@@ -1,0 +1,49 @@
+// Forwarding a hook's payload to a running executor's ingress (POST /webhook/<source-id>), the
+// way an agent's hook command must: bounded by a deadline (the agent waits for us), one
+// Idempotency-Key per invocation reused on every retry (the executor stores the event once),
+// signed like a GitHub webhook when the source has a secret, and retried only when a retry can
+// help (no answer, 5xx, 429). It never throws: the caller decides how loudly to fail.
+
+import { createHmac, randomUUID } from 'node:crypto';
+
+export interface ForwardOptions {
+  /** the executor's base URL, e.g. http://127.0.0.1:4800 */
+  baseUrl: string;
+  /** id of the source that receives it */
+  source: string;
+  /** the JSON body, sent as is (and signed as is) */
+  body: string;
+  /** the source's secret: adds X-Hub-Signature-256 */
+  secret?: string;
+  timeoutMs: number;
+  attempts?: number;
+  userAgent?: string;
+}
+
+export type ForwardResult = { ok: true } | { ok: false; error: string };
+
+export async function forwardToIngress(o: ForwardOptions): Promise<ForwardResult> {
+  const base = o.baseUrl.replace(/\/+$/, '');
+  const target = `${base}/webhook/${encodeURIComponent(o.source)}`;
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': randomUUID(), 'user-agent': o.userAgent ?? 'orgloop-hook' };
+  if (o.secret) headers['x-hub-signature-256'] = `sha256=${createHmac('sha256', o.secret).update(o.body).digest('hex')}`;
+
+  const deadline = Date.now() + o.timeoutMs;
+  const attempts = o.attempts ?? 3;
+  let lastError = '';
+  for (let attempt = 1; attempt <= attempts && Date.now() < deadline; attempt++) {
+    try {
+      const res = await fetch(target, { method: 'POST', headers, body: o.body, signal: AbortSignal.timeout(Math.max(100, deadline - Date.now())) });
+      const text = await res.text().catch(() => '');
+      if (res.ok) return { ok: true };
+      lastError = `${target} answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+      if (res.status < 500 && res.status !== 429) break; // the request itself is wrong; retrying will not help
+    } catch (err) {
+      const c = (err as { cause?: { code?: string; message?: string } }).cause;
+      const cause = c?.code ?? c?.message;
+      lastError = `executor not reachable at ${base}${cause ? ` (${cause})` : ''}; is \`orgloop start\` running?`;
+    }
+    if (attempt < attempts) await new Promise((r) => setTimeout(r, Math.min(200 * attempt, Math.max(0, deadline - Date.now()))));
+  }
+  return { ok: false, error: lastError || 'timed out' };
+}
