@@ -51,10 +51,10 @@ export async function startSettings(g: { config: string }, flags: StartFlags): P
 
 /** Runs the executor in the foreground until SIGINT/SIGTERM. Used by `start` and `up`. */
 export async function runExecutor(g: { config: string; state?: string; color: boolean }, settings: ExecutorSettings): Promise<number> {
-  const { openWorkspaceStore } = await import('../engine/workspace.js');
+  const { openWorkspaceStore, statePath } = await import('../engine/workspace.js');
   const { Executor } = await import('../engine/run/executor.js');
   const store = await openWorkspaceStore(g);
-  const ex = new Executor({ store, settings, write: (t) => process.stdout.write(t), color: g.color });
+  const ex = new Executor({ store, settings, write: (t) => process.stdout.write(t), color: g.color, stateLocation: statePath(g) });
   try {
     await ex.start();
   } catch (err) {

@@ -20,6 +20,9 @@ import { Scheduler } from './scheduler.js';
 import { DeliveryWorkers, type Target } from './workers.js';
 import { setHeapGrowth } from './heap.js';
 import type { ExecutorSettings } from './settings.js';
+import { ExecutorMetrics } from './metrics.js';
+import { ObserveRoutes } from './observe-http.js';
+import { openQueries, type RuntimeQueries } from '../../state/queries/queries.js';
 
 export interface ExecutorOptions {
   store: Store;
@@ -27,6 +30,8 @@ export interface ExecutorOptions {
   /** executor console output (stdout) */
   write: (text: string) => void;
   color?: boolean;
+  /** the store's location unredacted (a Postgres URL with its password), for the read-only queries behind /metrics */
+  stateLocation?: string;
 }
 
 type StoppedInfo = { outcome: string; exit_code?: number | null; duration_ms: number; output_tail?: string };
@@ -69,6 +74,8 @@ export class Executor {
   private readonly ingress: Ingress;
   private readonly scheduler: Scheduler;
   private readonly workers: DeliveryWorkers;
+  private readonly metrics: ExecutorMetrics;
+  private queries: RuntimeQueries | null = null;
   private readonly startedAt = new Date().toISOString();
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
@@ -85,7 +92,18 @@ export class Executor {
       fallbackLevel: set.consoleLevel,
       warn: (m) => this.console.line(`warning: ${m}`),
     });
-    const log = (e: LogEntry) => this.bus.emit(e);
+    this.metrics = new ExecutorMetrics({
+      known: (kind, name) => this.knows(kind, name),
+      pollingSources: () => (this.current ? [...this.current.sources.values()].filter((s) => s.pollIntervalMs !== null).map((s) => s.id) : []),
+      serial: () => this.current?.serial ?? 0,
+      inFlight: () => this.workers.active,
+      queries: null,
+    });
+    const log = (e: LogEntry) => {
+      this.metrics.observe(e);
+      this.bus.emit(e);
+    };
+    const observe = new ObserveRoutes({ store: o.store, metrics: this.metrics, serial: () => (this.started ? this.current.serial : null), draining: () => this.stopping });
     this.intake = new Intake(o.store, log, this.cache, () => this.workers.wake(), () => this.workers);
     this.ingress = new Ingress({
       graph: () => this.current,
@@ -93,6 +111,7 @@ export class Executor {
       log,
       callback: (actor, body) => this.callback(actor, body),
       draining: () => this.stopping,
+      routes: (req, res, path) => observe.take(req, res, path),
     });
     this.scheduler = new Scheduler({ store: o.store, owner: this.id, intake: this.intake, log, graph: () => this.current, minPollLeaseMs: set.pollLeaseMs });
     this.workers = new DeliveryWorkers({
@@ -109,6 +128,17 @@ export class Executor {
       leaseMs: set.leaseMs,
       pollMs: set.claimPollMs,
     });
+  }
+
+  /** Whether a name belongs to the running graph (bounds metric label values). */
+  private knows(kind: 'source' | 'route' | 'actor' | 'transform', name: string): boolean {
+    const g = this.current;
+    if (!g) return false;
+    // actor.stopped events have the actor as their source
+    if (kind === 'source') return g.sources.has(name) || g.actors.has(name);
+    if (kind === 'route') return g.routes.has(name);
+    if (kind === 'actor') return g.actors.has(name);
+    return g.transforms.has(name);
   }
 
   private providerLog = (kind: ResourceKind, name: string): Logger => {
@@ -142,6 +172,14 @@ export class Executor {
     }
     this.graphs.set(meta.serial, this.current);
     await this.bus.configure(this.current.loggers);
+    if (this.o.stateLocation) {
+      try {
+        this.queries = await openQueries(this.o.stateLocation);
+        this.metrics.useQueries(this.queries);
+      } catch (err) {
+        this.console.line(`warning: /metrics will leave out backlog and store gauges: ${(err as Error).message}`);
+      }
+    }
     // An executor that cannot write its store (read-only, full) would acknowledge nothing and
     // deliver nothing while looking alive: refuse to start instead.
     await this.heartbeat(true);
@@ -326,6 +364,7 @@ export class Executor {
       // start() failed part-way: close what was opened, say nothing more than the error will
       await this.ingress.close();
       await this.bus.close();
+      await this.queries?.close().catch(() => {});
       return;
     }
     this.console.line('shutting down: no longer accepting events');
@@ -337,6 +376,7 @@ export class Executor {
     await closing;
     await this.o.store.removeExecutor(this.id).catch(() => {});
     await this.bus.close();
+    await this.queries?.close().catch(() => {});
     this.console.line(
       `stopped${aborted ? `: ${aborted} in-flight deliver${aborted === 1 ? 'y' : 'ies'} interrupted` : ''}${released ? `, ${released} lease${released === 1 ? '' : 's'} released` : ''}`,
     );

@@ -23,6 +23,8 @@ export interface IngressDeps {
   callback(actorId: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   /** true while the executor is shutting down: answer 503 */
   draining(): boolean;
+  /** other endpoints (metrics, readiness, console): true when it takes the request and will answer it */
+  routes?(req: http.IncomingMessage, res: http.ServerResponse, path: string): boolean;
 }
 
 class HttpError extends Error {
@@ -166,6 +168,8 @@ export class Ingress {
       const g = this.d.graph();
       return send(res, this.d.draining() ? 503 : 200, { ok: !this.d.draining(), serial: g.serial, project: g.project.name });
     }
+
+    if (this.d.routes?.(req, res, path)) return;
 
     if (path.startsWith('/callback/')) {
       if (req.method !== 'POST') return this.reject(req, res, 405, 'use POST');

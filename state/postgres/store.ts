@@ -58,7 +58,7 @@ const types = {
 type Q = pg.PoolClient | pg.Pool;
 
 /** `?schema=NAME` in the URL selects a schema (created if missing); the rest goes to pg. */
-function splitSchema(url: string): { connectionString: string; schema: string | null } {
+export function splitSchema(url: string): { connectionString: string; schema: string | null } {
   const u = new URL(url);
   const schema = u.searchParams.get('schema');
   u.searchParams.delete('schema');
