@@ -103,7 +103,7 @@ routes:
     expect(m.get('orgloop_delivery_duration_seconds_count{actor="good"}')).toBe(2);
     expect(m.get('orgloop_end_to_end_latency_seconds_count{actor="good"}')).toBe(2);
     expect(m.get('orgloop_end_to_end_latency_seconds_sum{actor="good"}')).toBeGreaterThan(0);
-    expect(m.get('orgloop_delivery_duration_seconds_bucket{le="+Inf",actor="good"}')).toBe(2);
+    expect(m.get('orgloop_delivery_duration_seconds_bucket{actor="good",le="+Inf"}')).toBe(2);
     expect(m.get('orgloop_applied_serial')).toBe(1);
     expect(m.get('orgloop_store_up')).toBe(1);
     expect(m.get('orgloop_store_size_bytes')).toBeGreaterThan(4096);

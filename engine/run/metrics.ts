@@ -4,7 +4,7 @@
 // store when scraped. Label values come only from the applied configuration (source, route,
 // actor and transform names) and from fixed vocabularies, never from requests or payloads.
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { LogEntry } from '../../providers/types.js';
 import type { RuntimeQueries } from '../../state/queries/queries.js';
 
@@ -61,22 +61,95 @@ export function idTime(id: string | undefined): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
+/** A label key for the maps below: one string per distinct label values. */
+const keyOf = (values: string[]) => (values.length === 1 ? values[0]! : values.join('\u0000'));
+
+/**
+ * A labelled counter kept in a plain map, registered into prom-client's registry (which only
+ * asks registered metrics for `get()`). prom-client's own metrics hash the label object on every
+ * increment, which cost ~1 µs per log entry on the delivery path; here a label set is looked up
+ * by one string key.
+ */
+class FastCounter {
+  readonly type = 'counter';
+  private readonly cells = new Map<string, { labels: string[]; value: number }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: string[],
+  ) {}
+
+  inc(...values: string[]): void {
+    const key = keyOf(values);
+    const c = this.cells.get(key);
+    if (c) c.value++;
+    else this.cells.set(key, { labels: values, value: 1 });
+  }
+
+  get() {
+    const values = [...this.cells.values()].map((c) => ({ labels: Object.fromEntries(this.labelNames.map((n, i) => [n, c.labels[i]!])), value: c.value }));
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
+  }
+}
+
+/** A labelled histogram kept like FastCounter: per label set, a count per bucket, the sum and the count. */
+class FastHistogram {
+  readonly type = 'histogram';
+  private readonly cells = new Map<string, { labels: string[]; buckets: number[]; sum: number; count: number }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: string[],
+    private readonly bounds: number[],
+  ) {}
+
+  observe(value: number, ...values: string[]): void {
+    const key = keyOf(values);
+    let c = this.cells.get(key);
+    if (!c) {
+      c = { labels: values, buckets: new Array<number>(this.bounds.length + 1).fill(0), sum: 0, count: 0 };
+      this.cells.set(key, c);
+    }
+    let i = 0;
+    while (i < this.bounds.length && value > this.bounds[i]!) i++;
+    c.buckets[i]!++;
+    c.sum += value;
+    c.count++;
+  }
+
+  get() {
+    const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
+    for (const c of this.cells.values()) {
+      const labels: Record<string, string | number> = Object.fromEntries(this.labelNames.map((n, i) => [n, c.labels[i]!]));
+      let cumulative = 0;
+      for (let i = 0; i <= this.bounds.length; i++) {
+        cumulative += c.buckets[i]!;
+        values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: i < this.bounds.length ? this.bounds[i]! : '+Inf' }, value: cumulative });
+      }
+      values.push({ metricName: `${this.name}_sum`, labels, value: c.sum }, { metricName: `${this.name}_count`, labels, value: c.count });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
+  }
+}
+
 export class ExecutorMetrics {
   readonly registry = new Registry();
   private readonly now: () => number;
   private lastRefresh = 0;
   private refreshing: Promise<void> | null = null;
 
-  private readonly received: Counter<'source'>;
-  private readonly duplicates: Counter<'source'>;
-  private readonly rejected: Counter<'source' | 'reason'>;
-  private readonly routed: Counter<'source' | 'route'>;
-  private readonly deliveries: Counter<'route' | 'actor' | 'outcome'>;
-  private readonly transforms: Counter<'transform' | 'decision'>;
-  private readonly loopCuts: Counter<'route'>;
-  private readonly sourceErrors: Counter<'source'>;
-  private readonly deliveryDuration: Histogram<'actor'>;
-  private readonly endToEnd: Histogram<'actor'>;
+  private readonly c: {
+    received: FastCounter;
+    duplicates: FastCounter;
+    rejected: FastCounter;
+    routed: FastCounter;
+    deliveries: FastCounter;
+    transforms: FastCounter;
+    loopCuts: FastCounter;
+    sourceErrors: FastCounter;
+    deliveryDuration: FastHistogram;
+    endToEnd: FastHistogram;
+  };
   private readonly backlog: Gauge<'route' | 'actor' | 'status'>;
   private readonly oldest: Gauge<'route' | 'actor'>;
   private readonly dead: Gauge<'route' | 'actor'>;
@@ -89,16 +162,28 @@ export class ExecutorMetrics {
     this.now = d.now ?? Date.now;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.received = new Counter({ name: 'orgloop_events_received_total', help: 'Events accepted and stored, per source (webhooks, polls, cron, actor.stopped).', labelNames: ['source'], registers });
-    this.duplicates = new Counter({ name: 'orgloop_events_duplicate_total', help: 'Events ignored as duplicates of a stored one (same dedupe key), per source.', labelNames: ['source'], registers });
-    this.rejected = new Counter({ name: 'orgloop_events_rejected_total', help: 'Ingress requests answered with an error, per source ("" when the path names none) and reason.', labelNames: ['source', 'reason'], registers });
-    this.routed = new Counter({ name: 'orgloop_route_matches_total', help: 'Deliveries created: an event matched a route.', labelNames: ['source', 'route'], registers });
-    this.deliveries = new Counter({ name: 'orgloop_deliveries_total', help: 'Delivery attempts finished, per route, actor and outcome (delivered, dropped, retry, dead, cancelled, lease_lost).', labelNames: ['route', 'actor', 'outcome'], registers });
-    this.transforms = new Counter({ name: 'orgloop_transform_decisions_total', help: 'Transform decisions (pass, drop, error), per transform.', labelNames: ['transform', 'decision'], registers });
-    this.loopCuts = new Counter({ name: 'orgloop_loop_cuts_total', help: 'Events not delivered because they were more hops deep than the route allows.', labelNames: ['route'], registers });
-    this.sourceErrors = new Counter({ name: 'orgloop_source_errors_total', help: 'Failed polls and other source errors, per source.', labelNames: ['source'], registers });
-    this.deliveryDuration = new Histogram({ name: 'orgloop_delivery_duration_seconds', help: 'How long a successful delivery took the actor (one attempt).', labelNames: ['actor'], buckets: LATENCY_BUCKETS, registers });
-    this.endToEnd = new Histogram({ name: 'orgloop_end_to_end_latency_seconds', help: 'From the event being received to its delivery succeeding, retries included.', labelNames: ['actor'], buckets: LATENCY_BUCKETS, registers });
+    const counter = (name: string, help: string, labelNames: string[]) => {
+      const m = new FastCounter(name, help, labelNames);
+      this.registry.registerMetric(m as unknown as Metric);
+      return m;
+    };
+    const histogram = (name: string, help: string, labelNames: string[]) => {
+      const m = new FastHistogram(name, help, labelNames, LATENCY_BUCKETS);
+      this.registry.registerMetric(m as unknown as Metric);
+      return m;
+    };
+    this.c = {
+      received: counter('orgloop_events_received_total', 'Events accepted and stored, per source (webhooks, polls, cron, actor.stopped).', ['source']),
+      duplicates: counter('orgloop_events_duplicate_total', 'Events ignored as duplicates of a stored one (same dedupe key), per source.', ['source']),
+      rejected: counter('orgloop_events_rejected_total', 'Ingress requests answered with an error, per source ("" when the path names none) and reason.', ['source', 'reason']),
+      routed: counter('orgloop_route_matches_total', 'Deliveries created: an event matched a route.', ['source', 'route']),
+      deliveries: counter('orgloop_deliveries_total', 'Delivery attempts finished, per route, actor and outcome (delivered, dropped, retry, dead, cancelled, lease_lost).', ['route', 'actor', 'outcome']),
+      transforms: counter('orgloop_transform_decisions_total', 'Transform decisions (pass, drop, error), per transform.', ['transform', 'decision']),
+      loopCuts: counter('orgloop_loop_cuts_total', 'Events not delivered because they were more hops deep than the route allows.', ['route']),
+      sourceErrors: counter('orgloop_source_errors_total', 'Failed polls and other source errors, per source.', ['source']),
+      deliveryDuration: histogram('orgloop_delivery_duration_seconds', 'How long a successful delivery took the actor (one attempt).', ['actor']),
+      endToEnd: histogram('orgloop_end_to_end_latency_seconds', 'From the event being received to its delivery succeeding, retries included.', ['actor']),
+    };
     const gauge = <L extends string>(name: string, help: string, labelNames: L[]) => new Gauge<L>({ name, help, labelNames, registers });
     this.backlog = gauge('orgloop_backlog_deliveries', 'Deliveries not finished in the store, per route, actor and status (pending, retry, leased).', ['route', 'actor', 'status']);
     this.oldest = gauge('orgloop_backlog_oldest_age_seconds', 'Age of the oldest delivery that is due and not yet running (0 when none is waiting).', ['route', 'actor']);
@@ -129,39 +214,39 @@ export class ExecutorMetrics {
   observe(e: LogEntry): void {
     switch (e.phase) {
       case 'source.emit':
-        this.received.inc({ source: this.label('source', e.source) });
+        this.c.received.inc(this.label('source', e.source));
         return;
       case 'source.duplicate':
-        this.duplicates.inc({ source: this.label('source', e.source) });
+        this.c.duplicates.inc(this.label('source', e.source));
         return;
       case 'route.match':
-        this.routed.inc({ source: this.label('source', e.source), route: this.label('route', e.route) });
+        this.c.routed.inc(this.label('source', e.source), this.label('route', e.route));
         return;
       case 'ingress.reject': {
         const status = Number(e.data?.status);
-        this.rejected.inc({ source: this.label('source', e.source), reason: rejectReason(Number.isFinite(status) ? status : 400) });
+        this.c.rejected.inc(this.label('source', e.source), rejectReason(Number.isFinite(status) ? status : 400));
         return;
       }
       case 'source.error':
-        this.sourceErrors.inc({ source: this.label('source', e.source) });
+        this.c.sourceErrors.inc(this.label('source', e.source));
         return;
       case 'loop.cut':
-        this.loopCuts.inc({ route: this.label('route', e.route) });
+        this.c.loopCuts.inc(this.label('route', e.route));
         return;
       case 'transform.pass':
       case 'transform.drop':
       case 'transform.error':
-        this.transforms.inc({ transform: this.label('transform', e.data?.transform as string | undefined), decision: e.phase.slice('transform.'.length) });
+        this.c.transforms.inc(this.label('transform', e.data?.transform as string | undefined), e.phase.slice('transform.'.length));
         return;
       case 'deliver.success': {
         const actor = this.label('actor', e.actor);
         const dropped = e.data?.dropped === true;
-        this.deliveries.inc({ route: this.label('route', e.route), actor, outcome: dropped ? 'dropped' : 'delivered' });
+        this.c.deliveries.inc(this.label('route', e.route), actor, dropped ? 'dropped' : 'delivered');
         if (dropped) return;
         const ms = e.data?.duration_ms;
-        if (typeof ms === 'number') this.deliveryDuration.observe({ actor }, ms / 1000);
+        if (typeof ms === 'number') this.c.deliveryDuration.observe(ms / 1000, actor);
         const at = idTime(e.event_id);
-        if (at !== null) this.endToEnd.observe({ actor }, Math.max(0, this.now() - at) / 1000);
+        if (at !== null) this.c.endToEnd.observe(Math.max(0, this.now() - at) / 1000, actor);
         return;
       }
       case 'deliver.retry':
@@ -176,7 +261,7 @@ export class ExecutorMetrics {
   }
 
   private outcome(e: LogEntry, outcome: string): void {
-    this.deliveries.inc({ route: this.label('route', e.route), actor: this.label('actor', e.actor), outcome });
+    this.c.deliveries.inc(this.label('route', e.route), this.label('actor', e.actor), outcome);
   }
 
   /** Reads the store-backed gauges, at most once per refreshMs however often we are scraped. */
