@@ -8,6 +8,7 @@ import type { Address, ResourceKind, ResourceState, StateSnapshot } from '../gra
 import type { ProviderBase, ProviderContext, ProviderState } from '../../providers/types.js';
 import { StaleSerialError, type Store, type StateVersionInfo, type VersionKind } from '../../state/store.js';
 import { EXIT, UserError } from '../errors.js';
+import type { EnvLookup } from '../config/env.js';
 import { providerContext } from '../provider-context.js';
 import { dependencyOrder } from '../graph/topology.js';
 import { diffSnapshots, summarize, type ReplaceOnLookup } from '../plan/diff.js';
@@ -35,8 +36,6 @@ export class ApplyError extends UserError {
   }
 }
 
-export type Lookup = (name: string) => string | undefined;
-
 export interface ApplyOptions {
   who: string;
   message?: string | null;
@@ -46,9 +45,9 @@ export interface ApplyOptions {
   providerFor?: (kind: ResourceKind, name: string) => ProviderBase | undefined;
   replaceOn?: ReplaceOnLookup;
   /** resolves secret templates (${VAR}) for hook contexts; defaults to the shell environment */
-  env?: Lookup;
+  env?: EnvLookup;
   /** fills ${VAR} in a template (engine/config/env substitute) */
-  substitute?: (template: string, lookup: Lookup) => string;
+  substitute?: (template: string, lookup: EnvLookup) => string;
   /** progress lines ("source.x: Creating...") */
   progress?: (line: string) => void;
   warn?: (line: string) => void;
@@ -246,7 +245,7 @@ function resultingSnapshot(
 
 /** A hook's context: the resource's config with secrets resolved from the environment. */
 function contextFor(r: ResourceState, snapshot: StateSnapshot, opts: ApplyOptions): ProviderContext {
-  const env: Lookup = opts.env ?? ((n) => process.env[n]);
+  const env: EnvLookup = opts.env ?? ((n) => process.env[n]);
   const resolve = (v: unknown, path: string): unknown => {
     if (isStoredSecret(v)) {
       if (v.$secret.template === INLINE_TEMPLATE) {

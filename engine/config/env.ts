@@ -5,7 +5,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type Lookup = (name: string) => string | undefined;
+/** Finds a variable's value: the shell, then the project's .env (projectEnv). */
+export type EnvLookup = (name: string) => string | undefined;
 
 /** Raised when a template names a variable that is unset and has no default. */
 export class MissingVariableError extends Error {
@@ -33,7 +34,7 @@ export function hasTemplate(s: string): boolean {
 }
 
 /** Replaces every reference in `template`; throws MissingVariableError / BadReferenceError. */
-export function substitute(template: string, lookup: Lookup): string {
+export function substitute(template: string, lookup: EnvLookup): string {
   if (!template.includes('${')) return template;
   return template.replace(REF, (whole, inner: string | undefined) => {
     if (inner === undefined) return '${';
@@ -106,7 +107,7 @@ export function readDotEnvFresh(dir: string): Record<string, string> {
 }
 
 /** Variable lookup for a project directory: the shell environment wins over `.env`. */
-export function projectEnv(dir: string, env: NodeJS.ProcessEnv = process.env): Lookup {
+export function projectEnv(dir: string, env: NodeJS.ProcessEnv = process.env): EnvLookup {
   let dotenv: Record<string, string> | undefined;
   return (name) => {
     const v = env[name];

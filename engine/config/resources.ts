@@ -11,7 +11,7 @@ import { blankSecretIssues } from '../../providers/lib/blank-secret.js';
 import type { DesiredResource, ResourceKind, Spec } from '../graph/types.js';
 import type { Entry, Section } from './collect.js';
 import type { Diagnostics } from './diagnostics.js';
-import type { Lookup } from './env.js';
+import type { EnvLookup } from './env.js';
 import { ITEM_SCHEMAS } from './schema.js';
 import { displayPath, type PathSeg } from './source.js';
 import { didYouMean } from './suggest.js';
@@ -19,7 +19,7 @@ import { resolveTemplates } from './templates.js';
 import { check, dotted } from './validator.js';
 
 export interface BuildContext {
-  lookup: Lookup;
+  lookup: EnvLookup;
   diags: Diagnostics;
   dir: string;
   defaults: Record<string, unknown>;

@@ -1,7 +1,7 @@
 // Applies ${VAR} substitution to a parsed item, returning a fresh plain-JSON copy (YAML aliases
 // become separate values) and remembering which strings were templates: those are secrets.
 
-import { BadReferenceError, MissingVariableError, substitute, type Lookup } from './env.js';
+import { BadReferenceError, MissingVariableError, substitute, type EnvLookup } from './env.js';
 import type { PathSeg } from './source.js';
 
 export interface TemplateProblem {
@@ -16,7 +16,7 @@ export interface Resolved {
   problems: TemplateProblem[];
 }
 
-export function resolveTemplates(value: unknown, lookup: Lookup): Resolved {
+export function resolveTemplates(value: unknown, lookup: EnvLookup): Resolved {
   const templates: Record<string, string> = {};
   const problems: TemplateProblem[] = [];
   // One shared path stack (copied only when a template is found): this runs on every value

@@ -14,16 +14,15 @@ import type { Address, ResourceKind, ResourceState, StateSnapshot } from '../gra
 import type { ObservedState, ProviderBase } from '../../providers/types.js';
 import { providerContext, warningsTo } from '../provider-context.js';
 import { UserError } from '../errors.js';
+import type { EnvLookup } from '../config/env.js';
 import { byDisplayOrder } from './diff.js';
 import type { RefreshedObject, ResourceChange } from './types.js';
 
 export type { RefreshedObject } from './types.js';
 
-export type Lookup = (name: string) => string | undefined;
-
 export interface ReadOptions {
   /** variable lookup for secrets: shell, then the project's .env (projectEnv) */
-  env: Lookup;
+  env: EnvLookup;
   projectDir: string;
   warn?: (message: string) => void;
 }
@@ -42,7 +41,7 @@ export async function readManaged(r: ResourceState, provider: ProviderBase, opts
 export interface RefreshOptions {
   providerFor: (kind: ResourceKind, name: string) => ProviderBase | undefined;
   /** default: projectEnv of the applied project's directory */
-  env?: Lookup;
+  env?: EnvLookup;
   /** with --target/--exclude: refresh only the selected objects */
   only?: (address: Address) => boolean;
   warn?: (message: string) => void;
