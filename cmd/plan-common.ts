@@ -17,7 +17,8 @@ export function pickFormat(opts: { json?: boolean; format?: string }): Format {
   return f;
 }
 
-export function collect(value: string, previous: string[] = []): string[] {
+/** Commander option parser for a repeatable flag: each use adds one value. */
+export function repeatable(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 

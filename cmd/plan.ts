@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../engine/errors.js';
 import { action, globals } from './util.js';
-import { acceptTerraformOut, addRefreshFlags, collect, pickFormat, refreshWanted, renderPlan } from './plan-common.js';
+import { acceptTerraformOut, addRefreshFlags, pickFormat, repeatable, refreshWanted, renderPlan } from './plan-common.js';
 
 interface PlanOpts {
   out?: string;
@@ -22,9 +22,9 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable plan (same as --format json; see docs/plan-json.md)')
     .option('--format <format>', 'text | json | markdown (a pull-request comment)', 'text')
     .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error)')
-    .option('--target <addr>', 'plan only this resource (and what it depends on); repeatable; KIND.NAME, KIND or a * glob', collect, [])
+    .option('--target <addr>', 'plan only this resource (and what it depends on); repeatable; KIND.NAME, KIND or a * glob', repeatable, [])
     .option('--refresh-only', 'compare the applied state with reality instead (same as `orgloop drift`; exit 2 on drift)')
-    .option('--exclude <addr>', 'leave this resource out of the plan; repeatable', collect, [])
+    .option('--exclude <addr>', 'leave this resource out of the plan; repeatable', repeatable, [])
     .addHelpText(
       'after',
       `

@@ -5,6 +5,7 @@
 
 import { UserError } from '../engine/errors.js';
 import { DEFAULT_SETTINGS, type ExecutorSettings } from '../engine/run/settings.js';
+import { LOG_LEVELS } from '../providers/lib/level.js';
 
 type Key = keyof ExecutorSettings;
 
@@ -26,8 +27,6 @@ function int(min: number, unit = ''): (raw: unknown) => number {
     return Number(s);
   };
 }
-
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 export const SETTINGS: { [K in Key]: Spec<K> } = {
   port: {
@@ -56,7 +55,7 @@ export const SETTINGS: { [K in Key]: Spec<K> } = {
     help: 'console level when the project declares no console logger',
     parse: (raw) => {
       const v = typeof raw === 'string' ? raw.trim() : raw;
-      if (!LEVELS.includes(v as (typeof LEVELS)[number])) throw new Error(`expected one of ${LEVELS.join(', ')}`);
+      if (!LOG_LEVELS.includes(v as (typeof LOG_LEVELS)[number])) throw new Error(`expected one of ${LOG_LEVELS.join(', ')}`);
       return v as ExecutorSettings['consoleLevel'];
     },
   },

@@ -204,7 +204,7 @@ function summarizeList(parts: string[]): string {
 export function attributeChanges(before: Record<string, unknown>, after: Record<string, unknown>): FieldChange[] {
   const d = jsonDiff().diff(before, after);
   const raw: Array<{ path: Path; kind: 'change' | 'add' | 'delete' }> = [];
-  collect(d, [], raw);
+  changedPaths(d, [], raw);
 
   const out: FieldChange[] = [];
   const seen = new Set<string>();
@@ -236,7 +236,8 @@ function containsSecret(v: unknown): boolean {
   return Object.values(v as object).some(containsSecret);
 }
 
-function collect(d: unknown, path: Path, out: Array<{ path: Path; kind: 'change' | 'add' | 'delete' }>): void {
+/** The paths json-diff output `d` marks as changed, added or deleted. */
+function changedPaths(d: unknown, path: Path, out: Array<{ path: Path; kind: 'change' | 'add' | 'delete' }>): void {
   if (d === undefined) return;
   if (Array.isArray(d)) {
     out.push({ path, kind: 'change' });
@@ -255,7 +256,7 @@ function collect(d: unknown, path: Path, out: Array<{ path: Path; kind: 'change'
   for (const k of keys) {
     if (k.endsWith('__added')) out.push({ path: [...path, k.slice(0, -7)], kind: 'add' });
     else if (k.endsWith('__deleted')) out.push({ path: [...path, k.slice(0, -9)], kind: 'delete' });
-    else collect(obj[k], [...path, k], out);
+    else changedPaths(obj[k], [...path, k], out);
   }
 }
 
