@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { action, printJson } from './util.js';
 
 interface InitOpts {
   force?: boolean;
+  connectors?: string;
   json?: boolean;
 }
 
@@ -14,6 +15,7 @@ export function register(program: Command): void {
     .argument('[dir]', 'directory to create the project in', '.')
     .option('--force', 'overwrite files that already exist')
     .option('--json', 'machine-readable result: { dir, name, files }')
+    .option('--connectors <names>', 'comma-separated connectors to add (built-in or installed packages), e.g. zendesk,slack')
     .addHelpText(
       'after',
       `
@@ -25,7 +27,9 @@ to .orgloop/inbox.jsonl. Refuses to overwrite existing files unless --force.`,
     .action(
       action(async (dir: string, opts: InitOpts) => {
         const { scaffoldProject } = await import('../engine/config/scaffold.js');
-        const result = scaffoldProject(dir, { force: opts.force });
+        const names = (opts.connectors ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        const connectors = names.length ? await (await import('../engine/providers/catalog.js')).resolveConnectors(resolve(dir), names) : undefined;
+        const result = scaffoldProject(dir, { force: opts.force, connectors });
         if (opts.json) {
           printJson(result);
           return;

@@ -148,6 +148,8 @@ export interface LogEntry {
 export interface ProviderBase {
   kind: ProviderKind;
   name: string;
+  /** the provider contract version it was built for (`contractVersion` from orgloop/sdk); required of packages */
+  contractVersion?: number;
   description?: string;
   configSchema: JSONSchema;
   /** config paths (dotted) whose change forces replace */

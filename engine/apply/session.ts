@@ -63,6 +63,7 @@ export async function hookOptions(snapshot: StateSnapshot): Promise<Pick<ApplyOp
     import('../../providers/registry.js'),
     import('../config/env.js'),
   ]);
+  await (await import('../registry-load.js')).ensureSnapshotProviders(snapshot);
   return {
     providerFor: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)),
     replaceOn: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)?.replaceOn),

@@ -11,6 +11,9 @@ import { buildResource, type BuildContext } from './resources.js';
 import { resolveTemplates } from './templates.js';
 import { dotted } from './validator.js';
 import { parseDuration } from '../../providers/lib/duration.js';
+import { ensureProviders } from '../../providers/registry.js';
+import type { ProviderKind } from '../../providers/types.js';
+import type { Entry } from './collect.js';
 
 export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<LoadedProject> {
   const diags = new Diagnostics();
@@ -41,7 +44,9 @@ export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv 
     }
   }
 
-  const ctx: BuildContext = { lookup, diags, dir: project.dir, defaults, prompts: {}, promptCache: new Map() };
+  // Providers from packages load asynchronously, before any resource is checked against them.
+  const packages = await ensureProviders(project.dir, providerNamesOf(project.entries));
+  const ctx: BuildContext = { lookup, diags, dir: project.dir, defaults, prompts: {}, promptCache: new Map(), packages };
   const built: Built[] = project.entries.map((entry) => ({ entry, resource: buildResource(entry, ctx) }));
   checkReferences(built, diags);
 
@@ -61,4 +66,17 @@ export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv 
     prompts,
     warnings: diags.warnings,
   };
+}
+
+const SECTION_KIND: Partial<Record<Entry['section'], ProviderKind>> = { sources: 'source', actors: 'actor', transforms: 'transform', loggers: 'logger' };
+
+/** The provider names a project's entries are written with (connector, type, or package). */
+function* providerNamesOf(entries: Entry[]): Iterable<{ kind: ProviderKind; written: string }> {
+  for (const e of entries) {
+    const kind = SECTION_KIND[e.section];
+    const v = e.value as Record<string, unknown> | null;
+    if (!kind || !v || typeof v !== 'object') continue;
+    const written = kind === 'source' || kind === 'actor' ? v.connector : kind === 'transform' && v.type === 'package' ? v.package : v.type;
+    if (typeof written === 'string' && written.trim()) yield { kind, written };
+  }
 }

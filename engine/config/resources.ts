@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { Provider, ProviderKind } from '../../providers/types.js';
-import { getProvider, normalizeProviderName, providerNames } from '../../providers/registry.js';
+import { getProvider, normalizeProviderName, providerNames, type PackageProblem } from '../../providers/registry.js';
 import { parseDuration } from '../../providers/lib/duration.js';
 import { blankSecretIssues } from '../../providers/lib/blank-secret.js';
 import type { DesiredResource, ResourceKind, Spec } from '../graph/types.js';
@@ -27,6 +27,8 @@ export interface BuildContext {
   prompts: Record<string, string>;
   /** absolute prompt path -> sha256 (or null when unreadable), so shared SOPs are read once */
   promptCache: Map<string, { sha256: string } | { error: string }>;
+  /** names no built-in or installed package provides, keyed `kind:written` (from ensureProviders) */
+  packages?: Map<string, PackageProblem>;
 }
 
 const KIND: Record<Section, ResourceKind> = { sources: 'source', actors: 'actor', transforms: 'transform', loggers: 'logger', routes: 'route' };
@@ -62,7 +64,7 @@ export function buildResource(entry: Entry, ctx: BuildContext): DesiredResource 
   } else {
     const field = kind === 'source' || kind === 'actor' ? 'connector' : 'type';
     const written = kind === 'transform' && item.type === 'package' ? item.package : item[field];
-    const p = typeof written === 'string' ? resolveProvider(kind, written, kind === 'transform' && item.type === 'package' ? ['package'] : [field], at) : undefined;
+    const p = typeof written === 'string' ? resolveProvider(kind, written, kind === 'transform' && item.type === 'package' ? ['package'] : [field], at, ctx.packages) : undefined;
     provider = p?.name ?? (typeof written === 'string' ? normalizeProviderName(kind, written) : '');
     const config = isObject(item.config) ? item.config : {};
     // A config with an unresolved ${...} would only produce follow-on errors.
@@ -90,7 +92,7 @@ export function buildResource(entry: Entry, ctx: BuildContext): DesiredResource 
 
 type At = (path: PathSeg[], message: string, severity?: 'error' | 'warning', key?: boolean) => void;
 
-function resolveProvider(kind: ProviderKind, written: string, path: PathSeg[], at: At): Provider | undefined {
+function resolveProvider(kind: ProviderKind, written: string, path: PathSeg[], at: At, packages?: Map<string, PackageProblem>): Provider | undefined {
   const name = normalizeProviderName(kind, written);
   const p = getProvider(kind, name);
   if (p) return p;
@@ -99,8 +101,16 @@ function resolveProvider(kind: ProviderKind, written: string, path: PathSeg[], a
     at(path, `"${written}" is a ${NOUN[other]}, not ${kind === 'actor' ? 'an' : 'a'} ${NOUN[kind]}`);
     return undefined;
   }
-  const shown = written === name ? `"${written}"` : `"${written}" (no built-in ${NOUN[kind]} named "${name}")`;
-  at(path, `unknown ${NOUN[kind]} ${shown}${didYouMean(name, providerNames(kind))}`);
+  const problem = packages?.get(`${kind}:${written}`);
+  if (problem?.kind === 'broken') {
+    at(path, `package ${problem.package} cannot be used as a ${NOUN[kind]}: ${problem.error}`);
+    return undefined;
+  }
+  const suggestion = didYouMean(name, providerNames(kind));
+  // A typo of a built-in gets the suggestion; a name that may be meant as a package also gets the install line.
+  const install = problem?.kind === 'missing' && (!suggestion || written !== name) ? problem.install : undefined;
+  const why = [written === name ? '' : `no built-in ${NOUN[kind]} named "${name}"`, install ? `package ${install} is not installed: npm install ${install}` : ''].filter(Boolean);
+  at(path, `unknown ${NOUN[kind]} "${written}"${why.length ? ` (${why.join('; ')})` : ''}${suggestion}`);
   return undefined;
 }
 

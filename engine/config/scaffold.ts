@@ -4,6 +4,19 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
+import { addConnectors, type ConnectorChoice } from './scaffold-connectors.js';
+
+/** The template's orgloop.yaml with `init --connectors` additions; their variables go to .env.example. */
+function withConnectors(text: string, connectors: ConnectorChoice[] | undefined, dir: string): string {
+  if (!connectors?.length) return text;
+  const added = addConnectors(text, connectors);
+  if (added.vars.length) {
+    const envFile = join(dir, '.env.example');
+    const prior = existsSync(envFile) ? readFileSync(envFile, 'utf8') : '';
+    writeFileSync(envFile, `${prior}${prior && !prior.endsWith('\n') ? '\n' : ''}\n# connectors added by init --connectors\n${added.vars.map((v) => `${v}=`).join('\n')}\n`);
+  }
+  return added.text;
+}
 
 // npm drops .gitignore files from published packages, so this one is written from here.
 const GITIGNORE = '.orgloop/\n.env\n';
@@ -56,7 +69,7 @@ export interface ScaffoldResult {
   files: string[];
 }
 
-export function scaffoldProject(target: string, opts: { force?: boolean } = {}): ScaffoldResult {
+export function scaffoldProject(target: string, opts: { force?: boolean; connectors?: ConnectorChoice[] } = {}): ScaffoldResult {
   const dir = resolve(target);
   const template = quickstartDir();
   // The seed's getting-started runs `npm install` after init: give it a package.json to read,
@@ -75,7 +88,7 @@ export function scaffoldProject(target: string, opts: { force?: boolean } = {}):
     mkdirSync(join(dest, '..'), { recursive: true });
     if (f === '.gitignore') writeFileSync(dest, GITIGNORE);
     else if (f === 'package.json') writeFileSync(dest, packageJson(name));
-    else if (f === 'orgloop.yaml') writeFileSync(dest, readFileSync(join(template, f), 'utf8').replace(/^name: quickstart$/m, `name: ${name}`));
+    else if (f === 'orgloop.yaml') writeFileSync(dest, withConnectors(readFileSync(join(template, f), 'utf8').replace(/^name: quickstart$/m, `name: ${name}`), opts.connectors, dir));
     else copyFileSync(join(template, f), dest);
   }
   return { dir, name, files };

@@ -131,6 +131,7 @@ export async function detectDrift(store: Store, opts: DriftOptions = {}): Promis
     }
   }
 
+  if (!opts.providerFor) await (await import('../registry-load.js')).ensureSnapshotProviders(snapshot);
   const providerFor = opts.providerFor ?? (await registryLookup());
   for (const address of addresses) {
     const r = snapshot.resources[address]!;

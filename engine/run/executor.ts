@@ -9,7 +9,8 @@ import type { Delivery, Store } from '../../state/store.js';
 import type { ResourceKind } from '../graph/types.js';
 import { UserError } from '../errors.js';
 import { projectEnv, substitute } from '../config/env.js';
-import { getProvider } from '../../providers/registry.js';
+import { getProvider, packageToInstallFor } from '../../providers/registry.js';
+import { ensureSnapshotProviders } from '../registry-load.js';
 import { ConsoleOut } from './console.js';
 import { buildGraph, inputFromSnapshot, type Graph, type GraphDeps } from './graph.js';
 import { newId } from './ids.js';
@@ -41,7 +42,7 @@ export function graphDeps(dir: string, log: (kind: ResourceKind, name: string) =
   return {
     getProvider: (kind: ProviderKind, name: string) => {
       const p = getProvider(kind, name) as Provider | undefined;
-      if (!p) throw new Error(`no ${kind} provider named "${name}" is installed`);
+      if (!p) throw new Error(`no ${kind} provider named "${name}" is installed: npm install ${packageToInstallFor(kind, name)} in ${dir}`);
       return p;
     },
     env,
@@ -58,6 +59,7 @@ export function graphDeps(dir: string, log: (kind: ResourceKind, name: string) =
 export async function loadGraph(store: Store, serial: number, providerLog: (kind: ResourceKind, name: string) => Logger): Promise<Graph> {
   const v = await store.version(serial);
   if (!v) throw new Error(`state version ${serial} is missing from ${store.location}`);
+  await ensureSnapshotProviders(v.snapshot);
   const deps = graphDeps(v.snapshot.project.dir, providerLog);
   const input = await inputFromSnapshot(serial, v.snapshot, (sha) => store.blob(sha), deps.resolve);
   return buildGraph(input, deps);
