@@ -132,7 +132,7 @@ export async function startHarness(opts: HarnessOptions): Promise<ProviderHarnes
 
   const storedEvents = async (): Promise<OrgEvent[]> => {
     const rows = await store.events({ source: SUBJECT, limit: 100_000 });
-    return rows.map((r) => JSON.parse(r.payload) as OrgEvent).sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+    return rows.map((r) => JSON.parse(r.event_json) as OrgEvent).sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
   };
   const post = async (path: string, body: string | Buffer | object, headers: Record<string, string> = {}) => {
     const raw = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
