@@ -64,7 +64,7 @@ export function buildResource(entry: Entry, ctx: BuildContext): DesiredResource 
   } else {
     const field = kind === 'source' || kind === 'actor' ? 'connector' : 'type';
     const written = kind === 'transform' && item.type === 'package' ? item.package : item[field];
-    const p = typeof written === 'string' ? resolveProvider(kind, written, kind === 'transform' && item.type === 'package' ? ['package'] : [field], at, ctx.packages) : undefined;
+    const p = typeof written === 'string' ? providerNamed(kind, written, kind === 'transform' && item.type === 'package' ? ['package'] : [field], at, ctx.packages) : undefined;
     provider = p?.name ?? (typeof written === 'string' ? normalizeProviderName(kind, written) : '');
     const config = isObject(item.config) ? item.config : {};
     // A config with an unresolved ${...} would only produce follow-on errors.
@@ -92,7 +92,8 @@ export function buildResource(entry: Entry, ctx: BuildContext): DesiredResource 
 
 type At = (path: PathSeg[], message: string, severity?: 'error' | 'warning', key?: boolean) => void;
 
-function resolveProvider(kind: ProviderKind, written: string, path: PathSeg[], at: At, packages?: Map<string, PackageProblem>): Provider | undefined {
+/** The provider a resource names (its connector/type), or undefined after reporting why there is none. */
+function providerNamed(kind: ProviderKind, written: string, path: PathSeg[], at: At, packages?: Map<string, PackageProblem>): Provider | undefined {
   const name = normalizeProviderName(kind, written);
   const p = getProvider(kind, name);
   if (p) return p;

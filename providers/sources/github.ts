@@ -93,7 +93,7 @@ function parseCursor(raw: string | null): Cursor {
  * same (the executor hands every poll of a source the same context): thousands of idle polls a
  * minute should not re-derive settings, re-parse an unchanged cursor or rebuild unchanged URLs.
  */
-interface Prepared {
+interface PollSettings {
   kinds: Set<Kind>;
   overlapMs: number;
   lookbackMs: number;
@@ -113,10 +113,10 @@ interface RepoUrls {
   workflowRuns: string;
   comments: Partial<Record<'review_comments' | 'issue_comments', { since: string; url: string }>>;
 }
-const prepared = new WeakMap<Record<string, unknown>, Prepared>();
+const settingsByConfig = new WeakMap<Record<string, unknown>, PollSettings>();
 
-function prepare(config: Record<string, unknown>): Prepared {
-  let p = prepared.get(config);
+function pollSettings(config: Record<string, unknown>): PollSettings {
+  let p = settingsByConfig.get(config);
   if (!p) {
     p = {
       kinds: wantedKinds(config),
@@ -129,12 +129,12 @@ function prepare(config: Record<string, unknown>): Prepared {
       urls: new Map(),
       client: null,
     };
-    prepared.set(config, p);
+    settingsByConfig.set(config, p);
   }
   return p;
 }
 
-function cursorOf(p: Prepared, raw: string | null): Cursor {
+function cursorOf(p: PollSettings, raw: string | null): Cursor {
   if (raw !== null && p.last?.raw === raw) return p.last.cursor;
   const c = parseCursor(raw);
   if (raw !== null) p.last = { raw, cursor: c };
@@ -300,7 +300,7 @@ class RepoPoller {
   }
 }
 
-function repoUrls(p: Prepared, client: GithubClient, repo: string): RepoUrls {
+function repoUrls(p: PollSettings, client: GithubClient, repo: string): RepoUrls {
   const key = `${client.baseUrl} ${repo}`;
   let u = p.urls.get(key);
   if (!u) {
@@ -319,7 +319,7 @@ function repoUrls(p: Prepared, client: GithubClient, repo: string): RepoUrls {
 
 async function poll(ctx: ProviderContext, rawCursor: string | null): Promise<PollResult> {
   const config = ctx.config;
-  const p = prepare(config);
+  const p = pollSettings(config);
   const cursor = cursorOf(p, rawCursor);
   if (cursor.blocked_until && cursor.blocked_until > Date.now()) {
     return { events: [], cursor: rawCursor, etag: null, retryAfterMs: cursor.blocked_until - Date.now() };
