@@ -53,15 +53,20 @@ export async function startSettings(g: { config: string }, flags: StartFlags): P
 export async function runExecutor(g: { config: string; state?: string; color: boolean }, settings: ExecutorSettings): Promise<number> {
   const { openWorkspaceStore, statePath } = await import('../engine/workspace.js');
   const { Executor } = await import('../engine/run/executor.js');
+  const { setupTraceExport } = await import('./otel.js');
+  const { VERSION } = await import('./version.js');
+  const traces = await setupTraceExport(process.env, VERSION);
   const store = await openWorkspaceStore(g);
-  const ex = new Executor({ store, settings, write: (t) => process.stdout.write(t), color: g.color, stateLocation: statePath(g) });
+  const ex = new Executor({ store, settings, write: (t) => process.stdout.write(t), color: g.color, stateLocation: statePath(g), tracing: traces.tracing });
   try {
     await ex.start();
   } catch (err) {
     await ex.stop().catch(() => {});
     await store.close().catch(() => {});
+    await traces.shutdown();
     throw err;
   }
+  if (traces.describe) process.stdout.write(`${traces.describe}\n`);
   await new Promise<void>((resolve) => {
     let signals = 0;
     const onSignal = (sig: string) => {
@@ -77,6 +82,7 @@ export async function runExecutor(g: { config: string; state?: string; color: bo
   });
   await ex.stop();
   await store.close();
+  await traces.shutdown();
   // Keep-alive sockets of actors may hold the loop open a little longer; do not hang on them.
   setTimeout(() => process.exit(process.exitCode ?? 0), 1500).unref();
   return 0;

@@ -22,6 +22,8 @@ export interface OrgEvent {
   trace_id: string;
   parent_id?: string | null;
   hops: number;
+  /** W3C trace context (set when the sender gave one or tracing is on; see engine/run/tracing.ts) */
+  traceparent?: string;
 }
 
 /** An event a source produced, before the store has given it an id. */
@@ -35,6 +37,8 @@ export interface EmittedEvent {
   trace_id?: string;
   parent_id?: string | null;
   hops?: number;
+  /** W3C trace context the event continues (a sender's `traceparent` header, the causing event's) */
+  traceparent?: string;
 }
 
 export interface Logger {
@@ -103,6 +107,8 @@ export interface DeliveryRequest {
   signal: AbortSignal;
   /** `event` as stored (JSON), when no transform changed it: actors that send the event as JSON reuse it */
   eventJson?: string;
+  /** W3C trace context of this attempt: HTTP actors send it as the `traceparent` header, command actors get TRACEPARENT */
+  traceparent?: string;
 }
 
 export type DeliveryResult =

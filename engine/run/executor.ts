@@ -23,6 +23,7 @@ import { setHeapGrowth } from './heap.js';
 import type { ExecutorSettings } from './settings.js';
 import { ExecutorMetrics } from './metrics.js';
 import { ObserveRoutes } from './observe-http.js';
+import type { Tracing } from './tracing.js';
 import { openQueries, type RuntimeQueries } from '../../state/queries/queries.js';
 
 export interface ExecutorOptions {
@@ -33,6 +34,8 @@ export interface ExecutorOptions {
   color?: boolean;
   /** the store's location unredacted (a Postgres URL with its password), for the read-only queries behind /metrics */
   stateLocation?: string;
+  /** spans through @opentelemetry/api (cmd/otel.ts registers an SDK when asked); default: none recorded */
+  tracing?: Tracing;
 }
 
 type StoppedInfo = { outcome: string; exit_code?: number | null; duration_ms: number; output_tail?: string };
@@ -106,7 +109,7 @@ export class Executor {
       this.bus.emit(e);
     };
     const observe = new ObserveRoutes({ store: o.store, metrics: this.metrics, serial: () => (this.started ? this.current.serial : null), draining: () => this.stopping });
-    this.intake = new Intake(o.store, log, this.cache, () => this.workers.wake(), () => this.workers);
+    this.intake = new Intake(o.store, log, this.cache, () => this.workers.wake(), () => this.workers, o.tracing);
     this.ingress = new Ingress({
       graph: () => this.current,
       intake: this.intake,
@@ -129,6 +132,7 @@ export class Executor {
       prefetch: set.prefetch,
       leaseMs: set.leaseMs,
       pollMs: set.claimPollMs,
+      tracing: o.tracing,
     });
   }
 
@@ -318,6 +322,7 @@ export class Executor {
       // One actor.stopped per delivery, even when the delivery is retried after a crash.
       dedupe_key: d ? `stopped:${d.id}` : undefined,
       trace_id: parent?.trace_id,
+      traceparent: parent?.traceparent,
       parent_id: parent?.id ?? null,
       hops: parent ? parent.hops + 1 : 0,
     });

@@ -224,7 +224,9 @@ export class Ingress {
     if (!result.ok) return this.reject(req, res, result.status, result.error, src.id);
     if (this.d.draining()) return this.reject(req, res, 503, 'executor is shutting down; retry', src.id);
 
-    const prepared = result.events.map((e) => this.d.intake.prepare(graph, src.id, e));
+    const tp = req.headers.traceparent;
+    const traceparent = typeof tp === 'string' ? tp : undefined;
+    const prepared = result.events.map((e) => this.d.intake.prepare(graph, src.id, e, traceparent));
     let accepted: Accepted[];
     try {
       accepted = await this.d.intake.submit(prepared);

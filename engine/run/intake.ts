@@ -7,12 +7,15 @@ import type { Delivery, IngestItem, IngestResult, Store } from '../../state/stor
 import { isoTime } from '../../state/iso-time.js';
 import { routeEvent, type Graph, type RuntimeRoute } from './graph.js';
 import { newId } from './ids.js';
+import { Tracing, type ReceiveSpan } from './tracing.js';
 
 export interface Prepared {
   event: OrgEvent;
   item: IngestItem;
   routes: RuntimeRoute[];
   cut: RuntimeRoute[];
+  /** the event's receive span, ended once the event is stored (or could not be) */
+  span: ReceiveSpan;
 }
 
 export interface Accepted {
@@ -69,6 +72,9 @@ export function toOrgEvent(source: string, e: EmittedEvent, now: number = Date.n
   };
 }
 
+/** Tracing off unless the executor is given one: traceparents are still carried. */
+const UNTRACED = new Tracing(false);
+
 /** The local delivery workers, as far as leasing at ingest needs them. */
 export interface LocalWorkers {
   readonly owner: string;
@@ -89,11 +95,19 @@ export class Intake {
     private readonly onNewDeliveries: () => void,
     /** when given, deliveries are inserted leased to these workers while they have room */
     private readonly local?: () => LocalWorkers,
+    private readonly tracing: Tracing = UNTRACED,
   ) {}
 
-  prepare(graph: Graph, source: string, emitted: EmittedEvent): Prepared {
+  /** `traceparent`: the W3C context the request that carried the event gave, if any */
+  prepare(graph: Graph, source: string, emitted: EmittedEvent, traceparent?: string): Prepared {
     const event = toOrgEvent(source, emitted);
+    const span = this.tracing.receive(source, event, emitted.traceparent ?? traceparent);
+    if (span.traceparent) event.traceparent = span.traceparent;
     const { deliver, cut } = routeEvent(graph, event);
+    span.routed(
+      deliver.map((r) => r.name),
+      cut.map((r) => r.name),
+    );
     const item: IngestItem = {
       event: {
         id: event.id,
@@ -108,13 +122,22 @@ export class Intake {
       },
       deliveries: deliver.map((r) => ({ id: newId('dlv'), route: r.name, actor: r.actor, state_serial: graph.serial })),
     };
-    return { event, item, routes: deliver, cut };
+    return { event, item, routes: deliver, cut, span };
   }
 
   /** Group-committed ingest of prepared events; rejects when the store cannot be written. */
   async submit(prepared: Prepared[]): Promise<Accepted[]> {
     const local = this.local?.();
-    if (!local) return this.committed(prepared, await this.store.ingest(prepared.map((p) => p.item)));
+    if (!local) {
+      let results: IngestResult[];
+      try {
+        results = await this.store.ingest(prepared.map((p) => p.item));
+      } catch (err) {
+        for (const p of prepared) p.span.end((err as Error).message);
+        throw err;
+      }
+      return this.committed(prepared, results);
+    }
     // Lease at ingest: the deliveries are stored leased to this executor in the same transaction
     // as the event and handed to the workers in memory, skipping a claim round trip.
     let reserved = 0;
@@ -129,6 +152,7 @@ export class Intake {
       results = await this.store.ingest(items);
     } catch (err) {
       local.unreserve(reserved);
+      for (const p of prepared) p.span.end((err as Error).message);
       throw err;
     }
     const accepted = this.committed(prepared, results);
@@ -148,6 +172,7 @@ export class Intake {
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i]!;
       const r = results[i]!;
+      p.span.end();
       if (!r.inserted) {
         out.push({ event_id: r.event_id, deliveries: 0, duplicate: true });
         this.log({

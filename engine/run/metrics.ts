@@ -136,6 +136,8 @@ export class ExecutorMetrics {
   readonly registry = new Registry();
   private readonly now: () => number;
   private lastRefresh = 0;
+  /** when this executor last had an answer from each polling source */
+  private readonly lastPoll = new Map<string, number>();
   private refreshing: Promise<void> | null = null;
 
   private readonly c: {
@@ -189,7 +191,7 @@ export class ExecutorMetrics {
     this.oldest = gauge('orgloop_backlog_oldest_age_seconds', 'Age of the oldest delivery that is due and not yet running (0 when none is waiting).', ['route', 'actor']);
     this.dead = gauge('orgloop_dead_letters', 'Dead deliveries in the store (gave up or not retryable), per route and actor.', ['route', 'actor']);
     this.expired = gauge('orgloop_leases_expired', 'Leased deliveries whose lease ran out: work of a crashed or stalled worker, waiting to be reclaimed.', []);
-    this.pollLag = gauge('orgloop_source_poll_lag_seconds', 'Time since a polling source last committed a poll (its cursor), per source.', ['source']);
+    this.pollLag = gauge('orgloop_source_poll_lag_seconds', 'Time since this executor last had an answer from a polling source it polls (it holds the source lease), per source.', ['source']);
     this.storeBytes = gauge('orgloop_store_size_bytes', 'Bytes the state store takes (SQLite: file and WAL; Postgres: the tables of its schema).', []);
     this.storeUp = gauge('orgloop_store_up', '1 when the last read of the store for these metrics succeeded, else 0.', []);
     // read from the executor when scraped, not from the store
@@ -227,6 +229,9 @@ export class ExecutorMetrics {
         this.c.rejected.inc(this.label('source', e.source), rejectReason(Number.isFinite(status) ? status : 400));
         return;
       }
+      case 'source.poll':
+        if (e.source) this.lastPoll.set(e.source, this.now());
+        return;
       case 'source.error':
         this.c.sourceErrors.inc(this.label('source', e.source));
         return;
@@ -273,7 +278,7 @@ export class ExecutorMetrics {
     this.refreshing = (async () => {
       try {
         const now = this.now();
-        const [rows, expired, cursors, bytes] = await Promise.all([q.backlog(), q.expiredLeases(now), q.cursors(), q.storeBytes()]);
+        const [rows, expired, bytes] = await Promise.all([q.backlog(), q.expiredLeases(now), q.storeBytes()]);
         this.backlog.reset();
         this.oldest.reset();
         this.dead.reset();
@@ -294,12 +299,6 @@ export class ExecutorMetrics {
         }
         for (const o of oldest.values()) this.oldest.set({ route: o.route, actor: o.actor }, o.at === Infinity ? 0 : Math.max(0, now - o.at) / 1000);
         this.expired.set(expired);
-        this.pollLag.reset();
-        const polled = new Map(cursors.map((c) => [c.source, Date.parse(c.updated_at)]));
-        for (const s of this.d.pollingSources()) {
-          const at = polled.get(s);
-          if (at !== undefined && Number.isFinite(at)) this.pollLag.set({ source: s }, Math.max(0, now - at) / 1000);
-        }
         this.storeBytes.set(bytes);
         this.storeUp.set(1);
       } catch {
@@ -315,6 +314,12 @@ export class ExecutorMetrics {
   /** The Prometheus text exposition of all metrics. */
   async render(): Promise<{ contentType: string; body: string }> {
     await this.refresh();
+    const now = this.now();
+    this.pollLag.reset();
+    for (const s of this.d.pollingSources()) {
+      const at = this.lastPoll.get(s);
+      if (at !== undefined) this.pollLag.set({ source: s }, Math.max(0, now - at) / 1000);
+    }
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

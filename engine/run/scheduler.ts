@@ -340,6 +340,8 @@ export class Scheduler {
         if (tenure?.term === term) tenure.cursor = { cursor: result.cursor, etag: result.etag ?? null };
         intake.committed(prepared, results);
       }
+      // a debug entry per answered poll: what the poll-lag metric counts from
+      this.d.log({ time: new Date().toISOString(), phase: 'source.poll', level: 'debug', source: src.id, message: `polled ${src.id}: ${result.events.length} new`, data: { events: result.events.length } });
       if (result.retryAfterMs !== undefined) notBefore = Math.max(notBefore, Date.now() + result.retryAfterMs);
     } catch (err) {
       if (job.tenure) job.tenure.cursor = undefined; // not known what became durable: read it again

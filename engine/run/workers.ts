@@ -10,6 +10,7 @@ import { retryDelay, type BackoffPolicy } from './backoff.js';
 import type { RuntimeActor, RuntimeRoute } from './graph.js';
 import type { EventCache } from './intake.js';
 import { runTransforms } from './pipeline.js';
+import { Tracing, type DeliverySpans } from './tracing.js';
 
 export interface Target {
   actor: RuntimeActor;
@@ -37,12 +38,16 @@ export interface WorkerDeps {
   prefetch: number;
   leaseMs: number;
   pollMs: number;
+  /** spans of each delivery (default: none recorded, traceparents still handed to actors) */
+  tracing?: Tracing;
 }
 
 type Outcome = { kind: 'complete' } | { kind: 'retry'; runAt: number; error: string } | { kind: 'dead'; error: string };
 
-/** What the log entries about one delivery share. */
-type DeliveryContext = Pick<LogEntry, 'route' | 'actor' | 'delivery_id' | 'event_id' | 'trace_id' | 'source'>;
+/** What the log entries about one delivery share, and its spans once the event is loaded (never copied into entries). */
+type DeliveryContext = Pick<LogEntry, 'route' | 'actor' | 'delivery_id' | 'event_id' | 'trace_id' | 'source'> & { spans?: DeliverySpans };
+
+const UNTRACED = new Tracing(false);
 
 /** A log entry about a delivery, its fields copied one by one: spreading the context cost more than the rest of the entry. */
 function entry(ctx: DeliveryContext, phase: string, level: LogEntry['level'], message: string, data?: Record<string, unknown>): LogEntry {
@@ -270,7 +275,7 @@ export class DeliveryWorkers {
   private async process(dl: Delivery, ac: AbortController): Promise<void> {
     const { store, log } = this.d;
     // trace_id and source are known once the event is loaded; set then, so every entry has one shape
-    const trace: DeliveryContext = { route: dl.route, actor: dl.actor, delivery_id: dl.id, event_id: dl.event_id, trace_id: undefined, source: undefined };
+    const trace: DeliveryContext = { route: dl.route, actor: dl.actor, delivery_id: dl.id, event_id: dl.event_id, trace_id: undefined, source: undefined, spans: undefined };
 
     const target = await this.d.resolve(dl);
     if ('cancel' in target) {
@@ -286,14 +291,17 @@ export class DeliveryWorkers {
     const original = loaded.event;
     trace.trace_id = original.trace_id;
     trace.source = original.source;
+    const spans = (this.d.tracing ?? UNTRACED).delivery(dl, original);
+    trace.spans = spans;
     const route = target.route;
     const maxAttempts = route?.maxAttempts ?? 8;
 
     let event = original;
     if (route && route.transforms.length > 0) {
-      const res = await runTransforms(route, structuredClone(original), (s) => this.transformStore(s), (e) =>
-        log({ time: new Date().toISOString(), ...trace, ...e }),
-      );
+      const res = await runTransforms(route, structuredClone(original), (s) => this.transformStore(s), (e) => {
+        spans.transform(String(e.data?.transform ?? ''), e.phase.slice('transform.'.length), e.message);
+        log(entry(trace, e.phase, e.level, e.message ?? '', e.data));
+      });
       if (res.action === 'drop') {
         // A drop is a decision, not a failure: the delivery is done.
         await this.finish(dl, { kind: 'complete' }, trace, maxAttempts, `dropped by transform ${res.transform}`);
@@ -312,6 +320,7 @@ export class DeliveryWorkers {
     if (this.d.logs?.('debug') ?? true) log(entry(trace, 'deliver.attempt', 'debug', `attempt ${dl.attempts} to ${dl.actor}`));
     let result: DeliveryResult;
     const started = Date.now();
+    const traceparent = spans.send(dl.actor);
     try {
       result = await target.actor.provider.deliver(target.actor.ctx, {
         delivery_id: dl.id,
@@ -323,12 +332,14 @@ export class DeliveryWorkers {
         timeoutMs,
         signal: ac.signal,
         eventJson: event === original ? loaded.json : undefined,
+        traceparent,
       });
     } catch (err) {
       result = { ok: false, error: ac.signal.aborted ? String((ac.signal.reason as Error)?.message ?? 'aborted') : (err as Error).message, retryable: true };
     } finally {
       clearTimeout(timer);
     }
+    spans.sent(result.ok ? undefined : result.error);
 
     if (result.ok) {
       if (result.stopped) {
@@ -361,6 +372,13 @@ export class DeliveryWorkers {
   }
 
   private async finish(dl: Delivery, o: Outcome, ctx: DeliveryContext, maxAttempts?: number, note?: string, durationMs?: number): Promise<void> {
+    ctx.spans?.settle();
+    const outcome = await this.record(dl, o, ctx, maxAttempts, note, durationMs);
+    ctx.spans?.end(outcome, o.kind === 'complete' ? undefined : o.error);
+  }
+
+  /** Records the outcome (fenced) and logs it; returns what happened, for the delivery's spans. */
+  private async record(dl: Delivery, o: Outcome, ctx: DeliveryContext, maxAttempts?: number, note?: string, durationMs?: number): Promise<string> {
     const { store, owner, log } = this.d;
     let held: boolean;
     try {
@@ -368,11 +386,11 @@ export class DeliveryWorkers {
     } catch (err) {
       // The lease will expire and another attempt will run: at-least-once, never lost.
       log(entry(ctx, 'executor.error', 'error', `could not record the outcome of ${dl.id}: ${(err as Error).message}`));
-      return;
+      return 'unrecorded';
     }
     if (!held) {
       log(entry(ctx, 'deliver.lease_lost', 'warn', `lease on ${dl.id} was lost before completion; another worker owns it now`));
-      return;
+      return 'lease_lost';
     }
     if (o.kind === 'complete') {
       const data: Record<string, unknown> = { attempt: dl.attempts };
@@ -380,12 +398,15 @@ export class DeliveryWorkers {
       if (note) data.dropped = true;
       const message = note ?? `delivered to ${dl.actor} on attempt ${dl.attempts}${durationMs !== undefined ? ` in ${durationMs} ms` : ''}`;
       log(entry(ctx, 'deliver.success', 'info', message, data));
-    } else if (o.kind === 'retry') {
+      return note ? 'dropped' : 'delivered';
+    }
+    if (o.kind === 'retry') {
       const message = `attempt ${dl.attempts}/${maxAttempts} failed: ${o.error}; retrying in ${Math.max(0, o.runAt - Date.now())} ms`;
       log(entry(ctx, 'deliver.retry', 'warn', message, { attempt: dl.attempts, run_at: new Date(o.runAt).toISOString() }));
-    } else {
-      log(entry(ctx, 'deliver.dead', 'error', `dead: ${o.error}`, { attempt: dl.attempts }));
+      return 'retry';
     }
+    log(entry(ctx, 'deliver.dead', 'error', `dead: ${o.error}`, { attempt: dl.attempts }));
+    return 'dead';
   }
 
   private async extendLeases(): Promise<void> {

@@ -1,7 +1,8 @@
 // Actor `command`: runs a program per delivery. `command` is a string run by `sh -c` or an argv
 // array; `cwd` is relative to the project; `env` is added to the executor's environment.
 // The event JSON goes to stdin. Environment: ORGLOOP_DELIVERY_ID, ORGLOOP_ATTEMPT, ORGLOOP_ROUTE,
-// ORGLOOP_EVENT_ID, ORGLOOP_TRACE_ID, ORGLOOP_CONFIG (route then.config as JSON) and the prompt:
+// ORGLOOP_EVENT_ID, ORGLOOP_TRACE_ID, ORGLOOP_CONFIG (route then.config as JSON), TRACEPARENT (W3C
+// trace context of the attempt, which OpenTelemetry SDKs pick up) and the prompt:
 // ORGLOOP_PROMPT when it is under 64 KB, otherwise ORGLOOP_PROMPT_FILE (a temp file removed after
 // the run) because environments have size limits.
 // Exit 0 = success; anything else (or a timeout, which kills the process group) is a retryable
@@ -40,6 +41,9 @@ export async function deliverCommand(ctx: ProviderContext, req: DeliveryRequest)
   };
   delete env.ORGLOOP_PROMPT;
   delete env.ORGLOOP_PROMPT_FILE;
+  // the W3C trace context of this attempt (OpenTelemetry SDKs read TRACEPARENT), never the executor's own
+  if (req.traceparent) env.TRACEPARENT = req.traceparent;
+  else delete env.TRACEPARENT;
   let promptDir: string | undefined;
   if (req.prompt !== null && req.prompt !== undefined) {
     if (Buffer.byteLength(req.prompt, 'utf8') < PROMPT_ENV_LIMIT) {

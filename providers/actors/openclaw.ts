@@ -100,6 +100,7 @@ export function agentRequestBody(ctx: ProviderContext, req: DeliveryRequest): Re
 async function deliver(ctx: ProviderContext, req: DeliveryRequest): Promise<DeliveryResult> {
   const timeoutMs = ctx.config.timeout ? parseDuration(String(ctx.config.timeout)) : req.timeoutMs;
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'orgloop', 'idempotency-key': req.delivery_id };
+  if (req.traceparent) headers.traceparent = req.traceparent;
   const token = gatewayToken(ctx);
   if (token) headers.authorization = `Bearer ${token}`;
   const timeout = AbortSignal.timeout(timeoutMs);

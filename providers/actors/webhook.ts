@@ -5,7 +5,7 @@
 // event's fields at top level ({{payload.x}}) and also event, prompt, config and delivery.
 // Headers: Standard Webhooks `webhook-id` (= delivery id, stable across retries), and when
 // `secret` is set `webhook-timestamp` + `webhook-signature`; `auth.bearer` -> Authorization;
-// `headers` added as given (templates allowed).
+// `headers` added as given (templates allowed); `traceparent` (W3C) continues orgloop's trace.
 // Outcome: 2xx ok; 408, 429, 5xx, timeouts and network errors retryable (Retry-After honoured);
 // other statuses not retryable. Requests go through node:http(s) with keep-alive agents: several
 // times the throughput of global fetch for many small deliveries.
@@ -77,6 +77,7 @@ export async function deliverWebhook(ctx: ProviderContext, req: DeliveryRequest)
   const body = c.method === 'GET' || c.method === 'HEAD' ? undefined : buildBody(config, req);
 
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'orgloop', 'webhook-id': req.delivery_id };
+  if (req.traceparent) headers.traceparent = req.traceparent;
   if (config.headers && typeof config.headers === 'object') {
     for (const [k, v] of Object.entries(config.headers as Record<string, unknown>)) {
       if (v === undefined || v === null) continue;

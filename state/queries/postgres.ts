@@ -52,10 +52,6 @@ export class PostgresQueries implements RuntimeQueries {
     return r?.n ?? 0;
   }
 
-  cursors(): Promise<Array<{ source: string; updated_at: string }>> {
-    return this.rows('SELECT source, updated_at FROM cursors');
-  }
-
   async storeBytes(): Promise<number> {
     const [r] = await this.rows<{ n: number | null }>(
       `SELECT SUM(pg_total_relation_size(c.oid))::bigint AS n FROM pg_class c

@@ -20,8 +20,6 @@ export interface RuntimeQueries {
   backlog(): Promise<BacklogRow[]>;
   /** Leased deliveries whose lease ran out: work a crashed or stalled worker left to be reclaimed. */
   expiredLeases(now: number): Promise<number>;
-  /** When each polling source last committed its cursor. */
-  cursors(): Promise<Array<{ source: string; updated_at: string }>>;
   /** Bytes the store takes on disk (SQLite: database plus WAL; Postgres: the schema's relations). */
   storeBytes(): Promise<number>;
   close(): Promise<void>;

@@ -56,10 +56,6 @@ export class SqliteQueries implements RuntimeQueries {
     );
   }
 
-  cursors(): Promise<Array<{ source: string; updated_at: string }>> {
-    return this.read(() => this.sql('SELECT source, updated_at FROM cursors').all() as Array<{ source: string; updated_at: string }>);
-  }
-
   storeBytes(): Promise<number> {
     return this.read(() => {
       const pages = this.sql('PRAGMA page_count').pluck().get() as number;
