@@ -70,6 +70,15 @@ export const SETTINGS: { [K in Key]: Spec<K> } = {
       'slow; 0 queues all overflow in the store for whichever executor claims first',
     parse: int(0),
   },
+  eventMemoryMb: {
+    env: 'ORGLOOP_EVENT_MEMORY_MB',
+    yaml: 'event_memory_mb',
+    help:
+      'event bodies held in memory by deliveries waiting or running here, MB of JSON. Past it, bodies ' +
+      'stay in the store until their delivery runs and deliveries wait for room, so a backlog of large ' +
+      'events costs this much memory, not its size (one event larger than this still runs, alone)',
+    parse: int(1, 'MB'),
+  },
   leaseMs: { env: 'ORGLOOP_LEASE_MS', help: 'delivery lease in ms, renewed while the actor runs: how long a crashed executor\'s deliveries wait before they are retried', parse: int(1, 'ms') },
   claimPollMs: { env: 'ORGLOOP_CLAIM_POLL_MS', help: 'how often idle workers look for due work, ms', parse: int(1, 'ms') },
   swapPollMs: { env: 'ORGLOOP_SWAP_POLL_MS', help: 'how often a new apply is looked for, ms', parse: int(1, 'ms') },

@@ -52,6 +52,13 @@ export interface Logger {
 export interface ProviderContext {
   /** resource id/name (source id, actor id, transform name, logger name) */
   name: string;
+  /**
+   * The resource's config. Contract: the runtime hands every call for a resource the same
+   * object for as long as the config and its secret values are unchanged (a changed secret or
+   * a new apply gives a new object), and neither it nor the provider mutates it. Providers may
+   * therefore keep what they derive from a config keyed on the object (a WeakMap), as the
+   * github source and the webhook actor do.
+   */
   config: Record<string, any>;
   /** directory of the project (for relative paths in config) */
   projectDir: string;
@@ -105,8 +112,11 @@ export interface DeliveryRequest {
   routeConfig: Record<string, unknown>;
   timeoutMs: number;
   signal: AbortSignal;
-  /** `event` as stored (JSON), when no transform changed it: actors that send the event as JSON reuse it */
-  eventJson?: string;
+  /**
+   * `event` serialized: exactly `JSON.stringify(event)` (the stored text when no transform changed
+   * the event), for actors that send the event as JSON without serializing it again.
+   */
+  eventJson: string;
   /** W3C trace context of this attempt: HTTP actors send it as the `traceparent` header, command actors get TRACEPARENT */
   traceparent?: string;
 }

@@ -153,6 +153,7 @@ export const fileSchema: JSONSchema = {
         log_level: { enum: [...LOG_LEVELS], description: 'executor console level when no console logger is declared' },
         concurrency: { type: 'integer', minimum: 1, description: 'deliveries in flight at once per executor' },
         prefetch: { type: 'integer', minimum: 0, description: 'deliveries leased at ingest that may wait in an executor for a free slot' },
+        event_memory_mb: { type: 'integer', minimum: 1, description: 'event bodies held in memory by deliveries waiting or running in an executor, MB' },
       },
     },
     connectors: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'ConnectorGroup files' },

@@ -14,11 +14,14 @@ import { ensureSnapshotProviders } from '../registry-load.js';
 import { ConsoleOut } from './console.js';
 import { buildGraph, inputFromSnapshot, type Graph, type GraphDeps } from './graph.js';
 import { newId } from './ids.js';
-import { EventCache, Intake } from './intake.js';
+import { EventMemory } from './event-memory.js';
+import { Intake } from './intake.js';
 import { Ingress } from './ingress.js';
 import { LogBus } from './logbus.js';
 import { Scheduler } from './scheduler.js';
-import { DeliveryWorkers, type Target } from './workers.js';
+import type { StoppedReport, Target } from './delivery.js';
+import { Slots } from './slots.js';
+import { DeliveryWorkers } from './workers.js';
 import { setHeapGrowth } from './heap.js';
 import type { ExecutorSettings } from './settings.js';
 import { ExecutorMetrics } from './metrics.js';
@@ -37,8 +40,6 @@ export interface ExecutorOptions {
   /** spans through @opentelemetry/api (cmd/otel.ts registers an SDK when asked); default: none recorded */
   tracing?: Tracing;
 }
-
-type StoppedInfo = { outcome: string; exit_code?: number | null; duration_ms: number; output_tail?: string };
 
 export function graphDeps(dir: string, log: (kind: ResourceKind, name: string) => Logger): GraphDeps & { resolve: (t: string) => string } {
   const env = projectEnv(dir);
@@ -74,7 +75,6 @@ export class Executor {
   private readonly graphs = new Map<number, Graph | null>();
   private readonly bus: LogBus;
   private readonly console: ConsoleOut;
-  private readonly cache = new EventCache();
   private readonly intake: Intake;
   private readonly ingress: Ingress;
   private readonly scheduler: Scheduler;
@@ -97,11 +97,16 @@ export class Executor {
       fallbackLevel: set.consoleLevel,
       warn: (m) => this.console.line(`warning: ${m}`),
     });
+    // Built in the order data flows: intake puts deliveries leased at ingest into the slots, the
+    // workers take them (and claim the rest), and a finished actor's actor.stopped goes back in
+    // through intake.
+    const slots = new Slots(set.concurrency, set.prefetch);
+    const memory = new EventMemory(set.eventMemoryMb * 1024 * 1024);
     this.metrics = new ExecutorMetrics({
       known: (kind, name) => this.knows(kind, name),
       pollingSources: () => (this.current ? [...this.current.sources.values()].filter((s) => s.pollIntervalMs !== null).map((s) => s.id) : []),
       serial: () => this.current?.serial ?? 0,
-      inFlight: () => this.workers.active,
+      inFlight: () => slots.active,
       queries: null,
     });
     const log = (e: LogEntry) => {
@@ -109,7 +114,7 @@ export class Executor {
       this.bus.emit(e);
     };
     const observe = new ObserveRoutes({ store: o.store, metrics: this.metrics, serial: () => (this.started ? this.current.serial : null), draining: () => this.stopping });
-    this.intake = new Intake(o.store, log, this.cache, () => this.workers.wake(), () => this.workers, o.tracing);
+    this.intake = new Intake(o.store, log, { owner: this.id, leaseMs: set.leaseMs, slots, memory }, o.tracing);
     this.ingress = new Ingress({
       graph: () => this.current,
       intake: this.intake,
@@ -122,14 +127,13 @@ export class Executor {
     this.workers = new DeliveryWorkers({
       store: o.store,
       owner: this.id,
-      cache: this.cache,
+      slots,
+      memory,
       backoff: { baseMs: set.backoffBaseMs, capMs: Math.max(set.backoffBaseMs, set.backoffCapMs) },
       log,
       logs: (level) => this.bus.enabled(level),
-      resolve: (d) => this.resolve(d),
-      stopped: (d, parent, s) => this.emitStopped(d.actor, { delivery: d, parent }, s).then(() => undefined),
-      concurrency: set.concurrency,
-      prefetch: set.prefetch,
+      target: (d) => this.target(d),
+      stopped: (d, parent, report) => this.emitStopped(d.actor, { delivery: d, parent }, report).then(() => undefined),
       leaseMs: set.leaseMs,
       pollMs: set.claimPollMs,
       tracing: o.tracing,
@@ -288,7 +292,8 @@ export class Executor {
     return g;
   }
 
-  private async resolve(d: Delivery): Promise<Target | { cancel: string }> {
+  /** The actor and route a delivery goes to: those of the version that routed it while they exist, or a reason to cancel. */
+  private async target(d: Delivery): Promise<Target | { cancel: string }> {
     const cur = this.current;
     const actorNow = cur.actors.get(d.actor);
     if (!actorNow) return { cancel: `actor "${d.actor}" was removed in version ${cur.serial}` };
@@ -302,7 +307,7 @@ export class Executor {
   private async emitStopped(
     actorId: string,
     ctx: { delivery?: Delivery; parent?: OrgEvent | null },
-    s: StoppedInfo,
+    s: StoppedReport,
   ): Promise<{ event_id: string; deliveries: number; duplicate: boolean }> {
     const parent = ctx.parent ?? null;
     const d = ctx.delivery;

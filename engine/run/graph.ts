@@ -295,9 +295,9 @@ const INLINE_TEMPLATE = '(inline)';
 
 /**
  * A polling source's context with its secrets resolved again on each call (a rotated token is
- * used from the next poll), but the same object for as long as the values are unchanged:
- * providers keep what they derive from a config per config object, which a fresh copy on every
- * poll would defeat.
+ * used from the next poll), but the same object for as long as the values are unchanged: that
+ * is ProviderContext.config's contract (providers/types.ts), on which providers key what they
+ * derive from a config.
  */
 export function freshContext(ctx: ProviderContext, rawConfig: unknown, fresh: () => (template: string) => string): () => ProviderContext {
   let last: { key: string; ctx: ProviderContext } | null = null;

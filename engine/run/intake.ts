@@ -3,10 +3,12 @@
 // event-loop turn); polling sources commit their prepared items together with the cursor.
 
 import type { EmittedEvent, LogEntry, OrgEvent } from '../../providers/types.js';
-import type { Delivery, IngestItem, IngestResult, Store } from '../../state/store.js';
+import type { IngestItem, IngestResult, Store } from '../../state/store.js';
+import type { EventMemory } from './event-memory.js';
 import { isoTime } from '../../state/iso-time.js';
 import { routeEvent, type Graph, type RuntimeRoute } from './graph.js';
 import { newId } from './ids.js';
+import type { Queued, Slots } from './slots.js';
 import { Tracing, type ReceiveSpan } from './tracing.js';
 
 export interface Prepared {
@@ -22,39 +24,6 @@ export interface Accepted {
   event_id: string;
   deliveries: number;
   duplicate: boolean;
-}
-
-export interface CachedEvent {
-  event: OrgEvent;
-  /** the event as stored: JSON.stringify(event) */
-  json: string;
-  refs: number;
-}
-
-/**
- * Events whose deliveries are still to run here, so workers do not re-read and re-parse them from
- * the store. An entry goes when its last local delivery finished (`done`), so the cache holds
- * the backlog, not history; `max` bounds it when deliveries run elsewhere.
- */
-export class EventCache {
-  private readonly map = new Map<string, CachedEvent>();
-  constructor(private readonly max = 20_000) {}
-  /** `json`: the event as stored; `refs`: how many deliveries of the event will call done() */
-  set(e: OrgEvent, json: string, refs = 1): void {
-    this.map.set(e.id, { event: e, json, refs });
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
-  }
-  get(id: string): CachedEvent | undefined {
-    return this.map.get(id);
-  }
-  /** one delivery of the event finished (or gave up) here */
-  done(id: string): void {
-    const x = this.map.get(id);
-    if (x && --x.refs <= 0) this.map.delete(id);
-  }
-  get size(): number {
-    return this.map.size;
-  }
 }
 
 export function toOrgEvent(source: string, e: EmittedEvent, now: number = Date.now()): OrgEvent {
@@ -75,26 +44,20 @@ export function toOrgEvent(source: string, e: EmittedEvent, now: number = Date.n
 /** Tracing off unless the executor is given one: traceparents are still carried. */
 const UNTRACED = new Tracing(false);
 
-/** The local delivery workers, as far as leasing at ingest needs them. */
-export interface LocalWorkers {
-  readonly owner: string;
-  readonly leaseMs: number;
-  /** reserves n slots; false when they are not free (the deliveries then queue as pending) */
-  reserve(n: number): boolean;
-  unreserve(n: number): void;
-  /** runs deliveries inserted leased to `owner`, in reserved slots */
-  runLeased(ds: Delivery[]): void;
+/** Where deliveries leased at ingest go: this executor's slots, and the memory that keeps their events' bodies. */
+export interface LocalQueue {
+  owner: string;
+  leaseMs: number;
+  slots: Slots;
+  memory: EventMemory;
 }
 
 export class Intake {
   constructor(
     private readonly store: Store,
     private readonly log: (e: LogEntry) => void,
-    private readonly cache: EventCache,
-    /** called after deliveries were committed as pending (wakes the local workers to claim) */
-    private readonly onNewDeliveries: () => void,
-    /** when given, deliveries are inserted leased to these workers while they have room */
-    private readonly local?: () => LocalWorkers,
+    /** deliveries are inserted leased to this executor while its slots have room */
+    private readonly local: LocalQueue,
     private readonly tracing: Tracing = UNTRACED,
   ) {}
 
@@ -127,48 +90,45 @@ export class Intake {
 
   /** Group-committed ingest of prepared events; rejects when the store cannot be written. */
   async submit(prepared: Prepared[]): Promise<Accepted[]> {
-    const local = this.local?.();
-    if (!local) {
-      let results: IngestResult[];
-      try {
-        results = await this.store.ingest(prepared.map((p) => p.item));
-      } catch (err) {
-        for (const p of prepared) p.span.end((err as Error).message);
-        throw err;
-      }
-      return this.committed(prepared, results);
-    }
     // Lease at ingest: the deliveries are stored leased to this executor in the same transaction
     // as the event and handed to the workers in memory, skipping a claim round trip.
+    const { slots, owner, leaseMs } = this.local;
     let reserved = 0;
     const items = prepared.map((p) => {
       const n = p.item.deliveries.length;
-      if (n === 0 || !local.reserve(n)) return p.item;
+      if (n === 0 || !slots.reserve(n)) return p.item;
       reserved += n;
-      return { ...p.item, leaseTo: { owner: local.owner, leaseMs: local.leaseMs } };
+      return { ...p.item, leaseTo: { owner, leaseMs } };
     });
     let results: IngestResult[];
     try {
       results = await this.store.ingest(items);
     } catch (err) {
-      local.unreserve(reserved);
+      slots.unreserve(reserved);
       for (const p of prepared) p.span.end((err as Error).message);
       throw err;
     }
     const accepted = this.committed(prepared, results);
     if (reserved > 0) {
-      const leased: Delivery[] = [];
-      for (const r of results) if (r.leased) for (const d of r.leased) leased.push(d);
-      local.unreserve(reserved - leased.length);
-      local.runLeased(leased);
+      const leased: Queued[] = [];
+      for (let i = 0; i < results.length; i++) {
+        const ds = results[i]!.leased;
+        if (!ds || ds.length === 0) continue;
+        const p = prepared[i]!;
+        // the body stays in memory for its deliveries while it fits; past that they read it from the store
+        const held = this.local.memory.keep(p.event, p.item.event.event_json, ds.length);
+        for (const d of ds) leased.push({ delivery: d, held });
+      }
+      slots.unreserve(reserved - leased.length);
+      slots.admit(leased);
     }
     return accepted;
   }
 
-  /** Logging, caching and worker wake-up after a commit (also used by polling sources). */
+  /** Logging and worker wake-up after a commit (also used by polling sources). */
   committed(prepared: Prepared[], results: IngestResult[]): Accepted[] {
     const out: Accepted[] = [];
-    let any = false;
+    let queued = false;
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i]!;
       const r = results[i]!;
@@ -187,13 +147,10 @@ export class Intake {
       }
       out.push({ event_id: p.event.id, deliveries: p.item.deliveries.length, duplicate: false });
       this.logEmit(p);
-      if (p.item.deliveries.length > 0) {
-        this.cache.set(p.event, p.item.event.event_json, p.item.deliveries.length);
-        // leased at ingest: the workers already have them, no claim needed
-        if ((r.leased?.length ?? 0) < p.item.deliveries.length) any = true;
-      }
+      // leased at ingest: the workers get them from submit, no claim needed
+      if ((r.leased?.length ?? 0) < p.item.deliveries.length) queued = true;
     }
-    if (any) this.onNewDeliveries();
+    if (queued) this.local.slots.queued();
     return out;
   }
 

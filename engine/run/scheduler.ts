@@ -14,7 +14,7 @@
 // Phases are rounded down to whole seconds (POLL_SLOT_MS) and the polls due in the same slot
 // wait on one timer, so they share a wake-up and send their requests together. On an idle
 // executor a wake-up costs more than the requests it sends: 2,000 sources on a minute wake the
-// process 60 times a minute instead of 2,000, which halved the idle CPU (docs/performance.md).
+// process 60 times a minute instead of 2,000 (figures: docs/performance.md).
 
 import type { LogEntry } from '../../providers/types.js';
 import type { Store } from '../../state/store.js';

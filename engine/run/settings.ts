@@ -18,6 +18,11 @@ export interface ExecutorSettings {
    * Peers cannot take them while this executor lives; 0 queues all overflow in the store.
    */
   prefetch: number;
+  /**
+   * Event bodies held in memory for deliveries that wait or run here, MB (JSON size). Past it,
+   * bodies stay in the store until their delivery runs, and deliveries wait for room to run.
+   */
+  eventMemoryMb: number;
   /** delivery lease, renewed while the actor runs: how long a crashed worker's deliveries wait */
   leaseMs: number;
   /** how often idle workers look for work queued elsewhere or now due */
@@ -41,6 +46,7 @@ export const DEFAULT_SETTINGS: Readonly<ExecutorSettings> = Object.freeze({
   consoleLevel: 'info',
   concurrency: 64,
   prefetch: 4096,
+  eventMemoryMb: 32,
   leaseMs: 30_000,
   claimPollMs: 250,
   swapPollMs: 500,

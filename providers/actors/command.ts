@@ -60,7 +60,7 @@ export async function deliverCommand(ctx: ProviderContext, req: DeliveryRequest)
       command: config.command as string | string[],
       cwd: resolve(ctx.projectDir, typeof config.cwd === 'string' ? config.cwd : '.'),
       env,
-      stdin: JSON.stringify(req.event),
+      stdin: req.eventJson,
       timeoutMs,
       signal: req.signal,
     });

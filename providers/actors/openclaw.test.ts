@@ -22,7 +22,7 @@ const event: OrgEvent = {
 };
 
 function request(routeConfig: Record<string, unknown> = {}, extra: Partial<DeliveryRequest> = {}): DeliveryRequest {
-  return { delivery_id: 'dlv_1', attempt: 1, route: 'pr-review', event, prompt: '# PR review SOP\nAddress every comment.', routeConfig, timeoutMs: 5000, signal: new AbortController().signal, ...extra };
+  return { delivery_id: 'dlv_1', attempt: 1, route: 'pr-review', event, eventJson: JSON.stringify(event), prompt: '# PR review SOP\nAddress every comment.', routeConfig, timeoutMs: 5000, signal: new AbortController().signal, ...extra };
 }
 const ctx = (extra: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
   providerContext('engineering-agent', { base_url: oc.url, agent_id: 'eng', auth_token_env: 'oc-secret', default_channel: 'slack', default_to: '#eng', ...extra }, env);

@@ -7,13 +7,14 @@
 // `secret` is set `webhook-timestamp` + `webhook-signature`; `auth.bearer` -> Authorization;
 // `headers` added as given (templates allowed); `traceparent` (W3C) continues orgloop's trace.
 // Outcome: 2xx ok; 408, 429, 5xx, timeouts and network errors retryable (Retry-After honoured);
-// other statuses not retryable. Requests go through node:http(s) with keep-alive agents: several
-// times the throughput of global fetch for many small deliveries.
+// other statuses not retryable. Requests go through node:http(s) with keep-alive agents, which
+// carry many small deliveries far faster than global fetch (docs/performance.md).
 
 import type { ActorProvider, DeliveryRequest, DeliveryResult, ProviderContext } from '../types.js';
 import { durationIssue, parseDuration } from '../lib/duration.js';
 import { isHttpUrl, RequestTimeoutError, sendRequest, type HttpResponse } from '../lib/http-request.js';
 import { standardHeaders } from '../lib/signatures.js';
+import { jsonObject } from '../lib/json.js';
 import { hasTemplate, renderDeep, renderTemplateText } from '../lib/template.js';
 
 const RESPONSE_SNIPPET = 300;
@@ -51,11 +52,7 @@ function compile(config: Record<string, unknown>): Compiled {
 
 function buildBody(config: Record<string, unknown>, req: DeliveryRequest): string {
   const delivery = { id: req.delivery_id, attempt: req.attempt, route: req.route };
-  if (config.body === undefined || config.body === null) {
-    // the same text JSON.stringify would give, without serializing the event a second time
-    const rest = `"prompt":${JSON.stringify(req.prompt)},"config":${JSON.stringify(req.routeConfig)},"delivery":${JSON.stringify(delivery)}}`;
-    return req.eventJson === undefined ? `{"event":${JSON.stringify(req.event)},${rest}` : `{"event":${req.eventJson},${rest}`;
-  }
+  if (config.body === undefined || config.body === null) return jsonObject({ event: req.eventJson }, { prompt: req.prompt, config: req.routeConfig, delivery });
   const data = { ...req.event, event: req.event, prompt: req.prompt, config: req.routeConfig, delivery };
   if (typeof config.body === 'string') return renderTemplateText(config.body, data);
   return JSON.stringify(renderDeep(config.body, data));
@@ -67,10 +64,11 @@ function networkErrorText(err: unknown): string {
   return e.code && !msg.includes(e.code) ? `${msg} (${e.code})` : msg;
 }
 
-export async function deliverWebhook(ctx: ProviderContext, req: DeliveryRequest): Promise<DeliveryResult> {
-  const config = ctx.config;
-  const c = compile(config);
-  const timeoutMs = c.timeoutMs ?? req.timeoutMs;
+/**
+ * Builds the request and sends it. Not async: the body (megabytes for a large event) then lives
+ * only as long as the request needs it, not for as long as a slow actor takes to answer.
+ */
+function send(config: Record<string, unknown>, c: Compiled, req: DeliveryRequest, timeoutMs: number): Promise<HttpResponse> | { error: string } {
   let data: Record<string, unknown> | undefined;
   const templateData = () => (data ??= { ...req.event, event: req.event, config: req.routeConfig });
   const url = typeof config.url === 'string' && hasTemplate(config.url) ? renderTemplateText(config.url, templateData()) : String(config.url);
@@ -90,11 +88,18 @@ export async function deliverWebhook(ctx: ProviderContext, req: DeliveryRequest)
     Object.assign(headers, standardHeaders(config.secret, req.delivery_id, body ?? ''));
   }
 
-  if (!isHttpUrl(url)) return { ok: false, retryable: false, error: 'url does not render to an http(s) URL' };
+  if (!isHttpUrl(url)) return { error: 'url does not render to an http(s) URL' };
+  return sendRequest(url, c.method, headers, body, req.signal, { maxBodyBytes: RESPONSE_KEEP, timeoutMs });
+}
 
+export async function deliverWebhook(ctx: ProviderContext, req: DeliveryRequest): Promise<DeliveryResult> {
+  const c = compile(ctx.config);
+  const timeoutMs = c.timeoutMs ?? req.timeoutMs;
+  const sent = send(ctx.config, c, req, timeoutMs);
+  if ('error' in sent) return { ok: false, retryable: false, error: sent.error };
   let res: HttpResponse;
   try {
-    res = await sendRequest(url, c.method, headers, body, req.signal, { maxBodyBytes: RESPONSE_KEEP, timeoutMs });
+    res = await sent;
   } catch (err) {
     if (err instanceof RequestTimeoutError) return { ok: false, retryable: true, error: `timed out after ${timeoutMs}ms` };
     if (req.signal.aborted) return { ok: false, retryable: true, error: 'delivery aborted (executor stopping)' };

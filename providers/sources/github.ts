@@ -90,8 +90,9 @@ function parseCursor(raw: string | null): Cursor {
 
 /**
  * What a source's poll derives from its config, kept between polls while the config object is the
- * same (the executor hands every poll of a source the same context): thousands of idle polls a
- * minute should not re-derive settings, re-parse an unchanged cursor or rebuild unchanged URLs.
+ * same (ProviderContext.config's contract in providers/types.ts: one object per config and secret
+ * values, never mutated): idle polls should not re-derive settings, re-parse an unchanged cursor
+ * or rebuild unchanged URLs.
  */
 interface PollSettings {
   kinds: Set<Kind>;

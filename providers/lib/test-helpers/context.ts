@@ -31,12 +31,15 @@ export function makeEvent(over: Partial<OrgEvent> = {}): OrgEvent {
   };
 }
 
+/** A delivery request; `eventJson` follows `event` (as the runtime's does) unless given. */
 export function makeDelivery(over: Partial<DeliveryRequest> = {}): DeliveryRequest {
+  const event = over.event ?? makeEvent();
   return {
     delivery_id: 'dlv_1',
     attempt: 1,
     route: 'pr-review',
-    event: makeEvent(),
+    event,
+    eventJson: JSON.stringify(event),
     prompt: 'Review the PR.',
     routeConfig: { session_key: 'pr-42' },
     timeoutMs: 10_000,

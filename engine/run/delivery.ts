@@ -1,0 +1,144 @@
+// One delivery attempt, start to outcome: find the actor and route it goes to (or a reason to
+// cancel), load its event, run the route's transforms, call the actor, and emit actor.stopped
+// when the actor finished synchronously. Decides the outcome; recording it is OutcomeRecorder's.
+
+import type { DeliveryResult, LogEntry, OrgEvent, TransformStore } from '../../providers/types.js';
+import type { Delivery } from '../../state/store.js';
+import { renderDeep } from '../../providers/lib/template.js';
+import type { BackoffPolicy } from './backoff.js';
+import type { EventMemory } from './event-memory.js';
+import type { RuntimeActor, RuntimeRoute } from './graph.js';
+import { afterFailure, deliveryContext, deliveryEntry, type DeliveryContext, type Outcome } from './outcome.js';
+import { runTransforms } from './pipeline.js';
+import type { DeliverySpans, Tracing } from './tracing.js';
+
+const DEFAULT_MAX_ATTEMPTS = 8;
+const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+
+export interface Target {
+  actor: RuntimeActor;
+  /** null when the route is gone from every graph we can reach: deliver plainly to the actor */
+  route: RuntimeRoute | null;
+}
+
+export type StoppedReport = NonNullable<DeliveryResult['stopped']>;
+
+export interface DeliveryDeps {
+  memory: EventMemory;
+  /** an event's JSON as stored, or null when it is gone */
+  readEvent(id: string): Promise<string | null>;
+  transformStore(scope: string): TransformStore;
+  backoff: BackoffPolicy;
+  log: (e: LogEntry) => void;
+  /** whether entries of a level are written anywhere (unset: all are) */
+  logs?: (level: LogEntry['level']) => boolean;
+  /** the actor/route to use for a delivery, or a reason to cancel it */
+  target(d: Delivery): Promise<Target | { cancel: string }>;
+  /** emits actor.stopped for a finished delivery (committed before the delivery completes) */
+  stopped(d: Delivery, parent: OrgEvent, report: StoppedReport): Promise<void>;
+  /** spans of each delivery (traceparents are handed to actors even when none are recorded) */
+  tracing: Tracing;
+}
+
+export interface Attempted {
+  outcome: Outcome;
+  ctx: DeliveryContext;
+  maxAttempts: number;
+  /** the attempt's spans, once its event was loaded: settled and ended around the recording */
+  spans?: DeliverySpans;
+}
+
+/**
+ * Runs one attempt of `dl`. `held`: its event's body is already held in memory for it (leased at
+ * ingest); otherwise it is read from the store. The body is released before returning.
+ */
+export async function attempt(dl: Delivery, held: boolean, ac: AbortController, d: DeliveryDeps): Promise<Attempted> {
+  const ctx = deliveryContext(dl);
+  const target = await d.target(dl);
+  if ('cancel' in target) {
+    if (held) d.memory.release(dl.event_id);
+    return { outcome: { kind: 'cancel', reason: target.cancel }, ctx, maxAttempts: DEFAULT_MAX_ATTEMPTS };
+  }
+  const maxAttempts = target.route?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const body = (held ? d.memory.get(dl.event_id) : undefined) ?? (await d.memory.acquire(dl.event_id, d.readEvent));
+  if (!body) return { outcome: { kind: 'dead', error: `event ${dl.event_id} is missing from the store` }, ctx, maxAttempts };
+  try {
+    ctx.trace_id = body.event.trace_id;
+    ctx.source = body.event.source;
+    const spans = d.tracing.delivery(dl, body.event);
+    return { outcome: await deliver(dl, target, body.event, body.json, ac, ctx, maxAttempts, spans, d), ctx, maxAttempts, spans };
+  } finally {
+    d.memory.release(dl.event_id);
+  }
+}
+
+async function deliver(
+  dl: Delivery,
+  target: Target,
+  original: OrgEvent,
+  json: string,
+  ac: AbortController,
+  ctx: DeliveryContext,
+  maxAttempts: number,
+  spans: DeliverySpans,
+  d: DeliveryDeps,
+): Promise<Outcome> {
+  const { route } = target;
+  const fail = (f: { error: string; retryable: boolean; retryAfterMs?: number }) => afterFailure(dl, maxAttempts, f, d.backoff, route?.backoffMs);
+  let event = original;
+  if (route && route.transforms.length > 0) {
+    const res = await runTransforms(route, structuredClone(original), d.transformStore, (e) => {
+      spans.transform(String(e.data?.transform ?? ''), e.phase.slice('transform.'.length), e.message);
+      d.log(deliveryEntry(ctx, e.phase, e.level, e.message ?? '', e.data));
+    });
+    // A drop is a decision, not a failure: the delivery is done.
+    if (res.action === 'drop') return { kind: 'complete', note: `dropped by transform ${res.transform}` };
+    if (res.action === 'error') return fail({ error: `transform ${res.transform}: ${res.error}`, retryable: true });
+    event = res.event;
+  }
+
+  const timeoutMs = route?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timer = setTimeout(() => ac.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  timer.unref();
+  if (d.logs?.('debug') ?? true) d.log(deliveryEntry(ctx, 'deliver.attempt', 'debug', `attempt ${dl.attempts} to ${dl.actor}`));
+  let result: DeliveryResult;
+  const started = Date.now();
+  const traceparent = spans.send(dl.actor);
+  try {
+    result = await target.actor.provider.deliver(target.actor.ctx, {
+      delivery_id: dl.id,
+      attempt: dl.attempts,
+      route: dl.route,
+      event,
+      prompt: route?.prompt ?? null,
+      routeConfig: route ? renderDeep(route.thenConfig, event) : {},
+      timeoutMs,
+      signal: ac.signal,
+      eventJson: event === original ? json : JSON.stringify(event),
+      traceparent,
+    });
+  } catch (err) {
+    result = { ok: false, error: ac.signal.aborted ? String((ac.signal.reason as Error)?.message ?? 'aborted') : (err as Error).message, retryable: true };
+  } finally {
+    clearTimeout(timer);
+  }
+  spans.sent(result.ok ? undefined : result.error);
+
+  if (result.ok) {
+    if (result.stopped) {
+      try {
+        await d.stopped(dl, original, result.stopped);
+      } catch (err) {
+        // The loop must not silently break: retry the delivery so actor.stopped is emitted (it is deduped per delivery).
+        return fail({ error: `could not record actor.stopped: ${(err as Error).message}`, retryable: true });
+      }
+    }
+    return { kind: 'complete', durationMs: Date.now() - started };
+  }
+  const outcome = fail(result);
+  if (outcome.kind === 'dead' && result.stopped) {
+    // The final outcome of a synchronous actor feeds the loop too (routes may handle failures).
+    await d.stopped(dl, original, result.stopped).catch((err) => d.log(deliveryEntry(ctx, 'executor.error', 'error', `could not record actor.stopped: ${(err as Error).message}`)));
+  }
+  return outcome;
+}
