@@ -17,6 +17,7 @@ import { register as doctor } from './doctor.js';
 import { register as validate } from './validate.js';
 import { register as init } from './init.js';
 import { register as start } from './start.js';
+import { register as daemon } from './daemon.js';
 import { register as up } from './up.js';
 import { register as status } from './status.js';
 import { register as logs } from './logs.js';
@@ -42,7 +43,7 @@ program
   .configureOutput({ outputError: (str, write) => write(str) });
 
 // Help lists commands in this order: author, change, inspect state, run, observe, integrate.
-for (const register of [init, validate, fmt, plan, apply, show, drift, rollback, history, diff, stateCmd, forceUnlock, graph, up, start, status, logs, routes, testEvent, events, deliveries, hook, doctor, providers, version]) register(program);
+for (const register of [init, validate, fmt, plan, apply, show, drift, rollback, history, diff, stateCmd, forceUnlock, graph, up, start, daemon, status, logs, routes, testEvent, events, deliveries, hook, doctor, providers, version]) register(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.exitCode = reportError(err);

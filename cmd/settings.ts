@@ -32,7 +32,8 @@ export const SETTINGS: { [K in Key]: Spec<K> } = {
   port: {
     env: 'ORGLOOP_PORT',
     flag: '--port',
-    help: 'ingress port; 0 picks a free one',
+    yaml: 'port',
+    help: 'ingress port; 0 picks a free one (several projects on one machine: one port each)',
     parse: (raw) => {
       const n = int(0)(raw);
       if (n > 65535) throw new Error('expected 0-65535');

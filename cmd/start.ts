@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action, globals } from './util.js';
+import { UserError } from '../engine/errors.js';
 import type { ExecutorSettings } from '../engine/run/settings.js';
 import { readSettings, settingsHelp } from './settings.js';
 
@@ -11,6 +12,7 @@ export interface StartFlags {
   logLevel?: string;
   concurrency?: string;
   prefetch?: string;
+  daemon?: boolean;
 }
 
 export function addRunFlags(cmd: Command): Command {
@@ -58,6 +60,12 @@ export async function runExecutor(g: { config: string; state?: string; color: bo
   const traces = await setupTraceExport(process.env, VERSION);
   const store = await openWorkspaceStore(g);
   const ex = new Executor({ store, settings, write: (t) => process.stdout.write(t), color: g.color, stateLocation: statePath(g), tracing: traces.tracing });
+  // Started by `start --daemon`: the pid file is ours to remove when we exit.
+  const pidFile = process.env.ORGLOOP_PID_FILE;
+  if (pidFile) {
+    const { releasePidFile } = await import('../engine/daemon/daemon.js');
+    process.on('exit', () => releasePidFile(pidFile, process.pid));
+  }
   try {
     await ex.start();
   } catch (err) {
@@ -96,12 +104,15 @@ export function register(program: Command): void {
       .description(
         'run the applied version of the org in the foreground: receive webhooks, poll sources, route and deliver events.\n' +
           'Runs what was applied (the state store), not the YAML on disk; a new `orgloop apply` is picked up within 2 s.\n' +
-          'Stops cleanly on Ctrl-C / SIGTERM. Settings are listed below.',
-      ),
+          'Stops cleanly on Ctrl-C / SIGTERM. With --daemon it runs in the background (log in .orgloop/orgloop.log beside\n' +
+          'the project; `orgloop stop` stops it, `orgloop service install` makes it a service). Settings are listed below.',
+      )
+      .option('-d, --daemon', 'run in the background; prints the pid, the URL and the log file once it is listening'),
   ).action(
     action(async (flags: StartFlags, cmd: Command) => {
       const g = globals(cmd);
       const settings = await startSettings(g, flags);
+      if (flags.daemon) return startDaemon(g);
       if (process.stdin.isTTY && (await neverApplied(g))) {
         // The seed's getting-started is `orgloop init` then `orgloop start`: on a terminal, the
         // first start offers the first apply (plan shown, 'yes' required) instead of failing.
@@ -112,6 +123,29 @@ export function register(program: Command): void {
       return runExecutor(g, settings);
     }),
   );
+}
+
+/** `start --daemon`: the same command line without --daemon, detached, once it listens. */
+async function startDaemon(g: { config: string; state?: string }): Promise<number> {
+  const { daemonPaths, readDaemon, spawnDaemon } = await import('../engine/daemon/daemon.js');
+  const paths = daemonPaths(g.config);
+  const running = readDaemon(paths);
+  if (running.running) {
+    const r = running.record;
+    throw new UserError(`an executor for this project is already running in the background (pid ${r.pid}${r.url ? `, ${r.url}` : ''}); stop it with \`orgloop stop\``);
+  }
+  if (await neverApplied(g)) throw new UserError('Nothing has been applied to this state yet: run `orgloop apply` (or `orgloop up` on a terminal) first.');
+  const argv = [process.execPath, process.argv[1]!, ...process.argv.slice(2).filter((a) => a !== '--daemon' && a !== '-d')];
+  const r = await spawnDaemon({ paths, argv, env: process.env, readyTimeoutMs: 30_000 });
+  if (!r.ok) {
+    process.stderr.write(`${r.logTail}\n`);
+    throw new UserError(`${r.error} (log: ${paths.logFile})`);
+  }
+  process.stdout.write(
+    `Executor running in the background (pid ${r.record.pid}), listening on ${r.record.url}.\n` +
+      `Log: ${paths.logFile} (orgloop service logs -f)\nStop it with: orgloop stop\n`,
+  );
+  return 0;
 }
 
 async function neverApplied(g: { config: string; state?: string }): Promise<boolean> {

@@ -23,12 +23,20 @@ export function register(program: Command): void {
       action(async (flags: { json?: boolean }, cmd: Command) => {
         const { openWorkspaceStore } = await import('../engine/workspace.js');
         const { statusReport } = await import('../engine/run/inspect.js');
-        const store = await openWorkspaceStore(globals(cmd));
+        const g = globals(cmd);
+        const { daemonPaths, readDaemon } = await import('../engine/daemon/daemon.js');
+        const d = readDaemon(daemonPaths(g.config));
+        const daemon = d.running
+          ? { running: true, pid: d.record.pid, url: d.record.url ?? null, started_at: d.record.started_at, log: d.record.log }
+          : { running: false, ...(d.stale ? { stale_pid: d.stale.pid } : {}) };
+        const store = await openWorkspaceStore(g);
         try {
           const r = await statusReport(store);
-          if (flags.json) return printJson(r);
+          if (flags.json) return printJson({ ...r, daemon });
           const out: string[] = [];
           out.push(`State: ${r.state}`);
+          if (d.running) out.push(`Daemon: running (pid ${d.record.pid}${d.record.url ? `, ${d.record.url}` : ''}, since ${d.record.started_at}); log ${d.record.log}`);
+          else if (d.stale) out.push(`Daemon: not running (pid ${d.stale.pid} started ${d.stale.started_at} is gone; see ${d.stale.log})`);
           out.push(r.serial === 0 ? 'Applied version: none (run `orgloop apply`)' : `Applied version: ${r.serial} (${r.project})`);
           out.push('');
           if (r.executors.length === 0) out.push('Executors: none running (start one with `orgloop start`)');

@@ -152,6 +152,7 @@ export const fileSchema: JSONSchema = {
         // executor settings (cmd/settings.ts): read by `start` from the project file, flags and ORGLOOP_* win
         log_level: { enum: [...LOG_LEVELS], description: 'executor console level when no console logger is declared' },
         concurrency: { type: 'integer', minimum: 1, description: 'deliveries in flight at once per executor' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, description: 'ingress port of this project\'s executor (each project on a machine needs its own)' },
         prefetch: { type: 'integer', minimum: 0, description: 'deliveries leased at ingest that may wait in an executor for a free slot' },
         event_memory_mb: { type: 'integer', minimum: 1, description: 'event bodies held in memory by deliveries waiting or running in an executor, MB' },
       },

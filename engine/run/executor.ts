@@ -373,7 +373,9 @@ export class Executor {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     if (!this.started) {
-      // start() failed part-way: close what was opened, say nothing more than the error will
+      // start() failed part-way: close what was opened, say nothing more than the error will,
+      // and take back the heartbeat so status and drift do not count a ghost executor
+      await this.o.store.removeExecutor(this.id).catch(() => {});
       await this.ingress.close();
       await this.bus.close();
       await this.queries?.close().catch(() => {});
