@@ -22,6 +22,10 @@ import { linearSource } from './sources/linear.js';
 import { linearWebhookSource } from './sources/linear-webhook.js';
 import { claudeCodeSource } from './sources/claude-code.js';
 import { openclawActor } from './actors/openclaw.js';
+import { slackActor } from './actors/slack.js';
+import { pagerdutySource } from './sources/pagerduty.js';
+import { pagerdutyActor } from './actors/pagerduty.js';
+import { zendeskSource } from './sources/zendesk.js';
 
 const PROVIDERS: Provider[] = [
   webhookSource,
@@ -41,6 +45,10 @@ const PROVIDERS: Provider[] = [
   linearWebhookSource,
   claudeCodeSource,
   openclawActor,
+  slackActor,
+  pagerdutySource,
+  pagerdutyActor,
+  zendeskSource,
 ];
 
 const PREFIXES: Record<ProviderKind, string[]> = {
