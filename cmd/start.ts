@@ -59,7 +59,7 @@ export async function runExecutor(g: { config: string; state?: string; color: bo
   const { VERSION } = await import('./version.js');
   const traces = await setupTraceExport(process.env, VERSION);
   const store = await openWorkspaceStore(g);
-  const ex = new Executor({ store, settings, write: (t) => process.stdout.write(t), color: g.color, stateLocation: statePath(g), tracing: traces.tracing });
+  const ex = new Executor({ store, settings, write: (t) => process.stdout.write(t), color: g.color, stateLocation: statePath(g), tracing: traces.tracing, consoleToken: process.env.ORGLOOP_CONSOLE_TOKEN || null });
   // Started by `start --daemon`: the pid file is ours to remove when we exit.
   const pidFile = process.env.ORGLOOP_PID_FILE;
   if (pidFile) {

@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-const ROOTS = ['cmd', 'engine', 'providers', 'state'];
-const CONFIGS = ['tsconfig.json', 'tsconfig.build.json'];
+const ROOTS = ['cmd', 'engine', 'providers', 'state', 'web'];
+const CONFIGS = ['tsconfig.json', 'tsconfig.build.json', 'web/tsconfig.json'];
 export const DIGEST_FILE = 'dist/.source-digest';
 
 function walk(dir, out) {
@@ -14,7 +14,7 @@ function walk(dir, out) {
     const p = join(dir, e.name);
     if (e.isDirectory()) {
       if (e.name !== 'test-helpers' && e.name !== 'node_modules') walk(p, out);
-    } else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) out.push(p);
+    } else if (/\.(ts|html|css)$/.test(e.name) && !e.name.endsWith('.test.ts')) out.push(p);
   }
   return out;
 }

@@ -157,8 +157,8 @@ export interface DeliveryQueue {
 export interface DeliveryControl {
   /** pending|retry|leased -> cancelled */
   cancel(id: string, reason: string): Promise<boolean>;
-  /** dead|cancelled -> pending with attempts reset. */
-  redrive(id: string): Promise<boolean>;
+  /** dead|cancelled -> pending with attempts reset; with `serial`, run under that applied version instead of the one that routed it. */
+  redrive(id: string, serial?: number): Promise<boolean>;
 }
 
 /** Read-only queries for status, the CLI's listings and the console. Add new reads here. */

@@ -125,12 +125,12 @@ export abstract class SqlStore {
     return n === 1;
   }
 
-  async redrive(id: string): Promise<boolean> {
+  async redrive(id: string, serial?: number): Promise<boolean> {
     const now = this.now();
     const n = await this.run(
       `UPDATE deliveries SET status = 'pending', attempts = 0, run_at = ?, lease_owner = NULL, lease_until = NULL,
-         updated_at = ? WHERE id = ? AND status IN ('dead', 'cancelled')`,
-      [now, this.iso(now), id],
+         state_serial = COALESCE(?, state_serial), updated_at = ? WHERE id = ? AND status IN ('dead', 'cancelled')`,
+      [now, serial ?? null, this.iso(now), id],
     );
     return n === 1;
   }

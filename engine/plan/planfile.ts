@@ -20,6 +20,11 @@ export function readPlanFile(file: string): Plan {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(code === 'ENOENT' ? `plan file ${file} does not exist` : `cannot read plan file ${file}: ${(err as Error).message}`);
   }
+  return parsePlanText(text, file);
+}
+
+/** A saved plan from its text (`file` names it in errors). */
+export function parsePlanText(text: string, file: string): Plan {
   let doc: Partial<Plan>;
   try {
     doc = JSON.parse(text) as Partial<Plan>;

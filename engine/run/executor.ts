@@ -27,6 +27,7 @@ import type { ExecutorSettings } from './settings.js';
 import { ExecutorMetrics } from './metrics.js';
 import { ObserveRoutes } from './observe-http.js';
 import type { Tracing } from './tracing.js';
+import { ConsoleRoutes } from '../console/server.js';
 import { openQueries, type RuntimeQueries } from '../../state/queries/queries.js';
 
 export interface ExecutorOptions {
@@ -39,6 +40,8 @@ export interface ExecutorOptions {
   stateLocation?: string;
   /** spans through @opentelemetry/api (cmd/otel.ts registers an SDK when asked); default: none recorded */
   tracing?: Tracing;
+  /** bearer token for the console's actions at /console (ORGLOOP_CONSOLE_TOKEN); none: read-only */
+  consoleToken?: string | null;
 }
 
 export function graphDeps(dir: string, log: (kind: ResourceKind, name: string) => Logger): GraphDeps & { resolve: (t: string) => string } {
@@ -81,6 +84,7 @@ export class Executor {
   private readonly workers: DeliveryWorkers;
   private readonly metrics: ExecutorMetrics;
   private queries: RuntimeQueries | null = null;
+  private consoleRoutes: ConsoleRoutes | null = null;
   private readonly startedAt = new Date().toISOString();
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
@@ -121,7 +125,7 @@ export class Executor {
       log,
       callback: (actor, body) => this.callback(actor, body),
       draining: () => this.stopping,
-      routes: (req, res, path) => observe.take(req, res, path),
+      routes: (req, res, path) => observe.take(req, res, path) || (this.consoleRoutes?.take(req, res, path) ?? false),
     });
     this.scheduler = new Scheduler({ store: o.store, owner: this.id, intake: this.intake, log, graph: () => this.current, minPollLeaseMs: set.pollLeaseMs });
     this.workers = new DeliveryWorkers({
@@ -186,8 +190,16 @@ export class Executor {
       try {
         this.queries = await openQueries(this.o.stateLocation);
         this.metrics.useQueries(this.queries);
+        const bound = this.o.settings.host;
+        this.consoleRoutes = new ConsoleRoutes({
+          store,
+          queries: this.queries,
+          executorId: this.id,
+          token: this.o.consoleToken ?? null,
+          hosts: bound === '0.0.0.0' || bound === '::' ? [hostname()] : [bound],
+        });
       } catch (err) {
-        this.console.line(`warning: /metrics will leave out backlog and store gauges: ${(err as Error).message}`);
+        this.console.line(`warning: /console is off and /metrics leaves out backlog and store gauges: ${(err as Error).message}`);
       }
     }
     // An executor that cannot write its store (read-only, full) would acknowledge nothing and

@@ -3,7 +3,7 @@
 import pg from 'pg';
 import { splitSchema } from '../postgres/store.js';
 import { redactUrl, toStoreError } from '../postgres/errors.js';
-import type { BacklogRow, RuntimeQueries } from './queries.js';
+import { RuntimeQueries } from './queries.js';
 
 const INT8_OID = 20;
 // COUNT(*) and epoch-ms columns are BIGINT: well inside Number's exact range
@@ -12,13 +12,27 @@ const types = {
     oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-export class PostgresQueries implements RuntimeQueries {
+/** `?` placeholders numbered for Postgres, once per SQL text. */
+const numbered = new Map<string, string>();
+function pgText(sql: string): string {
+  let t = numbered.get(sql);
+  if (t === undefined) {
+    let i = 0;
+    t = sql.replace(/\?/g, () => `$${++i}`);
+    numbered.set(sql, t);
+  }
+  return t;
+}
+
+export class PostgresQueries extends RuntimeQueries {
   readonly kind = 'postgres' as const;
 
   private constructor(
-    protected readonly pool: pg.Pool,
+    private readonly pool: pg.Pool,
     private readonly location: string,
-  ) {}
+  ) {
+    super();
+  }
 
   static async open(url: string): Promise<PostgresQueries> {
     const { connectionString, schema } = splitSchema(url);
@@ -31,29 +45,16 @@ export class PostgresQueries implements RuntimeQueries {
     return new PostgresQueries(pool, redactUrl(url));
   }
 
-  protected async rows<T>(text: string, values: unknown[] = []): Promise<T[]> {
+  protected async all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     try {
-      return (await this.pool.query(text, values)).rows as T[];
+      return (await this.pool.query(pgText(sql), params)).rows as T[];
     } catch (e) {
       throw toStoreError(e, this.location);
     }
   }
 
-  backlog(): Promise<BacklogRow[]> {
-    return this.rows<BacklogRow>(
-      `SELECT route, actor, status, COUNT(*) AS count, MIN(run_at) AS oldest_run_at
-       FROM deliveries WHERE status IN ('pending', 'retry', 'leased', 'dead')
-       GROUP BY route, actor, status`,
-    );
-  }
-
-  async expiredLeases(now: number): Promise<number> {
-    const [r] = await this.rows<{ n: number }>(`SELECT COUNT(*) AS n FROM deliveries WHERE status = 'leased' AND lease_until < $1`, [now]);
-    return r?.n ?? 0;
-  }
-
   async storeBytes(): Promise<number> {
-    const [r] = await this.rows<{ n: number | null }>(
+    const [r] = await this.all<{ n: number | null }>(
       `SELECT SUM(pg_total_relation_size(c.oid))::bigint AS n FROM pg_class c
        JOIN pg_namespace ns ON ns.oid = c.relnamespace
        WHERE ns.nspname = current_schema() AND c.relkind = 'r'`,
