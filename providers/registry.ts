@@ -26,6 +26,7 @@ import { slackActor } from './actors/slack.js';
 import { pagerdutySource } from './sources/pagerduty.js';
 import { pagerdutyActor } from './actors/pagerduty.js';
 import { zendeskSource } from './sources/zendesk.js';
+import { salesforceSource } from './sources/salesforce.js';
 
 const PROVIDERS: Provider[] = [
   webhookSource,
@@ -49,6 +50,7 @@ const PROVIDERS: Provider[] = [
   pagerdutySource,
   pagerdutyActor,
   zendeskSource,
+  salesforceSource,
 ];
 
 const PREFIXES: Record<ProviderKind, string[]> = {
