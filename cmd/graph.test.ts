@@ -13,7 +13,11 @@ import { loadProject } from '../engine/config/load.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // values for the ${VAR}s the examples use; the picture never shows them
-const EXAMPLE_ENV = { GITHUB_REPO: 'acme/api', GITHUB_TOKEN: 't', LINEAR_API_KEY: 'k', OPENCLAW_TOKEN: 'o', OPENCLAW_URL: 'http://127.0.0.1:9' };
+const EXAMPLE_ENV = {
+  GITHUB_REPO: 'acme/api', GITHUB_TOKEN: 't', LINEAR_API_KEY: 'k', OPENCLAW_TOKEN: 'o', OPENCLAW_URL: 'http://127.0.0.1:9',
+  ...{ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: 'a@acme.test', ZENDESK_TOKEN: 'z', SLACK_BOT_TOKEN: 's', PAGERDUTY_API_KEY: 'p', PAGERDUTY_ROUTING_KEY: 'r' },
+  ...{ SALESFORCE_URL: 'https://acme.my.salesforce.com', SALESFORCE_TOKEN: 't', SALESFORCE_REFRESH_TOKEN: 'r', SALESFORCE_CLIENT_ID: 'c', SALESFORCE_CLIENT_SECRET: 's', CONTRACT_HMAC_SECRET: 'h' },
+};
 
 function projects(): string[] {
   const out: string[] = [];
