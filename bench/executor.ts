@@ -292,7 +292,6 @@ export async function runFanout(): Promise<BenchResult> {
     const { url: sinkUrl } = await lw.call<{ url: string }>('sink');
     const ex = await startExecutor(fanoutProject(sinkUrl, FAN, HOPS));
     try {
-      await lw.call('executor', { url: ex.url });
       await lw.call('fanout', { url: `${ex.url}/webhook/fan`, run: 'fan-warm', expect: FAN, repeats: 5 });
       fan = await lw.call('fanout', { url: `${ex.url}/webhook/fan`, run: 'fan', expect: FAN, repeats: REPEATS });
       chain = await lw.call('chain', { url: `${ex.url}/webhook/start`, run: 'chain', hops: HOPS, repeats: REPEATS });

@@ -45,6 +45,22 @@ async function claudeCodeStop(opts: StopOpts): Promise<number> {
     timeoutMs,
   });
   if (!sent.ok && !opts.quiet) process.stderr.write(`orgloop hook: session ${input.sessionId} not recorded: ${sent.error}\n`);
+  // Started by a command actor: also report the end of that delivery, with the token it was
+  // sent with, so the actor's own actor.stopped carries what Claude said.
+  const { ORGLOOP_CALLBACK_URL: url, ORGLOOP_CALLBACK_TOKEN: token, ORGLOOP_DELIVERY_ID: deliveryId } = process.env;
+  if (url && token && deliveryId) {
+    const hook = JSON.parse(input.body) as { summary?: unknown; last_assistant_message?: unknown };
+    const summary = typeof hook.summary === 'string' ? hook.summary : hook.last_assistant_message;
+    const reported = await forwardToIngress({
+      baseUrl: opts.url ?? process.env.ORGLOOP_URL ?? DEFAULT_URL,
+      source: opts.source,
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ delivery_id: deliveryId, outcome: 'success', ...(typeof summary === 'string' ? { output_tail: summary } : {}) }),
+      timeoutMs,
+    });
+    if (!reported.ok && !opts.quiet) process.stderr.write(`orgloop hook: delivery ${deliveryId} not reported: ${reported.error}\n`);
+  }
   return 0;
 }
 
@@ -64,6 +80,8 @@ Add to ~/.claude/settings.json (or .claude/settings.json in a repository):
 Never blocks Claude Code: if the executor is down it warns on stderr and exits 0.
 Input that is not a hook payload exits 1 (shown by Claude Code as a non-blocking error).
 Set ORGLOOP_HOOK_SECRET to sign the request when the claude-code source has a secret.
+When Claude Code was started by a command actor (ORGLOOP_CALLBACK_URL, ORGLOOP_CALLBACK_TOKEN and
+ORGLOOP_DELIVERY_ID in its environment), the hook also reports the end of that delivery.
 See docs/connectors.md.`,
     )
     .option('--url <url>', `executor ingress URL (default $ORGLOOP_URL or ${DEFAULT_URL})`)

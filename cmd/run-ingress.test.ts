@@ -105,7 +105,7 @@ sources:
 actors:
   - id: agent
     connector: command
-    config: { command: 'echo "$ORGLOOP_DELIVERY_ID" > delivery.txt' }
+    config: { command: 'node agent.mjs' }
   - id: reviewer
     connector: command
     config: { command: 'cat > review.json' }
@@ -117,34 +117,56 @@ routes:
     when: { source: agent, events: [actor.stopped], filter: { payload.outcome: needs-review } }
     then: { actor: reviewer }
 `,
+      // task 1 records what it was given; task 2 reports back before it exits
+      'agent.mjs': `
+import { writeFileSync } from 'node:fs';
+let input = '';
+for await (const c of process.stdin) input += c;
+const { ORGLOOP_DELIVERY_ID: id, ORGLOOP_CALLBACK_TOKEN: token, ORGLOOP_CALLBACK_URL: url } = process.env;
+if (JSON.parse(input).payload.task === 1) writeFileSync('delivery.txt', [id, token, url].join(' '));
+else await fetch(url, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
+  body: JSON.stringify({ delivery_id: id, outcome: 'needs-review', output_tail: 'done, please review' }),
+});
+`,
     });
     await applyDirect(dir);
     const ex = await start(dir);
     const first = await postJson(`${ex.url}/webhook/hook`, { task: 1 });
-    const deliveryId = await until(() => (existsSync(join(dir, 'delivery.txt')) ? readFileSync(join(dir, 'delivery.txt'), 'utf8').trim() : null), 15_000, 'agent run');
+    const [deliveryId, token, callbackUrl] = (
+      await until(() => (existsSync(join(dir, 'delivery.txt')) ? readFileSync(join(dir, 'delivery.txt'), 'utf8').trim() : null), 15_000, 'agent run')
+    ).split(' ');
+    expect(callbackUrl).toBe(`${ex.url}/callback/agent`);
+    const auth = { authorization: `Bearer ${token}` };
 
-    const bad = await postJson(`${ex.url}/callback/agent`, '[1,2]');
+    const bad = await postJson(`${ex.url}/callback/agent`, '[1,2]', auth);
     expect(bad.status).toBe(400);
     expect(bad.json.error).toBe('callback body must be a JSON object');
     const unknownActor = await postJson(`${ex.url}/callback/ghost`, {});
     expect(unknownActor.status).toBe(404);
-    const unknownDelivery = await postJson(`${ex.url}/callback/agent`, { delivery_id: 'dlv_nope' });
-    expect(unknownDelivery.status).toBe(404);
+    // a delivery id without the token sent with it proves nothing
+    const unknownDelivery = await postJson(`${ex.url}/callback/agent`, { delivery_id: 'dlv_nope' }, auth);
+    expect(unknownDelivery.status).toBe(401);
 
     // the command actor's own exit already emitted actor.stopped for this delivery (outcome success),
-    // so a callback for the same delivery is a duplicate; a callback naming the event starts a new one
-    const dup = await postJson(`${ex.url}/callback/agent`, { delivery_id: deliveryId, outcome: 'needs-review' });
+    // so a callback for the same delivery is a duplicate; naming only the event proves nothing
+    const dup = await postJson(`${ex.url}/callback/agent`, { delivery_id: deliveryId, outcome: 'needs-review' }, auth);
     expect(dup.status).toBe(200);
     expect(dup.json.duplicate).toBe(true);
-    const cb = await postJson(`${ex.url}/callback/agent`, { event_id: first.json.event_id, outcome: 'needs-review', output_tail: 'done, please review' });
-    expect(cb.status).toBe(202);
-    expect(cb.json.deliveries).toBe(1);
+    const byEvent = await postJson(`${ex.url}/callback/agent`, { event_id: first.json.event_id, outcome: 'needs-review' }, auth);
+    expect(byEvent.status).toBe(401);
+
+    // an agent that reports before it exits, as a real one does: its report, sent with the token
+    // it was given, is the delivery's actor.stopped and wakes the review route
+    const second = await postJson(`${ex.url}/webhook/hook`, { task: 2 });
+    expect(second.status).toBe(202);
     const review = await until(() => (existsSync(join(dir, 'review.json')) ? readFileSync(join(dir, 'review.json'), 'utf8') : null), 15_000, 'review');
     expect(JSON.parse(review)).toMatchObject({
       type: 'actor.stopped',
       source: 'agent',
-      trace_id: first.json.event_id,
-      parent_id: first.json.event_id,
+      trace_id: second.json.event_id,
+      parent_id: second.json.event_id,
       hops: 1,
       payload: { outcome: 'needs-review', output_tail: 'done, please review' },
     });

@@ -6,6 +6,7 @@
 import { UserError } from '../engine/errors.js';
 import { DEFAULT_SETTINGS, type ExecutorSettings } from '../engine/run/settings.js';
 import { LOG_LEVELS } from '../providers/lib/level.js';
+import { parseSize } from '../providers/lib/size.js';
 
 type Key = keyof ExecutorSettings;
 
@@ -96,6 +97,50 @@ export const SETTINGS: { [K in Key]: Spec<K> } = {
   },
   backoffBaseMs: { env: 'ORGLOOP_BACKOFF_BASE_MS', help: 'retry backoff base in ms (full jitter, doubling per attempt)', parse: int(0, 'ms') },
   backoffCapMs: { env: 'ORGLOOP_BACKOFF_CAP_MS', help: 'retry backoff cap in ms (never below the base)', parse: int(1, 'ms') },
+  publicUrl: {
+    env: 'ORGLOOP_PUBLIC_URL',
+    flag: '--public-url',
+    help: 'the address agents call back on (<url>/callback/<actor>); empty: the bound address',
+    parse: (raw) => {
+      const v = typeof raw === 'string' ? raw.trim() : '';
+      if (v === '') return '';
+      let u: URL;
+      try {
+        u = new URL(v);
+      } catch {
+        throw new Error('expected an http(s) URL');
+      }
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('expected an http(s) URL');
+      return v.replace(/\/+$/, '');
+    },
+  },
+  allowedHosts: {
+    env: 'ORGLOOP_ALLOWED_HOSTS',
+    flag: '--allowed-host',
+    help: 'more names allowed in Host on callbacks, comma-separated (loopback, IPs and public URLs always are)',
+    parse: (raw) => {
+      const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
+      if (!list || list.some((h) => typeof h !== 'string')) throw new Error('expected host names, comma-separated');
+      return (list as string[]).map((h) => h.trim()).filter(Boolean);
+    },
+  },
+  headersTimeoutMs: { env: 'ORGLOOP_HEADERS_TIMEOUT_MS', help: 'request line and headers must arrive within this, ms', parse: int(1, 'ms') },
+  requestTimeoutMs: { env: 'ORGLOOP_REQUEST_TIMEOUT_MS', help: 'a whole request, body included, must arrive within this, ms', parse: int(1, 'ms') },
+  idleTimeoutMs: { env: 'ORGLOOP_IDLE_TIMEOUT_MS', help: 'a connection with no traffic is closed after this, ms', parse: int(1, 'ms') },
+  maxConnections: {
+    env: 'ORGLOOP_MAX_CONNECTIONS',
+    help: 'open connections at most; past it the oldest one not being answered is closed',
+    parse: int(1),
+  },
+  bodyBudgetBytes: {
+    env: 'ORGLOOP_BODY_BUDGET',
+    help: 'bytes of request bodies read at once over all requests; others wait',
+    parse: (raw) => {
+      const n = parseSize(raw as string);
+      if (n < 1024) throw new Error('expected at least 1KB');
+      return n;
+    },
+  },
 };
 
 export interface SettingsSources {
@@ -136,7 +181,8 @@ export function settingsHelp(width = 100): string {
   for (const key of Object.keys(SETTINGS) as Key[]) {
     const s = SETTINGS[key];
     lines.push('  ' + [s.flag, s.env, s.yaml && `defaults.${s.yaml}`].filter(Boolean).join(', '));
-    lines.push(...wrap(`${s.help} (default ${DEFAULT_SETTINGS[key]})`, width - 6).map((l) => '      ' + l));
+    // "(default X)" is kept on one line (a no-break space while wrapping)
+    lines.push(...wrap(`${s.help} (default\u00a0${DEFAULT_SETTINGS[key]})`, width - 6).map((l) => '      ' + l.replace(/\u00a0/g, ' ')));
   }
   return lines.join('\n');
 }

@@ -7,6 +7,8 @@ import { readSettings, settingsHelp } from './settings.js';
 export interface StartFlags {
   port?: string;
   host?: string;
+  publicUrl?: string;
+  allowedHost?: string;
   quiet?: boolean;
   verbose?: boolean;
   logLevel?: string;
@@ -18,7 +20,9 @@ export interface StartFlags {
 export function addRunFlags(cmd: Command): Command {
   return cmd
     .option('-p, --port <port>', 'ingress port (0 = any free port)')
-    .option('--host <host>', 'interface to listen on')
+    .option('--host <host>', 'interface to listen on (beyond loopback prints a warning)')
+    .option('--public-url <url>', 'the address agents call back on')
+    .option('--allowed-host <names>', 'more names callers may put in Host on callbacks, comma-separated')
     .option('--concurrency <n>', 'deliveries in flight at once')
     .option('--prefetch <n>', 'deliveries leased at ingest that may wait here for a free slot')
     .option('--log-level <level>', 'console level without a console logger: debug, info, warn, error')
@@ -29,7 +33,10 @@ export function addRunFlags(cmd: Command): Command {
       `
 Prints "listening on http://HOST:PORT" once ready. Endpoints: POST /webhook/<source-id> (or a
 source's config.path), POST /callback/<actor-id> (an agent reports it stopped: JSON with
-delivery_id or event_id, outcome, exit_code, duration_ms, output_tail), GET /healthz.
+delivery_id, outcome, exit_code, duration_ms, output_tail; Authorization: Bearer <the token sent
+with that delivery>), GET /healthz. Callbacks need Host to be 127.0.0.1, localhost, this
+machine's name, an IP address, the --public-url host or an --allowed-host, and refuse requests
+from web pages. See docs/reliability.md (security).
 
 ${settingsHelp()}`,
     );
@@ -42,6 +49,8 @@ export async function startSettings(g: { config: string }, flags: StartFlags): P
     flags: {
       port: flags.port,
       host: flags.host,
+      publicUrl: flags.publicUrl,
+      allowedHosts: flags.allowedHost,
       concurrency: flags.concurrency,
       prefetch: flags.prefetch,
       consoleLevel: flags.quiet ? 'warn' : flags.verbose ? 'debug' : flags.logLevel,

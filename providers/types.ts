@@ -119,6 +119,13 @@ export interface DeliveryRequest {
   eventJson: string;
   /** W3C trace context of this attempt: HTTP actors send it as the `traceparent` header, command actors get TRACEPARENT */
   traceparent?: string;
+  /**
+   * Where the agent reports that it stopped, and the token proving it reports on this delivery:
+   * POST `url` with `Authorization: Bearer <token>` and JSON `{ delivery_id, outcome, ... }`.
+   * Actors pass both on to the agent (body, headers, environment); they are not secrets of the
+   * project, but each one lets its holder finish this one delivery, so do not log them.
+   */
+  callback?: { url: string; token: string };
 }
 
 export type DeliveryResult =
@@ -193,6 +200,8 @@ export interface SourceProvider extends ProviderBase {
   polling?: boolean;
   poll?(ctx: ProviderContext, cursor: string | null, etag: string | null): Promise<PollResult>;
   handleWebhook?(ctx: ProviderContext, req: WebhookRequest): Promise<WebhookResult> | WebhookResult;
+  /** body limit in bytes when the source config sets no `max_body` (default 1 MB) */
+  defaultMaxBody?: number;
   /** next fire time for schedule-driven sources (cron) */
   nextFire?(ctx: ProviderContext, after: Date): Date | null;
   /** event a schedule-driven source emits when it fires */

@@ -3,7 +3,7 @@
 //
 // It holds: a sink HTTP server that records when each benchmark event arrives (by run id and
 // sequence number, from orgloop's webhook-actor body or a direct POST), answers 200 at once, and
-// for /chain/<k> calls the executor back on /callback/chain-<k> (the agent finished); the load
+// for /chain/<k> calls the executor back on the callback sent with the delivery (the agent finished, with its token); the load
 // generator (closed loop at a concurrency, or open loop at a fixed rate); and a fake GitHub API
 // for the idle benchmark. The parent talks to it with request/response messages.
 
@@ -22,7 +22,6 @@ interface Arrival {
 const runs = new Map<string, Map<number, Arrival>>();
 const chainHits = new Map<string, number>(); // `${run}:${seq}:${k}` -> time
 const chainTraces = new Map<string, string>(); // trace id -> `${run}:${seq}`
-let executorUrl = '';
 const callbackAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 function record(run: string, seq: number, now: number): void {
@@ -70,8 +69,9 @@ const sink = http.createServer((req, res) => {
       const key = typeof trace === 'string' ? chainTraces.get(trace) : undefined;
       if (key) chainHits.set(`${key}:${k}`, now);
       const deliveryId = body?.delivery?.id;
-      if (executorUrl && typeof deliveryId === 'string') {
-        void post(callbackAgent, `${executorUrl}/callback/chain-${k}`, JSON.stringify({ delivery_id: deliveryId, outcome: 'success' })).catch(() => {});
+      const cb = body?.delivery?.callback;
+      if (typeof deliveryId === 'string' && typeof cb?.url === 'string' && typeof cb?.token === 'string') {
+        void post(callbackAgent, cb.url, JSON.stringify({ delivery_id: deliveryId, outcome: 'success' }), { authorization: `Bearer ${cb.token}` }).catch(() => {});
       }
       return;
     }
@@ -259,10 +259,6 @@ const handlers: Record<string, (m: Msg) => Promise<unknown>> = {
   sink: async () => {
     if (!sink.listening) await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
     return { url: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` };
-  },
-  executor: async (m) => {
-    executorUrl = String(m.url);
-    return {};
   },
   load: async (m) => closedLoop(String(m.url), String(m.run), Number(m.n), Number(m.concurrency)),
   rate: async (m) => openLoop(String(m.url), String(m.run), Number(m.rate), Number(m.durationMs)),

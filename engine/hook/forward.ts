@@ -11,6 +11,10 @@ export interface ForwardOptions {
   baseUrl: string;
   /** id of the source that receives it */
   source: string;
+  /** a full target URL instead of <baseUrl>/webhook/<source> (an agent's callback) */
+  url?: string;
+  /** more headers (the callback token) */
+  headers?: Record<string, string>;
   /** the JSON body, sent as is (and signed as is) */
   body: string;
   /** the source's secret: adds X-Hub-Signature-256 */
@@ -24,8 +28,8 @@ export type ForwardResult = { ok: true } | { ok: false; error: string };
 
 export async function forwardToIngress(o: ForwardOptions): Promise<ForwardResult> {
   const base = o.baseUrl.replace(/\/+$/, '');
-  const target = `${base}/webhook/${encodeURIComponent(o.source)}`;
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': randomUUID(), 'user-agent': o.userAgent ?? 'orgloop-hook' };
+  const target = o.url ?? `${base}/webhook/${encodeURIComponent(o.source)}`;
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': randomUUID(), 'user-agent': o.userAgent ?? 'orgloop-hook', ...o.headers };
   if (o.secret) headers['x-hub-signature-256'] = `sha256=${createHmac('sha256', o.secret).update(o.body).digest('hex')}`;
 
   const deadline = Date.now() + o.timeoutMs;

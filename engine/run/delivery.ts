@@ -34,6 +34,8 @@ export interface DeliveryDeps {
   logs?: (level: LogEntry['level']) => boolean;
   /** the actor/route to use for a delivery, or a reason to cancel it */
   target(d: Delivery): Promise<Target | { cancel: string }>;
+  /** the callback address and token an agent reports this delivery's end with */
+  callback?(d: Delivery): { url: string; token: string };
   /** emits actor.stopped for a finished delivery (committed before the delivery completes) */
   stopped(d: Delivery, parent: OrgEvent, report: StoppedReport): Promise<void>;
   /** spans of each delivery (traceparents are handed to actors even when none are recorded) */
@@ -116,6 +118,7 @@ async function deliver(
       signal: ac.signal,
       eventJson: event === original ? json : JSON.stringify(event),
       traceparent,
+      callback: d.callback?.(dl),
     });
   } catch (err) {
     result = { ok: false, error: ac.signal.aborted ? String((ac.signal.reason as Error)?.message ?? 'aborted') : (err as Error).message, retryable: true };

@@ -2,6 +2,7 @@
 // atomically when the serial changes), the ingress server, the scheduler, the delivery workers
 // and the log bus, and ties actor completions back into the graph as actor.stopped events.
 
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger, LogEntry, OrgEvent, ProviderKind, Provider } from '../../providers/types.js';
@@ -29,6 +30,7 @@ import { ObserveRoutes } from './observe-http.js';
 import type { Tracing } from './tracing.js';
 import { ConsoleRoutes } from '../console/server.js';
 import { openQueries, type RuntimeQueries } from '../../state/queries/queries.js';
+import { AllowedHosts, CallbackTokens, isLoopbackBind } from './guard.js';
 
 export interface ExecutorOptions {
   store: Store;
@@ -42,6 +44,12 @@ export interface ExecutorOptions {
   tracing?: Tracing;
   /** bearer token for the console's actions at /console (ORGLOOP_CONSOLE_TOKEN); none: read-only */
   consoleToken?: string | null;
+  /**
+   * Key (kept outside the store) that per-delivery callback tokens are derived with. `orgloop
+   * start` always passes one; without it (tests, harnesses) the process makes its own, and tokens
+   * then hold only until it exits.
+   */
+  callbackKey?: Buffer;
 }
 
 export function graphDeps(dir: string, log: (kind: ResourceKind, name: string) => Logger): GraphDeps & { resolve: (t: string) => string } {
@@ -91,6 +99,8 @@ export class Executor {
   private swapping = false;
   private failedSerial = 0;
   private started = false;
+  private readonly tokens: CallbackTokens;
+  private hosts: { serial: number; hosts: AllowedHosts } | null = null;
   address: AddressInfo | null = null;
 
   constructor(private readonly o: ExecutorOptions) {
@@ -118,14 +128,17 @@ export class Executor {
       this.bus.emit(e);
     };
     const observe = new ObserveRoutes({ store: o.store, metrics: this.metrics, serial: () => (this.started ? this.current.serial : null), draining: () => this.stopping });
+    this.tokens = new CallbackTokens(o.callbackKey ?? randomBytes(32));
     this.intake = new Intake(o.store, log, { owner: this.id, leaseMs: set.leaseMs, slots, memory }, o.tracing);
     this.ingress = new Ingress({
       graph: () => this.current,
       intake: this.intake,
       log,
-      callback: (actor, body) => this.callback(actor, body),
+      callback: (actor, body, token) => this.callback(actor, body, token),
+      allowedHosts: () => this.allowedHosts(),
       draining: () => this.stopping,
       routes: (req, res, path) => observe.take(req, res, path) || (this.consoleRoutes?.take(req, res, path) ?? false),
+      limits: o.settings,
     });
     this.scheduler = new Scheduler({ store: o.store, owner: this.id, intake: this.intake, log, graph: () => this.current, minPollLeaseMs: set.pollLeaseMs });
     this.workers = new DeliveryWorkers({
@@ -137,6 +150,7 @@ export class Executor {
       log,
       logs: (level) => this.bus.enabled(level),
       target: (d) => this.target(d),
+      callback: (d) => this.callbackFor(d),
       stopped: (d, parent, report) => this.emitStopped(d.actor, { delivery: d, parent }, report).then(() => undefined),
       leaseMs: set.leaseMs,
       pollMs: set.claimPollMs,
@@ -219,6 +233,12 @@ export class Executor {
         `(${g.sources.size} sources, ${g.routes.size} routes, ${g.actors.size} actors) from ${store.location}`,
     );
     this.console.line(`listening on http://${this.address.address}:${this.address.port}`);
+    if (!isLoopbackBind(this.o.settings.host)) {
+      this.console.line(
+        `warning: listening on ${this.o.settings.host}, beyond this machine: anyone who can reach port ${this.address.port} can post to unsigned sources; ` +
+          'give every webhook source a secret, or bind 127.0.0.1 behind a tunnel or proxy',
+      );
+    }
     this.console.flush();
     this.scheduler.sync(this.current);
     this.workers.start();
@@ -347,24 +367,48 @@ export class Executor {
     return a!;
   }
 
-  private async callback(actorId: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  /** Where agents reach this executor: the configured public URL, else the bound address. */
+  private baseUrl(): string {
+    if (this.o.settings.publicUrl) return this.o.settings.publicUrl.replace(/\/+$/, '');
+    const a = this.address;
+    const host = !a || a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return `http://${host}:${a?.port ?? this.o.settings.port}`;
+  }
+
+  private callbackFor(d: Delivery): { url: string; token: string } {
+    return { url: `${this.baseUrl()}/callback/${encodeURIComponent(d.actor)}`, token: this.tokens.token(d.actor, d.id) };
+  }
+
+  /** Loopback names, this host, the configured public URL and every source's public_url. */
+  private allowedHosts(): AllowedHosts {
+    const g = this.current;
+    if (this.hosts?.serial === g.serial) return this.hosts.hosts;
+    const extra = [...this.o.settings.allowedHosts];
+    if (this.o.settings.publicUrl) extra.push(this.o.settings.publicUrl);
+    for (const s of g.sources.values()) if (typeof s.ctx.config.public_url === 'string') extra.push(s.ctx.config.public_url);
+    this.hosts = { serial: g.serial, hosts: new AllowedHosts(extra) };
+    return this.hosts.hosts;
+  }
+
+  private async callback(actorId: string, body: unknown, token: string | undefined): Promise<{ status: number; body: Record<string, unknown> }> {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return { status: 400, body: { error: 'callback body must be a JSON object' } };
     const b = body as Record<string, unknown>;
-    let delivery: Delivery | undefined;
-    let parent: OrgEvent | null = null;
-    if (b.delivery_id !== undefined) {
-      if (typeof b.delivery_id !== 'string') return { status: 400, body: { error: 'delivery_id must be a string' } };
-      const dl = await this.o.store.delivery(b.delivery_id);
-      if (!dl) return { status: 404, body: { error: `unknown delivery "${b.delivery_id}"` } };
-      if (dl.actor !== actorId) return { status: 400, body: { error: `delivery ${dl.id} was sent to actor "${dl.actor}", not "${actorId}"` } };
-      delivery = dl;
-      const ev = await this.o.store.event(dl.event_id);
-      parent = ev ? (JSON.parse(ev.event_json) as OrgEvent) : null;
-    } else if (b.event_id !== undefined) {
-      const ev = typeof b.event_id === 'string' ? await this.o.store.event(b.event_id) : null;
-      if (!ev) return { status: 404, body: { error: `unknown event "${String(b.event_id)}"` } };
-      parent = JSON.parse(ev.event_json) as OrgEvent;
+    // Only the holder of the token sent with a delivery may report that delivery's end: a forged
+    // call would wake downstream routes, and a forged delivery_id would turn the agent's real
+    // report into a duplicate.
+    if (typeof b.delivery_id !== 'string' || !b.delivery_id) {
+      return { status: 401, body: { error: 'a callback names the delivery_id it reports on and carries the token sent with that delivery' } };
     }
+    if (!this.tokens.verify(token, actorId, b.delivery_id)) {
+      return {
+        status: 401,
+        body: { error: token ? `the token does not match delivery ${b.delivery_id} of actor "${actorId}"` : 'missing callback token (Authorization: Bearer <token sent with the delivery>)' },
+      };
+    }
+    const delivery = await this.o.store.delivery(b.delivery_id);
+    if (!delivery) return { status: 404, body: { error: `unknown delivery "${b.delivery_id}"` } };
+    const ev = await this.o.store.event(delivery.event_id);
+    const parent = ev ? (JSON.parse(ev.event_json) as OrgEvent) : null;
     const outcome = typeof b.outcome === 'string' ? b.outcome : 'success';
     const a = await this.emitStopped(
       actorId,

@@ -30,11 +30,12 @@ describe('freshContext (a polling source secrets, resolved on each poll)', () =>
 
 describe('buildGraph: the ingress body limit', () => {
   const deps = { getProvider: (kind: ProviderKind, name: string) => getProvider(kind, name) as Provider, env: () => undefined, providerLog: () => ({ debug() {}, info() {}, warn() {}, error() {} }) };
-  const graphOf = (config: Record<string, unknown>) =>
-    buildGraph({ serial: 1, project: { name: 'p', dir: '/tmp' }, resources: [{ kind: 'source', name: 'hook', provider: 'webhook', spec: { config }, prompt: null }] }, deps);
+  const graphOf = (config: Record<string, unknown>, provider = 'webhook') =>
+    buildGraph({ serial: 1, project: { name: 'p', dir: '/tmp' }, resources: [{ kind: 'source', name: 'hook', provider, spec: { config }, prompt: null }] }, deps);
 
-  it('is read once per source from max_body (default 25 MB)', () => {
-    expect(graphOf({}).sources.get('hook')!.maxBodyBytes).toBe(25 * 1024 * 1024);
+  it('is read once per source from max_body (default: the provider’s, else 1 MB)', () => {
+    expect(graphOf({}).sources.get('hook')!.maxBodyBytes).toBe(1024 * 1024);
+    expect(graphOf({}, 'github-webhook').sources.get('hook')!.maxBodyBytes).toBe(25 * 1024 * 1024);
     expect(graphOf({ max_body: '1KB' }).sources.get('hook')!.maxBodyBytes).toBe(1024);
   });
 

@@ -146,9 +146,9 @@ function durationAt(value: unknown, fallback: number, what: string): number {
   }
 }
 
-function sizeAt(config: Record<string, unknown>, address: string): number {
+function sizeAt(config: Record<string, unknown>, address: string, fallback: number | undefined): number {
   try {
-    return webhookMaxBody(config);
+    return webhookMaxBody(config, fallback);
   } catch (err) {
     throw new GraphError(`${address}: max_body: ${(err as Error).message}`);
   }
@@ -188,7 +188,7 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
               ? freshContext(ctx, rawConfig, deps.freshResolver)
               : () => ctx,
           path: normalizePath(typeof config.path === 'string' && config.path ? config.path : `/webhook/${r.name}`),
-          maxBodyBytes: sizeAt(config, address),
+          maxBodyBytes: sizeAt(config, address, provider.defaultMaxBody),
           pollIntervalMs: provider.polling ? durationAt(interval, 60_000, `${address}.poll.interval`) : null,
         };
         sources.set(r.name, src);

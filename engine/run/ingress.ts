@@ -6,9 +6,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LogEntry, WebhookRequest } from '../../providers/types.js';
-import type { Graph } from './graph.js';
+import type { Graph, RuntimeSource } from './graph.js';
 import type { Accepted, Intake } from './intake.js';
 import { decodePathSegment, jsonTooDeep, MAX_JSON_DEPTH } from './json-limits.js';
+import { bearerToken, checkStateChange, fromBrowser, type AllowedHosts } from './guard.js';
+import { applyTimeouts, BodyBudget, ConnectionCap, DEFAULT_LIMITS, type IngressLimits } from './connection-limits.js';
 
 /** bodies of requests we reject before reading (unknown path) or callbacks are capped lower */
 const CALLBACK_MAX_BODY = 1024 * 1024;
@@ -19,12 +21,19 @@ export interface IngressDeps {
   graph(): Graph;
   intake: Intake;
   log(e: LogEntry): void;
-  /** POST /callback/<actor-id>: emits actor.stopped; returns the accepted event or an error */
-  callback(actorId: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  /**
+   * POST /callback/<actor-id>: emits actor.stopped; returns the accepted event or an error.
+   * `token` is the bearer token the request carried (checked against the delivery it names).
+   */
+  callback(actorId: string, body: unknown, token: string | undefined): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** names a Host header may carry on state-changing endpoints other than webhooks */
+  allowedHosts(): AllowedHosts;
   /** true while the executor is shutting down: answer 503 */
   draining(): boolean;
   /** other endpoints (metrics, readiness, console): true when it takes the request and will answer it */
   routes?(req: http.IncomingMessage, res: http.ServerResponse, path: string): boolean;
+  /** timeouts, connection cap and body budget (defaults: DEFAULT_LIMITS) */
+  limits?: Partial<IngressLimits>;
 }
 
 class HttpError extends Error {
@@ -88,17 +97,21 @@ function send(res: http.ServerResponse, status: number, body: unknown, close = f
 
 export class Ingress {
   private server: http.Server;
+  private readonly cap: ConnectionCap;
+  private readonly budget: BodyBudget;
 
   constructor(private readonly d: IngressDeps) {
-    this.server = http.createServer((req, res) => {
+    const limits = { ...DEFAULT_LIMITS, ...d.limits };
+    this.server = http.createServer({ connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs / 2) }, (req, res) => {
       this.handle(req, res).catch((err) => this.fail(req, res, err));
     });
-    this.server.keepAliveTimeout = 65_000;
-    this.server.headersTimeout = 66_000;
-    // Node's default 300 s request timeout would cut slow large uploads; headersTimeout guards slowloris.
-    this.server.requestTimeout = 0;
-    this.server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    applyTimeouts(this.server, limits);
+    this.cap = new ConnectionCap(limits.maxConnections);
+    this.cap.attach(this.server);
+    this.budget = new BodyBudget(limits.bodyBudgetBytes);
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
       else socket.destroy();
     });
   }
@@ -151,6 +164,15 @@ export class Ingress {
     }
   }
 
+  /** A caller on this machine, not relayed by a local proxy or tunnel, naming a local Host. */
+  private isLocal(req: http.IncomingMessage): boolean {
+    const remote = req.socket.remoteAddress ?? '';
+    if (!(remote === '::1' || remote.startsWith('127.') || remote.startsWith('::ffff:127.'))) return false;
+    const h = req.headers;
+    if (h['x-forwarded-for'] || h.forwarded || h['x-real-ip'] || h['cf-connecting-ip'] || fromBrowser(req)) return false;
+    return this.d.allowedHosts().isLocalName(h.host);
+  }
+
   private fail(req: http.IncomingMessage, res: http.ServerResponse, err: unknown): void {
     if (err instanceof HttpError) return this.reject(req, res, err.status, err.message);
     this.reject(req, res, 500, `internal error: ${(err as Error)?.message ?? String(err)}`);
@@ -165,17 +187,24 @@ export class Ingress {
 
     if (path === '/healthz') {
       if (req.method !== 'GET' && req.method !== 'HEAD') return this.reject(req, res, 405, 'use GET /healthz');
+      const ok = !this.d.draining();
+      // Anyone who can reach the port learns only whether it is up; the version and project
+      // are for callers on this machine (not through a local proxy or tunnel).
+      if (!this.isLocal(req)) return send(res, ok ? 200 : 503, { ok });
       const g = this.d.graph();
-      return send(res, this.d.draining() ? 503 : 200, { ok: !this.d.draining(), serial: g.serial, project: g.project.name });
+      return send(res, ok ? 200 : 503, { ok, serial: g.serial, project: g.project.name });
     }
 
     if (this.d.routes?.(req, res, path)) return;
 
     if (path.startsWith('/callback/')) {
       if (req.method !== 'POST') return this.reject(req, res, 405, 'use POST');
+      const guard = checkStateChange(req, this.d.allowedHosts());
+      if (!guard.ok) return this.reject(req, res, guard.status, guard.error);
       const actorId = decodePathSegment(path.slice('/callback/'.length))!;
       if (!this.d.graph().actors.has(actorId)) return this.reject(req, res, 404, `unknown actor "${actorId}"`);
       const raw = await readBody(req, CALLBACK_MAX_BODY);
+      this.answering(req, res);
       if (jsonTooDeep(raw)) return this.reject(req, res, 400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
       let body: unknown = {};
       if (raw.length > 0) {
@@ -188,7 +217,7 @@ export class Ingress {
       if (this.d.draining()) return this.reject(req, res, 503, 'executor is shutting down; retry');
       let r;
       try {
-        r = await this.d.callback(actorId, body);
+        r = await this.d.callback(actorId, body, bearerToken(req));
       } catch (err) {
         return this.reject(req, res, 503, `could not record the callback: ${(err as Error).message}`);
       }
@@ -204,17 +233,50 @@ export class Ingress {
       return this.reject(req, res, 404, id ? `unknown source "${decodePathSegment(id)}"` : `no such endpoint ${path}`);
     }
     if (req.method !== 'POST') return this.reject(req, res, 405, 'use POST', src.id);
+    // Webhook senders are servers. A web page must not be able to post events through a
+    // visitor's browser (CSRF against an unsigned source on localhost).
+    const browser = fromBrowser(req);
+    if (browser) return this.reject(req, res, 403, `requests from web pages are refused (${browser})`, src.id);
 
+    // The body waits for room in the byte budget before it is read: the sender is held back by
+    // TCP instead of the executor holding every large body in memory at once.
+    const max = src.maxBodyBytes;
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > max) return this.reject(req, res, 413, `body of ${declared} bytes exceeds the limit of ${max} bytes`, src.id);
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    let release: () => void;
+    try {
+      release = await this.budget.acquire(Number.isFinite(declared) ? declared : max, gone.signal);
+    } catch {
+      return; // the client went away while waiting
+    }
+    try {
+      await this.ingest(req, res, src, path, max);
+    } finally {
+      release();
+    }
+  }
+
+  /** A request is read in full and being answered: the connection cap never sheds it. */
+  private answering(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const done = this.cap.busy(req.socket);
+    res.once('close', done);
+  }
+
+  private async ingest(req: http.IncomingMessage, res: http.ServerResponse, src: RuntimeSource, path: string, max: number): Promise<void> {
+    const graph = this.d.graph();
     let rawBody: Buffer;
     try {
-      rawBody = await readBody(req, src.maxBodyBytes);
+      rawBody = await readBody(req, max);
     } catch (err) {
       if (err instanceof HttpError) return this.reject(req, res, err.status, err.message, src.id);
       throw err;
     }
+    this.answering(req, res);
     // Rejected before any provider parses it: nothing downstream has to survive deep nesting.
     if (jsonTooDeep(rawBody)) return this.reject(req, res, 400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, src.id);
-    const wreq: WebhookRequest = { method: req.method, path, headers: headersOf(req), rawBody };
+    const wreq: WebhookRequest = { method: req.method!, path, headers: headersOf(req), rawBody };
     let result;
     try {
       result = await src.provider.handleWebhook!(src.ctx, wreq);

@@ -3,8 +3,9 @@
 // one in `start --help`) and hands it to the Executor; the engine reads no environment of its own.
 
 import type { LogEntry } from '../../providers/types.js';
+import { DEFAULT_LIMITS, type IngressLimits } from './connection-limits.js';
 
-export interface ExecutorSettings {
+export interface ExecutorSettings extends IngressLimits {
   /** ingress port (0: any free port) */
   port: number;
   /** interface the ingress listens on */
@@ -38,6 +39,10 @@ export interface ExecutorSettings {
   /** executor-wide retry backoff: base of the exponential delay, and its cap */
   backoffBaseMs: number;
   backoffCapMs: number;
+  /** the executor's address as agents reach it ('' = the bound address; 127.0.0.1 for a wildcard bind) */
+  publicUrl: string;
+  /** names a Host header may carry on callbacks besides loopback names, IP addresses and public URLs */
+  allowedHosts: string[];
 }
 
 export const DEFAULT_SETTINGS: Readonly<ExecutorSettings> = Object.freeze({
@@ -55,4 +60,7 @@ export const DEFAULT_SETTINGS: Readonly<ExecutorSettings> = Object.freeze({
   heapGrowthPercent: 50,
   backoffBaseMs: 1000,
   backoffCapMs: 5 * 60_000,
+  publicUrl: '',
+  allowedHosts: [],
+  ...DEFAULT_LIMITS,
 });

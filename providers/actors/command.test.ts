@@ -36,6 +36,20 @@ describe('command actor', () => {
     }
   });
 
+  it('gives the agent the callback address and token, and no stale ones', async () => {
+    const out = join(dir, 'cb.env');
+    const ctx = makeCtx({ command: `env | grep '^ORGLOOP_CALLBACK_' | sort > ${out}` }, { projectDir: dir });
+    await commandActor.deliver(ctx, makeDelivery({ callback: { url: 'http://127.0.0.1:4800/callback/a', token: 'olcb_t' } }));
+    expect(readFileSync(out, 'utf8')).toBe('ORGLOOP_CALLBACK_TOKEN=olcb_t\nORGLOOP_CALLBACK_URL=http://127.0.0.1:4800/callback/a\n');
+    process.env.ORGLOOP_CALLBACK_TOKEN = 'inherited';
+    try {
+      await commandActor.deliver(ctx, makeDelivery());
+    } finally {
+      delete process.env.ORGLOOP_CALLBACK_TOKEN;
+    }
+    expect(readFileSync(out, 'utf8')).toBe('');
+  });
+
   it('runs an argv array directly in cwd relative to the project', async () => {
     mkdirSync(join(dir, 'work'), { recursive: true });
     const ctx = makeCtx({ command: ['/bin/sh', '-c', 'pwd; echo "$1"', 'sh', 'arg with spaces'], cwd: 'work' }, { projectDir: dir });

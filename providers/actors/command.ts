@@ -39,6 +39,14 @@ export async function deliverCommand(ctx: ProviderContext, req: DeliveryRequest)
     ORGLOOP_ACTOR: ctx.name,
     ORGLOOP_CONFIG: JSON.stringify(req.routeConfig ?? {}),
   };
+  // An agent started here reports its end (or `orgloop hook` does it for Claude Code) with these.
+  if (req.callback) {
+    env.ORGLOOP_CALLBACK_URL = req.callback.url;
+    env.ORGLOOP_CALLBACK_TOKEN = req.callback.token;
+  } else {
+    delete env.ORGLOOP_CALLBACK_URL;
+    delete env.ORGLOOP_CALLBACK_TOKEN;
+  }
   delete env.ORGLOOP_PROMPT;
   delete env.ORGLOOP_PROMPT_FILE;
   // the W3C trace context of this attempt (OpenTelemetry SDKs read TRACEPARENT), never the executor's own

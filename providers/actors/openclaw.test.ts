@@ -43,6 +43,13 @@ describe('openclaw actor', () => {
     expect(msg).toContain('"trace_id": "tr_1"');
   });
 
+  it('tells the agent how to report that it finished, with the token of this delivery', async () => {
+    await openclawActor.deliver(ctx(), request({}, { callback: { url: 'http://127.0.0.1:4800/callback/engineering-agent', token: 'olcb_abc' } }));
+    const msg: string = oc.state.runs[0]!.body.message;
+    expect(msg).toContain('POST http://127.0.0.1:4800/callback/engineering-agent\nAuthorization: Bearer olcb_abc\nContent-Type: application/json');
+    expect(msg).toContain('{"delivery_id":"dlv_1","outcome":"success"');
+  });
+
   it('defaults: session key per source and route, deliver false; route config overrides actor defaults', async () => {
     await openclawActor.deliver(ctx(), request({ agent_id: 'reviewer', channel: 'discord', wake_mode: 'next-heartbeat' }));
     expect(oc.state.runs[0]!.body).toMatchObject({ agentId: 'reviewer', sessionKey: 'orgloop:github:pr-review', deliver: false, channel: 'discord', wakeMode: 'next-heartbeat' });

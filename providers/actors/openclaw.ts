@@ -55,7 +55,19 @@ export function summarize(event: OrgEvent): string {
   return tail ? `${parts.join(' ')}: ${tail}` : parts.join(' ');
 }
 
-export function buildMessage(event: OrgEvent, prompt: string | null): string {
+/** How the agent reports that it finished: it needs the token sent with this delivery. */
+export function callbackInstructions(deliveryId: string, callback: NonNullable<DeliveryRequest['callback']>): string {
+  return [
+    'When you have finished, report it to OrgLoop once:',
+    `POST ${callback.url}`,
+    `Authorization: Bearer ${callback.token}`,
+    'Content-Type: application/json',
+    JSON.stringify({ delivery_id: deliveryId, outcome: 'success', output_tail: '<one-paragraph summary>' }),
+    '(outcome: success, failure, or a word your routes react to, e.g. needs-review)',
+  ].join('\n');
+}
+
+export function buildMessage(event: OrgEvent, prompt: string | null, callback?: { deliveryId: string; callback: NonNullable<DeliveryRequest['callback']> }): string {
   const lines = [summarize(event)];
   const body = event.payload?.body;
   if (typeof body === 'string' && body.trim()) {
@@ -65,6 +77,7 @@ export function buildMessage(event: OrgEvent, prompt: string | null): string {
   let json = JSON.stringify({ id: event.id, type: event.type, source: event.source, time: event.time, provenance: event.provenance, payload: event.payload, trace_id: event.trace_id, hops: event.hops }, null, 2);
   if (json.length > MAX_EVENT_JSON) json = `${json.slice(0, MAX_EVENT_JSON)}\n… (truncated)`;
   lines.push('', '---', 'Event:', '```json', json, '```');
+  if (callback) lines.push('', '---', callbackInstructions(callback.deliveryId, callback.callback));
   return lines.join('\n');
 }
 
@@ -79,7 +92,7 @@ export function agentRequestBody(ctx: ProviderContext, req: DeliveryRequest): Re
   let sessionKey = pick<string>(r.session_key, r.sessionKey, c.session_key) ?? `orgloop:${req.event.source}:${req.route}`;
   if (hasTemplate(sessionKey)) sessionKey = renderTemplateText(sessionKey, req.event);
   const body: Record<string, unknown> = {
-    message: buildMessage(req.event, req.prompt),
+    message: buildMessage(req.event, req.prompt, req.callback ? { deliveryId: req.delivery_id, callback: req.callback } : undefined),
     name: pick(r.name, c.name) ?? 'OrgLoop',
     agentId: pick(r.agent_id, r.agentId, c.agent_id),
     sessionKey,

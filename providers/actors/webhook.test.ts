@@ -56,6 +56,15 @@ describe('webhook actor', () => {
     expect(v).toEqual({ ok: true });
   });
 
+  it('passes the callback address and token on, in the body and in headers', async () => {
+    const callback = { url: 'http://127.0.0.1:4800/callback/eng', token: 'olcb_tok' };
+    await webhookActor.deliver(makeCtx({ url: `${srv.url}/ok` }), makeDelivery({ callback }));
+    const r = last();
+    expect(JSON.parse(r.body.toString()).delivery).toEqual({ id: 'dlv_1', attempt: 1, route: 'pr-review', callback });
+    expect(r.headers['orgloop-callback-url']).toBe(callback.url);
+    expect(r.headers['orgloop-callback-token']).toBe('olcb_tok');
+  });
+
   it('sends the stored event JSON byte for byte the same as serializing the event', async () => {
     const ctx = makeCtx({ url: `${srv.url}/ok` });
     const req = makeDelivery({ attempt: 1 });

@@ -51,7 +51,9 @@ function compile(config: Record<string, unknown>): Compiled {
 }
 
 function buildBody(config: Record<string, unknown>, req: DeliveryRequest): string {
-  const delivery = { id: req.delivery_id, attempt: req.attempt, route: req.route };
+  const delivery = req.callback
+    ? { id: req.delivery_id, attempt: req.attempt, route: req.route, callback: req.callback }
+    : { id: req.delivery_id, attempt: req.attempt, route: req.route };
   if (config.body === undefined || config.body === null) return jsonObject({ event: req.eventJson }, { prompt: req.prompt, config: req.routeConfig, delivery });
   const data = { ...req.event, event: req.event, prompt: req.prompt, config: req.routeConfig, delivery };
   if (typeof config.body === 'string') return renderTemplateText(config.body, data);
@@ -81,6 +83,10 @@ function send(config: Record<string, unknown>, c: Compiled, req: DeliveryRequest
       if (v === undefined || v === null) continue;
       headers[k.toLowerCase()] = typeof v === 'string' ? renderTemplateText(v, templateData()) : String(v);
     }
+  }
+  if (req.callback) {
+    headers['orgloop-callback-url'] = req.callback.url;
+    headers['orgloop-callback-token'] = req.callback.token;
   }
   const bearer = (config.auth as { bearer?: unknown } | undefined)?.bearer;
   if (typeof bearer === 'string' && bearer) headers.authorization = `Bearer ${bearer}`;

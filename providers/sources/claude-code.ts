@@ -121,6 +121,7 @@ export const claudeCodeSource: SourceProvider = {
       secret: { type: 'string', description: 'require X-Hub-Signature-256 (the hook command signs with $ORGLOOP_HOOK_SECRET)' },
       buffer_dir: { type: 'string', description: 'accepted for compatibility; events are stored in the state store' },
       path: { type: 'string' },
+      max_body: { type: ['string', 'integer'], description: 'body size limit (default 1MB)' },
     },
   },
   sensitive: ['secret'],

@@ -112,6 +112,7 @@ export const linearWebhookSource: SourceProvider = {
       team: { type: 'string', description: 'only accept events of this team key (optional)' },
       max_age: { type: 'string', description: 'replay window for webhookTimestamp (default 60s)' },
       path: { type: 'string' },
+      max_body: { type: ['string', 'integer'], description: 'body size limit (default 1MB)' },
     },
   },
   sensitive: ['secret'],

@@ -21,7 +21,8 @@ import { parseSize, sizeIssue } from '../lib/size.js';
 import { verifyGithub, verifyHmac, verifyStandard, type VerifyResult } from '../lib/signatures.js';
 import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
 
-export const DEFAULT_MAX_BODY = 25 * 1024 * 1024;
+/** 1 MB: generic senders post small JSON; a source that needs more says so in `max_body` */
+export const DEFAULT_MAX_BODY = 1024 * 1024;
 const SIGNATURE_MODES = ['auto', 'github', 'standard', 'hmac-sha256'] as const;
 type SignatureMode = (typeof SIGNATURE_MODES)[number];
 const DEFAULT_HMAC_HEADER = 'x-signature';
@@ -33,9 +34,9 @@ const secretSchema = {
   ],
 };
 
-/** Effective body limit in bytes for a webhook source config (default 25 MB). */
-export function webhookMaxBody(config: Record<string, unknown>): number {
-  return config.max_body === undefined || config.max_body === null ? DEFAULT_MAX_BODY : parseSize(config.max_body as string);
+/** Effective body limit in bytes for a webhook source config (default 1 MB). */
+export function webhookMaxBody(config: Record<string, unknown>, fallback: number = DEFAULT_MAX_BODY): number {
+  return config.max_body === undefined || config.max_body === null ? fallback : parseSize(config.max_body as string);
 }
 
 /** Effective ingress path for a webhook source (default /webhook/<id>). */
@@ -144,13 +145,14 @@ export const webhookSource: SourceProvider = {
       hmac_secret: { ...secretSchema, description: 'alias of secret' },
       signature: { type: 'string', enum: [...SIGNATURE_MODES], default: 'auto' },
       signature_header: { type: 'string', minLength: 1, description: 'header carrying a plain HMAC (default x-signature)' },
-      max_body: { type: ['string', 'integer'], description: 'body size limit, e.g. 25MB (default)' },
+      max_body: { type: ['string', 'integer'], description: 'body size limit, e.g. 5MB (default 1MB)' },
       event_type: { type: 'string', minLength: 1, default: 'resource.changed' },
       platform: { type: 'string', minLength: 1, description: 'provenance.platform (default webhook)' },
     },
   },
   replaceOn: ['path'],
   sensitive: ['secret', 'hmac_secret'],
+  defaultMaxBody: DEFAULT_MAX_BODY,
   validate(config) {
     const issues: Array<{ path: string; message: string }> = [];
     if (config.secret !== undefined && config.hmac_secret !== undefined) {

@@ -184,11 +184,11 @@ describe('reliability: webhook abuse (scenario 7)', () => {
 
   it('refuses a 50 MB body with 413 without its memory growing by the body size', async () => {
     const before = memoryOf(ex.pid);
-    // declared length over the default 25 MB limit: refused before reading
+    // declared length over the webhook source's default 1 MB limit: refused before reading
     const big = Buffer.alloc(50 * 1024 * 1024, 0x20);
     const declared = await post('/webhook/inbox', big);
     expect(declared.status).toBe(413);
-    expect(declared.json.error).toBe(`body of ${big.length} bytes exceeds the limit of ${25 * 1024 * 1024} bytes`);
+    expect(declared.json.error).toBe(`body of ${big.length} bytes exceeds the limit of ${1024 * 1024} bytes`);
     await stillServing();
     // streamed without a length to a source limited to 1 MB: cut off at the limit
     const streamed = await chunkedUpload('/webhook/small', 50 * 1024 * 1024);

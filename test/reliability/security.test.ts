@@ -3,10 +3,11 @@
 // closed; a well-formed request right after shows the executor kept serving.
 
 import net from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appliedProject, cli, postJson, startExec, startRecordingSink, type Exec } from './harness.js';
+import { runExecutor } from '../../cmd/test-helpers/executor.js';
+import { appliedProject, cli, postJson, snapshot, startExec, startRecordingSink, until, type Exec } from './harness.js';
 
 /** Sends raw bytes on a fresh connection and resolves with everything the server answered. */
 export function rawRequest(url: string, bytes: string | Buffer, timeoutMs = 10_000): Promise<string> {
@@ -144,5 +145,161 @@ routes:
     const r = await cli(['start', '--port', '0'], { cwd: d });
     expect(r.code).toBe(1);
     expect(r.stderr + r.stdout).toMatch(/source\.gh: config\.secret is empty/);
+  });
+});
+
+describe('hole 1: callbacks prove they come from the delivery they report on', () => {
+  /** the next delivery the sink receives for a fresh event, with the callback it was sent */
+  async function delivered(id: string): Promise<{ deliveryId: string; url: string; token: string; eventId: string }> {
+    const r = await postJson(`${ex.url}/webhook/inbox`, { id, type: 'task' });
+    expect(r.status).toBe(202);
+    const hit = await until(() => sink.hits.find((h) => h.key === id), 15_000, `delivery of ${id}`);
+    const d = hit.body.delivery;
+    expect(d.callback.url).toBe(`${ex.url}/callback/sink`);
+    expect(d.callback.token).toMatch(/^olcb_[A-Za-z0-9_-]{43}$/);
+    return { deliveryId: d.id, url: d.callback.url, token: d.callback.token, eventId: r.json.event_id };
+  }
+
+  async function stoppedEvents(): Promise<number> {
+    const { events } = await snapshot(dir);
+    return events.filter((e) => e.type === 'actor.stopped').length;
+  }
+
+  const cb = (path: string, body: string, headers: Record<string, string>) => rawRequest(ex.url, post(path, body, headers));
+
+  it('a forged report is refused, and the agent’s real report still counts', async () => {
+    const d = await delivered('cb-forge');
+    const before = await stoppedEvents();
+    const report = JSON.stringify({ delivery_id: d.deliveryId, outcome: 'success' });
+    // no token; a made-up token; the token of another delivery; the right token at another actor
+    const other = await delivered('cb-other');
+    const forged: Array<Record<string, string>> = [{}, { authorization: 'Bearer olcb_' + 'A'.repeat(43) }, { authorization: `Bearer ${other.token}` }, { 'x-orgloop-token': 'guess' }];
+    for (const headers of forged) {
+      expect(statusOf(await cb('/callback/sink', report, headers))).toBe(401);
+    }
+    // naming only the event, or nothing, proves nothing either
+    expect(statusOf(await cb('/callback/sink', JSON.stringify({ event_id: d.eventId, outcome: 'success' }), { authorization: `Bearer ${d.token}` }))).toBe(401);
+    expect(statusOf(await cb('/callback/sink', '{}', {}))).toBe(401);
+    expect(await stoppedEvents()).toBe(before);
+
+    const real = await postJson(d.url, { delivery_id: d.deliveryId, outcome: 'needs-review' }, { authorization: `Bearer ${d.token}` });
+    expect(real.status).toBe(202);
+    expect(real.json.duplicate).toBe(false);
+    expect(await stoppedEvents()).toBe(before + 1);
+  });
+
+  it('is JSON only, refused from web pages (CSRF) and under a foreign Host (DNS rebinding)', async () => {
+    const d = await delivered('cb-browser');
+    const report = JSON.stringify({ delivery_id: d.deliveryId, outcome: 'success' });
+    const auth = { authorization: `Bearer ${d.token}` };
+    const text = await cb('/callback/sink', report, { ...auth, 'content-type': 'text/plain' });
+    expect(statusOf(text)).toBe(415);
+    const csrf = await cb('/callback/sink', report, { ...auth, origin: 'https://evil.example' });
+    expect(statusOf(csrf)).toBe(403);
+    const fetchMeta = await cb('/callback/sink', report, { ...auth, 'sec-fetch-site': 'cross-site' });
+    expect(statusOf(fetchMeta)).toBe(403);
+    const rebound = await cb('/callback/sink', report, { ...auth, host: `rebind.evil.example:${new URL(ex.url).port}` });
+    expect(statusOf(rebound)).toBe(421);
+    expect(rebound).toMatch(/not an allowed name/);
+    // a web page posting an event to an unsigned source through the visitor's browser
+    const simple = await rawRequest(ex.url, post('/webhook/inbox', JSON.stringify({ id: 'csrf' }), { origin: 'https://evil.example', 'content-type': 'text/plain' }));
+    expect(statusOf(simple)).toBe(403);
+    // the real report, with an allowed name
+    for (const host of ['localhost', '127.0.0.1']) {
+      const ok = await cb('/callback/sink', report, { ...auth, host: `${host}:${new URL(ex.url).port}` });
+      expect([200, 202]).toContain(statusOf(ok));
+    }
+  });
+});
+
+describe('hole 16: what anonymous callers learn, and binding beyond loopback', () => {
+  it('/healthz tells a remote or proxied caller only that it is up', async () => {
+    const local = (await (await fetch(`${ex.url}/healthz`)).json()) as Record<string, unknown>;
+    expect(local).toMatchObject({ ok: true, serial: 1 });
+    const get = (headers: Record<string, string>) =>
+      `GET /healthz HTTP/1.1\r\n${Object.entries({ host: '127.0.0.1', ...headers })
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('\r\n')}\r\nconnection: close\r\n\r\n`;
+    const remote: Array<Record<string, string>> = [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { host: 'orgloop.example.com' }, { origin: 'https://evil.example' }];
+    for (const headers of remote) {
+      const answer = await rawRequest(ex.url, get(headers));
+      expect(statusOf(answer)).toBe(200);
+      expect(answer.slice(answer.indexOf('\r\n\r\n') + 4)).toBe('{"ok":true}');
+    }
+  });
+
+  it('start --host 0.0.0.0 warns that the port is reachable beyond this machine', async () => {
+    const own = await appliedProject(`
+sources:
+  - id: inbox
+    connector: webhook
+`);
+    const wide = await runExecutor(['start', '--port', '0', '--host', '0.0.0.0'], { cwd: own });
+    try {
+      await wide.waitFor(/warning: listening on 0\.0\.0\.0, beyond this machine/);
+    } finally {
+      await wide.stop();
+    }
+    const narrow = await runExecutor(['start', '--port', '0', '--host', '127.0.0.1'], { cwd: own });
+    try {
+      expect(narrow.output()).not.toMatch(/beyond this machine/);
+    } finally {
+      await narrow.stop();
+    }
+  });
+});
+
+describe('hole 7: slow clients cannot hold the executor', () => {
+  it('trickling headers and bodies are cut off, connections stay capped, /healthz keeps answering', async () => {
+    const own = await appliedProject(`
+sources:
+  - id: inbox
+    connector: webhook
+`);
+    const limited = await startExec(own, {
+      ORGLOOP_MAX_CONNECTIONS: '100',
+      ORGLOOP_HEADERS_TIMEOUT_MS: '1500',
+      ORGLOOP_REQUEST_TIMEOUT_MS: '3000',
+      ORGLOOP_IDLE_TIMEOUT_MS: '3000',
+    });
+    const { hostname, port } = new URL(limited.url);
+    const attackers: net.Socket[] = [];
+    const closed = new Set<net.Socket>();
+    const trickle: NodeJS.Timeout[] = [];
+    try {
+      // 300 slow clients, three times the cap: a third never finish their headers, a third
+      // declare a body and send it a byte at a time, a third connect and say nothing
+      for (let i = 0; i < 300; i++) {
+        const s = net.connect(Number(port), hostname);
+        s.on('error', () => {});
+        s.resume(); // read what the server answers, so its FIN is seen
+        s.on('close', () => closed.add(s));
+        attackers.push(s);
+        s.once('connect', () => {
+          if (i % 3 === 0) s.write('POST /webhook/inbox HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+          if (i % 3 === 1) s.write('POST /webhook/inbox HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{');
+        });
+        if (i % 3 !== 2) trickle.push(setInterval(() => s.writable && s.write(i % 3 === 0 ? 'x' : ' '), 250));
+        if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+      }
+      // while they trickle, health checks and real events still get through, promptly
+      for (let i = 0; i < 5; i++) {
+        const t = Date.now();
+        const h = await fetch(`${limited.url}/healthz`, { signal: AbortSignal.timeout(3000) });
+        expect(h.status).toBe(200);
+        expect(Date.now() - t).toBeLessThan(2000);
+        const r = await postJson(`${limited.url}/webhook/inbox`, { id: `during-${i}` });
+        expect(r.status).toBe(202);
+        const fds = readdirSync(`/proc/${limited.pid}/fd`).length;
+        // the cap plus the store, the log and node's own descriptors
+        expect(fds).toBeLessThan(100 + 60);
+      }
+      // every slow client is cut off by a deadline or shed for a newer connection
+      await until(() => closed.size === attackers.length, 8000, `all ${attackers.length} slow connections closed (${closed.size} so far)`);
+    } finally {
+      for (const t of trickle) clearInterval(t);
+      for (const s of attackers) s.destroy();
+      await limited.kill9();
+    }
   });
 });
