@@ -37,9 +37,9 @@ changes, with field diffs and prompt text diffs (prompts come from the state sto
         const from = serialArg(opts.from, '--from');
         const to = opts.to === undefined ? undefined : serialArg(opts.to, '--to');
         const g = globals(cmd);
-        const { openWorkspaceStore } = await import('../engine/workspace.js');
+        const { openWorkspaceStoreToRead } = await import('../engine/workspace.js');
         const { diffVersions } = await import('../engine/history/diff.js');
-        const store = await openWorkspaceStore(g);
+        const { store } = await openWorkspaceStoreToRead(g);
         try {
           const { plan, from: a, to: b } = await diffVersions(store, from, to);
           if (format === 'json') {

@@ -30,9 +30,9 @@ could not be made (e.g. a provider's API unreachable) and no drift was found oth
 
 /** `orgloop drift`, also reached as `orgloop plan --refresh-only`. Returns the exit code. */
 export async function runDrift(cmd: Command, opts: DriftOpts): Promise<number> {
-  const { openWorkspaceStore } = await import('../engine/workspace.js');
+  const { openWorkspaceStoreToRead } = await import('../engine/workspace.js');
   const { detectDrift, renderDriftText } = await import('../engine/drift/drift.js');
-  const store = await openWorkspaceStore(globals(cmd));
+  const { store } = await openWorkspaceStoreToRead(globals(cmd));
   try {
     const report = await detectDrift(store);
     if (opts.json) printJson(report);

@@ -46,8 +46,8 @@ comment. Paste Mermaid output into a \`\`\`mermaid block (GitHub renders it); re
           topology = model.buildPlanTopology(before, after, actions);
           if (opts.changed) topology = model.focusChanged(topology);
         } else if (opts.applied) {
-          const { openWorkspaceStore, statePath } = await import('../engine/workspace.js');
-          const store = await openWorkspaceStore(g);
+          const { openWorkspaceStoreToRead, statePath } = await import('../engine/workspace.js');
+          const { store } = await openWorkspaceStoreToRead(g);
           try {
             const current = await store.current();
             if (!current) throw new UserError(`nothing has been applied yet in ${statePath(g)}`);

@@ -16,9 +16,9 @@ versions a rollback undid ("rolled back by vR"). Compare two versions with
     )
     .action(
       action(async (opts: { json?: boolean }, cmd: Command) => {
-        const { openWorkspaceStore } = await import('../engine/workspace.js');
+        const { openWorkspaceStoreToRead } = await import('../engine/workspace.js');
         const { historyRows, statusText, changeSummary } = await import('../engine/history/history.js');
-        const store = await openWorkspaceStore(globals(cmd));
+        const { store } = await openWorkspaceStoreToRead(globals(cmd));
         try {
           const meta = await store.meta();
           const rows = historyRows(await store.versions(), meta.serial);

@@ -38,10 +38,10 @@ export function register(program: Command): void {
         const limit = Number(flags.limit);
         if (!Number.isInteger(limit) || limit <= 0) throw new UserError(`invalid --limit "${flags.limit}": expected a positive integer`);
         const since = await sinceToIso(flags.since);
-        const { openWorkspaceStore } = await import('../engine/workspace.js');
+        const { openWorkspaceStoreToRead } = await import('../engine/workspace.js');
         const { formatStoredEntry } = await import('../engine/run/console.js');
         const g = globals(cmd);
-        const store = await openWorkspaceStore(g);
+        const { store } = await openWorkspaceStoreToRead(g);
         const q = { since, route: flags.route, trace_id: flags.trace };
         const show = (rows: Awaited<ReturnType<typeof store.logs>>) => {
           if (flags.json) for (const r of rows) process.stdout.write(JSON.stringify({ ...r, data: r.data ? JSON.parse(r.data) : null }) + '\n');

@@ -38,7 +38,7 @@ program
   .description('Organization as Code: plan, apply and run the event topology of your AI organization.')
   .version(VERSION, '-V, --version')
   .option('-c, --config <file>', 'project file (orgloop.yaml or a kind: Project file)', process.env.ORGLOOP_CONFIG ?? 'orgloop.yaml')
-  .option('--state <path>', 'state store: a SQLite file path (default .orgloop/state.db beside the project)')
+  .option('--state <path>', 'state store: a SQLite file path or a postgres:// URL (default .orgloop/state.db beside the project; also ORGLOOP_STATE)')
   .option('--no-color', 'disable color output (also NO_COLOR)')
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput({ outputError: (str, write) => write(str) });

@@ -56,14 +56,20 @@ Examples:
         const format = pickFormat(opts);
         const refresh = refreshWanted(opts.refresh);
         if (opts.refreshOnly) return (await import('./drift.js')).runDrift(cmd, { json: format === 'json' });
-        const [{ loadProject }, { openWorkspaceStore }, { planFromProject }, { formatDiagnostic }] = await Promise.all([
+        const [{ loadProject }, { openWorkspaceStore, openWorkspaceStoreToRead }, { planFromProject }, { formatDiagnostic }] = await Promise.all([
           import('../engine/config/load.js'),
           import('../engine/workspace.js'),
           import('../engine/plan/plan.js'),
           import('../engine/errors.js'),
         ]);
         const project = await loadProject(g.config);
-        const store = await openWorkspaceStore(g);
+        // A saved plan must name the state it applies to, so -out creates it; a plain plan creates nothing.
+        const { store, missing } = opts.out ? { store: await openWorkspaceStore(g), missing: null } : await openWorkspaceStoreToRead(g);
+        if (missing) {
+          // Text goes to people: say it first, on stdout; JSON and markdown stay documents.
+          const note = `No applied state at ${missing}: planning from nothing (plan creates nothing; \`orgloop apply\` creates it).\n`;
+          (format === 'text' ? process.stdout : process.stderr).write(note + (format === 'text' ? '\n' : ''));
+        }
         try {
           const plan = await planFromProject(store, project, {
             targeting: { target: opts.target ?? [], exclude: opts.exclude ?? [] },

@@ -19,8 +19,8 @@ export function register(program: Command): void {
           views = routeViews(project.resources.map((r) => ({ kind: r.kind, name: r.name, spec: r.spec as any })));
           origin = `config ${g.config}`;
         } else {
-          const { openWorkspaceStore } = await import('../engine/workspace.js');
-          const store = await openWorkspaceStore(g);
+          const { openWorkspaceStoreToRead } = await import('../engine/workspace.js');
+          const { store } = await openWorkspaceStoreToRead(g);
           try {
             const cur = await store.current();
             if (!cur) {

@@ -158,6 +158,11 @@ async function startDaemon(g: { config: string; state?: string }): Promise<numbe
 }
 
 async function neverApplied(g: { config: string; state?: string }): Promise<boolean> {
-  const { withWorkspaceStore } = await import('../engine/workspace.js');
-  return withWorkspaceStore(g, async (store) => (await store.meta()).serial === 0);
+  const { openWorkspaceStoreToRead } = await import('../engine/workspace.js');
+  const { store } = await openWorkspaceStoreToRead(g);
+  try {
+    return (await store.meta()).serial === 0;
+  } finally {
+    await store.close();
+  }
 }

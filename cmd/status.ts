@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(
       action(async (flags: { json?: boolean }, cmd: Command) => {
-        const { openWorkspaceStore } = await import('../engine/workspace.js');
+        const { openWorkspaceStoreToRead } = await import('../engine/workspace.js');
         const { statusReport } = await import('../engine/run/inspect.js');
         const g = globals(cmd);
         const { daemonPaths, readDaemon } = await import('../engine/daemon/daemon.js');
@@ -29,12 +29,13 @@ export function register(program: Command): void {
         const daemon = d.running
           ? { running: true, pid: d.record.pid, url: d.record.url ?? null, started_at: d.record.started_at, log: d.record.log }
           : { running: false, ...(d.stale ? { stale_pid: d.stale.pid } : {}) };
-        const store = await openWorkspaceStore(g);
+        const { store, missing } = await openWorkspaceStoreToRead(g);
         try {
           const r = await statusReport(store);
+          if (missing) r.state = missing;
           if (flags.json) return printJson({ ...r, daemon });
           const out: string[] = [];
-          out.push(`State: ${r.state}`);
+          out.push(`State: ${r.state}${missing ? ' (none yet: nothing has been applied)' : ''}`);
           if (d.running) out.push(`Daemon: running (pid ${d.record.pid}${d.record.url ? `, ${d.record.url}` : ''}, since ${d.record.started_at}); log ${d.record.log}`);
           else if (d.stale) out.push(`Daemon: not running (pid ${d.stale.pid} started ${d.stale.started_at} is gone; see ${d.stale.log})`);
           out.push(r.serial === 0 ? 'Applied version: none (run `orgloop apply`)' : `Applied version: ${r.serial} (${r.project})`);

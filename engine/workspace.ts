@@ -2,6 +2,7 @@
 // through here so `--state` (cmd/util.ts folds ORGLOOP_STATE into it) and the default location
 // mean the same everywhere.
 
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Store } from '../state/store.js';
 
@@ -27,6 +28,28 @@ export function statePath(g: WorkspaceOpts): string {
 export async function openWorkspaceStore(g: WorkspaceOpts): Promise<Store> {
   const { openStore } = await import('../state/open.js');
   return openStore(statePath(g));
+}
+
+export interface ReadableStore {
+  store: Store;
+  /** the SQLite file that does not exist yet (an empty in-memory store stands in), or null */
+  missing: string | null;
+}
+
+/**
+ * For commands that only read (plan, status, history, ...): a SQLite state file that does not
+ * exist is not created; an empty in-memory store answers instead and `missing` names the file.
+ */
+export async function openWorkspaceStoreToRead(g: WorkspaceOpts): Promise<ReadableStore> {
+  const location = statePath(g);
+  if (!isUrl(location) && !existsSync(location)) {
+    const { openStore } = await import('../state/open.js');
+    const store = await openStore(':memory:');
+    // Messages ("nothing has been applied yet in ...") name the file the user asked about.
+    Object.defineProperty(store, 'location', { value: location });
+    return { store, missing: location };
+  }
+  return { store: await openWorkspaceStore(g), missing: null };
 }
 
 /** Opens the workspace store, runs fn, and always closes the store. */

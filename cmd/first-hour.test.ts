@@ -1,0 +1,50 @@
+// What a new user meets in the first hour (issue 20), as they meet it: the real CLI in a child
+// process, in a fresh project.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, tempProject } from './test-helpers/executor.js';
+
+const PROJECT = `name: first
+sources:
+  - id: hook
+    connector: webhook
+actors:
+  - id: sink
+    connector: command
+    config: { command: "cat > /dev/null" }
+routes:
+  - name: hook-to-sink
+    when: { source: hook }
+    then: { actor: sink }
+`;
+
+describe('read-only commands on a project never applied', () => {
+  it('plan says there is no applied state and creates nothing; status, history and drift neither', async () => {
+    const dir = tempProject({ 'orgloop.yaml': PROJECT });
+    const state = join(dir, '.orgloop', 'state.db');
+    const plan = await cli(['plan'], { cwd: dir });
+    expect(plan.code).toBe(0);
+    expect(plan.stderr).toBe('');
+    expect(plan.stdout).toMatch(new RegExp(`^No applied state at ${state}: planning from nothing \\(plan creates nothing; \`orgloop apply\` creates it\\)\\.\n\n`));
+    expect(plan.stdout).toContain('Plan: 3 to add, 0 to change, 0 to destroy.');
+    const json = await cli(['plan', '--json'], { cwd: dir });
+    expect(json.stderr).toBe(`No applied state at ${state}: planning from nothing (plan creates nothing; \`orgloop apply\` creates it).\n`);
+    expect(JSON.parse(json.stdout).serial).toBe(0);
+    const status = await cli(['status'], { cwd: dir });
+    expect(status.stdout).toContain(`State: ${state} (none yet: nothing has been applied)\n`);
+    expect((await cli(['history'], { cwd: dir })).stdout).toBe(`No versions yet: nothing has been applied to ${state}.\n`);
+    expect((await cli(['drift'], { cwd: dir })).stderr).toBe(`Error: nothing has been applied yet in ${state}; there is nothing to compare\n`);
+    expect(existsSync(join(dir, '.orgloop'))).toBe(false);
+
+    // a saved plan names the state it applies to: -out creates it, and apply takes the plan
+    const out = await cli(['plan', '-out', 'p.json'], { cwd: dir });
+    expect(out.stderr).toBe('');
+    expect(existsSync(state)).toBe(true);
+    expect((await cli(['apply', 'p.json'], { cwd: dir })).code).toBe(0);
+  });
+
+  it('--help names both kinds of state store', async () => {
+    expect((await cli(['--help'])).stdout).toMatch(/--state <path>\s+state store: a SQLite file path or a postgres:\/\/\s+URL/);
+  });
+});
