@@ -27,6 +27,7 @@ import { pagerdutySource } from './sources/pagerduty.js';
 import { pagerdutyActor } from './actors/pagerduty.js';
 import { zendeskSource } from './sources/zendesk.js';
 import { salesforceSource } from './sources/salesforce.js';
+import { httpPollSource } from './sources/http-poll.js';
 
 const PROVIDERS: Provider[] = [
   webhookSource,
@@ -51,6 +52,7 @@ const PROVIDERS: Provider[] = [
   pagerdutyActor,
   zendeskSource,
   salesforceSource,
+  httpPollSource,
 ];
 
 const PREFIXES: Record<ProviderKind, string[]> = {
