@@ -3,7 +3,7 @@ import { EXIT, UserError } from '../engine/errors.js';
 import type { Plan } from '../engine/plan/types.js';
 import type { ApplyResult } from '../engine/apply/apply.js';
 import { action, globals, printJson } from './util.js';
-import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan } from './plan-common.js';
+import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 
 interface ApplyOpts {
   autoApprove?: boolean;
@@ -73,7 +73,7 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
             import('../engine/errors.js'),
           ]);
           const project = await loadProject(g.config);
-          makePlan = () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic), refresh });
+          makePlan = () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic), refresh, stateKey });
         }
 
         const out = (s: string) => {

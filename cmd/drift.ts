@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../engine/errors.js';
 import { action, globals, printJson } from './util.js';
+import { stateKey } from './plan-common.js';
 
 interface DriftOpts {
   json?: boolean;
@@ -34,7 +35,7 @@ export async function runDrift(cmd: Command, opts: DriftOpts): Promise<number> {
   const { detectDrift, renderDriftText } = await import('../engine/drift/drift.js');
   const { store } = await openWorkspaceStoreToRead(globals(cmd));
   try {
-    const report = await detectDrift(store);
+    const report = await detectDrift(store, { stateKey });
     if (opts.json) printJson(report);
     else process.stdout.write(renderDriftText(report));
     if (report.drifted) return EXIT.CHANGES;

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { UserError } from '../engine/errors.js';
 import type { Plan } from '../engine/plan/types.js';
 import { durationFlag } from './util.js';
+import { loadStateKey, type StateKey } from '../engine/secrets/key.js';
 
 export type Format = 'text' | 'json' | 'markdown';
 
@@ -15,6 +16,14 @@ export function pickFormat(opts: { json?: boolean; format?: string }): Format {
     throw new UserError(`--format must be text, json or markdown (got "${f}")`);
   }
   return f;
+}
+
+/**
+ * The state key for hashing sensitive values: ORGLOOP_STATE_KEY, else the per-user key file
+ * (engine/secrets/key.ts). Read only when a plan or drift check meets a sensitive value.
+ */
+export function stateKey(): StateKey {
+  return loadStateKey(process.env);
 }
 
 /** Commander option parser for a repeatable flag: each use adds one value. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../engine/errors.js';
 import { action, globals } from './util.js';
-import { acceptTerraformOut, addRefreshFlags, pickFormat, repeatable, refreshWanted, renderPlan } from './plan-common.js';
+import { acceptTerraformOut, addRefreshFlags, pickFormat, repeatable, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 
 interface PlanOpts {
   out?: string;
@@ -75,6 +75,7 @@ Examples:
             targeting: { target: opts.target ?? [], exclude: opts.exclude ?? [] },
             warnings: project.warnings.map(formatDiagnostic),
             refresh,
+            stateKey,
           });
           await (await import('../engine/history/history.js')).addReapplyWarning(store, plan);
           if (opts.out) {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UserError } from '../engine/errors.js';
 import { action, globals, type GlobalOpts } from './util.js';
 import { addRunFlags, runExecutor, startSettings, type StartFlags } from './start.js';
-import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan } from './plan-common.js';
+import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 
 interface UpFlags extends StartFlags {
   autoApprove?: boolean;
@@ -52,7 +52,7 @@ export async function up(g: GlobalOpts, flags: UpFlags): Promise<number> {
     const session = await runApplySession(store, {
       operation: 'up',
       lockTimeoutMs,
-      makePlan: () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic), refresh }),
+      makePlan: () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic), refresh, stateKey }),
       confirm: async (plan) => {
         process.stdout.write(await renderPlan(plan, 'text', g.color));
         return flags.autoApprove ? true : confirm();

@@ -177,7 +177,10 @@ export interface ProviderBase {
   configSchema: JSONSchema;
   /** config paths (dotted) whose change forces replace */
   replaceOn?: string[];
-  /** config paths (dotted) always treated as secrets */
+  /**
+   * config paths (dotted) always treated as secrets. Prefer marking the field `sensitive: true`
+   * in `configSchema` (what the built-ins do); this list is read too, for older providers.
+   */
   sensitive?: string[];
   /** Semantic checks beyond the schema; return messages keyed by dotted config path. */
   validate?(config: Record<string, unknown>): Array<{ path: string; message: string }>;

@@ -168,6 +168,7 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
 export async function applyDirect(dir: string, file = 'orgloop.yaml'): Promise<number> {
   const { loadProject } = await import('../../engine/config/load.js');
   const { toSnapshot } = await import('../../engine/plan/snapshot.js');
+  const { loadStateKey } = await import('../../engine/secrets/index.js');
   const { registryHints } = await import('../../engine/plan/plan.js');
   const { openStore } = await import('../../state/open.js');
   const project = await loadProject(join(dir, file));
@@ -176,7 +177,7 @@ export async function applyDirect(dir: string, file = 'orgloop.yaml'): Promise<n
   try {
     const meta = await store.meta();
     const hints = await registryHints();
-    const desired = toSnapshot(project, meta.secret_salt, hints.sensitive);
+    const desired = toSnapshot(project, { salt: meta.secret_salt, key: () => loadStateKey(process.env), sensitive: hints.sensitive });
     const v = await store.writeVersion({
       expectedSerial: meta.serial,
       kind: 'apply',

@@ -9,7 +9,7 @@ import type { Store } from '../../state/store.js';
 import type { ProviderBase } from '../../providers/types.js';
 import { substitute } from '../config/env.js';
 import { planFromProject } from '../plan/plan.js';
-import { projectOf, type MiniProject } from '../plan/test-helpers/project.js';
+import { projectOf, testKey, type MiniProject } from '../plan/test-helpers/project.js';
 import { applyPlan, ApplyError, type ApplyOptions } from './apply.js';
 import { acquireLock, LockError } from './lock.js';
 
@@ -51,7 +51,7 @@ function opts(p: ProviderBase): ApplyOptions {
 }
 
 const proj = (ids: string[], routes: Array<[string, string]>): MiniProject => ({
-  sources: ids.map((id) => ({ id, connector: 'hooked', config: { token: 'tok-value' }, secrets: { 'config.token': '${TOKEN}' } })),
+  sources: ids.map((id) => ({ id, connector: 'hooked', config: { token: 'tok-value' }, templates: { 'config.token': '${TOKEN}' } })),
   actors: [{ id: 'eng' }],
   routes: routes.map(([name, source]) => ({ name, source, actor: 'eng' })),
 });
@@ -61,7 +61,7 @@ describe('applyPlan', () => {
     const store = await freshStore();
     const calls: string[] = [];
     const p = hookedProvider(calls);
-    const plan = await planFromProject(store, projectOf(proj(['a', 'b'], [['ra', 'a']])), { hints });
+    const plan = await planFromProject(store, projectOf(proj(['a', 'b'], [['ra', 'a']])), { hints, stateKey: testKey });
     const r = await applyPlan(store, plan, opts(p));
     expect(r.version?.serial).toBe(1);
     expect(calls).toEqual(['create a token=tok-value', 'create b token=tok-value']);
@@ -71,13 +71,13 @@ describe('applyPlan', () => {
 
     // route change only: no hook calls, provider_state carried over unchanged
     calls.length = 0;
-    const plan2 = await planFromProject(store, projectOf(proj(['a', 'b'], [['ra', 'b']])), { hints });
+    const plan2 = await planFromProject(store, projectOf(proj(['a', 'b'], [['ra', 'b']])), { hints, stateKey: testKey });
     await applyPlan(store, plan2, opts(p));
     expect(calls).toEqual([]);
     expect((await store.current())!.snapshot.resources['source.a'].provider_state).toEqual({ remote_id: 'hook-a' });
 
     // remove a source and its routes: route removed before the source's delete hook runs
-    const plan3 = await planFromProject(store, projectOf(proj(['a'], [])), { hints });
+    const plan3 = await planFromProject(store, projectOf(proj(['a'], [])), { hints, stateKey: testKey });
     await applyPlan(store, plan3, opts(p));
     expect(calls).toEqual(['delete b hook-b']);
     expect(Object.keys((await store.current())!.snapshot.resources).sort()).toEqual(['actor.eng', 'source.a']);
@@ -88,7 +88,7 @@ describe('applyPlan', () => {
     const store = await freshStore();
     const calls: string[] = [];
     const p = hookedProvider(calls, new Set(['create b']));
-    const plan = await planFromProject(store, projectOf(proj(['a', 'b'], [['ra', 'a'], ['rb', 'b']])), { hints });
+    const plan = await planFromProject(store, projectOf(proj(['a', 'b'], [['ra', 'a'], ['rb', 'b']])), { hints, stateKey: testKey });
     const err = await applyPlan(store, plan, opts(p)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplyError);
     const e = err as ApplyError;
@@ -101,7 +101,7 @@ describe('applyPlan', () => {
     expect(v.summary).toEqual({ add: 3, change: 0, destroy: 0 });
 
     // the next plan shows exactly what remains
-    const next = await planFromProject(store, projectOf(proj(['a', 'b'], [['ra', 'a'], ['rb', 'b']])), { hints });
+    const next = await planFromProject(store, projectOf(proj(['a', 'b'], [['ra', 'a'], ['rb', 'b']])), { hints, stateKey: testKey });
     expect(next.changes.map((c) => `${c.action} ${c.address}`)).toEqual(['create source.b', 'create route.rb']);
     await store.close();
   });
@@ -109,9 +109,9 @@ describe('applyPlan', () => {
   it('keeps a resource whose delete failed, and what it still needs', async () => {
     const store = await freshStore();
     const calls: string[] = [];
-    await applyPlan(store, await planFromProject(store, projectOf(proj(['a', 'b'], [])), { hints }), opts(hookedProvider(calls)));
+    await applyPlan(store, await planFromProject(store, projectOf(proj(['a', 'b'], [])), { hints, stateKey: testKey }), opts(hookedProvider(calls)));
     const failing = hookedProvider(calls, new Set(['delete b']));
-    const err = await applyPlan(store, await planFromProject(store, projectOf(proj(['a'], [])), { hints }), opts(failing)).catch((x: unknown) => x);
+    const err = await applyPlan(store, await planFromProject(store, projectOf(proj(['a'], [])), { hints, stateKey: testKey }), opts(failing)).catch((x: unknown) => x);
     expect((err as ApplyError).message).toContain('source.b (delete): cannot delete b');
     expect((err as ApplyError).message).toContain('Nothing was recorded: no change succeeded.');
     expect(Object.keys((await store.current())!.snapshot.resources)).toContain('source.b');
@@ -122,10 +122,10 @@ describe('applyPlan', () => {
   it('refuses a plan from another state or an older serial', async () => {
     const store = await freshStore();
     const other = await freshStore();
-    const plan = await planFromProject(other, projectOf(proj(['a'], [])), { hints });
+    const plan = await planFromProject(other, projectOf(proj(['a'], [])), { hints, stateKey: testKey });
     await expect(applyPlan(store, plan, opts(hookedProvider([])))).rejects.toThrow(/made for a different state/);
-    const mine = await planFromProject(store, projectOf(proj(['a'], [])), { hints });
-    await applyPlan(store, await planFromProject(store, projectOf(proj(['a', 'b'], [])), { hints }), opts(hookedProvider([])));
+    const mine = await planFromProject(store, projectOf(proj(['a'], [])), { hints, stateKey: testKey });
+    await applyPlan(store, await planFromProject(store, projectOf(proj(['a', 'b'], [])), { hints, stateKey: testKey }), opts(hookedProvider([])));
     await expect(applyPlan(store, mine, opts(hookedProvider([])))).rejects.toMatchObject({ exitCode: 4, reason: 'stale' });
     await store.close();
     await other.close();

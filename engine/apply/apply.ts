@@ -13,7 +13,8 @@ import { providerContext } from '../provider-context.js';
 import { dependencyOrder } from '../graph/topology.js';
 import { diffSnapshots, summarize, type ReplaceOnLookup } from '../plan/diff.js';
 import { mergeRefresh } from '../plan/refresh.js';
-import { isStoredSecret, snapshotDigest, INLINE_TEMPLATE } from '../plan/snapshot.js';
+import { snapshotDigest } from '../plan/snapshot.js';
+import { resolveSecrets } from '../secrets/index.js';
 import type { Plan, PlanSummary, ResourceChange } from '../plan/types.js';
 
 export class PlanMismatchError extends UserError {
@@ -246,27 +247,17 @@ function resultingSnapshot(
 /** A hook's context: the resource's config with secrets resolved from the environment. */
 function contextFor(r: ResourceState, snapshot: StateSnapshot, opts: ApplyOptions): ProviderContext {
   const env: EnvLookup = opts.env ?? ((n) => process.env[n]);
-  const resolve = (v: unknown, path: string): unknown => {
-    if (isStoredSecret(v)) {
-      if (v.$secret.template === INLINE_TEMPLATE) {
-        throw new UserError(`${path} is a sensitive value written inline; orgloop does not store it, so write it as \${VAR}`);
-      }
-      if (!opts.substitute) throw new UserError(`${path}: cannot resolve ${v.$secret.template} (no substitution available)`);
-      try {
-        return opts.substitute(v.$secret.template, env);
-      } catch (err) {
-        throw new UserError(`${path}: ${(err as Error).message}`);
-      }
-    }
-    if (Array.isArray(v)) return v.map((x, i) => resolve(x, `${path}[${i}]`));
-    if (v && typeof v === 'object') {
-      const o: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) o[k] = resolve(x, `${path}.${k}`);
-      return o;
-    }
-    return v;
+  const substitute = opts.substitute;
+  const fill = (template: string) => {
+    if (!substitute) throw new Error('no substitution available');
+    return substitute(template, env);
   };
-  const config = resolve((r.attributes as { config?: unknown }).config ?? {}, 'config') as Record<string, unknown>;
+  let config: Record<string, unknown>;
+  try {
+    config = resolveSecrets((r.attributes as { config?: unknown }).config ?? {}, fill, 'config') as Record<string, unknown>;
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
   const say = (level: string) => (msg: string) => opts.progress?.(`${r.kind}.${r.name}: ${level}${msg}`);
   return providerContext({
     name: r.name,

@@ -104,11 +104,11 @@ describe('loadProject: variables and secrets', () => {
     const p = await loadProject(file, { env: { GREETING: 'from-shell' } });
     const hooks = p.resources.find((r) => r.address === 'source.hooks')!;
     expect(hooks.spec).toMatchObject({ config: { secret: 'from-dotenv', path: '/webhook/hooks' } });
-    expect(hooks.secrets).toEqual({ 'config.secret': '${HOOK_SECRET}', 'config.path': '/webhook/${HOOK_NAME:-hooks}' });
+    expect(hooks.templates).toEqual({ 'config.secret': '${HOOK_SECRET}', 'config.path': '/webhook/${HOOK_NAME:-hooks}' });
     const a = p.resources.find((r) => r.address === 'actor.a')!;
     expect(a.spec).toMatchObject({ config: { command: 'echo ${HOME} from-shell', env: { TOKEN: 'quoted token' } } });
-    expect(a.secrets).toEqual({ 'config.command': 'echo $${HOME} ${GREETING}', 'config.env.TOKEN': '${TOKEN}' });
-    expect(p.resources.find((r) => r.kind === 'route')!.secrets).toEqual({});
+    expect(a.templates).toEqual({ 'config.command': 'echo $${HOME} ${GREETING}', 'config.env.TOKEN': '${TOKEN}' });
+    expect(p.resources.find((r) => r.kind === 'route')!.templates).toEqual({});
   });
 
   it('substitute / projectEnv / parseDotEnv', () => {

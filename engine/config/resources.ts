@@ -74,12 +74,12 @@ export function buildResource(entry: Entry, ctx: BuildContext): DesiredResource 
   if (diags.errors.length > errorsBefore) return undefined;
 
   const name = item[NAME_FIELD[entry.section]] as string;
-  const secrets: Record<string, string> = {};
+  const templates: Record<string, string> = {};
   for (const [path, template] of Object.entries(resolved.templates)) {
-    if (typeof getPath(spec, path) === 'string') secrets[path] = template;
+    if (typeof getPath(spec, path) === 'string') templates[path] = template;
   }
   const pos = entry.src.startOf(entry.value) ?? entry.src.pos(entry.path);
-  const res: DesiredResource = { address: `${kind}.${name}`, kind, name, provider, spec, secrets, dependsOn: [], pos: { file: entry.src.display, ...pos } };
+  const res: DesiredResource = { address: `${kind}.${name}`, kind, name, provider, spec, templates, dependsOn: [], pos: { file: entry.src.display, ...pos } };
   if (kind === 'route') {
     const pf = (spec as { with?: { prompt_file?: string } }).with?.prompt_file;
     if (pf) {

@@ -12,6 +12,7 @@ export const FILE_KINDS = ['Project', 'ConnectorGroup', 'TransformGroup', 'Logge
 const id = { type: 'string', pattern: ID_PATTERN, description: 'letters, digits, "-" and "_"' };
 const text = { type: 'string' };
 const duration = { type: 'string', description: 'a duration such as 30s, 2m, 1h30m' };
+const variableName = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'an environment variable name' };
 const configObject = { type: ['object', 'null'], description: 'provider settings' };
 
 export const sourceItemSchema: JSONSchema = {
@@ -155,6 +156,8 @@ export const fileSchema: JSONSchema = {
         port: { type: 'integer', minimum: 0, maximum: 65535, description: 'ingress port of this project\'s executor (each project on a machine needs its own)' },
         prefetch: { type: 'integer', minimum: 0, description: 'deliveries leased at ingest that may wait in an executor for a free slot' },
         event_memory_mb: { type: 'integer', minimum: 1, description: 'event bodies held in memory by deliveries waiting or running in an executor, MB' },
+        sensitive: { type: 'array', items: variableName, description: 'variables whose ${VAR} values are always masked in plans and stored only as a keyed hash' },
+        public: { type: 'array', items: variableName, description: 'variables whose names look secret (TOKEN, KEY...) but whose values plans may show' },
       },
     },
     connectors: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'ConnectorGroup files' },

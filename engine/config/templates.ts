@@ -1,5 +1,5 @@
 // Applies ${VAR} substitution to a parsed item, returning a fresh plain-JSON copy (YAML aliases
-// become separate values) and remembering which strings were templates: those are secrets.
+// become separate values) and remembering which strings were templates (engine/secrets decides which are sensitive).
 
 import { BadReferenceError, MissingVariableError, substitute, type EnvLookup } from './env.js';
 import type { PathSeg } from './source.js';
@@ -27,7 +27,7 @@ export function resolveTemplates(value: unknown, lookup: EnvLookup): Resolved {
       if (!v.includes('${')) return v;
       try {
         const out = substitute(v, lookup);
-        // An escaped `$${` alone is not a secret; a real reference is.
+        // An escaped `$${` alone is not a template; a real reference is.
         if (/\$\{[^}]*\}/.test(v.replace(/\$\$\{/g, ''))) templates[path.join('.')] = v;
         return out;
       } catch (err) {

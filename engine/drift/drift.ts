@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ProviderBase } from '../../providers/types.js';
 import type { Store } from '../../state/store.js';
-import type { Address, ResourceState, StateSnapshot, StoredSecret } from '../graph/types.js';
+import type { Address, ResourceState, StateSnapshot } from '../graph/types.js';
 import { UserError } from '../errors.js';
-import { sha256Hex } from '../plan/canonical.js';
-import { INLINE_TEMPLATE, isStoredSecret, secretHash } from '../plan/snapshot.js';
-import { formatPath } from '../plan/paths.js';
+import { sha256Hex } from '../graph/canonical.js';
+import { formatPath } from '../graph/paths.js';
+import { checkSecretHash, hashKeyId, INLINE_TEMPLATE, secretsIn, type KeySource, type StateKey, type StoredSecret } from '../secrets/index.js';
 
 export type DriftKind = 'prompt' | 'secret' | 'external' | 'executor';
 
@@ -44,19 +44,13 @@ export interface DriftOptions {
   now?: number;
   /** an executor silent for longer than this is not running (default 60 s; they beat every 5 s) */
   executorStaleMs?: number;
+  /** the state key the secret hashes were made with (engine/secrets/key.ts) */
+  stateKey?: KeySource;
 }
 
 function promptFileOf(r: ResourceState): string | null {
   const w = (r.attributes as { with?: { prompt_file?: unknown } }).with;
   return typeof w?.prompt_file === 'string' ? w.prompt_file : null;
-}
-
-/** Every stored secret inside a value, with its display path. */
-function secretsIn(value: unknown, path: Array<string | number> = []): Array<{ path: string; secret: StoredSecret }> {
-  if (isStoredSecret(value)) return [{ path: formatPath(path), secret: value }];
-  if (Array.isArray(value)) return value.flatMap((v, i) => secretsIn(v, [...path, i]));
-  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => secretsIn(v, [...path, k]));
-  return [];
 }
 
 function checkPrompt(address: Address, r: ResourceState, dir: string): DriftItem | null {
@@ -79,16 +73,29 @@ function checkPrompt(address: Address, r: ResourceState, dir: string): DriftItem
   };
 }
 
-function checkSecret(address: Address, path: string, secret: StoredSecret, salt: string, lookup: (t: string) => string): DriftItem | null {
+/** A drift item when the secret's variable now resolves to another value; an error message when that cannot be told. */
+function checkSecret(
+  address: Address,
+  path: string,
+  secret: StoredSecret,
+  salt: string,
+  key: () => StateKey | null,
+  lookup: (t: string) => string,
+): { item: DriftItem } | { error: string } | null {
   const { template, hash } = secret.$secret;
   let value: string;
   try {
     value = lookup(template);
   } catch (err) {
-    return { kind: 'secret', address, detail: path, message: `${path} (${template}) no longer resolves: ${(err as Error).message}` };
+    return { item: { kind: 'secret', address, detail: path, message: `${path} (${template}) no longer resolves: ${(err as Error).message}` } };
   }
-  if (secretHash(salt, value) === hash) return null;
-  return { kind: 'secret', address, detail: path, message: `${path} (${template}): the value changed since apply (sensitive value not shown)` };
+  const k = hashKeyId(hash) === 'legacy' ? null : key();
+  const check = checkSecretHash(hash, k, salt, value);
+  if (check === 'same') return null;
+  if (check === 'other-key') {
+    return { error: `${path} (${template}): its hash was made with another state key${k ? ` than ${k.source}` : ''}, so whether it changed cannot be checked here; use the key it was applied with (ORGLOOP_STATE_KEY)` };
+  }
+  return { item: { kind: 'secret', address, detail: path, message: `${path} (${template}): the value changed since apply (sensitive value not shown)` } };
 }
 
 export async function detectDrift(store: Store, opts: DriftOptions = {}): Promise<DriftReport> {
@@ -100,6 +107,8 @@ export async function detectDrift(store: Store, opts: DriftOptions = {}): Promis
   const { projectEnv, substitute } = await import('../config/env.js');
   const env = opts.env ?? projectEnv(dir);
   const resolveTemplate = (t: string) => substitute(t, env);
+  let stateKey: StateKey | null | undefined;
+  const key = () => (stateKey === undefined ? (stateKey = opts.stateKey?.() ?? null) : stateKey);
 
   const report: DriftReport = {
     format_version: 1,
@@ -120,14 +129,16 @@ export async function detectDrift(store: Store, opts: DriftOptions = {}): Promis
       const item = checkPrompt(address, r, dir);
       if (item) report.items.push(item);
     }
-    for (const { path, secret } of secretsIn(r.attributes)) {
-      if (secret.$secret.template === INLINE_TEMPLATE) {
+    for (const found of secretsIn(r.attributes)) {
+      const path = formatPath(found.path);
+      if (found.secret.$secret.template === INLINE_TEMPLATE) {
         report.notes.push(`${address} ${path} was written inline; its value is not stored, so it cannot be checked`);
         continue;
       }
       report.checked.secrets++;
-      const item = checkSecret(address, path, secret, meta.secret_salt, resolveTemplate);
-      if (item) report.items.push(item);
+      const result = checkSecret(address, path, found.secret, meta.secret_salt, key, resolveTemplate);
+      if (result && 'item' in result) report.items.push(result.item);
+      else if (result) report.errors.push({ address, message: result.error });
     }
   }
 

@@ -64,9 +64,10 @@ export interface DesiredResource {
   spec: Spec;
   /**
    * Values written with ${VAR}: dotted path inside `spec` -> the template text as written.
-   * `spec` holds the resolved value; state only ever stores the template and a salted hash.
+   * `spec` holds the resolved value; for the sensitive ones (engine/secrets) state stores only
+   * the template and a keyed hash.
    */
-  secrets: Record<string, string>;
+  templates: Record<string, string>;
   dependsOn: Address[];
   pos: Pos;
   /** routes with with.prompt_file: the prompt's content hash (text is in LoadedProject.prompts) */

@@ -5,9 +5,10 @@ import { createRequire } from 'node:module';
 import type { Address, ResourceKind, ResourceState, StateSnapshot } from '../graph/types.js';
 import { compareAddresses } from '../graph/address.js';
 import { analyzeTopology } from '../graph/topology.js';
-import { canonicalJson } from './canonical.js';
-import { formatPath, getAt } from './paths.js';
-import { declarationJson, DigestBuilder, isStoredSecret, snapshotDigest } from './snapshot.js';
+import { canonicalJson } from '../graph/canonical.js';
+import { formatPath, getAt } from '../graph/paths.js';
+import { containsSecret, hashKeyId, isStoredSecret } from '../secrets/index.js';
+import { declaration, declarationJson, DigestBuilder, snapshotDigest } from './snapshot.js';
 import {
   PLAN_FORMAT_VERSION,
   type FieldChange,
@@ -41,17 +42,12 @@ export interface DiffOptions {
 
 type Path = Array<string | number>;
 
-/** The part of a resource that the configuration declares (provider_state is apply's business). */
-function declared(r: ResourceState): unknown {
-  return [r.kind, r.name, r.provider, r.attributes, r.depends_on, r.prompt_sha256 ?? null];
-}
-
 /**
  * Plain JSON text first (snapshots are built in canonical key order), canonical JSON if that
  * differs. `afterText` is the desired resource's declarationJson, which the digest reuses.
  */
 function sameDeclaration(a: ResourceState, b: ResourceState, afterText: string): boolean {
-  return declarationJson(a) === afterText || canonicalJson(declared(a)) === canonicalJson(declared(b));
+  return declarationJson(a) === afterText || canonicalJson(declaration(a)) === canonicalJson(declaration(b));
 }
 
 export function diffSnapshots(
@@ -199,7 +195,8 @@ function summarizeList(parts: string[]): string {
 /**
  * Field-level changes between two attribute objects, via json-diff. Arrays are reported whole
  * (a list is one value to a reader), and a secret is one field: its template may change, or
- * only its hash (the value) — then the change is `sensitive_value_changed`.
+ * only its hash (the value) — then the change is `sensitive_value_changed` (and
+ * `sensitive_other_key` when the two hashes were made with different state keys).
  */
 export function attributeChanges(before: Record<string, unknown>, after: Record<string, unknown>): FieldChange[] {
   const d = jsonDiff().diff(before, after);
@@ -223,17 +220,12 @@ export function attributeChanges(before: Record<string, unknown>, after: Record<
       f.sensitive = true;
       if (isStoredSecret(b) && isStoredSecret(a) && b.$secret.template === a.$secret.template) {
         f.sensitive_value_changed = true;
+        if (hashKeyId(b.$secret.hash) !== hashKeyId(a.$secret.hash)) f.sensitive_other_key = true;
       }
     }
     out.push(f);
   }
   return out;
-}
-
-function containsSecret(v: unknown): boolean {
-  if (!v || typeof v !== 'object') return false;
-  if (isStoredSecret(v)) return true;
-  return Object.values(v as object).some(containsSecret);
 }
 
 /** The paths json-diff output `d` marks as changed, added or deleted. */

@@ -4,7 +4,8 @@ import { diffSnapshots } from './diff.js';
 import { renderText } from './render-text.js';
 import { renderMarkdown } from './render-markdown.js';
 import { renderJson } from './render-json.js';
-import { projectOf, type MiniProject } from './test-helpers/project.js';
+import { projectOf, testKey, type MiniProject } from './test-helpers/project.js';
+import type { SensitiveLookup } from './snapshot.js';
 import type { StateSnapshot } from '../graph/types.js';
 
 const SALT = 'salt-1';
@@ -13,7 +14,7 @@ const SECRET = 'hunter2-very-secret-value';
 function base(): MiniProject {
   return {
     sources: [
-      { id: 'github', config: { path: '/gh', secret: SECRET }, secrets: { 'config.secret': '${GH_SECRET}' } },
+      { id: 'github', config: { path: '/gh', secret: SECRET }, templates: { 'config.secret': '${GH_SECRET}' } },
       { id: 'linear' },
     ],
     actors: [{ id: 'eng' }, { id: 'ops' }],
@@ -24,16 +25,16 @@ function base(): MiniProject {
   };
 }
 
-const snap = (p: MiniProject, sensitive?: (k: string, n: string) => string[] | undefined) => toSnapshot(projectOf(p), SALT, sensitive);
+const snap = (p: MiniProject, sensitive?: SensitiveLookup) => toSnapshot(projectOf(p), { salt: SALT, key: testKey, sensitive });
 const blobsOf = (...xs: Array<Record<string, string>>) => (sha: string) => xs.find((x) => x[sha] !== undefined)?.[sha] ?? null;
 
 describe('toSnapshot', () => {
-  it('stores secrets as template and salted hash, never the value', () => {
+  it('stores secrets as template and keyed hash, never the value', () => {
     const d = snap(base());
     const text = JSON.stringify(d);
     expect(text).not.toContain(SECRET);
     const cfg = d.snapshot.resources['source.github'].attributes.config as Record<string, unknown>;
-    expect(cfg.secret).toEqual({ $secret: { template: '${GH_SECRET}', hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) } });
+    expect(cfg.secret).toEqual({ $secret: { template: '${GH_SECRET}', hash: expect.stringMatching(/^hmac-sha256:[0-9a-f]{12}:[0-9a-f]{64}$/) } });
     expect(d.snapshot.resources['route.pr-review'].prompt_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(Object.values(d.blobs)).toEqual(['Review the PR.\nBe kind.\n']);
     expect(d.digest).toMatch(/^sha256:/);
@@ -42,7 +43,7 @@ describe('toSnapshot', () => {
   it('masks provider-sensitive fields written inline and warns', () => {
     const p = base();
     p.actors![0].config = { command: 'true', token: 'inline-token-123' };
-    const d = snap(p, (k, n) => (k === 'actor' && n === 'command' ? ['token'] : undefined));
+    const d = snap(p, (k, n) => (k === 'actor' && n === 'command' ? { sensitive: ['token'] } : undefined));
     expect(JSON.stringify(d)).not.toContain('inline-token-123');
     expect((d.snapshot.resources['actor.eng'].attributes.config as any).token.$secret.template).toBe('(inline)');
     expect(d.warnings.join('\n')).toMatch(/actor\.eng config\.token is sensitive but written inline/);
@@ -51,7 +52,8 @@ describe('toSnapshot', () => {
   it('finds secret paths through keys that contain dots and array indices', () => {
     const p = base();
     p.actors![0].config = { command: ['run', 'x-secret-y'], env: { 'A.B': 'dotted-secret' } };
-    p.actors![0].secrets = { 'config.command[1]': '${ARG}', 'config.env.A.B': '${AB}' };
+    // (variables named as secrets: other ${VAR} values are shown, see engine/secrets tests)
+    p.actors![0].templates = { 'config.command[1]': '${ARG_TOKEN}', 'config.env.A.B': '${AB_SECRET}' };
     const d = snap(p);
     const text = JSON.stringify(d.snapshot);
     expect(text).not.toContain('x-secret-y');
@@ -101,10 +103,10 @@ describe('diffSnapshots', () => {
   });
 
   it('reports a changed secret value only as (sensitive value changed)', () => {
-    const before = toSnapshot(projectOf(base()), SALT);
+    const before = snap(base());
     const p = base();
     p.sources![0].config = { path: '/gh', secret: 'another-secret-value' };
-    const plan = diffSnapshots(before.snapshot, toSnapshot(projectOf(p), SALT).snapshot, () => null);
+    const plan = diffSnapshots(before.snapshot, snap(p).snapshot, () => null);
     expect(plan.changes[0].fields).toEqual([
       expect.objectContaining({ path: 'config.secret', sensitive: true, sensitive_value_changed: true }),
     ]);

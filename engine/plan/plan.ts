@@ -10,6 +10,7 @@ import type { ProviderBase } from '../../providers/types.js';
 import { diffSnapshots, summarize, type ReplaceOnLookup } from './diff.js';
 import { mergeRefresh, refreshManaged } from './refresh.js';
 import { toSnapshot, type SensitiveLookup } from './snapshot.js';
+import type { KeySource } from '../secrets/index.js';
 import { applyTargeting, type Targeting } from './targets.js';
 import type { Plan } from './types.js';
 
@@ -20,11 +21,11 @@ export interface ProviderHints {
   provider?: (kind: ResourceState['kind'], name: string) => ProviderBase | undefined;
 }
 
-/** Provider `sensitive` / `replaceOn` lists from the built-in registry (loaded lazily). */
+/** Provider sensitive markers and `replaceOn` lists from the built-in registry (loaded lazily). */
 export async function registryHints(): Promise<ProviderHints> {
   const { getProvider } = await import('../../providers/registry.js');
   return {
-    sensitive: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)?.sensitive),
+    sensitive: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)),
     replaceOn: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)?.replaceOn),
     provider: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)),
   };
@@ -38,12 +39,18 @@ export interface PlanOptions {
   warnings?: string[];
   /** read managed objects back first (default true; `plan --refresh=false` turns it off) */
   refresh?: boolean;
+  /** the state key for hashing sensitive values (engine/secrets/key.ts); asked for only when one is found */
+  stateKey?: KeySource;
+}
+
+function noKey(): never {
+  throw new Error('a sensitive value needs hashing, but no state key was given (PlanOptions.stateKey)');
 }
 
 export async function planFromProject(store: Store, project: LoadedProject, opts: PlanOptions = {}): Promise<Plan> {
   const meta = await store.meta();
   const hints = opts.hints ?? (await registryHints());
-  const desired = toSnapshot(project, meta.secret_salt, hints.sensitive);
+  const desired = toSnapshot(project, { salt: meta.secret_salt, key: opts.stateKey ?? noKey, sensitive: hints.sensitive });
   return planAgainstStore(store, desired.snapshot, desired.blobs, {
     ...opts,
     hints,

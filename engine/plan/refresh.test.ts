@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toSnapshot } from './snapshot.js';
 import { diffSnapshots } from './diff.js';
 import { mergeRefresh, refreshManaged } from './refresh.js';
-import { projectOf, type MiniProject } from './test-helpers/project.js';
+import { projectOf, testKey, type MiniProject } from './test-helpers/project.js';
 import type { StateSnapshot } from '../graph/types.js';
 import type { ProviderBase } from '../../providers/types.js';
 import type { RefreshedObject } from './types.js';
@@ -12,7 +12,7 @@ const base = (path = '/gh'): MiniProject => ({
   actors: [{ id: 'eng' }],
   routes: [{ name: 'r', source: 'github', actor: 'eng' }],
 });
-const snap = (p: MiniProject) => toSnapshot(projectOf(p), 'salt').snapshot;
+const snap = (p: MiniProject) => toSnapshot(projectOf(p), { salt: 'salt', key: testKey }).snapshot;
 const applied = (p: MiniProject): StateSnapshot => {
   const s = snap(p);
   s.resources['source.github'].provider_state = { hook_id: 1 };

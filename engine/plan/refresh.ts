@@ -32,7 +32,7 @@ export interface ReadOptions {
  * resource (the config the object was made with), secrets resolved the way the executor does it.
  */
 export async function readManaged(r: ResourceState, provider: ProviderBase, opts: ReadOptions): Promise<ObservedState> {
-  const [{ resolveSecrets }, { substitute }] = await Promise.all([import('../run/graph.js'), import('../config/env.js')]);
+  const [{ resolveSecrets }, { substitute }] = await Promise.all([import('../secrets/index.js'), import('../config/env.js')]);
   const config = resolveSecrets((r.attributes as { config?: unknown }).config ?? {}, (t) => substitute(t, opts.env), 'config') as Record<string, unknown>;
   const ctx = providerContext({ name: r.name, config, projectDir: opts.projectDir, env: opts.env, log: warningsTo((m) => opts.warn?.(m)) });
   return provider.read!(ctx, r.provider_state ?? {});

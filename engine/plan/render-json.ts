@@ -2,7 +2,7 @@
 // plan without the snapshot; plan files (`-out`) carry the snapshot and prompt blobs too.
 
 import type { Plan } from './types.js';
-import { secretPaths } from './values.js';
+import { secretPaths } from '../secrets/index.js';
 
 export function planDocument(plan: Plan, opts: { includeSnapshot?: boolean } = {}): Record<string, unknown> {
   const { desired, blobs, changes, ...rest } = plan;

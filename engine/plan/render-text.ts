@@ -78,6 +78,7 @@ export function changeLines(ch: ResourceChange, c: ChalkInstance): string[] {
 
 function fieldLine(f: FieldChange, c: ChalkInstance): string {
   const tail = f.forces_replace ? c.red(' # forces replacement') : '';
+  if (f.sensitive_other_key) return c.yellow(`      ~ ${f.path} = (sensitive value; hashed with another state key, cannot tell whether it changed)`) + tail;
   if (f.sensitive_value_changed) return c.yellow(`      ~ ${f.path} = (sensitive value changed)`) + tail;
   if (f.before === undefined) return c.green(`      + ${f.path} = ${showValue(f.after)}`) + tail;
   if (f.after === undefined) return c.red(`      - ${f.path} = ${showValue(f.before)}`) + tail;

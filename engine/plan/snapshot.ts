@@ -1,15 +1,22 @@
-// Desired graph -> the snapshot apply would store. Secrets become { $secret: { template, hash } }
-// with a salted hash of the value, so state and plan files can tell "changed" without holding it.
+// Desired graph -> the snapshot apply would store. Sensitive values become
+// { $secret: { template, hash } } with a keyed hash (engine/secrets), so state and plan files can
+// tell "changed" without holding the value or allowing a guess to be checked.
 
 import { createHash } from 'node:crypto';
-import type { LoadedProject, ResourceKind, ResourceState, StateSnapshot, StoredSecret } from '../graph/types.js';
-import { canonicalJson, sha256Hex, sortKeys } from './canonical.js';
-import { resolvePath, getAt, setAt } from './paths.js';
+import type { LoadedProject, ResourceKind, ResourceState, StateSnapshot } from '../graph/types.js';
+import { sortKeys } from '../graph/canonical.js';
+import {
+  protectAttributes,
+  secretHash,
+  sensitiveConfigPaths,
+  sensitivityPolicy,
+  type KeySource,
+  type SensitiveFields,
+  type StateKey,
+} from '../secrets/index.js';
 
-/** Marks a sensitive provider field written as a literal instead of ${VAR}. */
-export const INLINE_TEMPLATE = '(inline)';
-
-export type SensitiveLookup = (kind: ResourceKind, provider: string) => readonly string[] | undefined;
+/** A provider's sensitive-field markers (its config schema, or its older `sensitive` list). */
+export type SensitiveLookup = (kind: ResourceKind, provider: string) => SensitiveFields | undefined;
 
 export interface DesiredSnapshot {
   snapshot: StateSnapshot;
@@ -20,29 +27,24 @@ export interface DesiredSnapshot {
   warnings: string[];
 }
 
-export function secretHash(salt: string, value: unknown): string {
-  const text = typeof value === 'string' ? value : canonicalJson(value);
-  return 'sha256:' + sha256Hex(salt + text);
-}
-
-export function isStoredSecret(v: unknown): v is StoredSecret {
-  return (
-    !!v &&
-    typeof v === 'object' &&
-    !Array.isArray(v) &&
-    Object.keys(v).length === 1 &&
-    typeof (v as StoredSecret).$secret === 'object' &&
-    (v as StoredSecret).$secret !== null
-  );
+export interface SnapshotOptions {
+  /** the state's salt (state_meta.secret_salt), mixed into every hash */
+  salt: string;
+  /** the state key; asked for only when a sensitive value needs hashing */
+  key: KeySource;
+  sensitive?: SensitiveLookup;
 }
 
 /**
- * Every `${VAR}` value and every provider-`sensitive` field is replaced by template + salted
- * hash. A sensitive field written inline is never stored either: it becomes template
- * "(inline)" plus its hash, and the plan warns, because only a `${VAR}` can be resolved again
- * when the applied state is run.
+ * Every sensitive value (engine/secrets decides which) is replaced by template + keyed hash. A
+ * sensitive field written inline is never stored either: it becomes template "(inline)" plus its
+ * hash, and the plan warns, because only a `${VAR}` can be resolved again when the applied
+ * state is run. Other `${VAR}` values are stored as resolved, and plans show them.
  */
-export function toSnapshot(project: LoadedProject, salt: string, sensitiveOf?: SensitiveLookup): DesiredSnapshot {
+export function toSnapshot(project: LoadedProject, opts: SnapshotOptions): DesiredSnapshot {
+  const policy = sensitivityPolicy(project.defaults);
+  let key: StateKey | undefined;
+  const hash = (value: unknown) => secretHash((key ??= opts.key()), opts.salt, value);
   const resources: Record<string, ResourceState> = {};
   const blobs: Record<string, string> = {};
   const warnings: string[] = [];
@@ -52,23 +54,16 @@ export function toSnapshot(project: LoadedProject, salt: string, sensitiveOf?: S
     // sortKeys copies the spec with keys in canonical order, so snapshots serialize canonically
     // and unchanged resources compare equal as plain JSON text.
     const attributes = sortKeys(r.spec) as Record<string, unknown>;
-    for (const [dotted, template] of Object.entries(r.secrets)) {
-      const path = resolvePath(attributes, dotted);
-      if (!path) continue; // the loader reports a path only for values it substituted
-      const value = getAt(attributes, path);
-      const secret: StoredSecret = { $secret: { template, hash: secretHash(salt, value) } };
-      setAt(attributes, path, secret);
-    }
-    for (const p of sensitiveOf?.(r.kind, r.provider) ?? []) {
-      const path = resolvePath(attributes, `config.${p}`);
-      if (!path) continue;
-      const value = getAt(attributes, path);
-      if (value === undefined || value === null || value === '' || isStoredSecret(value)) continue;
-      setAt(attributes, path, { $secret: { template: INLINE_TEMPLATE, hash: secretHash(salt, value) } });
-      warnings.push(
-        `${r.pos.file}:${r.pos.line}:${r.pos.col}: ${r.address} config.${p} is sensitive but written inline; ` +
-          `its value is not stored in state, so write it as \${VAR} (environment or .env) for the executor to use it`,
-      );
+    const fields = r.kind === 'route' ? undefined : opts.sensitive?.(r.kind, r.provider);
+    const sensitiveConfig = fields ? sensitiveConfigPaths(fields, attributes.config) : [];
+    if (sensitiveConfig.length || hasKeys(r.templates)) {
+      const { inline } = protectAttributes({ attributes, templates: r.templates, sensitiveConfig, policy, hash });
+      for (const path of inline) {
+        warnings.push(
+          `${r.pos.file}:${r.pos.line}:${r.pos.col}: ${r.address} ${path} is sensitive but written inline; ` +
+            `its value is not stored in state, so write it as \${VAR} (environment or .env) for the executor to use it`,
+        );
+      }
     }
     const state: ResourceState = {
       kind: r.kind,
@@ -137,7 +132,17 @@ export class DigestBuilder {
   }
 }
 
-/** What a resource declares (provider_state is apply's business), as JSON text: canonical for snapshots built by toSnapshot. */
+/** What a resource declares (provider_state is apply's business): what plans compare and the digest covers. */
+export function declaration(r: ResourceState): unknown[] {
+  return [r.kind, r.name, r.provider, r.attributes, r.depends_on, r.prompt_sha256 ?? null];
+}
+
+/** `declaration` as JSON text: canonical for snapshots built by toSnapshot. */
 export function declarationJson(r: ResourceState): string {
-  return JSON.stringify([r.kind, r.name, r.provider, r.attributes, r.depends_on, r.prompt_sha256 ?? null]);
+  return JSON.stringify(declaration(r));
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }

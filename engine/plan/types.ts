@@ -15,8 +15,13 @@ export interface FieldChange {
   after?: unknown;
   /** a secret: before/after hold the template only, never a value */
   sensitive?: boolean;
-  /** true when only the secret's value (its salted hash) changed */
+  /** true when only the secret's value (its keyed hash) changed */
   sensitive_value_changed?: boolean;
+  /**
+   * the two hashes were made with different state keys (or the unkeyed form of earlier
+   * versions): orgloop cannot tell whether the value changed; applying re-hashes it
+   */
+  sensitive_other_key?: boolean;
   /** this field is in the provider's replaceOn list */
   forces_replace?: boolean;
 }

@@ -18,6 +18,7 @@ import { Router } from './router.js';
 import { blankSecretIssues } from '../../providers/lib/blank-secret.js';
 import { providerContext } from '../provider-context.js';
 import { webhookMaxBody } from '../../providers/sources/webhook.js';
+import { containsSecret, resolveSecrets } from '../secrets/index.js';
 
 export const DEFAULT_MAX_HOPS = 8;
 export const DEFAULT_MAX_ATTEMPTS = 8;
@@ -184,7 +185,7 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
           provider,
           ctx,
           pollContext:
-            deps.freshResolver && rawConfig && JSON.stringify(rawConfig).includes('"$secret"')
+            deps.freshResolver && containsSecret(rawConfig)
               ? freshContext(ctx, rawConfig, deps.freshResolver)
               : () => ctx,
           path: normalizePath(typeof config.path === 'string' && config.path ? config.path : `/webhook/${r.name}`),
@@ -280,19 +281,6 @@ export function routeEvent(graph: Graph, event: OrgEvent): { deliver: RuntimeRou
 
 // ---- inputs ----
 
-function isSecret(v: unknown): v is { $secret: { template: string; hash: string } } {
-  return (
-    v !== null &&
-    typeof v === 'object' &&
-    !Array.isArray(v) &&
-    '$secret' in (v as object) &&
-    typeof (v as any).$secret?.template === 'string'
-  );
-}
-
-/** What the planner stores for a sensitive value written literally: it cannot be resolved again. */
-const INLINE_TEMPLATE = '(inline)';
-
 /**
  * A polling source's context with its secrets resolved again on each call (a rotated token is
  * used from the next poll), but the same object for as long as the values are unchanged: that
@@ -309,26 +297,8 @@ export function freshContext(ctx: ProviderContext, rawConfig: unknown, fresh: ()
   };
 }
 
-/** Replaces stored secrets (`{ $secret: { template, hash } }`) by their values, resolved now. */
-export function resolveSecrets(value: unknown, resolve: (template: string) => string, path = ''): unknown {
-  if (isSecret(value)) {
-    if (value.$secret.template === INLINE_TEMPLATE) {
-      throw new Error(`${path} is sensitive and was written inline, so its value is not in state; write it as \${VAR} (environment or .env) and apply again`);
-    }
-    try {
-      return resolve(value.$secret.template);
-    } catch (err) {
-      throw new Error(`${path}: cannot resolve ${value.$secret.template}: ${(err as Error).message}`);
-    }
-  }
-  if (Array.isArray(value)) return value.map((v, i) => resolveSecrets(v, resolve, `${path}.${i}`));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = resolveSecrets(v, resolve, path ? `${path}.${k}` : k);
-    return out;
-  }
-  return value;
-}
+// Secret resolution lives in engine/secrets; re-exported here, where the executor has always found it.
+export { resolveSecrets };
 
 /** Graph input for an applied snapshot: secrets resolved from the environment, prompts from blobs. */
 export async function inputFromSnapshot(

@@ -6,7 +6,7 @@ import type { Address, ResourceState, StateSnapshot } from '../graph/types.js';
 import type { RuntimeRename, StateVersion, StateVersionInfo, Store } from '../../state/store.js';
 import { UserError } from '../errors.js';
 import { parseAddress } from '../graph/address.js';
-import { canonicalJson } from '../plan/canonical.js';
+import { canonicalJson } from '../graph/canonical.js';
 import { snapshotDigest } from '../plan/snapshot.js';
 import { withLock, whoAmI } from '../apply/lock.js';
 

@@ -179,7 +179,8 @@ export const openclawActor: ActorProvider = {
       base_url: { type: 'string', description: `gateway URL (default ${DEFAULT_OPENCLAW_URL})` },
       url: { type: 'string', description: 'alias of base_url' },
       agent_id: { type: 'string' },
-      auth_token_env: { type: 'string', description: 'hooks token: "${OPENCLAW_TOKEN}" or the variable name' },
+      auth_token_env: { type: 'string', sensitive: true, description: 'hooks token: "${OPENCLAW_TOKEN}" or the variable name' },
+      auth_token: { type: 'string', sensitive: true, description: 'alias of auth_token_env' },
       default_channel: { type: 'string' },
       default_to: { type: 'string' },
       lane: { type: 'string' },
@@ -193,7 +194,6 @@ export const openclawActor: ActorProvider = {
       name: { type: 'string' },
     },
   },
-  sensitive: ['auth_token_env', 'auth_token'],
   validate(config) {
     const issues: Array<{ path: string; message: string }> = [];
     try {

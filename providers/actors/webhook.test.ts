@@ -173,7 +173,9 @@ describe('webhook actor', () => {
       { path: 'timeout', message: expect.stringContaining('invalid duration "forever"') },
     ]);
     expect(webhookActor.validate!({ url: 'https://x.example/{{payload.id}}', timeout: '30s' })).toEqual([]);
-    expect(webhookActor.sensitive).toContain('auth.bearer');
-    expect(webhookActor.sensitive).toContain('secret');
+    // sensitive fields are marked in the schema (engine/secrets reads the markers)
+    const props = webhookActor.configSchema.properties as Record<string, any>;
+    expect(props.auth.properties.bearer.sensitive).toBe(true);
+    expect(props.secret.sensitive).toBe(true);
   });
 });

@@ -16,6 +16,7 @@ import { isHttpUrl, RequestTimeoutError, sendRequest, type HttpResponse } from '
 import { standardHeaders } from '../lib/signatures.js';
 import { jsonObject } from '../lib/json.js';
 import { hasTemplate, renderDeep, renderTemplateText } from '../lib/template.js';
+import { anyCase } from '../lib/schema.js';
 
 const RESPONSE_SNIPPET = 300;
 /** Response bytes kept for error messages; the rest is read and discarded so the socket is reused. */
@@ -132,18 +133,22 @@ export const webhookActor: ActorProvider = {
     properties: {
       url: { type: 'string', minLength: 1, description: 'http(s) URL; {{path}} templates allowed' },
       method: { type: 'string', enum: ['POST', 'PUT', 'PATCH', 'GET', 'DELETE', 'post', 'put', 'patch', 'get', 'delete'], default: 'POST' },
-      headers: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+      headers: {
+        type: 'object',
+        additionalProperties: { type: ['string', 'number', 'boolean'] },
+        // credentials sent as headers: masked in plans and state whatever their case
+        patternProperties: { [anyCase('^(?:authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$')]: { type: ['string', 'number', 'boolean'], sensitive: true } },
+      },
       auth: {
         type: 'object',
         additionalProperties: true,
-        properties: { bearer: { type: 'string', minLength: 1, description: 'sent as Authorization: Bearer <token>' } },
+        properties: { bearer: { type: 'string', minLength: 1, sensitive: true, description: 'sent as Authorization: Bearer <token>' } },
       },
-      secret: { type: 'string', minLength: 1, description: 'signs requests (Standard Webhooks); whsec_<base64> or plain text' },
+      secret: { type: 'string', minLength: 1, sensitive: true, description: 'signs requests (Standard Webhooks); whsec_<base64> or plain text' },
       timeout: { type: 'string', description: 'request timeout, e.g. 30s (default: the route delivery timeout)' },
       body: { type: ['object', 'string', 'array'], description: 'body template; default { event, prompt, config, delivery }' },
     },
   },
-  sensitive: ['auth.bearer', 'secret', 'headers.authorization', 'headers.Authorization'],
   validate(config) {
     const issues: Array<{ path: string; message: string }> = [];
     if (typeof config.url === 'string' && !hasTemplate(config.url)) {

@@ -118,13 +118,12 @@ export const claudeCodeSource: SourceProvider = {
         ],
         description: 'which Claude Code hook events to accept (default any)',
       },
-      secret: { type: 'string', description: 'require X-Hub-Signature-256 (the hook command signs with $ORGLOOP_HOOK_SECRET)' },
+      secret: { type: 'string', sensitive: true, description: 'require X-Hub-Signature-256 (the hook command signs with $ORGLOOP_HOOK_SECRET)' },
       buffer_dir: { type: 'string', description: 'accepted for compatibility; events are stored in the state store' },
       path: { type: 'string' },
       max_body: { type: ['string', 'integer'], description: 'body size limit (default 1MB)' },
     },
   },
-  sensitive: ['secret'],
   handleWebhook,
 };
 

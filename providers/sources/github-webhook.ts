@@ -285,9 +285,9 @@ export const githubWebhookSource: SourceProvider = {
     type: 'object',
     properties: {
       repo: { type: 'string', pattern: REPO_PATTERN },
-      token: { type: 'string' },
+      token: { type: 'string', sensitive: true },
       events: { type: 'array', items: { type: 'string' } },
-      secret: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+      secret: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], sensitive: true },
       public_url: { type: 'string', description: 'the address GitHub calls (https://host or https://host/webhook/<id>)' },
       base_url: { type: 'string' },
       path: { type: 'string' },
@@ -296,7 +296,6 @@ export const githubWebhookSource: SourceProvider = {
     },
   },
   replaceOn: ['repo', 'base_url'],
-  sensitive: ['token', 'secret'],
   // GitHub caps a delivery's payload at 25 MB
   defaultMaxBody: 25 * 1024 * 1024,
   validate,

@@ -427,7 +427,7 @@ export const githubSource: SourceProvider = {
     properties: {
       repo: { type: 'string', pattern: REPO_PATTERN, description: 'owner/name' },
       repos: { type: 'array', items: { type: 'string', pattern: REPO_PATTERN }, minItems: 1 },
-      token: { type: 'string', description: 'token (write "${GITHUB_TOKEN}"); defaults to $GITHUB_TOKEN' },
+      token: { type: 'string', sensitive: true, description: 'token (write "${GITHUB_TOKEN}"); defaults to $GITHUB_TOKEN' },
       events: { type: 'array', items: { type: 'string' } },
       authors: { type: 'array', items: { type: 'string' } },
       base_url: { type: 'string', description: 'API base, e.g. https://github.example.com/api/v3 for GitHub Enterprise' },
@@ -436,7 +436,6 @@ export const githubSource: SourceProvider = {
       max_pages: { type: 'integer', minimum: 1, maximum: 100 },
     },
   },
-  sensitive: ['token'],
   validate,
   poll: (ctx, cursor) => poll(ctx, cursor),
   check,

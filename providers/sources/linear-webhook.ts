@@ -108,14 +108,13 @@ export const linearWebhookSource: SourceProvider = {
   configSchema: {
     type: 'object',
     properties: {
-      secret: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: "the webhook's signing secret" },
+      secret: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], sensitive: true, description: "the webhook's signing secret" },
       team: { type: 'string', description: 'only accept events of this team key (optional)' },
       max_age: { type: 'string', description: 'replay window for webhookTimestamp (default 60s)' },
       path: { type: 'string' },
       max_body: { type: ['string', 'integer'], description: 'body size limit (default 1MB)' },
     },
   },
-  sensitive: ['secret'],
   validate: (config) => {
     const i = durationIssue(config, 'max_age');
     return i ? [i] : [];

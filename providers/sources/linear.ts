@@ -293,7 +293,7 @@ export const linearSource: SourceProvider = {
     properties: {
       team: { type: 'string', description: 'team key (ENG) or id' },
       project: { type: 'string', description: 'project name or id (optional)' },
-      api_key: { type: 'string', description: 'write "${LINEAR_API_KEY}"; defaults to $LINEAR_API_KEY' },
+      api_key: { type: 'string', sensitive: true, description: 'write "${LINEAR_API_KEY}"; defaults to $LINEAR_API_KEY' },
       base_url: { type: 'string', description: 'API origin (default https://api.linear.app)' },
       events: { type: 'array', items: { type: 'string' } },
       overlap: { type: 'string' },
@@ -301,7 +301,6 @@ export const linearSource: SourceProvider = {
       max_pages: { type: 'integer', minimum: 1, maximum: 200 },
     },
   },
-  sensitive: ['api_key'],
   validate,
   poll: (ctx, cursor) => poll(ctx, cursor),
   check,

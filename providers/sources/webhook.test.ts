@@ -134,6 +134,7 @@ describe('webhook source config', () => {
     expect(webhookSource.validate!({ signature: 'github' })).toEqual([{ path: 'signature', message: 'signature: github needs a secret' }]);
     expect(webhookSource.validate!({ max_body: 'huge' })).toEqual([{ path: 'max_body', message: expect.stringContaining('invalid size "huge"') }]);
     expect(webhookSource.validate!({ path: '/webhook/contracts', hmac_secret: 'x' })).toEqual([]);
-    expect(webhookSource.sensitive).toEqual(['secret', 'hmac_secret']);
+    const props = webhookSource.configSchema.properties as Record<string, any>;
+    expect([props.secret.sensitive, props.hmac_secret.sensitive]).toEqual([true, true]);
   });
 });

@@ -141,8 +141,8 @@ export const webhookSource: SourceProvider = {
     additionalProperties: true,
     properties: {
       path: { type: 'string', pattern: '^/', description: 'ingress path (default /webhook/<source-id>)' },
-      secret: { ...secretSchema, description: 'shared secret(s); any listed secret may match (rotation)' },
-      hmac_secret: { ...secretSchema, description: 'alias of secret' },
+      secret: { ...secretSchema, sensitive: true, description: 'shared secret(s); any listed secret may match (rotation)' },
+      hmac_secret: { ...secretSchema, sensitive: true, description: 'alias of secret' },
       signature: { type: 'string', enum: [...SIGNATURE_MODES], default: 'auto' },
       signature_header: { type: 'string', minLength: 1, description: 'header carrying a plain HMAC (default x-signature)' },
       max_body: { type: ['string', 'integer'], description: 'body size limit, e.g. 5MB (default 1MB)' },
@@ -151,7 +151,6 @@ export const webhookSource: SourceProvider = {
     },
   },
   replaceOn: ['path'],
-  sensitive: ['secret', 'hmac_secret'],
   defaultMaxBody: DEFAULT_MAX_BODY,
   validate(config) {
     const issues: Array<{ path: string; message: string }> = [];

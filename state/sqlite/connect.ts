@@ -22,7 +22,10 @@ export function connect(file: string, readonly: boolean): Database.Database {
       }
       db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
     } else {
-      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+      // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database
+      // file's mode, so the whole store stays readable by its owner only.
+      if (file !== ':memory:' && !fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
       db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     }
   } catch (e) {

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProject } from '../../engine/config/load.js';
 import { ConfigError } from '../../engine/errors.js';
 import { planFromProject, registryHints, type ProviderHints } from '../../engine/plan/plan.js';
+import { testKey } from '../../engine/plan/test-helpers/project.js';
 import { openStore } from '../../state/open.js';
 import type { Store } from '../../state/store.js';
 import { cli } from './harness.js';
@@ -199,7 +200,7 @@ async function loadAndPlan(t: Target): Promise<string | null> {
     return null;
   }
   try {
-    await planFromProject(store, project, { hints });
+    await planFromProject(store, project, { hints, stateKey: testKey });
   } catch (err) {
     if (err instanceof ConfigError) return (outcomes.configErrors++, null);
     return `plan threw ${(err as Error)?.name}: ${(err as Error)?.stack ?? String(err)}`;

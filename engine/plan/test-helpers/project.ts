@@ -2,6 +2,7 @@
 
 import { createHash } from 'node:crypto';
 import type { DesiredResource, LoadedProject, RouteSpec } from '../../graph/types.js';
+import { stateKeyFromText, type StateKey } from '../../secrets/index.js';
 
 export interface MiniRoute {
   name: string;
@@ -13,9 +14,11 @@ export interface MiniRoute {
 }
 
 export interface MiniProject {
-  sources?: Array<{ id: string; connector?: string; config?: Record<string, unknown>; secrets?: Record<string, string> }>;
-  actors?: Array<{ id: string; connector?: string; config?: Record<string, unknown>; secrets?: Record<string, string> }>;
+  sources?: Array<{ id: string; connector?: string; config?: Record<string, unknown>; templates?: Record<string, string> }>;
+  actors?: Array<{ id: string; connector?: string; config?: Record<string, unknown>; templates?: Record<string, string> }>;
   routes?: MiniRoute[];
+  /** the project's `defaults` block (e.g. `sensitive`, `public`) */
+  defaults?: Record<string, unknown>;
 }
 
 const pos = { file: 'orgloop.yaml', line: 1, col: 1 };
@@ -27,14 +30,14 @@ export function projectOf(p: MiniProject): LoadedProject {
     const connector = s.connector ?? 'webhook';
     resources.push({
       address: `source.${s.id}`, kind: 'source', name: s.id, provider: connector,
-      spec: { id: s.id, connector, config: s.config ?? {} }, secrets: s.secrets ?? {}, dependsOn: [], pos,
+      spec: { id: s.id, connector, config: s.config ?? {} }, templates: s.templates ?? {}, dependsOn: [], pos,
     });
   }
   for (const a of p.actors ?? []) {
     const connector = a.connector ?? 'command';
     resources.push({
       address: `actor.${a.id}`, kind: 'actor', name: a.id, provider: connector,
-      spec: { id: a.id, connector, config: a.config ?? { command: 'true' } }, secrets: a.secrets ?? {}, dependsOn: [], pos,
+      spec: { id: a.id, connector, config: a.config ?? { command: 'true' } }, templates: a.templates ?? {}, dependsOn: [], pos,
     });
   }
   for (const r of p.routes ?? []) {
@@ -45,7 +48,7 @@ export function projectOf(p: MiniProject): LoadedProject {
       then: { actor: r.actor },
     };
     const res: DesiredResource = {
-      address: `route.${r.name}`, kind: 'route', name: r.name, provider: 'route', spec, secrets: {},
+      address: `route.${r.name}`, kind: 'route', name: r.name, provider: 'route', spec, templates: {},
       dependsOn: [
         (p.sources ?? []).some((s) => s.id === r.source) ? `source.${r.source}` : `actor.${r.source}`,
         `actor.${r.actor}`,
@@ -60,5 +63,10 @@ export function projectOf(p: MiniProject): LoadedProject {
     }
     resources.push(res);
   }
-  return { name: 'test', dir: '/tmp/project', file: '/tmp/project/orgloop.yaml', files: [], defaults: {}, resources, prompts, warnings: [] };
+  return { name: 'test', dir: '/tmp/project', file: '/tmp/project/orgloop.yaml', files: [], defaults: p.defaults ?? {}, resources, prompts, warnings: [] };
+}
+
+/** A fixed state key for tests that build snapshots directly. */
+export function testKey(text = 'orgloop test key'): StateKey {
+  return stateKeyFromText(text, 'test');
 }

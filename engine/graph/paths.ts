@@ -3,7 +3,9 @@
 // resolved against the actual object: at each step the longest run of segments naming an
 // existing key wins.
 
-export function resolvePath(root: unknown, dotted: string): Array<string | number> | null {
+export type Path = Array<string | number>;
+
+export function resolvePath(root: unknown, dotted: string): Path | null {
   // array indices may be written `a[1]` or `a.1`
   const segs = dotted.replace(/\[(\d+)\]/g, '.$1').split('.');
   const walk = (node: unknown, i: number): Array<string | number> | null => {
@@ -45,12 +47,15 @@ export function setAt(root: unknown, path: Array<string | number>, value: unknow
 }
 
 /** Human form of a path for diffs: `config.headers["X-Key"]`, `when.events[1]`. */
-export function formatPath(path: Array<string | number>): string {
+export function formatPath(path: Path): string {
   let out = '';
-  for (const k of path) {
-    if (typeof k === 'number') out += `[${k}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(k)) out += out ? `.${k}` : k;
-    else out += `[${JSON.stringify(k)}]`;
-  }
+  for (const k of path) out = appendPath(out, k);
   return out;
+}
+
+/** `formatPath` one step at a time: the human path `shown` extended by one key or index. */
+export function appendPath(shown: string, k: string | number): string {
+  if (typeof k === 'number') return `${shown}[${k}]`;
+  if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(k)) return shown ? `${shown}.${k}` : k;
+  return `${shown}[${JSON.stringify(k)}]`;
 }
