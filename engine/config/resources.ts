@@ -8,6 +8,7 @@ import type { Provider, ProviderKind } from '../../providers/types.js';
 import { getProvider, normalizeProviderName, providerNames, type PackageProblem } from '../../providers/registry.js';
 import { parseDuration } from '../../providers/lib/duration.js';
 import { blankSecretIssues } from '../../providers/lib/blank-secret.js';
+import { sensitiveConfigFields } from '../secrets/index.js';
 import type { DesiredResource, ResourceKind, Spec } from '../graph/types.js';
 import type { Entry, Section } from './collect.js';
 import type { Diagnostics } from './diagnostics.js';
@@ -125,7 +126,7 @@ function checkConfig(p: Provider, config: Record<string, unknown>, at: At): void
   if (props && (extra === undefined || extra === true) && !p.configSchema.patternProperties) {
     for (const key of Object.keys(config)) if (!(key in props)) at(['config', key], `unknown field config.${key} (ignored)`, 'warning', true);
   }
-  for (const b of blankSecretIssues(config, p.sensitive)) at(['config', ...b.path.split('.')], b.message);
+  for (const b of blankSecretIssues(config, sensitiveConfigFields(p, config))) at(['config', ...b.path.split('.')], b.message);
   if (issues.some((i) => i.severity === 'error') || !p.validate) return;
   for (const v of p.validate(config)) {
     const path = v.path ? ['config', ...v.path.split('.')] : ['config'];

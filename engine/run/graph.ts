@@ -18,7 +18,7 @@ import { Router } from './router.js';
 import { blankSecretIssues } from '../../providers/lib/blank-secret.js';
 import { providerContext } from '../provider-context.js';
 import { webhookMaxBody } from '../../providers/sources/webhook.js';
-import { containsSecret, resolveSecrets } from '../secrets/index.js';
+import { containsSecret, resolveSecrets, sensitiveConfigFields } from '../secrets/index.js';
 
 export const DEFAULT_MAX_HOPS = 8;
 export const DEFAULT_MAX_ATTEMPTS = 8;
@@ -132,7 +132,7 @@ function asProvider<K extends ProviderKind>(lookup: ProviderLookup, kind: K, nam
 
 /** A sensitive field that resolved blank at run time (`GH_SECRET=` since the apply) stops the start. */
 function withSecretsSet<P extends Provider>(p: P, config: Record<string, unknown>, address: string): P {
-  const blank = blankSecretIssues(config, p.sensitive);
+  const blank = blankSecretIssues(config, sensitiveConfigFields(p, config));
   if (blank.length > 0) throw new GraphError(`${address}: ${blank.map((b) => b.message).join('; ')}`);
   return p;
 }

@@ -24,6 +24,7 @@ export {
   SENSITIVE_NAME_WORDS,
   isSensitiveTemplate,
   isSensitiveVariable,
+  sensitiveConfigFields,
   sensitiveConfigPaths,
   sensitivityPolicy,
   templateVariables,

@@ -124,3 +124,8 @@ export function sensitiveConfigPaths(fields: SensitiveFields | undefined, config
   }
   return out;
 }
+
+/** `sensitiveConfigPaths` as dotted paths (`auth.bearer`), for checks keyed by dotted config paths. */
+export function sensitiveConfigFields(fields: SensitiveFields | undefined, config: unknown): string[] {
+  return sensitiveConfigPaths(fields, config).map((p) => p.join('.'));
+}
