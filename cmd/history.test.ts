@@ -163,6 +163,12 @@ describe('rollback, history, diff and the re-apply warning', () => {
       expect(r.code).toBe(2);
       expect(r.stdout).not.toContain('re-applies');
     });
+
+    it('apply shows the re-apply warning too (the plan is built once, with it)', async () => {
+      const r = await ok(dir, ['apply', '--auto-approve']);
+      expect(r.stdout).toContain('This plan re-applies the changes of version 2, which was rolled back by version 3');
+      expect(r.stdout).toContain('Apply complete!');
+    });
   });
 });
 

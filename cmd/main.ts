@@ -4,6 +4,7 @@
 
 import { Command } from 'commander';
 import { reportError } from './util.js';
+import { terraformArgs } from './plan-common.js';
 import { register as version, VERSION } from './version.js';
 import { register as fmt } from './fmt.js';
 import { register as graph } from './graph.js';
@@ -46,6 +47,6 @@ program
 // Help lists commands in this order: author, change, inspect state, run, observe, integrate.
 for (const register of [init, validate, fmt, plan, apply, show, drift, rollback, history, diff, stateCmd, forceUnlock, graph, up, start, daemon, status, logs, routes, testEvent, events, deliveries, hook, doctor, providers, consoleCmd, version]) register(program);
 
-program.parseAsync(process.argv).catch((err) => {
+program.parseAsync(terraformArgs(process.argv)).catch((err) => {
   process.exitCode = reportError(err);
 });

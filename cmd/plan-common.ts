@@ -57,14 +57,16 @@ export function refreshWanted(value: unknown): boolean {
 
 /**
  * Terraform users type `plan -out FILE` / `-out=FILE`. Commander only knows one-letter short
- * flags (and would read `-out` as `-o ut`), so the argument list is rewritten in place before
- * parsing: `-out` becomes `--out` (and `-refresh=false` becomes `--refresh=false`).
+ * flags (and would read `-out` as `-o ut`), so main.ts parses a translated copy of the argument
+ * list: `-out` becomes `--out` (and `-refresh=false` becomes `--refresh=false`).
  */
-export function acceptTerraformOut(argv: string[]): void {
-  for (let i = 2; i < argv.length; i++) {
-    if (argv[i] === '--') break;
-    if (argv[i] === '-out') argv[i] = '--out';
-    else if (argv[i].startsWith('-out=')) argv[i] = '--out=' + argv[i].slice(5);
-    else if (argv[i].startsWith('-refresh=')) argv[i] = '-' + argv[i];
+export function terraformArgs(argv: readonly string[]): string[] {
+  const out = [...argv];
+  for (let i = 2; i < out.length; i++) {
+    if (out[i] === '--') break;
+    if (out[i] === '-out') out[i] = '--out';
+    else if (out[i].startsWith('-out=')) out[i] = '--out=' + out[i].slice(5);
+    else if (out[i].startsWith('-refresh=')) out[i] = '-' + out[i];
   }
+  return out;
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../engine/errors.js';
 import { action, globals } from './util.js';
-import { acceptTerraformOut, addRefreshFlags, pickFormat, repeatable, refreshWanted, renderPlan, stateKey } from './plan-common.js';
+import { addRefreshFlags, pickFormat, repeatable, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 
 interface PlanOpts {
   out?: string;
@@ -15,7 +15,6 @@ interface PlanOpts {
 }
 
 export function register(program: Command): void {
-  acceptTerraformOut(process.argv);
   addRefreshFlags(program.command('plan'))
     .description('show what apply would change: the configuration on disk compared with the applied state')
     .option('-o, --out <file>', 'save the plan (with its config snapshot and prompt texts) for `orgloop apply FILE`')
@@ -77,7 +76,6 @@ Examples:
             refresh,
             stateKey,
           });
-          await (await import('../engine/history/history.js')).addReapplyWarning(store, plan);
           if (opts.out) {
             const { writePlanFile } = await import('../engine/plan/planfile.js');
             writePlanFile(opts.out, plan);

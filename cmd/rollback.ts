@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT, UserError } from '../engine/errors.js';
 import { action, globals } from './util.js';
-import { acceptTerraformOut, addRefreshFlags, parseLockTimeout, refreshWanted } from './plan-common.js';
+import { addRefreshFlags, parseLockTimeout, refreshWanted } from './plan-common.js';
 
 interface RollbackOpts {
   to: string;
@@ -12,7 +12,6 @@ interface RollbackOpts {
 }
 
 export function register(program: Command): void {
-  acceptTerraformOut(process.argv);
   addRefreshFlags(program.command('rollback'))
     .description('return to an earlier applied version: a reviewable plan to its exact snapshot, applied as a rollback')
     .requiredOption('--to <serial>', 'the version to restore (see `orgloop history`)')

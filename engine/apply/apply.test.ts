@@ -9,6 +9,7 @@ import type { Store } from '../../state/store.js';
 import type { ProviderBase } from '../../providers/types.js';
 import { substitute } from '../config/env.js';
 import { planFromProject } from '../plan/plan.js';
+import { diffSnapshots } from '../plan/diff.js';
 import { projectOf, testKey, type MiniProject } from '../plan/test-helpers/project.js';
 import { applyPlan, ApplyError, type ApplyOptions } from './apply.js';
 import { acquireLock, LockError } from './lock.js';
@@ -129,6 +130,40 @@ describe('applyPlan', () => {
     await expect(applyPlan(store, mine, opts(hookedProvider([])))).rejects.toMatchObject({ exitCode: 4, reason: 'stale' });
     await store.close();
     await other.close();
+  });
+});
+
+describe('applyPlan applies the plan as recorded', () => {
+  it('runs exactly the recorded changes, refresh repairs included', async () => {
+    const store = await freshStore();
+    const calls: string[] = [];
+    await applyPlan(store, await planFromProject(store, projectOf(proj(['a'], [])), { hints, stateKey: testKey }), opts(hookedProvider(calls)));
+    // the same configuration, but refresh found source.a deleted outside orgloop: one create
+    const plan = await planFromProject(store, projectOf(proj(['a'], [])), { hints, stateKey: testKey });
+    expect(plan.changes).toEqual([]);
+    const refreshed = diffSnapshots((await store.current())!.snapshot, plan.desired, () => null, {
+      lineage: plan.lineage,
+      serial: plan.serial,
+      refreshed: [{ address: 'source.a', provider: 'hooked', status: 'deleted', differences: ['hook-a is gone'] }],
+    });
+    expect(refreshed.changes.map((c) => [c.action, c.address, c.reason])).toEqual([['create', 'source.a', 'deleted outside orgloop: hook-a is gone']]);
+    expect(refreshed.summary).toMatchObject({ add: 1, change: 0, destroy: 0, unchanged: 1 });
+    calls.length = 0;
+    await applyPlan(store, refreshed, opts(hookedProvider(calls)));
+    expect(calls).toEqual(['create a token=tok-value']);
+    await store.close();
+  });
+
+  it('refuses a plan whose changes or snapshot were edited after it was made', async () => {
+    const store = await freshStore();
+    const plan = await planFromProject(store, projectOf(proj(['a', 'b'], [])), { hints, stateKey: testKey });
+    const edited = structuredClone(plan);
+    delete edited.desired.resources['source.b'];
+    await expect(applyPlan(store, edited, opts(hookedProvider([])))).rejects.toThrow(/does not hold together \(its snapshot does not match its config digest\)/);
+    const dropped = { ...plan, changes: [...plan.changes, { ...plan.changes[0]!, action: 'delete' as const, address: 'source.zz' }] };
+    await expect(applyPlan(store, dropped, opts(hookedProvider([])))).rejects.toThrow(/delete source\.zz does not fit/);
+    expect((await store.meta()).serial).toBe(0);
+    await store.close();
   });
 });
 

@@ -11,8 +11,7 @@ import { EXIT, UserError } from '../errors.js';
 import type { EnvLookup } from '../config/env.js';
 import { providerContext } from '../provider-context.js';
 import { dependencyOrder } from '../graph/topology.js';
-import { diffSnapshots, summarize, type ReplaceOnLookup } from '../plan/diff.js';
-import { mergeRefresh } from '../plan/refresh.js';
+import { summarize } from '../plan/diff.js';
 import { snapshotDigest } from '../plan/snapshot.js';
 import { resolveSecrets } from '../secrets/index.js';
 import type { Plan, PlanSummary, ResourceChange } from '../plan/types.js';
@@ -44,7 +43,6 @@ export interface ApplyOptions {
   rollback_of?: number | null;
   /** provider for a resource (routes have none); hooks are called only where defined */
   providerFor?: (kind: ResourceKind, name: string) => ProviderBase | undefined;
-  replaceOn?: ReplaceOnLookup;
   /** resolves secret templates (${VAR}) for hook contexts; defaults to the shell environment */
   env?: EnvLookup;
   /** fills ${VAR} in a template (engine/config/env substitute) */
@@ -81,21 +79,32 @@ export function checkPlanFits(plan: Pick<Plan, 'lineage' | 'serial'>, meta: { li
   }
 }
 
+/** Refuses a plan whose changes do not fit its own snapshot and the state it was made against (a damaged or hand-edited file). */
+function checkPlanIntact(plan: Plan, prior: StateSnapshot | null): void {
+  const bad = (why: string) =>
+    new PlanMismatchError(`the plan does not hold together (${why}); it may have been edited or damaged. Run \`orgloop plan\` again.`, 'foreign');
+  if (plan.config_digest !== snapshotDigest(plan.desired)) throw bad('its snapshot does not match its config digest');
+  const before = prior?.resources ?? {};
+  const after = plan.desired.resources;
+  for (const c of plan.changes) {
+    const fits =
+      c.action === 'delete' ? !!before[c.address] && !after[c.address]
+      : c.action === 'create' ? !!after[c.address]
+      : !!before[c.address] && !!after[c.address];
+    if (!fits) throw bad(`${c.action} ${c.address} does not fit the state and the snapshot`);
+  }
+}
+
 export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const meta = await store.meta();
   checkPlanFits(plan, meta);
   const current = await store.current();
   const prior = current?.snapshot ?? null;
   const desired = plan.desired;
-  // Recompute from the snapshot itself: a plan file's change list is informational, the
-  // snapshot is what gets written, so the two can never disagree.
-  // Objects the plan's refresh found deleted or edited outside orgloop are recreated or repaired.
-  const changes = mergeRefresh(
-    diffSnapshots(prior, desired, () => null, { replaceOn: opts.replaceOn, lineage: meta.lineage, serial: meta.serial }).changes,
-    plan.refreshed ?? [],
-    prior,
-    desired,
-  );
+  // The plan is applied as recorded (its changes, refresh repairs included); it was made
+  // against exactly this version (checkPlanFits), so its changes are what separates the two.
+  checkPlanIntact(plan, prior);
+  const changes = plan.changes;
   const result: ApplyResult = { version: null, summary: summarize([], 0), applied: [], failed: [], skipped: [] };
   if (!changes.length) return result;
 

@@ -58,7 +58,7 @@ export async function runApplySession(store: Store, opts: SessionOptions): Promi
 }
 
 /** Provider hooks from the registry and secret resolution the way config loading does it. */
-export async function hookOptions(snapshot: StateSnapshot): Promise<Pick<ApplyOptions, 'providerFor' | 'replaceOn' | 'env' | 'substitute'>> {
+export async function hookOptions(snapshot: StateSnapshot): Promise<Pick<ApplyOptions, 'providerFor' | 'env' | 'substitute'>> {
   const [{ getProvider }, { projectEnv, substitute }] = await Promise.all([
     import('../../providers/registry.js'),
     import('../config/env.js'),
@@ -66,7 +66,6 @@ export async function hookOptions(snapshot: StateSnapshot): Promise<Pick<ApplyOp
   await (await import('../registry-load.js')).ensureSnapshotProviders(snapshot);
   return {
     providerFor: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)),
-    replaceOn: (kind, name) => (kind === 'route' ? undefined : getProvider(kind, name)?.replaceOn),
     env: projectEnv(snapshot.project.dir),
     substitute,
   };

@@ -1,7 +1,7 @@
 // The applied versions as an operator reads them: which one is current, which were undone by
 // a rollback, and whether a new plan would bring back something that was rolled back.
 
-import type { StateReader, StateVersionInfo } from '../../state/config-plane.js';
+import type { StateVersionInfo } from '../../state/config-plane.js';
 
 export interface HistoryRow extends StateVersionInfo {
   current: boolean;
@@ -67,17 +67,4 @@ export function reapplyWarning(versions: StateVersionInfo[], currentSerial: numb
       `This plan re-applies the changes of version ${hit.serial}, which was rolled back by version ${by}. ` +
       `If that is intended, apply it; otherwise fix the configuration first (see \`orgloop history\` and \`orgloop diff --from ${by} --to ${hit.serial}\`).`,
   };
-}
-
-/** Adds the re-apply warning to a freshly computed plan (first, so it is seen). */
-export async function addReapplyWarning(
-  store: Pick<StateReader, 'versions' | 'meta'>,
-  plan: { config_digest: string; warnings: string[]; changes: unknown[] },
-): Promise<ReapplyWarning | null> {
-  if (!plan.changes.length) return null;
-  const meta = await store.meta();
-  if (meta.serial === 0) return null;
-  const w = reapplyWarning(await store.versions(), meta.serial, plan.config_digest);
-  if (w) plan.warnings.unshift(w.message);
-  return w;
 }

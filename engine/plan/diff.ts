@@ -1,20 +1,28 @@
 // The planner core: prior snapshot vs desired snapshot -> Plan. Pure (no I/O), so plan,
-// rollback, `diff --from/--to` and drift all reuse it with snapshots from anywhere.
+// rollback, `diff --from/--to` and drift all reuse it with snapshots from anywhere. This is the
+// one place a Plan is built: what only the store knows (refresh results, in-flight deliveries,
+// the version history) comes in as options, and nothing patches the plan afterwards.
+// Apply applies its `changes` as recorded.
 
 import { createRequire } from 'node:module';
 import type { Address, ResourceKind, ResourceState, StateSnapshot } from '../graph/types.js';
-import { compareAddresses } from '../graph/address.js';
-import { analyzeTopology } from '../graph/topology.js';
+import { analyzeTopology, inFlightImpact } from '../graph/topology.js';
+import { reapplyWarning } from '../history/history.js';
+import type { DeliveryCount, StateVersionInfo } from '../../state/store.js';
+import { mergeRefresh } from './refresh.js';
+import type { Targeting } from './targets.js';
 import { canonicalJson } from '../graph/canonical.js';
 import { formatPath, getAt } from '../graph/paths.js';
 import { containsSecret, hashKeyId, isStoredSecret } from '../secrets/index.js';
 import { declaration, declarationJson, DigestBuilder, snapshotDigest } from './snapshot.js';
 import {
   PLAN_FORMAT_VERSION,
+  byDisplayOrder,
   type FieldChange,
   type Plan,
   type PlanSummary,
   type PromptChange,
+  type RefreshedObject,
   type ResourceChange,
 } from './types.js';
 
@@ -38,6 +46,14 @@ export interface DiffOptions {
   desiredBlobs?: Record<string, string>;
   warnings?: string[];
   now?: Date;
+  /** --target / --exclude as given (recorded in the plan; `desired` is already the targeted snapshot) */
+  targets?: Targeting;
+  /** objects refresh found deleted or edited outside orgloop: folded into the changes */
+  refreshed?: RefreshedObject[];
+  /** pending deliveries per route and status, for the in-flight impact of removed routes and actors */
+  deliveryCounts?: DeliveryCount[];
+  /** the state's versions, to warn when the plan re-applies a rolled-back version */
+  versions?: StateVersionInfo[];
 }
 
 type Path = Array<string | number>;
@@ -57,8 +73,7 @@ export function diffSnapshots(
   opts: DiffOptions = {},
 ): Plan {
   const priorRes = prior?.resources ?? {};
-  const changes: ResourceChange[] = [];
-  let unchanged = 0;
+  let changes: ResourceChange[] = [];
   // each desired declaration is serialized once, for the comparison and for the digest
   const digest = new DigestBuilder();
 
@@ -70,10 +85,7 @@ export function diffSnapshots(
       changes.push(make(address, after, 'create', 'new in configuration', [], null, after));
       continue;
     }
-    if (sameDeclaration(before, after, afterText)) {
-      unchanged++;
-      continue;
-    }
+    if (sameDeclaration(before, after, afterText)) continue;
     changes.push(compareResource(address, before, after, blobs, opts.replaceOn));
   }
   for (const [address, before] of Object.entries(priorRes)) {
@@ -85,7 +97,9 @@ export function diffSnapshots(
     if (c.action === 'create' && c.after?.prompt_sha256) c.prompt = promptChange(null, c.after, blobs);
     if (c.action === 'delete' && c.before?.prompt_sha256) c.prompt = promptChange(c.before, null, blobs);
   }
+  if (opts.refreshed?.length) changes = mergeRefresh(changes, opts.refreshed, prior, desired);
   changes.sort(byDisplayOrder);
+  const configDigest = digest.digest() ?? snapshotDigest(desired);
 
   const desiredBlobs: Record<string, string> = {};
   for (const r of Object.values(desired.resources)) {
@@ -95,29 +109,35 @@ export function diffSnapshots(
     if (text !== null && text !== undefined) desiredBlobs[sha] = text;
   }
 
-  return {
+  const topology = analyzeTopology(prior, desired);
+  if (opts.deliveryCounts && changes.some((c) => c.action === 'delete' && (c.kind === 'route' || c.kind === 'actor'))) {
+    const impact = inFlightImpact(prior, desired, opts.deliveryCounts);
+    if (impact.draining || impact.cancelled) topology.in_flight = impact;
+  }
+  const reapply = changes.length && opts.versions?.length ? reapplyWarning(opts.versions, opts.serial ?? 0, configDigest) : null;
+
+  const plan: Plan = {
     format_version: PLAN_FORMAT_VERSION,
     kind: 'orgloop-plan',
     created_at: (opts.now ?? new Date()).toISOString(),
     lineage: opts.lineage ?? '',
     serial: opts.serial ?? 0,
-    config_digest: digest.digest() ?? snapshotDigest(desired),
+    config_digest: configDigest,
     origin: opts.origin ?? { type: 'project' },
-    summary: summarize(changes, unchanged),
+    summary: summarize(changes, Object.keys(desired.resources).length - changes.filter((c) => c.action !== 'delete').length),
     changes,
-    topology: analyzeTopology(prior, desired),
-    warnings: opts.warnings ?? [],
+    topology,
+    // the re-apply warning first, so it is seen
+    warnings: [...(reapply ? [reapply.message] : []), ...(opts.warnings ?? [])],
     desired,
     blobs: desiredBlobs,
   };
+  if (opts.targets && (opts.targets.target.length || opts.targets.exclude.length)) plan.targets = opts.targets;
+  if (opts.refreshed?.length) plan.refreshed = opts.refreshed;
+  return plan;
 }
 
-const ORDER: Record<ResourceChange['action'], number> = { delete: 0, replace: 1, update: 2, create: 3 };
-
-export function byDisplayOrder(a: ResourceChange, b: ResourceChange): number {
-  return ORDER[a.action] - ORDER[b.action] || compareAddresses(a.address, b.address);
-}
-
+/** Counts per action; `unchanged` is the number of desired objects with no change. */
 export function summarize(changes: ResourceChange[], unchanged: number): PlanSummary {
   const s: PlanSummary = { add: 0, change: 0, destroy: 0, replace: 0, unchanged };
   for (const c of changes) {

@@ -1,14 +1,14 @@
 // Planning against a store: fetch the applied version, refresh the external objects providers
-// manage (refresh.ts), add what only the store knows (old prompt texts, in-flight deliveries) and
-// run the pure planner. `planFromProject` is what
+// manage (refresh.ts), gather what only the store knows (old prompt texts, in-flight deliveries,
+// the version history) and hand it all to the pure planner, which builds the plan once.
+// `planFromProject` is what
 // `plan`, `apply` and `up` use; rollback and `diff` call `planAgainstStore` with stored snapshots.
 
 import type { LoadedProject, ResourceState, StateSnapshot } from '../graph/types.js';
 import type { Store } from '../../state/store.js';
-import { inFlightImpact } from '../graph/topology.js';
 import type { ProviderBase } from '../../providers/types.js';
-import { diffSnapshots, summarize, type ReplaceOnLookup } from './diff.js';
-import { mergeRefresh, refreshManaged } from './refresh.js';
+import { diffSnapshots, type ReplaceOnLookup } from './diff.js';
+import { refreshManaged } from './refresh.js';
 import { toSnapshot, type SensitiveLookup } from './snapshot.js';
 import type { KeySource } from '../secrets/index.js';
 import { applyTargeting, type Targeting } from './targets.js';
@@ -102,24 +102,18 @@ export async function planAgainstStore(
     if (text !== null) known.set(sha, text);
   }
 
+  // Removing a route or an actor drains or cancels its pending deliveries: count them.
+  const removesRunning = Object.entries(prior?.resources ?? {}).some(([a, r]) => !target.resources[a] && (r.kind === 'route' || r.kind === 'actor'));
   const plan = diffSnapshots(prior, target, (sha) => known.get(sha) ?? null, {
     replaceOn: hints.replaceOn,
     lineage: meta.lineage,
     serial: meta.serial,
     origin: opts.origin ?? { type: 'project' },
     warnings,
+    targets: opts.targeting,
+    refreshed,
+    deliveryCounts: removesRunning ? await store.deliveryCounts() : undefined,
+    versions: meta.serial > 0 ? await store.versions() : undefined,
   });
-  if (opts.targeting && (opts.targeting.target.length || opts.targeting.exclude.length)) plan.targets = opts.targeting;
-  if (refreshed.length) {
-    plan.changes = mergeRefresh(plan.changes, refreshed, prior, target);
-    plan.summary = summarize(plan.changes, Object.keys(target.resources).length - plan.changes.filter((c) => c.action !== 'delete').length);
-    plan.refreshed = refreshed;
-  }
-
-  const removesRunning = plan.changes.some((c) => c.action === 'delete' && (c.kind === 'route' || c.kind === 'actor'));
-  if (removesRunning) {
-    const impact = inFlightImpact(prior, target, await store.deliveryCounts());
-    if (impact.draining || impact.cancelled) plan.topology.in_flight = impact;
-  }
   return plan;
 }

@@ -15,7 +15,6 @@ import type { ObservedState, ProviderBase } from '../../providers/types.js';
 import { providerContext, warningsTo } from '../provider-context.js';
 import { UserError } from '../errors.js';
 import type { EnvLookup } from '../config/env.js';
-import { byDisplayOrder } from './diff.js';
 import type { RefreshedObject, ResourceChange } from './types.js';
 
 export type { RefreshedObject } from './types.js';
@@ -102,7 +101,8 @@ export function refreshReason(o: RefreshedObject): string {
  * The change list with refresh results folded in (pure). A deleted object is created again (an
  * update or replace the configuration asked for becomes that create: there is nothing left to
  * update or destroy); an edited one is updated, which makes the provider write the applied
- * configuration back. Objects no longer declared are left to their delete.
+ * configuration back. Objects no longer declared are left to their delete. The planner
+ * (diffSnapshots) calls it and sorts the result.
  */
 export function mergeRefresh(
   changes: ResourceChange[],
@@ -140,5 +140,5 @@ export function mergeRefresh(
     if (i >= 0) out[i] = merged;
     else out.push(merged);
   }
-  return out.sort(byDisplayOrder);
+  return out;
 }

@@ -2,6 +2,7 @@
 // markdown). Documented for users in docs/plan-json.md; bump PLAN_FORMAT_VERSION on breaking changes.
 
 import type { Address, ResourceKind, ResourceState, StateSnapshot } from '../graph/types.js';
+import { compareAddresses } from '../graph/address.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -111,6 +112,13 @@ export interface Plan {
   desired: StateSnapshot;
   /** prompt texts referenced by `desired`: sha256 -> text */
   blobs: Record<string, string>;
+}
+
+const ORDER: Record<ResourceChange['action'], number> = { delete: 0, replace: 1, update: 2, create: 3 };
+
+/** The order plans list changes in: destroys, replaces, updates, creates; then by address. */
+export function byDisplayOrder(a: ResourceChange, b: ResourceChange): number {
+  return ORDER[a.action] - ORDER[b.action] || compareAddresses(a.address, b.address);
 }
 
 export function hasChanges(plan: Pick<Plan, 'changes'>): boolean {
