@@ -1,6 +1,8 @@
 // loadProject: YAML on disk -> the desired graph (validated, normalized, prompts read).
 // Every problem is collected and thrown at once as a ConfigError with file:line:col.
 
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Diagnostic, LoadedProject } from '../graph/types.js';
 import { collect } from './collect.js';
@@ -14,6 +16,26 @@ import { parseDuration } from '../../providers/lib/duration.js';
 import { ensureProviders } from '../../providers/registry.js';
 import type { ProviderKind } from '../../providers/types.js';
 import type { Entry } from './collect.js';
+
+/** Real paths of the project directory and of each `defaults.prompt_roots` entry (relative to the project). */
+function promptRoots(project: ReturnType<typeof collect>, defaults: Record<string, unknown>, diags: Diagnostics): string[] {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return null;
+    }
+  };
+  const roots = [real(project.dir) ?? project.dir];
+  const listed = Array.isArray(defaults.prompt_roots) ? defaults.prompt_roots : [];
+  listed.forEach((r, i) => {
+    if (typeof r !== 'string' || !r) return; // the schema reports it
+    const root = real(resolve(project.dir, r));
+    if (root) roots.push(root);
+    else if (project.entry) diags.at(project.entry, ['defaults', 'prompt_roots', i], `defaults.prompt_roots: ${r} does not exist`);
+  });
+  return roots;
+}
 
 export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<LoadedProject> {
   const diags = new Diagnostics();
@@ -46,7 +68,7 @@ export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv 
 
   // Providers from packages load asynchronously, before any resource is checked against them.
   const packages = await ensureProviders(project.dir, providerNamesOf(project.entries));
-  const ctx: BuildContext = { lookup, diags, dir: project.dir, defaults, prompts: {}, promptCache: new Map(), packages };
+  const ctx: BuildContext = { lookup, diags, dir: project.dir, defaults, prompts: {}, promptCache: new Map(), packages, promptRoots: promptRoots(project, defaults, diags) };
   const built: Built[] = project.entries.map((entry) => ({ entry, resource: buildResource(entry, ctx) }));
   checkReferences(built, diags);
 

@@ -2,7 +2,7 @@
 // schema and its provider's config schema, run the provider's own checks, and normalize names.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { Provider, ProviderKind } from '../../providers/types.js';
 import { getProvider, normalizeProviderName, providerNames, type PackageProblem } from '../../providers/registry.js';
@@ -30,6 +30,8 @@ export interface BuildContext {
   promptCache: Map<string, { sha256: string } | { error: string }>;
   /** names no built-in or installed package provides, keyed `kind:written` (from ensureProviders) */
   packages?: Map<string, PackageProblem>;
+  /** real paths prompt files may resolve into: the project directory and `defaults.prompt_roots` */
+  promptRoots: string[];
 }
 
 const KIND: Record<Section, ResourceKind> = { sources: 'source', actors: 'actor', transforms: 'transform', loggers: 'logger', routes: 'route' };
@@ -214,11 +216,26 @@ function findPrompt(pf: string, entry: Entry, ctx: BuildContext): string[] {
   return 'error' in readPrompt(fallback, ctx) ? [primary, fallback] : [fallback];
 }
 
+/**
+ * Prompt texts are printed in plans (markdown for public PR comments), so a prompt file must
+ * resolve, after symlinks, inside the project directory or a listed `defaults.prompt_roots`:
+ * `../secrets.env`, `/proc/self/environ` or a symlink out of the project is refused.
+ */
 function readPrompt(abs: string, ctx: BuildContext): { sha256: string } | { error: string } {
   let cached = ctx.promptCache.get(abs);
   if (!cached) {
     try {
-      const text = readFileSync(abs, 'utf8');
+      const real = realpathSync(abs);
+      if (!ctx.promptRoots.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : root + sep))) {
+        cached = {
+          error:
+            `resolves to ${real}, outside the project directory${ctx.promptRoots.length > 1 ? ' and defaults.prompt_roots' : ''}; ` +
+            `move it into the project or list its directory under defaults.prompt_roots`,
+        };
+        ctx.promptCache.set(abs, cached);
+        return cached;
+      }
+      const text = readFileSync(real, 'utf8');
       const sha256 = createHash('sha256').update(text).digest('hex');
       ctx.prompts[sha256] = text;
       cached = { sha256 };

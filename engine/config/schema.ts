@@ -157,6 +157,11 @@ export const fileSchema: JSONSchema = {
         prefetch: { type: 'integer', minimum: 0, description: 'deliveries leased at ingest that may wait in an executor for a free slot' },
         event_memory_mb: { type: 'integer', minimum: 1, description: 'event bodies held in memory by deliveries waiting or running in an executor, MB' },
         sensitive: { type: 'array', items: variableName, description: 'variables whose ${VAR} values are always masked in plans and stored only as a keyed hash' },
+        prompt_roots: {
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          description: 'directories outside the project that prompt_file may read from (relative to the project file)',
+        },
         public: { type: 'array', items: variableName, description: 'variables whose names look secret (TOKEN, KEY...) but whose values plans may show' },
       },
     },
