@@ -197,7 +197,11 @@ export abstract class RuntimeQueries {
     );
   }
 
-  /** Dead deliveries (or those waiting to retry), newest first, older than `before` (a delivery id). */
+  /**
+   * Dead deliveries (or those waiting to retry), newest first in the (status, created_at) index's
+   * order, so a page reads only its own rows however many are dead. `before` is the previous
+   * page's `next`: created_at and id of its last row.
+   */
   async dead(f: { route?: string; actor?: string; status?: 'dead' | 'retry' }, before: string | null, limit: number): Promise<Page<DeliveryRow>> {
     const where = ['status = ?'];
     const params: unknown[] = [f.status ?? 'dead'];
@@ -209,16 +213,18 @@ export abstract class RuntimeQueries {
       where.push('actor = ?');
       params.push(f.actor);
     }
-    if (before) {
-      where.push('id < ?');
-      params.push(before);
+    const cut = before?.indexOf('|') ?? -1;
+    if (before && cut > 0) {
+      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      params.push(before.slice(0, cut), before.slice(0, cut), before.slice(cut + 1));
     }
     const rows = await this.all<DeliveryRow>(
       `SELECT id, event_id, route, actor, state_serial, status, attempts, run_at, last_error, created_at, updated_at
-       FROM deliveries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+       FROM deliveries WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
       [...params, limit + 1],
     );
-    return { items: rows.slice(0, limit), next: rows.length > limit ? rows[limit - 1]!.id : null };
+    const last = rows[limit - 1];
+    return { items: rows.slice(0, limit), next: rows.length > limit && last ? `${last.created_at}|${last.id}` : null };
   }
 
   /** Ids of dead deliveries matching a filter (retry all matching), at most `max`. */
