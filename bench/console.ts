@@ -118,11 +118,20 @@ async function medianMs(url: string): Promise<number> {
 }
 
 export async function run(): Promise<BenchResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'orgloop-bench-console-'));
-  writeFileSync(join(dir, 'orgloop.yaml'), yaml);
-  await runCli(['apply', '--auto-approve'], { cwd: dir });
-  log(`console: filling a store with ${EVENTS} events`);
-  const { traced } = fill(join(dir, '.orgloop', 'state.db'));
+  // BENCH_CONSOLE_DIR: a project this benchmark filled before (its path is logged), to measure again without refilling
+  let dir = process.env.BENCH_CONSOLE_DIR;
+  let traced: string;
+  if (dir) {
+    const db = new Database(join(dir, '.orgloop', 'state.db'), { readonly: true });
+    traced = (db.prepare(`SELECT event_id FROM log WHERE phase = 'route.match' ORDER BY id DESC LIMIT 1`).pluck().get() as string) ?? '';
+    db.close();
+  } else {
+    dir = mkdtempSync(join(tmpdir(), 'orgloop-bench-console-'));
+    writeFileSync(join(dir, 'orgloop.yaml'), yaml);
+    await runCli(['apply', '--auto-approve'], { cwd: dir });
+    log(`console: filling a store with ${EVENTS} events in ${dir}`);
+    traced = fill(join(dir, '.orgloop', 'state.db')).traced;
+  }
   const ex = await startExecutor(dir);
   try {
     const first = (await timed(`${ex.url}/api/events`)).body as { next: string };
@@ -162,14 +171,17 @@ export async function run(): Promise<BenchResult> {
     const cpuPercent = round(((busyMs - idleMs) / (SCRAPE_S * 1000)) * 100, 2);
     log(`console: /metrics ${scrapes} scrapes, executor CPU ${busyMs} ms scraping vs ${idleMs} ms idle over ${SCRAPE_S} s: ${cpuPercent}%`);
 
-    const slowest = Math.max(...Object.values(figures));
+    const lists = ['list', 'next_page', 'by_source_common', 'by_source_rare', 'by_route', 'by_status_dead', 'by_text'].map((k) => figures[k]!);
+    const slowest = Math.max(...lists);
     return {
       name: 'console',
       metrics: { events: EVENTS, ...figures, metrics_scrapes: scrapes, metrics_scrape_ms_avg: round(scrapeMs / scrapes, 1), executor_cpu_ms_scraping: busyMs, executor_cpu_ms_idle: idleMs, metrics_cpu_percent: cpuPercent },
       checks: [
-        { target: `event list and one trace < ${TARGET_MS} ms at ${EVENTS} events`, measured: `list ${figures.list} ms, trace ${figures.trace} ms, slowest filter ${slowest} ms`, pass: figures.list < TARGET_MS && figures.trace < TARGET_MS && slowest < TARGET_MS },
+        { target: `event list and one trace < ${TARGET_MS} ms at ${EVENTS} events`, measured: `list ${figures.list} ms, trace ${figures.trace} ms, slowest filter or page ${slowest} ms`, pass: figures.list < TARGET_MS && figures.trace < TARGET_MS && slowest < TARGET_MS },
         { target: '/metrics every second < 1% CPU', measured: `${cpuPercent}% (${round(scrapeMs / scrapes, 1)} ms per scrape)`, pass: cpuPercent < 1 },
       ],
+      // not targets of the issue: the overview counts every dead letter per route and actor
+      info: [{ what: 'dead letters page, overview', measured: `${figures.dead_letters} ms, ${figures.overview} ms` }],
     };
   } finally {
     await ex.stop();

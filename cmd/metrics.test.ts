@@ -111,7 +111,7 @@ routes:
     expect(m.get('process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(sink.received.filter((r) => r.path === '/ok')).toHaveLength(2);
 
-    // the store gauges are read at most once a second: the dead letter shows up on a later scrape
+    // the store gauges are read at most every few seconds: the dead letter shows up on a later scrape
     const later = await until(async () => {
       const s = await scrape(ex.url);
       return s.get('orgloop_dead_letters{route="to-bad",actor="bad"}') === 1 ? s : null;

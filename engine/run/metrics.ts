@@ -20,8 +20,10 @@ export interface MetricsDeps {
   /** store queries for gauges; null (until useQueries): backlog and store gauges are left out */
   queries: RuntimeQueries | null;
   now?: () => number;
-  /** minimum interval between two store reads; scrapes in between reuse the last values */
+  /** minimum interval between two reads of the backlog and the store size; scrapes in between reuse the last values (default 5 s) */
   refreshMs?: number;
+  /** dead letters are counted again after this long (default 30 s), or sooner once a delivery here died */
+  deadRefreshMs?: number;
 }
 
 /** Seconds buckets from 5 ms to ~10 min: webhook agents answer in milliseconds, command agents run for minutes. */
@@ -136,6 +138,9 @@ export class ExecutorMetrics {
   readonly registry = new Registry();
   private readonly now: () => number;
   private lastRefresh = 0;
+  private lastDeadRefresh = 0;
+  /** deliveries that died here since dead letters were last counted */
+  private diedSince = 0;
   /** when this executor last had an answer from each polling source */
   private readonly lastPoll = new Map<string, number>();
   private refreshing: Promise<void> | null = null;
@@ -257,6 +262,7 @@ export class ExecutorMetrics {
       case 'deliver.retry':
         return this.outcome(e, 'retry');
       case 'deliver.dead':
+        this.diedSince++;
         return this.outcome(e, 'dead');
       case 'deliver.cancel':
         return this.outcome(e, 'cancelled');
@@ -273,15 +279,26 @@ export class ExecutorMetrics {
   private async refresh(): Promise<void> {
     const q = this.d.queries;
     if (!q) return;
-    if (this.now() - this.lastRefresh < (this.d.refreshMs ?? 1000)) return;
+    if (this.now() - this.lastRefresh < (this.d.refreshMs ?? 5000)) return;
     if (this.refreshing) return this.refreshing;
     this.refreshing = (async () => {
       try {
         const now = this.now();
-        const [rows, expired, bytes] = await Promise.all([q.backlog(), q.expiredLeases(now), q.storeBytes()]);
+        // dead letters pile up (thousands) and change rarely: counting them each scrape cost more
+        // than everything else together, so only now and then, or when one died here
+        const countDead = this.diedSince > 0 || now - this.lastDeadRefresh >= (this.d.deadRefreshMs ?? 30_000);
+        if (countDead) this.diedSince = 0;
+        const [rows, expired, bytes] = await Promise.all([
+          q.backlog(countDead ? ['pending', 'retry', 'leased', 'dead'] : ['pending', 'retry', 'leased']),
+          q.expiredLeases(now),
+          q.storeBytes(),
+        ]);
         this.backlog.reset();
         this.oldest.reset();
-        this.dead.reset();
+        if (countDead) {
+          this.dead.reset();
+          this.lastDeadRefresh = now;
+        }
         const oldest = new Map<string, { route: string; actor: string; at: number }>();
         for (const r of rows) {
           // stored names outside the current graph (a removed route draining) are real but bounded by history

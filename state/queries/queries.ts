@@ -85,12 +85,13 @@ export abstract class RuntimeQueries {
   abstract storeBytes(): Promise<number>;
   abstract close(): Promise<void>;
 
-  /** Deliveries not finished (pending, retry, leased) and dead ones, per route, actor and status. */
-  backlog(): Promise<BacklogRow[]> {
+  /** Deliveries in the given states (default: not finished, and dead), per route, actor and status. */
+  backlog(statuses: DeliveryStatus[] = ['pending', 'retry', 'leased', 'dead']): Promise<BacklogRow[]> {
     return this.all<BacklogRow>(
       `SELECT route, actor, status, COUNT(*) AS count, MIN(run_at) AS oldest_run_at
-       FROM deliveries WHERE status IN ('pending', 'retry', 'leased', 'dead')
+       FROM deliveries WHERE status IN (${statuses.map(() => '?').join(', ')})
        GROUP BY route, actor, status`,
+      statuses,
     );
   }
 
