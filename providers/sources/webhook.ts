@@ -9,6 +9,10 @@
 //   hmac-sha256  plain HMAC of the raw body in `signature_header` (default x-signature), as hex,
 //                sha256=<hex> or base64
 //   auto         whichever of those headers is present; none present -> 401
+//   stripe, slack, zendesk, pagerduty, intercom, docusign, shopify, hubspot
+//                a vendor's own scheme (lib/webhook-presets.ts): its signature and timestamp
+//                headers (`tolerance` seconds, default 300), and its event name and id taken from
+//                the signed body (hubspot: one event per element of its array body)
 // `secret` (alias `hmac_secret`) may be a list: any listed secret may match (rotation).
 //
 // Normalization: type = config.event_type (default resource.changed), payload = body.
@@ -20,11 +24,13 @@ import type { EmittedEvent, ProviderContext, SourceProvider, WebhookRequest, Web
 import { parseSize, sizeIssue } from '../lib/size.js';
 import { verifyGithub, verifyHmac, verifyStandard, type VerifyResult } from '../lib/signatures.js';
 import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
+import { PRESETS, presetEvents, verifyPreset, type Preset } from '../lib/webhook-presets.js';
 
 /** 1 MB: generic senders post small JSON; a source that needs more says so in `max_body` */
 export const DEFAULT_MAX_BODY = 1024 * 1024;
-const SIGNATURE_MODES = ['auto', 'github', 'standard', 'hmac-sha256'] as const;
+const SIGNATURE_MODES = ['auto', 'github', 'standard', 'hmac-sha256', ...PRESETS] as const;
 type SignatureMode = (typeof SIGNATURE_MODES)[number];
+const isPreset = (mode: unknown): mode is Preset => (PRESETS as readonly unknown[]).includes(mode);
 const DEFAULT_HMAC_HEADER = 'x-signature';
 
 const secretSchema = {
@@ -72,6 +78,7 @@ function checkSignature(config: Record<string, unknown>, secrets: string[], req:
     case 'hmac-sha256':
       return verifyHmac(secrets, h[hmacHeader], req.rawBody, hmacHeader);
     default:
+      if (isPreset(mode)) return verifyPreset(mode, secrets, req, now, { tolerance: config.tolerance as number | undefined, publicUrl: config.public_url as string | undefined });
       return { ok: false, error: `unknown signature mode ${String(mode)}` };
   }
 }
@@ -126,6 +133,10 @@ export function handleWebhookRequest(ctx: ProviderContext, req: WebhookRequest, 
   } catch (err) {
     return { ok: false, status: 400, error: `invalid JSON body: ${(err as Error).message}` };
   }
+  if (isPreset(config.signature) && secrets.length > 0 && body !== null && typeof body === 'object') {
+    const type = typeof config.event_type === 'string' ? config.event_type : 'resource.changed';
+    return { ok: true, events: presetEvents(config.signature, body, req, type, typeof config.platform === 'string' ? config.platform : undefined) };
+  }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return { ok: false, status: 400, error: 'JSON body must be an object' };
   }
@@ -148,6 +159,8 @@ export const webhookSource: SourceProvider = {
       max_body: { type: ['string', 'integer'], description: 'body size limit, e.g. 5MB (default 1MB)' },
       event_type: { type: 'string', minLength: 1, default: 'resource.changed' },
       platform: { type: 'string', minLength: 1, description: 'provenance.platform (default webhook)' },
+      tolerance: { type: 'integer', minimum: 1, description: 'vendor presets: accepted signature age in seconds (default 300)' },
+      public_url: { type: 'string', description: 'hubspot preset: the public base URL HubSpot calls' },
     },
   },
   replaceOn: ['path'],
