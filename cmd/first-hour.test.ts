@@ -48,3 +48,33 @@ describe('read-only commands on a project never applied', () => {
     expect((await cli(['--help'])).stdout).toMatch(/--state <path>\s+state store: a SQLite file path or a postgres:\/\/\s+URL/);
   });
 });
+
+describe('likely typos', () => {
+  const validate = (yaml: string) => {
+    const dir = tempProject({ 'orgloop.yaml': yaml });
+    return cli(['validate'], { cwd: dir }).then((r) => ({ ...r, stderr: r.stderr.replaceAll(join(dir, ''), '') }));
+  };
+
+  it('an unknown top-level key is an error that names the key it resembles', async () => {
+    const r = await validate(PROJECT.replace('routes:', 'route:'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('orgloop.yaml:9:1: unknown field route (did you mean routes?)\n1 error found.\n');
+  });
+
+  it("an unknown key in a route's with is an error; elsewhere a warning with a suggestion", async () => {
+    const withPrompt = await validate(PROJECT.replace('then: { actor: sink }', 'then: { actor: sink }\n    with: { prompt: "review it" }'));
+    expect(withPrompt.code).toBe(1);
+    expect(withPrompt.stderr).toMatch(/^orgloop\.yaml:13:13: route "hook-to-sink": unknown field with\.prompt \((did you mean prompt_file\?|expected one of: .*)\)\n1 error found\.\n$/);
+  });
+
+  it('an event type the source does not emit is a warning naming what it emits', async () => {
+    const r = await validate(PROJECT.replace('when: { source: hook }', 'when: { source: hook, events: [resource.change] }'));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('orgloop.yaml:11:36: warning: route "hook-to-sink": "hook" (webhook) emits resource.changed, not resource.change (did you mean resource.changed?)\n');
+  });
+
+  it('an empty project file is an error', async () => {
+    const r = await validate('');
+    expect(r).toMatchObject({ code: 1, stderr: 'orgloop.yaml:1:1: the project file is empty: declare sources, actors and routes (`orgloop init` writes a working start)\n1 error found.\n' });
+  });
+});

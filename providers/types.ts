@@ -199,6 +199,9 @@ export interface SourceProvider extends ProviderBase {
   /** platform_event names earlier connectors used -> the name this provider emits; the loader
    * rewrites routes written with an old name (with a warning) so they keep matching */
   renamedEvents?: Record<string, string>;
+  /** every provenance.platform_event this source can emit, when that is a closed list: a route
+   * naming another event gets a validate warning listing these */
+  platformEvents?: string[];
   /** true when the source is polled by the scheduler */
   polling?: boolean;
   poll?(ctx: ProviderContext, cursor: string | null, etag: string | null): Promise<PollResult>;

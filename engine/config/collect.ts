@@ -54,7 +54,11 @@ function readFile(abs: string, diags: Diagnostics, from?: { src: SourceFile; pat
     diags.atPos(src, { line: 1, col: 1 }, 'expected a mapping with sources, actors, routes, transforms or loggers');
     return undefined;
   }
-  for (const issue of check(fileSchema, src.data ?? {})) diags.at(src, issue.path, issue.message, issue.severity, { key: issue.atKey });
+  if (!from && (src.data === null || Object.keys(src.data as object).length === 0)) {
+    diags.atPos(src, { line: 1, col: 1 }, 'the project file is empty: declare sources, actors and routes (`orgloop init` writes a working start)');
+    return undefined;
+  }
+  for (const issue of check(fileSchema, src.data ?? {}, [], (path) => path.length === 1)) diags.at(src, issue.path, issue.message, issue.severity, { key: issue.atKey });
   return src;
 }
 

@@ -6,7 +6,8 @@ import type { DesiredResource, RouteSpec } from '../graph/types.js';
 import type { Entry, Section } from './collect.js';
 import type { Diagnostics } from './diagnostics.js';
 import { label } from './resources.js';
-import { didYouMean } from './suggest.js';
+import { closest, didYouMean } from './suggest.js';
+import type { SourceProvider } from '../../providers/types.js';
 
 export interface Built {
   entry: Entry;
@@ -27,6 +28,22 @@ const where = (e: Entry): string => {
 };
 
 /** Rewrites event names the source's provider has renamed, in when.events and a platform_event filter. */
+/**
+ * Why a source is not expected to emit `ev`, or null. A source emits its event type
+ * (resource.changed, or a webhook's event_type), what its provider declares in `emits`, and
+ * platform events: when the provider lists them all (`platformEvents`) anything else is reported;
+ * when it cannot (a generic webhook passes on whatever a request names), only a near miss of a
+ * known name is, as the likely typo it is.
+ */
+function unlikelyEvent(ev: unknown, p: SourceProvider, config: Record<string, unknown>): string | null {
+  if (typeof ev !== 'string' || ev === 'actor.stopped') return null;
+  const known = [typeof config.event_type === 'string' ? config.event_type : 'resource.changed', ...(p.emits ?? []), ...(p.platformEvents ?? [])];
+  if (known.includes(ev) || (p.renamedEvents && ev in p.renamedEvents)) return null;
+  if (p.platformEvents) return `never emits ${ev}; it emits ${known.join(', ')}`;
+  const guess = closest(ev, known);
+  return guess ? `emits ${guess}, not ${ev} (did you mean ${guess}?)` : null;
+}
+
 function renameEvents(spec: RouteSpec, connector: string, warn: (path: (string | number)[], message: string) => void): void {
   const renamed = (getProvider('source', connector) as { renamedEvents?: Record<string, string> } | undefined)?.renamedEvents;
   if (!renamed) return;
@@ -96,6 +113,14 @@ export function checkReferences(built: Built[], diags: Diagnostics): void {
           if (p && !(p.emits ?? []).includes('actor.stopped')) {
             fail(['when', 'events'], `actor.stopped events come from actors, but "${whenSource}" is a ${connector} source that never emits them (set when.source to an actor id)`);
           }
+        }
+        const p = src.resource ? getProvider('source', src.resource.provider) : undefined;
+        if (p && src.resource) {
+          const config = (src.resource.spec as { config?: Record<string, unknown> }).config ?? {};
+          events.forEach((ev, i) => {
+            const why = unlikelyEvent(ev, p, config);
+            if (why) diags.at(e.src, [...e.path, 'when', 'events', i], `${label(e)}: "${whenSource}" (${p.name}) ${why}`, 'warning');
+          });
         }
       } else if (first.actors.has(whenSource)) {
         deps.push(`actor.${whenSource}`);

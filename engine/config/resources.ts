@@ -56,7 +56,7 @@ export function buildResource(entry: Entry, ctx: BuildContext): DesiredResource 
   const resolved = resolveTemplates(entry.value, ctx.lookup);
   for (const p of resolved.problems) at(p.path, `${dotted(p.path)}: ${p.message}`);
   const item = resolved.value as Record<string, any>;
-  for (const issue of check(ITEM_SCHEMAS[entry.section], item)) at(issue.path, issue.message, issue.severity, issue.atKey);
+  for (const issue of check(ITEM_SCHEMAS[entry.section], item, [], entry.section === 'routes' ? routeKeysStrict : undefined)) at(issue.path, issue.message, issue.severity, issue.atKey);
 
   const kind = KIND[entry.section];
   let spec: Spec;
@@ -92,6 +92,9 @@ export function buildResource(entry: Entry, ctx: BuildContext): DesiredResource 
   }
   return res;
 }
+
+/** A route's when/then/with decide what it does: an unknown key there is an error. */
+const routeKeysStrict = (path: PathSeg[]) => path.length === 2 && (path[0] === 'when' || path[0] === 'then' || path[0] === 'with');
 
 type At = (path: PathSeg[], message: string, severity?: 'error' | 'warning', key?: boolean) => void;
 

@@ -7,6 +7,7 @@ import addFormatsModule from 'ajv-formats';
 import type { JSONSchema } from '../../providers/types.js';
 import type { PathSeg } from './source.js';
 import { ID_PATTERN } from './schema.js';
+import { closest } from './suggest.js';
 
 // ajv and ajv-formats are CommonJS; under NodeNext their class/plugin is the `default` member.
 const Ajv = AjvModule.default;
@@ -40,11 +41,14 @@ export function compile(schema: JSONSchema): ValidateFunction {
   return fn;
 }
 
-/** Validates `value`; unknown fields (additionalProperties) are warnings, the rest errors. */
-export function check(schema: JSONSchema, value: unknown, prefix: PathSeg[] = []): SchemaIssue[] {
+/** Where an unknown key is an error rather than a warning (default: nowhere). */
+export type StrictKeys = (path: PathSeg[]) => boolean;
+
+/** Validates `value`; unknown fields (additionalProperties) are warnings unless `strict` says so, the rest errors. */
+export function check(schema: JSONSchema, value: unknown, prefix: PathSeg[] = [], strict: StrictKeys = () => false): SchemaIssue[] {
   const fn = compile(schema);
   if (fn(value)) return [];
-  return describe(fn.errors ?? [], prefix);
+  return describe(fn.errors ?? [], prefix, strict);
 }
 
 function pointerToPath(pointer: string): PathSeg[] {
@@ -77,7 +81,24 @@ function typeWords(t: unknown): string {
   return list.map((x) => TYPE_WORD[String(x)] ?? String(x)).join(' or ');
 }
 
-function describe(errors: ErrorObject[], prefix: PathSeg[]): SchemaIssue[] {
+/**
+ * A key the schema does not know. Where a typo changes what the project means (the caller says
+ * where: a top-level section, since `route:` for `routes:` would destroy every route on the next
+ * apply; a route's when/then/with) it is an error; elsewhere a warning. Both name the closest
+ * known key.
+ */
+function unknownField(extra: PathSeg[], parent: JSONSchema | undefined, strict: boolean): SchemaIssue {
+  const key = String(extra.at(-1));
+  const known = Object.keys((parent?.properties as Record<string, unknown> | undefined) ?? {});
+  const guess = closest(key, known);
+  if (strict) {
+    const hint = guess ? `did you mean ${guess}?` : `expected one of: ${known.join(', ')}`;
+    return { path: extra, message: `unknown field ${dotted(extra)} (${hint})`, severity: 'error', atKey: true };
+  }
+  return { path: extra, message: `unknown field ${dotted(extra)} (ignored${guess ? `; did you mean ${guess}?` : ''})`, severity: 'warning', atKey: true };
+}
+
+function describe(errors: ErrorObject[], prefix: PathSeg[], strict: StrictKeys): SchemaIssue[] {
   // An anyOf failure also reports every branch's failure; keep only the summary.
   const anyOfAt = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath));
   const out: SchemaIssue[] = [];
@@ -98,7 +119,7 @@ function describe(errors: ErrorObject[], prefix: PathSeg[]): SchemaIssue[] {
       }
       case 'additionalProperties': {
         const extra = [...path, (e.params as { additionalProperty: string }).additionalProperty];
-        issue = { path: extra, message: `unknown field ${dotted(extra)} (ignored)`, severity: 'warning', atKey: true };
+        issue = unknownField(extra, e.parentSchema as JSONSchema | undefined, strict(extra));
         break;
       }
       case 'type':

@@ -420,6 +420,7 @@ export const githubSource: SourceProvider = {
   kind: 'source',
   name: 'github',
   renamedEvents: RENAMED_GITHUB_EVENTS,
+  platformEvents: GITHUB_EVENT_NAMES,
   description: 'Polls GitHub for PR reviews, comments, PR state changes and workflow runs',
   polling: true,
   configSchema: {
