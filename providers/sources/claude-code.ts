@@ -15,6 +15,7 @@
 import type { EmittedEvent, ProviderContext, SourceProvider, WebhookRequest, WebhookResult } from '../types.js';
 import { verifyGithub } from '../lib/signatures.js';
 import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
+import { bodyDigestKey, transportKey } from '../lib/webhook-identity.js';
 
 const HOOK_TYPES: Record<string, string> = {
   Stop: 'stop',
@@ -98,7 +99,9 @@ function handleWebhook(ctx: ProviderContext, req: WebhookRequest): WebhookResult
   const n = normalizeClaudeCode(body);
   if ('error' in n) return { ok: false, status: 400, error: n.error };
   if (!accepted(ctx.config, n.hookType)) return { ok: true, events: [] };
-  const key = req.headers['idempotency-key'] ?? req.headers['webhook-id'];
+  // signed: the body is the identity (the hook resends the same body on retries); unsigned: the
+  // hook's Idempotency-Key
+  const key = keys.length > 0 ? bodyDigestKey(req.rawBody) : transportKey(req.headers, ['idempotency-key', 'webhook-id']);
   if (key) n.event.dedupe_key = key;
   return { ok: true, events: [n.event] };
 }

@@ -120,7 +120,8 @@ describe('github-webhook deliveries', () => {
     expect(r.events).toHaveLength(1);
     expect(r.events[0]).toMatchObject({
       type: 'resource.changed',
-      dedupe_key: 'abc-123',
+      // GitHub signs the body, not the delivery id: the signed body is the identity (issue 17, hole 6)
+      dedupe_key: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
       provenance: { platform: 'github', platform_event: 'pull_request_review', author: 'carol', author_type: 'user', delivery_id: 'abc-123' },
       payload: { repo: REPO, number: 5, title: 'Fix', body: 'LGTM', review_state: 'approved' },
     });

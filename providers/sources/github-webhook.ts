@@ -13,6 +13,7 @@
 import type { EmittedEvent, ObservedState, ProviderContext, ProviderState, SourceProvider, WebhookRequest, WebhookResult } from '../types.js';
 import { verifyGithub } from '../lib/signatures.js';
 import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
+import { bodyDigestKey } from '../lib/webhook-identity.js';
 import { GithubApiError, GithubClient, REPO_PATTERN, githubToken, normalizeBaseUrl, splitRepo } from '../lib/github-api.js';
 import {
   issueCommentEvent,
@@ -118,10 +119,13 @@ function handleWebhook(ctx: ProviderContext, req: WebhookRequest): WebhookResult
     return { ok: false, status: 400, error: 'body is not JSON (set the hook content type to application/json)' };
   }
   const delivery = req.headers['x-github-delivery'];
+  // GitHub signs the body, not X-GitHub-Delivery: with a secret the signed body is the identity
+  // (a replay with a changed or missing delivery id is still a duplicate); without one the
+  // delivery id is all there is (GitHub redelivers with the same id).
+  const identity = keys.length > 0 ? bodyDigestKey(req.rawBody) : delivery;
   const events = normalizeDelivery(ghEvent, body).map((e, i, all) => ({
     ...e,
-    // GitHub redelivers with the same X-GitHub-Delivery: that is the idempotency key.
-    dedupe_key: delivery ? (all.length > 1 ? `${delivery}:${i}` : delivery) : e.dedupe_key,
+    dedupe_key: identity ? (all.length > 1 ? `${identity}:${i}` : identity) : e.dedupe_key,
     provenance: { ...e.provenance, delivery_id: delivery },
   }));
   return { ok: true, events };

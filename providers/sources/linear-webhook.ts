@@ -10,6 +10,7 @@ import type { EmittedEvent, ProviderContext, SourceProvider, WebhookRequest, Web
 import { durationIssue, durationOr } from '../lib/duration.js';
 import { verifyHmac } from '../lib/signatures.js';
 import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
+import { bodyDigestKey } from '../lib/webhook-identity.js';
 
 const DEFAULT_MAX_AGE_MS = 60_000;
 const ACTION: Record<string, string> = { create: 'created', update: 'updated', remove: 'removed' };
@@ -96,7 +97,10 @@ function handleWebhook(ctx: ProviderContext, req: WebhookRequest, now: number = 
   }
   const event = normalizeLinear(body);
   const delivery = req.headers['linear-delivery'];
-  event.dedupe_key = delivery ?? (body?.webhookId && body?.webhookTimestamp ? `${body.webhookId}:${body.webhookTimestamp}` : undefined);
+  // Linear-Delivery is not signed; with a secret the signed body (which carries its own
+  // webhookTimestamp) is the identity, so a replay inside max_age with a new header is a duplicate.
+  event.dedupe_key =
+    keys.length > 0 ? bodyDigestKey(req.rawBody) : (delivery ?? (body?.webhookId && body?.webhookTimestamp ? `${body.webhookId}:${body.webhookTimestamp}` : undefined));
   event.provenance = { ...event.provenance, delivery_id: delivery };
   return { ok: true, events: [event] };
 }

@@ -111,7 +111,7 @@ describe('linear-webhook source', () => {
     if (!r.ok) return;
     expect(r.events[0]).toMatchObject({
       type: 'resource.changed',
-      dedupe_key: 'dlv-1',
+      dedupe_key: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), // signed body, not the unsigned Linear-Delivery
       provenance: { platform: 'linear', platform_event: 'issue.state_changed', author: 'Ada' },
       payload: { issue_id: 'ENG-1', state: 'Done', team: 'ENG' },
     });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookRequest, WebhookResult } from '../types.js';
 import { signGithub, standardHeaders, hmacSha256 } from '../lib/signatures.js';
@@ -13,6 +14,7 @@ const configs: Record<string, Record<string, unknown>> = {
   std: { secret: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'second-secret'], signature: 'standard' },
   hmac: { hmac_secret: 'plain', signature: 'hmac-sha256', signature_header: 'X-Org-Signature' },
   custom: { event_type: 'message.received', platform: 'contracts' },
+  byfield: { dedupe_field: 'ticket.id' },
 };
 
 let srv: Awaited<ReturnType<typeof startServer>>;
@@ -49,9 +51,14 @@ describe('webhook source over HTTP', () => {
     });
   });
 
-  it('uses body.id as dedupe key and config event_type / platform', async () => {
+  it('uses config event_type / platform; a body id is not a dedupe key unless dedupe_field names it (hole 20)', async () => {
     const r = await post('custom', '{"id": 77, "text": "hi"}');
-    expect(r.json).toMatchObject({ ok: true, events: [{ type: 'message.received', dedupe_key: '77', provenance: { platform: 'contracts' } }] });
+    expect(r.json).toMatchObject({ ok: true, events: [{ type: 'message.received', provenance: { platform: 'contracts' } }] });
+    expect((r.json as { events: Array<{ dedupe_key?: string }> }).events[0]!.dedupe_key).toBeUndefined();
+    const keyed = await post('byfield', '{"ticket": {"id": "T-1"}, "status": "open"}');
+    expect(keyed.json).toMatchObject({ events: [{ dedupe_key: 'field:ticket.id=T-1' }] });
+    const transport = await post('open', '{"id": 1}', { 'idempotency-key': 'k-1' });
+    expect(transport.json).toMatchObject({ events: [{ dedupe_key: 'k-1' }] });
   });
 
   it('rejects bad JSON (400), non-object bodies (400) and non-JSON content types (415)', async () => {
@@ -65,7 +72,7 @@ describe('webhook source over HTTP', () => {
     expect((await post('open', '{}', { 'content-type': 'application/vnd.api+json; charset=utf-8' })).status).toBe(202);
   });
 
-  it('GitHub: verifies X-Hub-Signature-256, maps event + action, dedupes on the delivery id', async () => {
+  it('GitHub: verifies X-Hub-Signature-256, maps event + action, dedupes on the signed body (not the unsigned delivery id)', async () => {
     const body = JSON.stringify({ action: 'submitted', sender: { login: 'dependabot[bot]', type: 'Bot' }, review: { state: 'approved' } });
     const r = await post('gh', body, {
       'x-hub-signature-256': signGithub('gh-secret', body),
@@ -76,7 +83,7 @@ describe('webhook source over HTTP', () => {
     expect(r.json).toMatchObject({
       events: [
         {
-          dedupe_key: 'd-123',
+          dedupe_key: `sha256:${createHash('sha256').update(body).digest('hex')}`,
           provenance: { platform: 'github', platform_event: 'pull_request_review.submitted', author: 'dependabot[bot]', author_type: 'bot' },
         },
       ],

@@ -18,13 +18,16 @@
 // Normalization: type = config.event_type (default resource.changed), payload = body.
 // provenance.platform_event = body.type when it is a string; for GitHub deliveries
 // (X-GitHub-Event header) it is `<event>.<action>` (e.g. pull_request_review.submitted), or just
-// `<event>` when the body has no action. dedupe_key = X-GitHub-Delivery, else webhook-id, else body.id.
+// `<event>` when the body has no action. dedupe_key (providers/lib/webhook-identity.ts): the signed
+// webhook-id (standard), the signed body digest (github, hmac-sha256), else X-GitHub-Delivery /
+// webhook-id / Idempotency-Key; `dedupe_field` names a body field to use instead.
 
 import type { EmittedEvent, ProviderContext, SourceProvider, WebhookRequest, WebhookResult } from '../types.js';
 import { parseSize, sizeIssue } from '../lib/size.js';
 import { verifyGithub, verifyHmac, verifyStandard, type VerifyResult } from '../lib/signatures.js';
 import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
 import { PRESETS, presetEvents, verifyPreset, type Preset } from '../lib/webhook-presets.js';
+import { bodyFieldKey, requestIdentity, type Proof } from '../lib/webhook-identity.js';
 
 /** 1 MB: generic senders post small JSON; a source that needs more says so in `max_body` */
 export const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -55,7 +58,14 @@ export function webhookSecrets(config: Record<string, unknown>): string[] {
   return configuredSecrets(config, ['secret', 'hmac_secret']).values;
 }
 
-function checkSignature(config: Record<string, unknown>, secrets: string[], req: WebhookRequest, now: Date): VerifyResult {
+/** Verifies the request and says what it proved: a signed id (Standard Webhooks) or a signed body. */
+function checkSignature(config: Record<string, unknown>, secrets: string[], req: WebhookRequest, now: Date): VerifyResult & { proof?: Proof } {
+  const v = verify(config, secrets, req, now);
+  if (!v.ok) return v;
+  return { ok: true, proof: v.mode === 'standard' ? { kind: 'signed-id', id: req.headers['webhook-id']! } : { kind: 'signed-body' } };
+}
+
+function verify(config: Record<string, unknown>, secrets: string[], req: WebhookRequest, now: Date): VerifyResult & { mode?: SignatureMode } {
   const h = req.headers;
   const hmacHeader = (typeof config.signature_header === 'string' ? config.signature_header : DEFAULT_HMAC_HEADER).toLowerCase();
   let mode = (config.signature ?? 'auto') as SignatureMode;
@@ -67,16 +77,14 @@ function checkSignature(config: Record<string, unknown>, secrets: string[], req:
   }
   switch (mode) {
     case 'github':
-      return verifyGithub(secrets, h['x-hub-signature-256'], req.rawBody);
+      return { ...verifyGithub(secrets, h['x-hub-signature-256'], req.rawBody), mode };
     case 'standard':
-      return verifyStandard(
-        secrets,
-        { id: h['webhook-id'], timestamp: h['webhook-timestamp'], signature: h['webhook-signature'] },
-        req.rawBody,
-        now,
-      );
+      return {
+        ...verifyStandard(secrets, { id: h['webhook-id'], timestamp: h['webhook-timestamp'], signature: h['webhook-signature'] }, req.rawBody, now),
+        mode,
+      };
     case 'hmac-sha256':
-      return verifyHmac(secrets, h[hmacHeader], req.rawBody, hmacHeader);
+      return { ...verifyHmac(secrets, h[hmacHeader], req.rawBody, hmacHeader), mode };
     default:
       if (isPreset(mode)) return verifyPreset(mode, secrets, req, now, { tolerance: config.tolerance as number | undefined, publicUrl: config.public_url as string | undefined });
       return { ok: false, error: `unknown signature mode ${String(mode)}` };
@@ -89,7 +97,7 @@ function isJsonContentType(ct: string): boolean {
 }
 
 /** Turns a verified request into the event it carries. */
-export function normalizeWebhook(config: Record<string, unknown>, req: WebhookRequest, body: Record<string, unknown>): EmittedEvent {
+export function normalizeWebhook(config: Record<string, unknown>, req: WebhookRequest, body: Record<string, unknown>, proof: Proof = { kind: 'unsigned' }): EmittedEvent {
   const h = req.headers;
   const provenance: EmittedEvent['provenance'] = { platform: typeof config.platform === 'string' ? config.platform : 'webhook' };
   const ghEvent = h['x-github-event'];
@@ -104,8 +112,7 @@ export function normalizeWebhook(config: Record<string, unknown>, req: WebhookRe
   } else if (typeof body.type === 'string') {
     provenance.platform_event = body.type;
   }
-  let dedupe: string | undefined = h['x-github-delivery'] || h['webhook-id'] || undefined;
-  if (!dedupe && (typeof body.id === 'string' || typeof body.id === 'number') && body.id !== '') dedupe = String(body.id);
+  const dedupe = typeof config.dedupe_field === 'string' && config.dedupe_field ? bodyFieldKey(body, config.dedupe_field) : requestIdentity(proof, req);
   const ev: EmittedEvent = {
     type: typeof config.event_type === 'string' ? config.event_type : 'resource.changed',
     provenance,
@@ -119,9 +126,11 @@ export function handleWebhookRequest(ctx: ProviderContext, req: WebhookRequest, 
   const config = ctx.config;
   const { values: secrets, blank } = configuredSecrets(config, ['secret', 'hmac_secret']);
   if (blank) return { ok: false, status: 401, error: BLANK_SECRET_ERROR };
+  let proof: Proof = { kind: 'unsigned' };
   if (secrets.length > 0) {
     const v = checkSignature(config, secrets, req, now);
     if (!v.ok) return { ok: false, status: 401, error: v.error };
+    proof = v.proof!;
   }
   const ct = req.headers['content-type'];
   if (ct !== undefined && ct !== '' && !isJsonContentType(ct)) {
@@ -140,7 +149,7 @@ export function handleWebhookRequest(ctx: ProviderContext, req: WebhookRequest, 
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return { ok: false, status: 400, error: 'JSON body must be an object' };
   }
-  return { ok: true, events: [normalizeWebhook(config, req, body as Record<string, unknown>)] };
+  return { ok: true, events: [normalizeWebhook(config, req, body as Record<string, unknown>, proof)] };
 }
 
 export const webhookSource: SourceProvider = {
@@ -161,6 +170,7 @@ export const webhookSource: SourceProvider = {
       platform: { type: 'string', minLength: 1, description: 'provenance.platform (default webhook)' },
       tolerance: { type: 'integer', minimum: 1, description: 'vendor presets: accepted signature age in seconds (default 300)' },
       public_url: { type: 'string', description: 'hubspot preset: the public base URL HubSpot calls' },
+      dedupe_field: { type: 'string', minLength: 1, description: 'body field (dotted path) that identifies a delivery; default: the signed id or body, else the delivery id header' },
     },
   },
   replaceOn: ['path'],

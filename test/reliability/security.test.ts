@@ -6,6 +6,7 @@ import net from 'node:net';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signGithub, standardHeaders } from '../../providers/lib/signatures.js';
 import { runExecutor } from '../../cmd/test-helpers/executor.js';
 import { appliedProject, cli, postJson, snapshot, startExec, startRecordingSink, until, type Exec } from './harness.js';
 
@@ -301,5 +302,84 @@ sources:
       for (const s of attackers) s.destroy();
       await limited.kill9();
     }
+  });
+});
+
+describe('holes 6 and 20: what makes a webhook a duplicate', () => {
+  const STD = 'whsec_' + Buffer.from('identity-secret-0123456789abcdef').toString('base64');
+  let idEx: Exec;
+  beforeAll(async () => {
+    const own = await appliedProject(
+      `
+sources:
+  - id: std
+    connector: webhook
+    config: { secret: "\${STD_SECRET}", signature: standard }
+  - id: gh
+    connector: webhook
+    config: { secret: "\${GH_SECRET}", signature: github }
+  - id: ghhook
+    connector: github-webhook
+    config: { secret: "\${GH_SECRET}" }
+  - id: plain
+    connector: webhook
+  - id: tickets
+    connector: webhook
+    config: { dedupe_field: ticket.id }
+`,
+      { '.env': `STD_SECRET=${STD}\nGH_SECRET=gh-identity-secret\n` },
+    );
+    idEx = await startExec(own);
+  });
+  afterAll(async () => {
+    await idEx?.kill9();
+  });
+  const send = (path: string, body: string, headers: Record<string, string>) => postJson(`${idEx.url}${path}`, body, headers);
+
+  it('Standard Webhooks: the signed webhook-id decides, an added X-GitHub-Delivery does not', async () => {
+    const body = JSON.stringify({ type: 'invoice.paid', id: 'inv_1' });
+    const headers = standardHeaders(STD, 'msg_std_1', body);
+    const first = await send('/webhook/std', body, headers);
+    expect(first.status).toBe(202);
+    const extras: Array<Record<string, string>> = [{ 'x-github-delivery': 'forged-1' }, { 'idempotency-key': 'forged-2' }, {}];
+    for (const extra of extras) {
+      const replay = await send('/webhook/std', body, { ...headers, ...extra });
+      expect(replay.status).toBe(200);
+      expect(replay.json).toMatchObject({ duplicate: true, event_id: first.json.event_id });
+    }
+  });
+
+  it('GitHub-style signatures: a replay of the signed body is a duplicate whatever the delivery headers say', async () => {
+    for (const path of ['/webhook/gh', '/webhook/ghhook']) {
+      const body = JSON.stringify({ action: 'opened', number: 7, pull_request: { title: 'x' }, path });
+      const sig = { 'x-hub-signature-256': signGithub('gh-identity-secret', body), 'x-github-event': 'pull_request' };
+      const first = await send(path, body, { ...sig, 'x-github-delivery': 'real-1' });
+      expect(first.status).toBe(202);
+      const extras: Array<Record<string, string>> = [{ 'x-github-delivery': 'changed-2' }, {}, { 'webhook-id': 'added-3' }];
+      for (const extra of extras) {
+        const replay = await send(path, body, { ...sig, ...extra });
+        expect([path, replay.status, replay.json.duplicate]).toEqual([path, 200, true]);
+      }
+      // a different signed body is a different event
+      const other = JSON.stringify({ action: 'closed', number: 7, pull_request: { title: 'x' }, path });
+      const next = await send(path, other, { 'x-hub-signature-256': signGithub('gh-identity-secret', other), 'x-github-event': 'pull_request', 'x-github-delivery': 'real-1' });
+      expect(next.status).toBe(202);
+    }
+  });
+
+  it('an unsigned source dedupes on delivery id headers, never silently on a body id', async () => {
+    const open = await send('/webhook/plain', JSON.stringify({ id: 'T-1', status: 'open' }), {});
+    const closed = await send('/webhook/plain', JSON.stringify({ id: 'T-1', status: 'closed' }), {});
+    expect([open.status, closed.status]).toEqual([202, 202]);
+    expect(closed.json.event_id).not.toBe(open.json.event_id);
+    const a = await send('/webhook/plain', JSON.stringify({ n: 1 }), { 'x-github-delivery': 'del-1' });
+    const b = await send('/webhook/plain', JSON.stringify({ n: 1 }), { 'x-github-delivery': 'del-1' });
+    expect([a.status, b.status, b.json.duplicate]).toEqual([202, 200, true]);
+  });
+
+  it('a body field is the identity when the source config names it', async () => {
+    const open = await send('/webhook/tickets', JSON.stringify({ ticket: { id: 'T-9' }, status: 'open' }), {});
+    const again = await send('/webhook/tickets', JSON.stringify({ ticket: { id: 'T-9' }, status: 'open', retry: true }), {});
+    expect([open.status, again.status, again.json.duplicate]).toEqual([202, 200, true]);
   });
 });
