@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { forTerminal } from '../providers/lib/terminal.js';
 import { action, globals, printJson } from './util.js';
 import { UserError } from '../engine/errors.js';
 import type { DeliveryStatus, Store } from '../state/store.js';
@@ -32,7 +33,7 @@ export function register(program: Command): void {
           if (rows.length === 0) return void process.stdout.write('No deliveries.\n');
           const { describeDelivery } = await import('../engine/run/inspect.js');
           for (const d of rows) {
-            process.stdout.write(`${d.id}  ${d.route} -> ${d.actor}  ${describeDelivery(d)}  event ${d.event_id}${d.last_error ? `\n    last error: ${d.last_error}` : ''}\n`);
+            process.stdout.write(`${d.id}  ${d.route} -> ${d.actor}  ${describeDelivery(d)}  event ${d.event_id}${d.last_error ? `\n    last error: ${forTerminal(d.last_error)}` : ''}\n`);
           }
         });
       }),
@@ -59,7 +60,7 @@ export function register(program: Command): void {
               `  created:   ${d.created_at}`,
               `  updated:   ${d.updated_at}`,
               ...(d.lease_owner && d.status === 'leased' ? [`  leased by: ${d.lease_owner} until ${new Date(d.lease_until ?? 0).toISOString()}`] : []),
-              ...(d.last_error ? [`  last error: ${d.last_error}`] : []),
+              ...(d.last_error ? [`  last error: ${forTerminal(d.last_error)}`] : []),
               `  event:     ${d.event_id}`,
             ].join('\n') + '\n',
           );

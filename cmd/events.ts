@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { forTerminal } from '../providers/lib/terminal.js';
 import { action, globals, printJson } from './util.js';
 import { UserError } from '../engine/errors.js';
 
@@ -34,7 +35,7 @@ export function register(program: Command): void {
           for (const r of rows) {
             const e = JSON.parse(r.event_json);
             const pe = e.provenance?.platform_event ? ` (${e.provenance.platform_event})` : '';
-            process.stdout.write(`${r.id}  ${r.received_at}  ${r.source}  ${r.type}${pe}${r.hops ? `  hops=${r.hops}` : ''}\n`);
+            process.stdout.write(forTerminal(`${r.id}  ${r.received_at}  ${r.source}  ${r.type}${pe}${r.hops ? `  hops=${r.hops}` : ''}`) + '\n');
           }
         }),
       ),
@@ -58,7 +59,7 @@ export function register(program: Command): void {
             const { describeDelivery } = await import('../engine/run/inspect.js');
             process.stdout.write('Deliveries:\n');
             for (const d of deliveries) {
-              process.stdout.write(`  ${d.id}  route ${d.route} -> ${d.actor}: ${describeDelivery(d)}${d.last_error ? `; last error: ${d.last_error}` : ''}\n`);
+              process.stdout.write(`  ${d.id}  route ${d.route} -> ${d.actor}: ${describeDelivery(d)}${d.last_error ? `; last error: ${forTerminal(d.last_error)}` : ''}\n`);
             }
           }
         }),

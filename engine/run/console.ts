@@ -1,6 +1,7 @@
 // The executor's own console output: one readable line per log entry, buffered per event-loop
 // turn so a busy executor makes one write() per turn instead of one per line.
 
+import { forTerminal } from '../../providers/lib/terminal.js';
 import type { LogEntry } from '../../providers/types.js';
 import type { StoredLogEntry } from '../../state/store.js';
 import { levelRank } from '../../providers/lib/level.js';
@@ -19,7 +20,7 @@ export function formatEntry(e: LogEntry, color: boolean, withDate = false): stri
   const where = [e.source && `source=${e.source}`, e.route && `route=${e.route}`, e.actor && `actor=${e.actor}`, e.delivery_id ?? e.event_id]
     .filter(Boolean)
     .join(' ');
-  const line = `${t} ${e.phase.padEnd(15)} ${where}${e.message ? `  ${e.message}` : ''}`;
+  const line = forTerminal(`${t} ${e.phase.padEnd(15)} ${where}${e.message ? `  ${e.message}` : ''}`);
   if (!color) return line;
   const c = COLORS[e.level] ?? '';
   return c ? `${c}${line}\x1b[0m` : line;

@@ -4,6 +4,7 @@
 import type { LogEntry, LoggerProvider, LoggerSink } from '../types.js';
 import { atLeast, levelSchema } from '../lib/level.js';
 import { colorFor } from '../lib/color.js';
+import { forTerminal } from '../lib/terminal.js';
 
 const COLORS: Record<string, string> = { debug: '\x1b[90m', info: '\x1b[36m', warn: '\x1b[33m', error: '\x1b[31m' };
 const RESET = '\x1b[0m';
@@ -26,7 +27,7 @@ export function formatConsoleLine(entry: LogEntry, color = false): string {
     extra = JSON.stringify(entry.data);
     if (extra.length > 300) extra = `${extra.slice(0, 300)}…`;
   }
-  const parts = [entry.phase.padEnd(16), flow, ids, entry.message ?? '', extra].filter((p) => p !== '');
+  const parts = [entry.phase.padEnd(16), flow, ids, entry.message ?? '', extra].filter((p) => p !== '').map(forTerminal);
   if (!color) return `${time} ${level} ${parts.join('  ')}`;
   return `${DIM}${time}${RESET} ${COLORS[entry.level] ?? ''}${level}${RESET} ${parts.join('  ')}`;
 }

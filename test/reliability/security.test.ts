@@ -383,3 +383,26 @@ sources:
     expect([open.status, again.status, again.json.duplicate]).toEqual([202, 200, true]);
   });
 });
+
+describe('hole 15: escape sequences in payloads never reach the terminal', () => {
+  it('events list, logs and the console logger show them escaped; JSON output stays exact', async () => {
+    const evil = '\x1b]0;pwned\x07\x1b[2J\x1b[31mFAKE';
+    const r = await postJson(`${ex.url}/webhook/inbox`, { id: 'esc-1', type: evil });
+    expect(r.status).toBe(202);
+    await until(() => ex.output().includes('FAKE'), 10_000, 'the event on the console');
+    const esc = /[\x1b\x07]/;
+    expect(ex.output()).not.toMatch(esc);
+    expect(ex.output()).toContain('\\x1b]0;pwned\\x07');
+    const listed = await cli(['events', 'list'], { cwd: dir });
+    expect(listed.stdout).toContain('\\x1b[2J');
+    expect(listed.stdout).not.toMatch(esc);
+    const logs = await until(async () => {
+      const l = await cli(['logs'], { cwd: dir });
+      return l.stdout.includes('FAKE') && l;
+    }, 10_000, 'the log rows');
+    expect(logs.stdout).not.toMatch(esc);
+    const json = await cli(['events', 'list', '--json'], { cwd: dir });
+    const events = JSON.parse(json.stdout) as Array<{ payload: { provenance: { platform_event?: string } } }>;
+    expect(events.some((e) => e.payload.provenance.platform_event === evil)).toBe(true);
+  });
+});
