@@ -5,6 +5,7 @@
 
 // C0 controls (newline and tab too: a log line stays one line), DEL, C1 controls, and the Unicode
 // line/paragraph separators and bidirectional overrides that reorder what is shown
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 export function forTerminal(text: string): string {
