@@ -117,7 +117,7 @@ describe('orgloop service', () => {
     const dir = tempProject({ 'orgloop.yaml': PROJECT('mac') });
     const r = await cli(['service', 'install', '--platform', 'launchd', '--print'], { cwd: dir });
     const plist = r.stdout;
-    expect(plist).toMatch(/<key>Label<\/key>\n  <string>dev\.orgloop\.mac-[0-9a-f]{8}<\/string>/);
+    expect(plist).toMatch(/<key>Label<\/key>\n {2}<string>dev\.orgloop\.mac-[0-9a-f]{8}<\/string>/);
     expect(plist).toContain(`    <string>-c</string>\n    <string>${dir}/orgloop.yaml</string>\n    <string>start</string>\n  </array>`);
     expect(plist).toContain('<key>RunAtLoad</key>\n  <true/>');
     expect(plist).toContain('<key>KeepAlive</key>\n  <dict>\n    <key>SuccessfulExit</key>\n    <false/>');
