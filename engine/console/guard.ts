@@ -2,30 +2,19 @@
 // address (loopback by default); every action needs the bearer token. Against DNS rebinding the
 // Host must be an allowed name; against cross-site requests a browser's Origin must be the
 // console's own, and actions are JSON only (a form cannot send application/json).
-// Kept small on purpose: the reusable guard from the security work replaces it when it lands.
+// The Host rule is the executor's (engine/run/guard.ts: loopback names, this machine, IP
+// literals, configured public URLs and --allowed-host); unlike callbacks, the console's own page
+// posts its actions, so a browser Origin is accepted when it is this very host.
 
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type http from 'node:http';
+import { AllowedHosts } from '../run/guard.js';
 
 export interface GuardOptions {
   /** bearer token for actions; null: the console is read-only */
   token: string | null;
-  /** host names allowed besides loopback ones (e.g. the name of the machine it is bound to) */
-  hosts?: string[];
-}
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-/** The host name of a Host header without its port. */
-export function hostName(host: string | undefined): string | null {
-  if (!host) return null;
-  const h = host.trim().toLowerCase();
-  if (h.startsWith('[')) {
-    const end = h.indexOf(']');
-    return end === -1 ? null : h.slice(0, end + 1);
-  }
-  const colon = h.indexOf(':');
-  return colon === -1 ? h : h.slice(0, colon);
+  /** the Host names allowed: the executor's (current) set, or names added to the default one */
+  hosts?: (() => AllowedHosts) | string[];
 }
 
 function digest(s: string): Buffer {
@@ -35,11 +24,15 @@ function digest(s: string): Buffer {
 export type Refusal = { status: number; error: string };
 
 export class Guard {
-  private readonly hosts: Set<string>;
+  private readonly hosts: () => AllowedHosts;
   private readonly token: Buffer | null;
 
   constructor(o: GuardOptions) {
-    this.hosts = new Set([...LOOPBACK, ...(o.hosts ?? []).map((h) => h.toLowerCase())]);
+    if (typeof o.hosts === 'function') this.hosts = o.hosts;
+    else {
+      const fixed = new AllowedHosts(o.hosts ?? []);
+      this.hosts = () => fixed;
+    }
     this.token = o.token ? digest(o.token) : null;
   }
 
@@ -49,8 +42,7 @@ export class Guard {
 
   /** Any request: the Host is allowed, and a browser's Origin, when sent, is this same host. */
   request(req: http.IncomingMessage): Refusal | null {
-    const host = hostName(req.headers.host);
-    if (!host || !this.hosts.has(host)) return { status: 421, error: 'this host name is not allowed for the console' };
+    if (!this.hosts().allows(req.headers.host)) return { status: 421, error: 'this host name is not allowed for the console' };
     const origin = req.headers.origin;
     if (origin !== undefined) {
       let o: URL;

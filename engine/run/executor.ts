@@ -204,13 +204,12 @@ export class Executor {
       try {
         this.queries = await openQueries(this.o.stateLocation);
         this.metrics.useQueries(this.queries);
-        const bound = this.o.settings.host;
         this.consoleRoutes = new ConsoleRoutes({
           store,
           queries: this.queries,
           executorId: this.id,
           token: this.o.consoleToken ?? null,
-          hosts: bound === '0.0.0.0' || bound === '::' ? [hostname()] : [bound],
+          hosts: () => this.allowedHosts(),
         });
       } catch (err) {
         this.console.line(`warning: /console is off and /metrics leaves out backlog and store gauges: ${(err as Error).message}`);
