@@ -28,6 +28,8 @@ import { pagerdutyActor } from './actors/pagerduty.js';
 import { zendeskSource } from './sources/zendesk.js';
 import { salesforceSource } from './sources/salesforce.js';
 import { httpPollSource } from './sources/http-poll.js';
+import { dockerSource } from './sources/docker.js';
+import { dockerActor } from './actors/docker.js';
 
 const PROVIDERS: Provider[] = [
   webhookSource,
@@ -53,6 +55,8 @@ const PROVIDERS: Provider[] = [
   zendeskSource,
   salesforceSource,
   httpPollSource,
+  dockerSource,
+  dockerActor,
 ];
 
 const PREFIXES: Record<ProviderKind, string[]> = {
