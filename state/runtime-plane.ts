@@ -121,8 +121,20 @@ export interface DeliveryCount {
   route: string;
   status: DeliveryStatus;
   count: number;
+  /** pending, retry and leased only (read from the backlog); null for finished statuses */
   oldest_run_at: number | null;
 }
+
+export interface PruneStep {
+  /** finished deliveries, events and log rows older than this (epoch ms) go */
+  before: number;
+  /** dedupe keys first seen before this (epoch ms) go: max(retention, the senders' horizon) */
+  keysBefore: number;
+  /** at most this many rows of each kind in one step, so a step never holds writers up long */
+  limit: number;
+}
+
+export type PruneCounts = Record<'deliveries' | 'events' | 'log' | 'dedupe_keys', number>;
 
 /** Accepting events: ingress, cron, completions, replays. */
 export interface EventIntake {
@@ -167,6 +179,7 @@ export interface Inspection {
   deliveries(q: DeliveryQuery): Promise<Delivery[]>;
   event(id: string): Promise<StoredEvent | null>;
   events(q: EventQuery): Promise<StoredEvent[]>;
+  /** Per route and status, from maintained counters: its cost does not grow with the tables. */
   deliveryCounts(): Promise<DeliveryCount[]>;
   executors(): Promise<ExecutorInfo[]>;
   cursor(source: string): Promise<Cursor | null>;
@@ -193,6 +206,12 @@ export interface TransformState {
   seen(scope: string, key: string, windowMs: number): Promise<boolean>;
   kvGet(key: string): Promise<string | null>;
   kvSet(key: string, value: string): Promise<void>;
+}
+
+/** Retention: pruning what is finished and old, one bounded step at a time. */
+export interface Retention {
+  /** One transaction; pending, retrying and leased deliveries and their events are never pruned. */
+  prune(step: PruneStep): Promise<PruneCounts>;
 }
 
 /** Where the log bus writes. */

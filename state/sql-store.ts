@@ -163,11 +163,24 @@ export abstract class SqlStore {
     return this.rows<StoredEvent>(`SELECT * FROM events ${where} ORDER BY received_at DESC, id ${limitClause(q.limit)}`, args);
   }
 
-  deliveryCounts(): Promise<DeliveryCount[]> {
-    return this.rows<DeliveryCount>(
-      `SELECT route, status, COUNT(*) AS count, MIN(run_at) AS oldest_run_at
-       FROM deliveries GROUP BY route, status ORDER BY route, status`,
+  async deliveryCounts(): Promise<DeliveryCount[]> {
+    // counters kept by triggers (migration 003); the oldest due time reads only the backlog,
+    // through the same partial indexes claims use
+    const counts = await this.rows<DeliveryCount>(
+      `SELECT route, status, CAST(SUM(count) AS BIGINT) AS count FROM delivery_counts
+       GROUP BY route, status HAVING SUM(count) <> 0 ORDER BY route, status`,
     );
+    const oldest = new Map<string, number>();
+    const backlog = [
+      ...(await this.rows<{ route: string; status: string; t: number }>(
+        `SELECT route, status, MIN(run_at) AS t FROM deliveries WHERE status IN ('pending', 'retry') GROUP BY route, status`,
+      )),
+      ...(await this.rows<{ route: string; status: string; t: number }>(
+        `SELECT route, status, MIN(run_at) AS t FROM deliveries WHERE status = 'leased' GROUP BY route, status`,
+      )),
+    ];
+    for (const r of backlog) oldest.set(`${r.route}\0${r.status}`, r.t);
+    return counts.map((c) => ({ ...c, oldest_run_at: oldest.get(`${c.route}\0${c.status}`) ?? null }));
   }
 
   executors(): Promise<ExecutorInfo[]> {

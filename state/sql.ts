@@ -13,6 +13,30 @@ export function eventValues(e: StoredEvent): unknown[] {
 
 export const PRIOR_EVENT = 'SELECT id FROM events WHERE source = ? AND dedupe_key = ?';
 
+/** Claims a dedupe key for a new event; no row changed means the key is taken. */
+export const CLAIM_KEY = 'INSERT INTO dedupe_keys (source, key, event_id, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING';
+export const KEY_OWNER = 'SELECT event_id FROM dedupe_keys WHERE source = ? AND key = ?';
+/** An event kept past its key's horizon still holds the key in `events`: the key points at it again. */
+export const REPOINT_KEY = 'UPDATE dedupe_keys SET event_id = ? WHERE source = ? AND key = ?';
+
+/**
+ * One pruning step (DESIGN §4 Retention), each statement bounded by a LIMIT: finished
+ * deliveries last touched before the cutoff, then events before it that no delivery references
+ * any more (pending work keeps its event), log rows, and dedupe keys past their own horizon.
+ * Arguments: [cutoff ISO, limit] except dedupe_keys: [horizon epoch ms, limit].
+ */
+export const PRUNE = {
+  deliveries: `DELETE FROM deliveries WHERE id IN (
+    SELECT id FROM deliveries WHERE status IN ('delivered', 'dead', 'cancelled') AND updated_at < ?
+    ORDER BY updated_at LIMIT ?)`,
+  events: `DELETE FROM events WHERE id IN (
+    SELECT id FROM events e WHERE received_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
+    ORDER BY received_at LIMIT ?)`,
+  log: 'DELETE FROM log WHERE id IN (SELECT id FROM log WHERE time < ? ORDER BY time LIMIT ?)',
+  dedupe_keys: `DELETE FROM dedupe_keys WHERE (source, key) IN (
+    SELECT source, key FROM dedupe_keys WHERE seen_at < ? ORDER BY seen_at LIMIT ?)`,
+} as const;
+
 export const INSERT_PENDING = `INSERT INTO deliveries (id, event_id, route, actor, state_serial, status, attempts, run_at, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING`;
 
@@ -42,9 +66,14 @@ export const LOCK_HOLDER = 'SELECT id, operation, who, host, pid, created_at, he
 
 /** `state mv`: the statements that re-key runtime rows, run inside the version write's transaction. */
 export function renameStatements(r: RuntimeRename): Array<[string, unknown[]]> {
+  // dedupe keys follow their events; a key whose event was pruned counts as a source's
+  const keysOf = (stopped: boolean) =>
+    `UPDATE dedupe_keys SET source = ? WHERE source = ? AND ${stopped ? '' : 'NOT '}EXISTS (
+       SELECT 1 FROM events e WHERE e.id = dedupe_keys.event_id AND e.type = 'actor.stopped')`;
   if (r.kind === 'source') {
     return [
       ['UPDATE cursors SET source = ? WHERE source = ?', [r.to, r.from]],
+      [keysOf(false), [r.to, r.from]],
       ["UPDATE events SET source = ? WHERE source = ? AND type <> 'actor.stopped'", [r.to, r.from]],
     ];
   }
@@ -52,6 +81,7 @@ export function renameStatements(r: RuntimeRename): Array<[string, unknown[]]> {
   return [
     ['UPDATE deliveries SET actor = ? WHERE actor = ?', [r.to, r.from]],
     // an actor's completions are events whose source is the actor id
+    [keysOf(true), [r.to, r.from]],
     ["UPDATE events SET source = ? WHERE source = ? AND type = 'actor.stopped'", [r.to, r.from]],
   ];
 }

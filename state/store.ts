@@ -14,6 +14,7 @@ import type {
   Inspection,
   LogSink,
   PollCursors,
+  Retention,
   TransformState,
 } from './runtime-plane.js';
 
@@ -48,7 +49,8 @@ export interface Store
     Inspection,
     Coordination,
     TransformState,
-    LogSink {
+    LogSink,
+    Retention {
   readonly kind: 'sqlite' | 'postgres';
   readonly location: string;
   close(): Promise<void>;

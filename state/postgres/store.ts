@@ -15,6 +15,8 @@ import type {
   NewLogEntry,
   NewVersion,
   PollResult,
+  PruneCounts,
+  PruneStep,
   StateVersionInfo,
   Store,
 } from '../store.js';
@@ -24,13 +26,17 @@ import { redactUrl, toStoreError } from './errors.js';
 import { leasedRow } from '../leased-row.js';
 import { INFO_COLUMNS, versionInfo, versionRowValues } from '../rows.js';
 import {
+  CLAIM_KEY,
   INSERT_BLOB,
   INSERT_EVENT,
   INSERT_LEASED,
   INSERT_LOCK,
   INSERT_PENDING,
+  KEY_OWNER,
   LOCK_HOLDER,
   PRIOR_EVENT,
+  PRUNE,
+  REPOINT_KEY,
   UPSERT_CURSOR,
   eventValues,
   leasedValues,
@@ -286,12 +292,19 @@ export class PostgresStore extends SqlStore implements Store {
     const ts = this.iso(now);
     const out: IngestResult[] = [];
     for (const { event: e, deliveries, leaseTo } of items) {
+      if (e.dedupe_key !== null && (await c.query(pgText(CLAIM_KEY), [e.source, e.dedupe_key, e.id, now])).rowCount === 0) {
+        const owner = (await c.query(pgText(KEY_OWNER), [e.source, e.dedupe_key])).rows[0] as { event_id: string };
+        out.push({ inserted: false, event_id: owner.event_id });
+        continue;
+      }
       const r = await c.query(pgText(INSERT_EVENT), eventValues(e));
       if (r.rowCount !== 1) {
+        // see the SQLite store: the same id again, or an event kept past its key's horizon
         const prior =
           e.dedupe_key === null
             ? undefined
             : ((await c.query(pgText(PRIOR_EVENT), [e.source, e.dedupe_key])).rows[0] as { id: string } | undefined);
+        if (prior) await c.query(pgText(REPOINT_KEY), [prior.id, e.source, e.dedupe_key]);
         out.push({ inserted: false, event_id: prior?.id ?? e.id });
         continue;
       }
@@ -370,6 +383,19 @@ export class PostgresStore extends SqlStore implements Store {
       );
       const held = new Set(r.rows.map((x: { id: string }) => x.id));
       return ids.filter((id) => !held.has(id));
+    });
+  }
+
+  prune(step: PruneStep): Promise<PruneCounts> {
+    return this.tx(async (c) => {
+      const cutoff = this.iso(step.before);
+      const n = async (text: string, bound: string | number) => (await c.query(pgText(text), [bound, step.limit])).rowCount ?? 0;
+      return {
+        deliveries: await n(PRUNE.deliveries, cutoff),
+        events: await n(PRUNE.events, cutoff),
+        log: await n(PRUNE.log, cutoff),
+        dedupe_keys: await n(PRUNE.dedupe_keys, step.keysBefore),
+      };
     });
   }
 

@@ -13,6 +13,8 @@ import type {
   NewLogEntry,
   NewVersion,
   PollResult,
+  PruneCounts,
+  PruneStep,
   StateMeta,
   StateVersionInfo,
   Store,
@@ -21,13 +23,17 @@ import { StaleSerialError, checkImportSerial } from '../config-plane.js';
 import { leasedRow } from '../leased-row.js';
 import { INFO_COLUMNS, versionInfo, versionRowValues } from '../rows.js';
 import {
+  CLAIM_KEY,
   INSERT_BLOB,
   INSERT_EVENT,
   INSERT_LEASED,
   INSERT_LOCK,
   INSERT_PENDING,
+  KEY_OWNER,
   LOCK_HOLDER,
   PRIOR_EVENT,
+  PRUNE,
+  REPOINT_KEY,
   UPSERT_CURSOR,
   eventValues,
   leasedValues,
@@ -165,11 +171,17 @@ export class SqliteStore extends SqlStore implements Store {
     const insertDelivery = this.sql(INSERT_PENDING);
     const insertLeased = this.sql(INSERT_LEASED);
     return items.map(({ event: e, deliveries, leaseTo }) => {
+      if (e.dedupe_key !== null && this.sql(CLAIM_KEY).run(e.source, e.dedupe_key, e.id, now).changes === 0) {
+        // a duplicate (source, dedupe_key) within the key's horizon
+        const owner = this.sql(KEY_OWNER).get(e.source, e.dedupe_key) as { event_id: string };
+        return { inserted: false, event_id: owner.event_id };
+      }
       const inserted = insertEvent.run(...eventValues(e)).changes === 1;
       if (!inserted) {
-        // a duplicate (source, dedupe_key) or the same event id delivered again
+        // the same event id delivered again, or an event kept past its key's horizon holds the key
         const prior =
           e.dedupe_key === null ? undefined : (existing.get(e.source, e.dedupe_key) as { id: string } | undefined);
+        if (prior) this.sql(REPOINT_KEY).run(prior.id, e.source, e.dedupe_key);
         return { inserted: false, event_id: prior?.id ?? e.id };
       }
       if (!leaseTo) {
@@ -251,6 +263,18 @@ export class SqliteStore extends SqlStore implements Store {
         `UPDATE deliveries SET lease_until = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'leased'`,
       );
       return ids.filter((id) => extend.run(until, ts, id, owner).changes === 0);
+    });
+  }
+
+  prune(step: PruneStep): Promise<PruneCounts> {
+    return this.write(() => {
+      const cutoff = this.iso(step.before);
+      return {
+        deliveries: this.sql(PRUNE.deliveries).run(cutoff, step.limit).changes,
+        events: this.sql(PRUNE.events).run(cutoff, step.limit).changes,
+        log: this.sql(PRUNE.log).run(cutoff, step.limit).changes,
+        dedupe_keys: this.sql(PRUNE.dedupe_keys).run(step.keysBefore, step.limit).changes,
+      };
     });
   }
 

@@ -276,7 +276,7 @@ export function describeStoreContract(backend: Backend): void {
       expect(await s.complete(a.id, 'w')).toBe(false);
 
       const counts = await s.deliveryCounts();
-      expect(counts).toEqual([{ route: 'r1', status: 'cancelled', count: 1, oldest_run_at: 10_000 }, { route: 'r1', status: 'pending', count: 2, oldest_run_at: now }]);
+      expect(counts).toEqual([{ route: 'r1', status: 'cancelled', count: 1, oldest_run_at: null }, { route: 'r1', status: 'pending', count: 2, oldest_run_at: now }]);
     });
 
     it('two Store instances claiming concurrently never share a delivery', async () => {
@@ -305,6 +305,83 @@ export function describeStoreContract(backend: Backend): void {
       ]);
     });
 
+  });
+
+  describe_('retention', () => {
+    const DAY = 86_400_000;
+    const step = (before: number, keysBefore = 0, limit = 100) => ({ before, keysBefore, limit });
+    const log = (time: string) => ({
+      time, phase: 'deliver.ok', level: 'info', source: null, route: 'r1', actor: null,
+      event_id: null, delivery_id: null, trace_id: null, message: 'm', data: null,
+    });
+
+    it('prunes finished deliveries, their events and log rows past the cutoff; pending work and its event stay', async () => {
+      let now = Date.parse('2026-01-01T00:00:00.000Z');
+      const s = await open(await backend.newLocation(), () => now);
+      const at = (t: number) => (item: ReturnType<typeof ingestItem>) => ({ ...item, event: { ...item.event, received_at: new Date(t).toISOString() } });
+      const [done, dead, waiting, leased] = [1, 2, 3, 4].map((i) => at(now)(ingestItem({ dedupe: `k${i}` })));
+      const half = at(now)(ingestItem({ dedupe: 'k5', routes: ['r1', 'r2'] }));
+      await s.ingest([done, dead, leased, half]);
+      await s.appendLog([log(new Date(now).toISOString()), log(new Date(now).toISOString())]);
+      for (const d of await s.claim('w', 10, 60 * DAY)) {
+        if (d.event_id === done.event.id || (d.event_id === half.event.id && d.route === 'r1')) await s.complete(d.id, 'w');
+        else if (d.event_id === dead.event.id) await s.fail(d.id, 'w', 'gave up', 'dead');
+        else if (d.event_id === half.event.id) await s.fail(d.id, 'w', 'later', { runAt: now + 90 * DAY });
+      }
+      await s.ingest([waiting]); // never claimed: pending
+      const before = await s.deliveryCounts();
+
+      // nothing is older than the cutoff yet: nothing goes
+      now += 10 * DAY;
+      expect(await s.prune(step(now - 30 * DAY))).toEqual({ deliveries: 0, events: 0, log: 0, dedupe_keys: 0 });
+      expect(await s.deliveryCounts()).toEqual(before);
+
+      now += 30 * DAY;
+      expect(await s.prune(step(now - 30 * DAY))).toEqual({ deliveries: 3, events: 2, log: 2, dedupe_keys: 0 });
+      expect(await s.event(done.event.id)).toBeNull();
+      expect(await s.event(dead.event.id)).toBeNull();
+      // a retrying, a leased and a pending delivery keep themselves and their events
+      for (const e of [waiting, leased, half]) expect(await s.event(e.event.id)).not.toBeNull();
+      expect((await s.deliveries({})).map((d) => d.status).sort()).toEqual(['leased', 'pending', 'retry']);
+      expect((await s.deliveryCounts()).map((c) => [c.route, c.status, c.count])).toEqual([
+        ['r1', 'leased', 1],
+        ['r1', 'pending', 1],
+        ['r2', 'retry', 1],
+      ]);
+      expect(await s.logs({})).toEqual([]);
+      expect(await s.prune(step(now - 30 * DAY))).toEqual({ deliveries: 0, events: 0, log: 0, dedupe_keys: 0 });
+    });
+
+    it('dedupe keys outlive their events until their own horizon', async () => {
+      let now = 1_000_000;
+      const s = await open(await backend.newLocation(), () => now);
+      const first = ingestItem({ dedupe: 'delivery-1', routes: [] });
+      await s.ingest([{ ...first, event: { ...first.event, received_at: new Date(now).toISOString() } }]);
+      now += 2 * DAY;
+      expect(await s.prune(step(now - DAY, now - 3 * DAY))).toMatchObject({ events: 1, dedupe_keys: 0 });
+      expect(await s.event(first.event.id)).toBeNull();
+      // the sender redelivers after the event is gone: still a duplicate of the first
+      expect(await s.ingest([ingestItem({ dedupe: 'delivery-1' })])).toEqual([{ inserted: false, event_id: first.event.id }]);
+      now += 2 * DAY;
+      expect(await s.prune(step(now - DAY, now - 3 * DAY))).toMatchObject({ dedupe_keys: 1 });
+      const late = ingestItem({ dedupe: 'delivery-1' });
+      expect(await s.ingest([late])).toEqual([{ inserted: true, event_id: late.event.id }]);
+    });
+
+    it('each step deletes at most `limit` rows of a kind, oldest first', async () => {
+      let now = 1_000_000;
+      const s = await open(await backend.newLocation(), () => now);
+      await s.ingest(Array.from({ length: 5 }, () => ingestItem()));
+      for (const d of await s.claim('w', 10, 1000)) {
+        now += 1;
+        await s.complete(d.id, 'w');
+      }
+      now += DAY;
+      expect(await s.prune(step(now, 0, 2))).toMatchObject({ deliveries: 2 });
+      expect(await s.prune(step(now, 0, 2))).toMatchObject({ deliveries: 2 });
+      expect(await s.prune(step(now, 0, 2))).toMatchObject({ deliveries: 1 });
+      expect(await s.deliveryCounts()).toEqual([]);
+    });
   });
 
   describe_('polling and coordination', () => {
