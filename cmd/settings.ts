@@ -5,6 +5,7 @@
 
 import { UserError } from '../engine/errors.js';
 import { DEFAULT_SETTINGS, type ExecutorSettings } from '../engine/run/settings.js';
+import { parseDuration } from '../providers/lib/duration.js';
 import { LOG_LEVELS } from '../providers/lib/level.js';
 import { parseSize } from '../providers/lib/size.js';
 
@@ -139,6 +140,18 @@ export const SETTINGS: { [K in Key]: Spec<K> } = {
       const n = parseSize(raw as string);
       if (n < 1024) throw new Error('expected at least 1KB');
       return n;
+    },
+  },
+  retentionMs: {
+    env: 'ORGLOOP_EVENT_RETENTION',
+    yaml: 'event_retention',
+    help:
+      'how long finished deliveries, their events and log rows are kept (a duration: 30d, 12h); pending work is ' +
+      'never pruned, and webhook dedupe keys are kept for at least 72h whatever this says',
+    parse: (raw) => {
+      const ms = parseDuration(String(raw));
+      if (ms < 1000) throw new Error('expected a duration of at least 1s');
+      return ms;
     },
   },
 };

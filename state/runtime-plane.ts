@@ -121,7 +121,7 @@ export interface DeliveryCount {
   route: string;
   status: DeliveryStatus;
   count: number;
-  /** pending, retry and leased only (read from the backlog); null for finished statuses */
+  /** pending, retry, leased and dead only (the backlog and dead letters); null for delivered and cancelled */
   oldest_run_at: number | null;
 }
 

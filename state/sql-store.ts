@@ -164,8 +164,8 @@ export abstract class SqlStore {
   }
 
   async deliveryCounts(): Promise<DeliveryCount[]> {
-    // counters kept by triggers (migration 003); the oldest due time reads only the backlog,
-    // through the same partial indexes claims use
+    // counters kept by triggers (migration 003); the oldest run_at reads only the backlog
+    // (through the partial indexes claims use) and the dead letters
     const counts = await this.rows<DeliveryCount>(
       `SELECT route, status, CAST(SUM(count) AS BIGINT) AS count FROM delivery_counts
        GROUP BY route, status HAVING SUM(count) <> 0 ORDER BY route, status`,
@@ -177,6 +177,10 @@ export abstract class SqlStore {
       )),
       ...(await this.rows<{ route: string; status: string; t: number }>(
         `SELECT route, status, MIN(run_at) AS t FROM deliveries WHERE status = 'leased' GROUP BY route, status`,
+      )),
+      // dead letters: few, and bounded by retention
+      ...(await this.rows<{ route: string; status: string; t: number }>(
+        `SELECT route, status, MIN(run_at) AS t FROM deliveries WHERE status = 'dead' GROUP BY route, status`,
       )),
     ];
     for (const r of backlog) oldest.set(`${r.route}\0${r.status}`, r.t);

@@ -198,12 +198,13 @@ describe('loadProject: checks', () => {
     expect(await errorsOf(file)).toEqual(['3:11: logger "l": unknown logger type "@orgloop/\\nlogger-console"']);
   });
 
-  it('defaults that nothing enforces yet load with a warning that says so; executor settings load without one', async () => {
+  it('executor settings under defaults (event_retention, log_level) load without a warning; a bad duration is an error', async () => {
     const file = project({ 'orgloop.yaml': 'defaults:\n  event_retention: 30d\n  log_level: debug\nsources:\n  - id: s\n    connector: webhook\n' });
     const p = await loadProject(file, { env: {} });
-    expect(p.warnings.map((w) => `${w.line}:${w.col}: ${w.message}`)).toEqual([
-      '2:3: defaults.event_retention is not enforced in this version: events, deliveries and log rows are kept for the life of the state store',
-    ]);
+    // event_retention is enforced by the executor now (engine/run/retention.ts)
+    expect(p.warnings).toEqual([]);
+    const bad = project({ 'orgloop.yaml': 'defaults:\n  event_retention: 30 days\nsources:\n  - id: s\n    connector: webhook\n' });
+    expect((await errorsOf(bad)).join('\n')).toContain('2:20: defaults.event_retention: invalid duration');
     // log_level is an executor setting now (its console level without a console logger): no warning
   });
 

@@ -47,14 +47,6 @@ export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv 
     const r = resolveTemplates(project.defaults, lookup);
     for (const p of r.problems) diags.at(project.entry, ['defaults', ...p.path], `defaults.${dotted(p.path)}: ${p.message}`);
     defaults = r.value as Record<string, unknown>;
-    // Accepted so projects that set them keep loading, but nothing acts on them yet: say so
-    // rather than let a user believe old events are purged.
-    const inert: Record<string, string> = {
-      event_retention: 'events, deliveries and log rows are kept for the life of the state store',
-    };
-    for (const [key, why] of Object.entries(inert)) {
-      if (key in defaults) diags.at(project.entry, ['defaults', key], `defaults.${key} is not enforced in this version: ${why}`, 'warning', { key: true });
-    }
     for (const key of ['poll_interval', 'event_retention']) {
       const v = defaults[key];
       if (typeof v !== 'string') continue;

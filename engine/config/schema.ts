@@ -149,7 +149,7 @@ export const fileSchema: JSONSchema = {
       additionalProperties: false,
       properties: {
         poll_interval: duration,
-        event_retention: duration,
+        event_retention: { ...duration, description: 'how long finished deliveries, their events and log rows are kept (default 30d)' },
         // executor settings (cmd/settings.ts): read by `start` from the project file, flags and ORGLOOP_* win
         log_level: { enum: [...LOG_LEVELS], description: 'executor console level when no console logger is declared' },
         concurrency: { type: 'integer', minimum: 1, description: 'deliveries in flight at once per executor' },

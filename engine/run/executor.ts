@@ -19,6 +19,7 @@ import { EventMemory } from './event-memory.js';
 import { Intake } from './intake.js';
 import { Ingress } from './ingress.js';
 import { LogBus } from './logbus.js';
+import { Pruner } from './retention.js';
 import { Scheduler } from './scheduler.js';
 import type { StoppedReport, Target } from './delivery.js';
 import { Slots } from './slots.js';
@@ -90,6 +91,7 @@ export class Executor {
   private readonly ingress: Ingress;
   private readonly scheduler: Scheduler;
   private readonly workers: DeliveryWorkers;
+  private readonly pruner: Pruner;
   private readonly metrics: ExecutorMetrics;
   private queries: RuntimeQueries | null = null;
   private consoleRoutes: ConsoleRoutes | null = null;
@@ -141,6 +143,7 @@ export class Executor {
       limits: o.settings,
     });
     this.scheduler = new Scheduler({ store: o.store, owner: this.id, intake: this.intake, log, graph: () => this.current, minPollLeaseMs: set.pollLeaseMs });
+    this.pruner = new Pruner({ store: o.store, owner: this.id, retentionMs: set.retentionMs, log });
     this.workers = new DeliveryWorkers({
       store: o.store,
       owner: this.id,
@@ -241,6 +244,7 @@ export class Executor {
     this.console.flush();
     this.scheduler.sync(this.current);
     this.workers.start();
+    this.pruner.start();
     this.every(this.o.settings.swapPollMs, () => this.checkSerial());
     this.every(5000, () => this.heartbeat());
     this.started = true;
@@ -440,6 +444,7 @@ export class Executor {
     this.console.flush();
     const closing = this.ingress.close();
     await this.scheduler.stop();
+    await this.pruner.stop();
     const aborted = await this.workers.stop(this.o.settings.shutdownGraceMs);
     const released = await this.o.store.releaseAll(this.id).catch(() => 0);
     await closing;

@@ -43,6 +43,8 @@ export interface ExecutorSettings extends IngressLimits {
   publicUrl: string;
   /** names a Host header may carry on callbacks besides loopback names, IP addresses and public URLs */
   allowedHosts: string[];
+  /** finished deliveries, their events and log rows older than this are pruned (DESIGN §4 Retention) */
+  retentionMs: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<ExecutorSettings> = Object.freeze({
@@ -63,4 +65,5 @@ export const DEFAULT_SETTINGS: Readonly<ExecutorSettings> = Object.freeze({
   publicUrl: '',
   allowedHosts: [],
   ...DEFAULT_LIMITS,
+  retentionMs: 30 * 86_400_000,
 });
