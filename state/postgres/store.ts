@@ -45,6 +45,8 @@ import {
   renameStatements,
 } from '../sql.js';
 import { SqlStore } from '../sql-store.js';
+import { TurnBatch } from './batch.js';
+import { ingestBatch } from './ingest.js';
 
 export interface PostgresStoreOptions {
   readonly?: boolean;
@@ -91,6 +93,18 @@ export function pgText(text: string): string {
 export class PostgresStore extends SqlStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly lastPurge = new Map<string, number>();
+  /** the ingest calls of one event-loop turn, as one statement */
+  private readonly ingests = new TurnBatch<IngestItem[], IngestResult[]>(
+    (calls) => this.ingestAll(calls),
+    (items) => this.tx((c) => this.ingestIn(c, items)),
+    (e) => e instanceof StoreUnavailableError,
+  );
+  /** the completions of one event-loop turn, as one statement */
+  private readonly completions = new TurnBatch<{ id: string; owner: string }, boolean>(
+    (calls) => this.completeAll(calls),
+    (c) => super.complete(c.id, c.owner),
+    (e) => e instanceof StoreUnavailableError,
+  );
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -325,7 +339,48 @@ export class PostgresStore extends SqlStore implements Store {
   }
 
   ingest(items: IngestItem[]): Promise<IngestResult[]> {
-    return this.tx((c) => this.ingestIn(c, items));
+    return items.length === 0 ? Promise.resolve([]) : this.ingests.submit(items);
+  }
+
+  private async ingestAll(calls: IngestItem[][]): Promise<IngestResult[][]> {
+    const now = this.now();
+    let flat: IngestResult[];
+    try {
+      flat = await ingestBatch(this.pool, calls.flat(), now, this.iso(now), {
+        owners: async (keys) => {
+          const r = await this.pool.query('SELECT source, key, event_id FROM dedupe_keys WHERE (source, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [
+            keys.map((k) => k[0]),
+            keys.map((k) => k[1]),
+          ]);
+          return new Map((r.rows as Array<{ source: string; key: string; event_id: string }>).map((x) => [`${x.source}\0${x.key}`, x.event_id]));
+        },
+        conflict: (item) => this.tx(async (c) => (await this.ingestIn(c, [item]))[0]!.event_id),
+      });
+    } catch (e) {
+      throw toStoreError(e, this.location);
+    }
+    let at = 0;
+    return calls.map((items) => flat.slice(at, (at += items.length)));
+  }
+
+  override complete(id: string, owner: string): Promise<boolean> {
+    return this.completions.submit({ id, owner });
+  }
+
+  private async completeAll(calls: Array<{ id: string; owner: string }>): Promise<boolean[]> {
+    let r: pg.QueryResult;
+    try {
+      r = await this.pool.query(
+        `UPDATE deliveries d SET status = 'delivered', lease_until = NULL, last_error = NULL, updated_at = $1
+         FROM unnest($2::text[], $3::text[]) AS u(id, owner)
+         WHERE d.id = u.id AND d.lease_owner = u.owner AND d.status = 'leased' RETURNING d.id, d.lease_owner`,
+        [this.iso(), calls.map((c) => c.id), calls.map((c) => c.owner)],
+      );
+    } catch (e) {
+      throw toStoreError(e, this.location);
+    }
+    const done = new Set((r.rows as Array<{ id: string; lease_owner: string }>).map((x) => `${x.id}\0${x.lease_owner}`));
+    return calls.map((c) => done.has(`${c.id}\0${c.owner}`));
   }
 
   commitPoll(source: string, leaseTerm: number, cursor: string | null, etag: string | null, items: IngestItem[]): Promise<PollResult> {
