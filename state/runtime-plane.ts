@@ -200,6 +200,25 @@ export interface Coordination {
   removeExecutor(id: string): Promise<void>;
 }
 
+/** What wakes an executor besides its own timers: peers' new work and new applies. */
+export interface WakeHandlers {
+  /** deliveries were queued for any executor to claim */
+  work(): void;
+  /** a new version was applied */
+  apply(): void;
+}
+
+/** Wake-ups across executors, and the session that shows an executor alive to its peers. */
+export interface Wakeups {
+  /**
+   * Postgres: LISTENs on a connection of its own, named after the executor, and keeps it
+   * (reconnecting) until unsubscribe; peers reclaim the leases of an executor whose session is
+   * gone. Resolves false where the backend has no such channel (SQLite: one process).
+   */
+  subscribe(executorId: string, on: WakeHandlers): Promise<boolean>;
+  unsubscribe(): Promise<void>;
+}
+
 /** Small durable state of transforms (dedup windows) and cron (last fire times). */
 export interface TransformState {
   /** dedup transform: true if key was seen within windowMs (and records it now). */

@@ -188,7 +188,7 @@ export abstract class SqlStore {
   }
 
   executors(): Promise<ExecutorInfo[]> {
-    return this.rows<ExecutorInfo>('SELECT * FROM executors ORDER BY started_at, id');
+    return this.rows<ExecutorInfo>('SELECT id, host, pid, serial_loaded, started_at, heartbeat_at FROM executors ORDER BY started_at, id');
   }
 
   async cursor(source: string): Promise<Cursor | null> {

@@ -16,6 +16,7 @@ import type {
   PollCursors,
   Retention,
   TransformState,
+  Wakeups,
 } from './runtime-plane.js';
 
 export * from './config-plane.js';
@@ -50,7 +51,8 @@ export interface Store
     Coordination,
     TransformState,
     LogSink,
-    Retention {
+    Retention,
+    Wakeups {
   readonly kind: 'sqlite' | 'postgres';
   readonly location: string;
   close(): Promise<void>;

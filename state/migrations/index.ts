@@ -5,6 +5,7 @@
 import { migration as m001 } from './001_initial.js';
 import { migration as m002 } from './002_event_json.js';
 import { migration as m003 } from './003_retention.js';
+import { migration as m004 } from './004_executor_session.js';
 
 export interface Migration {
   version: number;
@@ -13,4 +14,4 @@ export interface Migration {
   postgres: string;
 }
 
-export const migrations: readonly Migration[] = [m001, m002, m003];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004];

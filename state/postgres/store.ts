@@ -17,6 +17,7 @@ import type {
   PollResult,
   PruneCounts,
   PruneStep,
+  WakeHandlers,
   StateVersionInfo,
   Store,
 } from '../store.js';
@@ -47,6 +48,7 @@ import {
 import { SqlStore } from '../sql-store.js';
 import { TurnBatch } from './batch.js';
 import { ingestBatch } from './ingest.js';
+import { APPLY_CHANNEL, Listener, sessionName } from './listen.js';
 
 export interface PostgresStoreOptions {
   readonly?: boolean;
@@ -76,6 +78,16 @@ export function splitSchema(url: string): { connectionString: string; schema: st
   return { connectionString: u.toString(), schema };
 }
 
+/** A registered executor missing this long from its heartbeats is taken for dead (a host cut off). */
+const EXECUTOR_STALE_MS = 30_000;
+
+/**
+ * Executors whose leases are abandoned: registered with a session (subscribe) that is no longer
+ * connected, or silent past EXECUTOR_STALE_MS; `staleParam` is the cutoff's placeholder (ISO text).
+ */
+const abandoned = (staleParam: string) => `SELECT e.id FROM executors e WHERE e.session IS NOT NULL AND (e.heartbeat_at < ${staleParam}
+  OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.application_name = e.session))`;
+
 /** `?` placeholders numbered for Postgres ($1, $2, ...), once per SQL text. */
 const numbered = new Map<string, string>();
 export function pgText(text: string): string {
@@ -93,6 +105,8 @@ export function pgText(text: string): string {
 export class PostgresStore extends SqlStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly lastPurge = new Map<string, number>();
+  private connection: { connectionString: string; schema: string } | null = null;
+  private listener: Listener | null = null;
   /** the ingest calls of one event-loop turn, as one statement */
   private readonly ingests = new TurnBatch<IngestItem[], IngestResult[]>(
     (calls) => this.ingestAll(calls),
@@ -131,6 +145,7 @@ export class PostgresStore extends SqlStore implements Store {
       // an idle client died (server restart); the next query reconnects and reports errors itself
     });
     const store = new PostgresStore(pool, url, opts);
+    store.connection = { connectionString, schema: schema ?? 'public' };
     try {
       if (opts.readonly) await store.checkSchema();
       else await store.migrate(schema);
@@ -242,7 +257,30 @@ export class PostgresStore extends SqlStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.unsubscribe();
     await this.pool.end();
+  }
+
+  async subscribe(executorId: string, on: WakeHandlers): Promise<boolean> {
+    if (!this.connection || this.listener) return this.listener !== null;
+    const session = sessionName(executorId);
+    const l = new Listener({ connectionString: this.connection.connectionString }, this.connection.schema, session, on);
+    try {
+      await l.start();
+    } catch (e) {
+      await l.stop();
+      throw toStoreError(e, this.location);
+    }
+    this.listener = l;
+    // from now on, this executor's leases are abandoned as soon as its session is gone
+    await this.run('UPDATE executors SET session = ? WHERE id = ?', [session, executorId]);
+    return true;
+  }
+
+  async unsubscribe(): Promise<void> {
+    const l = this.listener;
+    this.listener = null;
+    await l?.stop();
   }
 
   // ---- config plane ----
@@ -271,6 +309,7 @@ export class PostgresStore extends SqlStore implements Store {
       for (const r of v.runtime_renames ?? []) {
         for (const [text, args] of renameStatements(r)) await c.query(pgText(text), args);
       }
+      await this.notifyApply(c);
       return info;
     });
   }
@@ -287,8 +326,14 @@ export class PostgresStore extends SqlStore implements Store {
         lineage,
         v.secret_salt ?? null,
       ]);
+      await this.notifyApply(c);
       return info;
     });
+  }
+
+  /** Running executors swap to the new version at once (delivered on commit). */
+  private async notifyApply(c: pg.PoolClient): Promise<void> {
+    await c.query(`SELECT pg_notify('${APPLY_CHANNEL}', current_schema())`);
   }
 
   async tryLock(lock: LockInfo): Promise<LockInfo | null> {
@@ -394,37 +439,44 @@ export class PostgresStore extends SqlStore implements Store {
     });
   }
 
-  claim(owner: string, limit: number, leaseMs: number, now?: number): Promise<Delivery[]> {
-    return this.tx(async (c) => {
-      const t = now ?? this.now();
-      const set = `SET status = 'leased', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3`;
-      const expired = (
-        await c.query(
-          `UPDATE deliveries ${set} WHERE id IN (
-             SELECT id FROM deliveries WHERE status = 'leased' AND lease_until < $4
-             ORDER BY lease_until LIMIT $5 FOR UPDATE SKIP LOCKED) RETURNING *`,
-          [owner, t + leaseMs, this.iso(t), t, limit],
-        )
-      ).rows as Delivery[];
-      if (expired.length >= limit) return expired;
-      const due = (
-        await c.query(
-          `UPDATE deliveries ${set} WHERE id IN (
-             SELECT id FROM deliveries WHERE status IN ('pending', 'retry') AND run_at <= $4
-             ORDER BY run_at LIMIT $5 FOR UPDATE SKIP LOCKED) RETURNING *`,
-          [owner, t + leaseMs, this.iso(t), t, limit - expired.length],
-        )
-      ).rows as Delivery[];
-      return expired.concat(due.sort((a, b) => a.run_at - b.run_at));
-    });
+  /**
+   * One statement: leases abandoned first (expired, or held by a registered executor whose session
+   * is gone or whose heartbeat is stale: it crashed or was cut off), then due work, each locked
+   * with SKIP LOCKED so concurrent claimers take disjoint rows.
+   */
+  async claim(owner: string, limit: number, leaseMs: number, now?: number): Promise<Delivery[]> {
+    const t = now ?? this.now();
+    let r: pg.QueryResult;
+    try {
+      r = await this.pool.query(
+        `WITH x AS (
+           SELECT id, 0 AS k, lease_until AS o FROM deliveries
+           WHERE status = 'leased' AND (lease_until < $4 OR lease_owner IN (${abandoned('$6')}))
+           ORDER BY lease_until LIMIT $5 FOR UPDATE SKIP LOCKED
+         ), y AS (
+           SELECT id, 1 AS k, run_at AS o FROM deliveries WHERE status IN ('pending', 'retry') AND run_at <= $4
+           ORDER BY run_at LIMIT $5 FOR UPDATE SKIP LOCKED
+         ), pick AS (
+           (SELECT id, k, o FROM x UNION ALL SELECT id, k, o FROM y) LIMIT $5
+         )
+         UPDATE deliveries d SET status = 'leased', lease_owner = $1, lease_until = $2, attempts = d.attempts + 1, updated_at = $3
+         FROM pick WHERE d.id = pick.id RETURNING d.*, pick.k AS pick_k, pick.o AS pick_o`,
+        [owner, t + leaseMs, this.iso(t), t, limit, this.iso(t - EXECUTOR_STALE_MS)],
+      );
+    } catch (e) {
+      throw toStoreError(e, this.location);
+    }
+    const rows = r.rows as Array<Delivery & { pick_k: number; pick_o: number }>;
+    rows.sort((a, b) => a.pick_k - b.pick_k || a.pick_o - b.pick_o);
+    return rows.map(({ pick_k: _k, pick_o: _o, ...d }) => d);
   }
 
   async claimable(now?: number): Promise<boolean> {
     const t = now ?? this.now();
     const [r] = await this.rows<{ any: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'leased' AND lease_until < $1)
+      `SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'leased' AND (lease_until < $1 OR lease_owner IN (${abandoned('$2')})))
            OR EXISTS (SELECT 1 FROM deliveries WHERE status IN ('pending', 'retry') AND run_at <= $1) AS any`,
-      [t],
+      [t, this.iso(t - EXECUTOR_STALE_MS)],
     );
     return r?.any === true;
   }

@@ -306,6 +306,15 @@ export class SqliteStore extends SqlStore implements Store {
     });
   }
 
+  /** One process per SQLite file in practice: in-process wake-ups are all there is. */
+  subscribe(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  unsubscribe(): Promise<void> {
+    return Promise.resolve();
+  }
+
   // ---- runtime plane: transforms ----
 
   seen(scope: string, key: string, windowMs: number): Promise<boolean> {
