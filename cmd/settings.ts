@@ -145,12 +145,10 @@ export const SETTINGS: { [K in Key]: Spec<K> } = {
   retentionMs: {
     env: 'ORGLOOP_EVENT_RETENTION',
     yaml: 'event_retention',
-    help:
-      'how long finished deliveries, their events and log rows are kept (a duration: 30d, 12h); pending work is ' +
-      'never pruned, and webhook dedupe keys are kept for at least 72h whatever this says',
+    help: 'how long finished deliveries, their events and log rows are kept, as a duration (30d, 12h); pending work is never pruned',
     parse: (raw) => {
       const ms = parseDuration(String(raw));
-      if (ms < 1000) throw new Error('expected a duration of at least 1s');
+      if (!(ms >= 1000)) throw new Error('expected a duration of at least 1s');
       return ms;
     },
   },
