@@ -37,6 +37,16 @@ describe('executor settings', () => {
     expect(s).toMatchObject({ prefetch: 0, shutdownGraceMs: 0, heapGrowthPercent: 0, swapPollMs: 20, pollLeaseMs: 1000 });
   });
 
+  it('the retry schedule from a variable or the project, and the exponential policy only when asked', () => {
+    expect(read({}, {}).retrySchedule).toEqual([5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000, 36_000_000]);
+    expect(read({}, {}).backoffBaseMs).toBeNull();
+    expect(read({}, { ORGLOOP_RETRY_SCHEDULE: '1s, 2m' }, 'defaults:\n  retry: [9s]\n').retrySchedule).toEqual([1000, 120_000]);
+    expect(read({}, {}, 'defaults:\n  retry: [9s, 1h]\n').retrySchedule).toEqual([9000, 3_600_000]);
+    expect(read({}, { ORGLOOP_BACKOFF_BASE_MS: '20' }).backoffBaseMs).toBe(20);
+    expect(() => read({}, { ORGLOOP_RETRY_SCHEDULE: '5s,,1m' })).toThrow('invalid ORGLOOP_RETRY_SCHEDULE="5s,,1m": expected durations such as 5s,5m,30m');
+    expect(() => read({}, {}, 'defaults:\n  retry: [5s, soon]\n')).toThrow(/orgloop\.yaml:2:\d+: defaults\.retry .*invalid duration "soon"/);
+  });
+
   it('an invalid value is an error naming where it came from, never silently the default', () => {
     expect(() => read({ port: '70000' }, {})).toThrow('invalid --port "70000": expected 0-65535');
     expect(() => read({}, { ORGLOOP_CONCURRENCY: '0' })).toThrow('invalid ORGLOOP_CONCURRENCY="0": expected a whole number >= 1');
@@ -53,9 +63,11 @@ describe('executor settings', () => {
 
   it('start --help documents every setting with its variable and default', () => {
     const help = settingsHelp();
+    const flat = help.replace(/\s+/g, ' ');
     for (const [key, spec] of Object.entries(SETTINGS)) {
       expect(help).toContain(spec.env);
-      expect(help).toContain(`(default ${String(DEFAULT_SETTINGS[key as keyof typeof DEFAULT_SETTINGS])})`);
+      const shown = 'show' in spec && spec.show ? spec.show() : String(DEFAULT_SETTINGS[key as keyof typeof DEFAULT_SETTINGS]);
+      expect(flat).toContain(`(default ${shown})`);
       if (spec.yaml) expect(help).toContain(`defaults.${spec.yaml}`);
     }
     const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'dist/cmd/main.js'), 'start', '--help'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });

@@ -5,6 +5,7 @@
 
 import { UserError } from '../engine/errors.js';
 import { DEFAULT_SETTINGS, type ExecutorSettings } from '../engine/run/settings.js';
+import { DEFAULT_RETRY_SCHEDULE } from '../engine/run/retry.js';
 import { parseDuration } from '../providers/lib/duration.js';
 import { LOG_LEVELS } from '../providers/lib/level.js';
 import { parseSize } from '../providers/lib/size.js';
@@ -20,6 +21,8 @@ interface Spec<K extends Key> {
   help: string;
   /** the value from a flag or variable (a string) or from YAML (already schema-checked); throws Error('expected ...') */
   parse(raw: unknown): ExecutorSettings[K];
+  /** the built-in default as help shows it (default: as it is) */
+  show?: () => string;
 }
 
 function int(min: number, unit = ''): (raw: unknown) => number {
@@ -96,8 +99,35 @@ export const SETTINGS: { [K in Key]: Spec<K> } = {
     help: "old-generation growth between full GCs, percent; 0 = V8's own policy, which lets the heap grow up to 4x its live size",
     parse: int(0),
   },
-  backoffBaseMs: { env: 'ORGLOOP_BACKOFF_BASE_MS', help: 'retry backoff base in ms (full jitter, doubling per attempt)', parse: int(0, 'ms') },
-  backoffCapMs: { env: 'ORGLOOP_BACKOFF_CAP_MS', help: 'retry backoff cap in ms (never below the base)', parse: int(1, 'ms') },
+  retrySchedule: {
+    env: 'ORGLOOP_RETRY_SCHEDULE',
+    yaml: 'retry',
+    help:
+      'delays before each retry of a failed delivery (a route\'s delivery.retry wins), each moved +-20% at ' +
+      'random; a delivery is dead after one attempt more than there are delays (or delivery.max_attempts). ' +
+      'A variable lists them with commas',
+    parse: (raw) => {
+      const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((d) => d.trim()) : [];
+      if (list.length === 0 || list.some((d) => typeof d !== 'string' || !d)) throw new Error('expected durations such as 5s,5m,30m');
+      return list.map((d) => {
+        const ms = parseDuration(d as string);
+        if (ms <= 0) throw new Error(`a retry delay must be greater than zero, got ${JSON.stringify(d)}`);
+        return ms;
+      });
+    },
+    show: () => DEFAULT_RETRY_SCHEDULE.join(','),
+  },
+  backoffBaseMs: {
+    env: 'ORGLOOP_BACKOFF_BASE_MS',
+    help: 'set: exponential retry delays from this base in ms instead of the schedule (full jitter, doubling per attempt, 8 attempts), for routes without their own',
+    parse: int(0, 'ms'),
+    show: () => 'unset',
+  },
+  backoffCapMs: {
+    env: 'ORGLOOP_BACKOFF_CAP_MS',
+    help: "cap of exponential delays in ms, these and a route's delivery.backoff (never below the base)",
+    parse: int(1, 'ms'),
+  },
   publicUrl: {
     env: 'ORGLOOP_PUBLIC_URL',
     flag: '--public-url',
@@ -193,7 +223,7 @@ export function settingsHelp(width = 100): string {
     const s = SETTINGS[key];
     lines.push('  ' + [s.flag, s.env, s.yaml && `defaults.${s.yaml}`].filter(Boolean).join(', '));
     // "(default X)" is kept on one line (a no-break space while wrapping)
-    lines.push(...wrap(`${s.help} (default\u00a0${DEFAULT_SETTINGS[key]})`, width - 6).map((l) => '      ' + l.replace(/\u00a0/g, ' ')));
+    lines.push(...wrap(`${s.help} (default\u00a0${s.show ? s.show() : String(DEFAULT_SETTINGS[key])})`, width - 6).map((l) => '      ' + l.replace(/\u00a0/g, ' ')));
   }
   return lines.join('\n');
 }

@@ -47,6 +47,15 @@ export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv 
     const r = resolveTemplates(project.defaults, lookup);
     for (const p of r.problems) diags.at(project.entry, ['defaults', ...p.path], `defaults.${dotted(p.path)}: ${p.message}`);
     defaults = r.value as Record<string, unknown>;
+    if (Array.isArray(defaults.retry)) {
+      defaults.retry.forEach((d, i) => {
+        try {
+          if (parseDuration(d as string) <= 0) diags.at(project.entry!, ['defaults', 'retry', i], `defaults.retry[${i}] must be greater than zero`);
+        } catch (err) {
+          diags.at(project.entry!, ['defaults', 'retry', i], `defaults.retry[${i}]: ${(err as Error).message}`);
+        }
+      });
+    }
     for (const key of ['poll_interval', 'event_retention']) {
       const v = defaults[key];
       if (typeof v !== 'string') continue;

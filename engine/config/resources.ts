@@ -202,6 +202,7 @@ function routeSpec(item: Record<string, any>, entry: Entry, ctx: BuildContext, a
   if (isObject(item.delivery)) {
     durationCheck(item.delivery.timeout, ['delivery', 'timeout'], at);
     durationCheck(item.delivery.backoff, ['delivery', 'backoff'], at);
+    if (Array.isArray(item.delivery.retry)) item.delivery.retry.forEach((d: unknown, i: number) => durationCheck(d, ['delivery', 'retry', i], at));
     spec.delivery = { ...item.delivery };
   }
   if (item.max_hops !== undefined) spec.max_hops = item.max_hops;

@@ -121,9 +121,16 @@ export const routeItemSchema: JSONSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        max_attempts: { type: 'integer', minimum: 1 },
+        max_attempts: { type: 'integer', minimum: 1, description: 'attempts before the delivery is dead (default: one more than the retry delays)' },
         timeout: duration,
-        backoff: duration,
+        backoff: { ...duration, description: 'exponential retry delays from this base (full jitter, capped by the executor, 5m by default); `retry` is the newer way' },
+        retry: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 100,
+          items: duration,
+          description: 'delays before each retry, e.g. [5s, 5m, 30m, 2h, 5h, 10h, 10h, 10h] (the default); each moves +-20% at random',
+        },
       },
     },
     max_hops: { type: 'integer', minimum: 1 },
@@ -155,6 +162,7 @@ export const fileSchema: JSONSchema = {
         concurrency: { type: 'integer', minimum: 1, description: 'deliveries in flight at once per executor' },
         port: { type: 'integer', minimum: 0, maximum: 65535, description: 'ingress port of this project\'s executor (each project on a machine needs its own)' },
         prefetch: { type: 'integer', minimum: 0, description: 'deliveries leased at ingest that may wait in an executor for a free slot' },
+        retry: { type: 'array', minItems: 1, maxItems: 100, items: duration, description: 'delays before each retry of a failed delivery, for routes without their own delivery.retry' },
         event_memory_mb: { type: 'integer', minimum: 1, description: 'event bodies held in memory by deliveries waiting or running in an executor, MB' },
         sensitive: { type: 'array', items: variableName, description: 'variables whose ${VAR} values are always masked in plans and stored only as a keyed hash' },
         prompt_roots: {

@@ -48,7 +48,7 @@ export interface RouteSpec {
   transforms: string[];
   then: { actor: string; config?: Record<string, unknown> };
   with?: { prompt_file?: string };
-  delivery?: { max_attempts?: number; timeout?: string; backoff?: string };
+  delivery?: { max_attempts?: number; timeout?: string; backoff?: string; retry?: string[] };
   max_hops?: number;
 }
 

@@ -5,15 +5,17 @@
 import type { DeliveryResult, LogEntry, OrgEvent, TransformStore } from '../../providers/types.js';
 import type { Delivery } from '../../state/store.js';
 import { renderDeep } from '../../providers/lib/template.js';
-import type { BackoffPolicy } from './backoff.js';
 import type { EventMemory } from './event-memory.js';
 import type { RuntimeActor, RuntimeRoute } from './graph.js';
 import { afterFailure, deliveryContext, deliveryEntry, type DeliveryContext, type Outcome } from './outcome.js';
 import { runTransforms } from './pipeline.js';
+import { attemptsOf, withExecutorCap, type RetryPolicy } from './retry.js';
 import type { DeliverySpans, Tracing } from './tracing.js';
 
-const DEFAULT_MAX_ATTEMPTS = 8;
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+
+/** Errors node raises for a request that cannot be sent as built (a header it refuses): no retry can fix them. */
+const UNSENDABLE = new Set(['ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_HTTP_INVALID_HEADER_VALUE']);
 
 export interface Target {
   actor: RuntimeActor;
@@ -28,7 +30,10 @@ export interface DeliveryDeps {
   /** an event's JSON as stored, or null when it is gone */
   readEvent(id: string): Promise<string | null>;
   transformStore(scope: string): TransformStore;
-  backoff: BackoffPolicy;
+  /** the executor's retry policy, for routes without their own */
+  retry: RetryPolicy;
+  /** the cap of a route's exponential delays (`delivery.backoff`), unless its base is larger */
+  backoffCapMs: number;
   log: (e: LogEntry) => void;
   /** whether entries of a level are written anywhere (unset: all are) */
   logs?: (level: LogEntry['level']) => boolean;
@@ -59,16 +64,17 @@ export async function attempt(dl: Delivery, held: boolean, ac: AbortController, 
   const target = await d.target(dl);
   if ('cancel' in target) {
     if (held) d.memory.release(dl.event_id);
-    return { outcome: { kind: 'cancel', reason: target.cancel }, ctx, maxAttempts: DEFAULT_MAX_ATTEMPTS };
+    return { outcome: { kind: 'cancel', reason: target.cancel }, ctx, maxAttempts: attemptsOf(d.retry) };
   }
-  const maxAttempts = target.route?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const policy = target.route?.retry ? withExecutorCap(target.route.retry, d.backoffCapMs) : d.retry;
+  const maxAttempts = target.route?.maxAttempts ?? attemptsOf(policy);
   const body = (held ? d.memory.get(dl.event_id) : undefined) ?? (await d.memory.acquire(dl.event_id, d.readEvent));
   if (!body) return { outcome: { kind: 'dead', error: `event ${dl.event_id} is missing from the store` }, ctx, maxAttempts };
   try {
     ctx.trace_id = body.event.trace_id;
     ctx.source = body.event.source;
     const spans = d.tracing.delivery(dl, body.event);
-    return { outcome: await deliver(dl, target, body.event, body.json, ac, ctx, maxAttempts, spans, d), ctx, maxAttempts, spans };
+    return { outcome: await deliver(dl, target, body.event, body.json, ac, ctx, maxAttempts, policy, spans, d), ctx, maxAttempts, spans };
   } finally {
     d.memory.release(dl.event_id);
   }
@@ -82,11 +88,12 @@ async function deliver(
   ac: AbortController,
   ctx: DeliveryContext,
   maxAttempts: number,
+  policy: RetryPolicy,
   spans: DeliverySpans,
   d: DeliveryDeps,
 ): Promise<Outcome> {
   const { route } = target;
-  const fail = (f: { error: string; retryable: boolean; retryAfterMs?: number }) => afterFailure(dl, maxAttempts, f, d.backoff, route?.backoffMs);
+  const fail = (f: { error: string; retryable: boolean; retryAfterMs?: number }) => afterFailure(dl, maxAttempts, f, policy);
   let event = original;
   if (route && route.transforms.length > 0) {
     const res = await runTransforms(route, structuredClone(original), d.transformStore, (e) => {
@@ -121,7 +128,8 @@ async function deliver(
       callback: d.callback?.(dl),
     });
   } catch (err) {
-    result = { ok: false, error: ac.signal.aborted ? String((ac.signal.reason as Error)?.message ?? 'aborted') : (err as Error).message, retryable: true };
+    const unsendable = UNSENDABLE.has((err as NodeJS.ErrnoException)?.code ?? '');
+    result = { ok: false, error: ac.signal.aborted ? String((ac.signal.reason as Error)?.message ?? 'aborted') : (err as Error).message, retryable: !unsendable };
   } finally {
     clearTimeout(timer);
   }

@@ -25,7 +25,7 @@ import type { StoppedReport, Target } from './delivery.js';
 import { Slots } from './slots.js';
 import { DeliveryWorkers } from './workers.js';
 import { setHeapGrowth } from './heap.js';
-import type { ExecutorSettings } from './settings.js';
+import { retryPolicy, type ExecutorSettings } from './settings.js';
 import { ExecutorMetrics } from './metrics.js';
 import { ObserveRoutes } from './observe-http.js';
 import type { Tracing } from './tracing.js';
@@ -149,7 +149,8 @@ export class Executor {
       owner: this.id,
       slots,
       memory,
-      backoff: { baseMs: set.backoffBaseMs, capMs: Math.max(set.backoffBaseMs, set.backoffCapMs) },
+      retry: retryPolicy(set),
+      backoffCapMs: set.backoffCapMs,
       log,
       logs: (level) => this.bus.enabled(level),
       target: (d) => this.target(d),

@@ -15,13 +15,13 @@ import type {
 import type { ResourceKind, StateSnapshot } from '../graph/types.js';
 import { parseDuration } from '../../providers/lib/duration.js';
 import { Router } from './router.js';
+import type { RetryPolicy } from './retry.js';
 import { blankSecretIssues } from '../../providers/lib/blank-secret.js';
 import { providerContext } from '../provider-context.js';
 import { webhookMaxBody } from '../../providers/sources/webhook.js';
 import { containsSecret, resolveSecrets, sensitiveConfigFields } from '../secrets/index.js';
 
 export const DEFAULT_MAX_HOPS = 8;
-export const DEFAULT_MAX_ATTEMPTS = 8;
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 
 export type ProviderLookup = (kind: ProviderKind, name: string) => Provider;
@@ -96,10 +96,11 @@ export interface RuntimeRoute {
   actor: string;
   thenConfig: Record<string, unknown>;
   prompt: string | null;
-  maxAttempts: number;
+  /** `delivery.max_attempts` (null: as many as the retry policy has delays, plus one) */
+  maxAttempts: number | null;
   timeoutMs: number;
-  /** `delivery.backoff`: base of the exponential retry delay for this route (null: the executor default) */
-  backoffMs: number | null;
+  /** `delivery.retry` (a schedule) or `delivery.backoff` (an exponential base); null: the executor's */
+  retry: RetryPolicy | null;
   maxHops: number;
 }
 
@@ -145,6 +146,15 @@ function durationAt(value: unknown, fallback: number, what: string): number {
   } catch (err) {
     throw new GraphError(`${what}: ${(err as Error).message}`);
   }
+}
+
+/** A route's own retry policy: `delivery.retry` (delays before each retry) or, older, `delivery.backoff`. */
+function routeRetry(delivery: { retry?: unknown; backoff?: unknown } | undefined, address: string): RetryPolicy | null {
+  if (Array.isArray(delivery?.retry) && delivery.retry.length > 0) {
+    return { kind: 'schedule', delaysMs: delivery.retry.map((d, i) => durationAt(d, 0, `${address}.delivery.retry[${i}]`)) };
+  }
+  if (delivery?.backoff === undefined) return null;
+  return { kind: 'exponential', baseMs: durationAt(delivery.backoff, 0, `${address}.delivery.backoff`) };
 }
 
 function sizeAt(config: Record<string, unknown>, address: string, fallback: number | undefined): number {
@@ -238,7 +248,7 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
     }
     const actor = s.then?.actor as string;
     if (!actors.has(actor)) throw new GraphError(`${address}: actor "${actor}" is not declared`);
-    const maxAttempts = Number(s.delivery?.max_attempts ?? DEFAULT_MAX_ATTEMPTS);
+    const maxAttempts = Number(s.delivery?.max_attempts);
     const actorTimeout = actors.get(actor)!.ctx.config.timeout;
     routes.set(r.name, {
       name: r.name,
@@ -249,9 +259,9 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
       actor,
       thenConfig: (s.then?.config ?? {}) as Record<string, unknown>,
       prompt: r.prompt,
-      maxAttempts: Number.isFinite(maxAttempts) && maxAttempts >= 1 ? Math.floor(maxAttempts) : DEFAULT_MAX_ATTEMPTS,
+      maxAttempts: Number.isFinite(maxAttempts) && maxAttempts >= 1 ? Math.floor(maxAttempts) : null,
       timeoutMs: durationAt(s.delivery?.timeout ?? actorTimeout, DEFAULT_TIMEOUT_MS, `${address}.delivery.timeout`),
-      backoffMs: s.delivery?.backoff === undefined ? null : durationAt(s.delivery.backoff, 0, `${address}.delivery.backoff`),
+      retry: routeRetry(s.delivery, address),
       maxHops: typeof s.max_hops === 'number' ? s.max_hops : DEFAULT_MAX_HOPS,
     });
   }

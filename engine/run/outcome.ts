@@ -4,7 +4,7 @@
 import type { LogEntry } from '../../providers/types.js';
 import type { Delivery, Store } from '../../state/store.js';
 import { isoTime } from '../../state/iso-time.js';
-import { retryDelay, type BackoffPolicy } from './backoff.js';
+import { retryDelay, type RetryPolicy } from './retry.js';
 
 export type Outcome =
   | { kind: 'complete'; note?: string; durationMs?: number }
@@ -43,12 +43,11 @@ export interface FailedAttempt {
   retryAfterMs?: number;
 }
 
-/** Retry with backoff, or dead when the error cannot be retried or the attempts are used up. */
-export function afterFailure(dl: Delivery, maxAttempts: number, f: FailedAttempt, policy: BackoffPolicy, routeBackoffMs?: number | null): Outcome {
+/** Retry later, or dead when the error cannot be retried or the attempts are used up. */
+export function afterFailure(dl: Delivery, maxAttempts: number, f: FailedAttempt, policy: RetryPolicy): Outcome {
   if (!f.retryable) return { kind: 'dead', error: `${f.error} (not retryable)` };
   if (dl.attempts >= maxAttempts) return { kind: 'dead', error: `${f.error} (gave up after ${dl.attempts} attempts)` };
-  const p = routeBackoffMs === null || routeBackoffMs === undefined ? policy : { baseMs: routeBackoffMs, capMs: Math.max(policy.capMs, routeBackoffMs) };
-  return { kind: 'retry', runAt: Date.now() + retryDelay(p, dl.attempts, f.retryAfterMs), error: f.error };
+  return { kind: 'retry', runAt: Date.now() + retryDelay(policy, dl.attempts, f.retryAfterMs), error: f.error };
 }
 
 /** Writes outcomes: only the lease holder's count (fencing); a lost lease or a store error is logged, never thrown. */

@@ -4,6 +4,7 @@
 
 import type { LogEntry } from '../../providers/types.js';
 import { DEFAULT_LIMITS, type IngressLimits } from './connection-limits.js';
+import { DEFAULT_RETRY_SCHEDULE_MS, type RetryPolicy } from './retry.js';
 
 export interface ExecutorSettings extends IngressLimits {
   /** ingress port (0: any free port) */
@@ -36,8 +37,13 @@ export interface ExecutorSettings extends IngressLimits {
   pollLeaseMs: number;
   /** old-generation growth between full GCs, percent (0: V8's own policy); see heap.ts */
   heapGrowthPercent: number;
-  /** executor-wide retry backoff: base of the exponential delay, and its cap */
-  backoffBaseMs: number;
+  /** delays before each retry of a failed delivery, for routes without their own `delivery.retry` */
+  retrySchedule: number[];
+  /**
+   * Set: exponential delays from this base (full jitter, up to backoffCapMs, 8 attempts) instead
+   * of the schedule, executor-wide (the policy before schedules; tests use it to retry quickly).
+   */
+  backoffBaseMs: number | null;
   backoffCapMs: number;
   /** the executor's address as agents reach it ('' = the bound address; 127.0.0.1 for a wildcard bind) */
   publicUrl: string;
@@ -60,10 +66,17 @@ export const DEFAULT_SETTINGS: Readonly<ExecutorSettings> = Object.freeze({
   shutdownGraceMs: 5000,
   pollLeaseMs: 30_000,
   heapGrowthPercent: 50,
-  backoffBaseMs: 1000,
+  retrySchedule: [...DEFAULT_RETRY_SCHEDULE_MS],
+  backoffBaseMs: null,
   backoffCapMs: 5 * 60_000,
   publicUrl: '',
   allowedHosts: [],
   ...DEFAULT_LIMITS,
   retentionMs: 30 * 86_400_000,
 });
+
+/** The executor-wide retry policy the settings describe. */
+export function retryPolicy(s: Pick<ExecutorSettings, 'retrySchedule' | 'backoffBaseMs' | 'backoffCapMs'>): RetryPolicy {
+  if (s.backoffBaseMs === null) return { kind: 'schedule', delaysMs: s.retrySchedule };
+  return { kind: 'exponential', baseMs: s.backoffBaseMs, capMs: Math.max(s.backoffBaseMs, s.backoffCapMs) };
+}

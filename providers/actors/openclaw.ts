@@ -14,6 +14,7 @@ import type { ActorProvider, DeliveryRequest, DeliveryResult, OrgEvent, Provider
 import { durationIssue, parseDuration } from '../lib/duration.js';
 import { hasTemplate, renderTemplateText } from '../lib/template.js';
 import { fetchErrorText } from '../lib/fetch-error.js';
+import { isRetryableStatus, parseRetryAfter, unsendableHeader } from '../lib/http-outcome.js';
 
 export const DEFAULT_OPENCLAW_URL = 'http://127.0.0.1:18789';
 const MAX_EVENT_JSON = 12_000;
@@ -33,13 +34,6 @@ export function gatewayToken(ctx: Pick<ProviderContext, 'config' | 'env'>): stri
     if (fromEnv) return fromEnv;
   }
   return v;
-}
-
-function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value.trim()) * 1000);
-  const t = Date.parse(value);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - Date.now());
 }
 
 /** `[github] pull_request_review by carol: acme/api#7 "Add login" https://...` */
@@ -116,6 +110,8 @@ async function deliver(ctx: ProviderContext, req: DeliveryRequest): Promise<Deli
   if (req.traceparent) headers.traceparent = req.traceparent;
   const token = gatewayToken(ctx);
   if (token) headers.authorization = `Bearer ${token}`;
+  const unsendable = unsendableHeader(headers);
+  if (unsendable) return { ok: false, retryable: false, error: unsendable };
   const timeout = AbortSignal.timeout(timeoutMs);
   const url = `${gatewayUrl(ctx.config)}/hooks/agent`;
   let res: Response;
@@ -136,7 +132,7 @@ async function deliver(ctx: ProviderContext, req: DeliveryRequest): Promise<Deli
         ? ' (are hooks enabled on the gateway? hooks.enabled / hooks.path)'
         : '';
   const error = `OpenClaw /hooks/agent answered HTTP ${res.status}${snippet ? `: ${snippet}` : ''}${hint}`;
-  if (res.status === 408 || res.status === 429 || res.status >= 500) {
+  if (isRetryableStatus(res.status)) {
     const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
     return retryAfterMs === undefined ? { ok: false, retryable: true, error } : { ok: false, retryable: true, error, retryAfterMs };
   }

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyStandard } from '../lib/signatures.js';
 import { makeCtx, makeDelivery, makeEvent } from '../lib/test-helpers/context.js';
 import { startServer } from '../lib/test-helpers/http.js';
-import { parseRetryAfter, webhookActor } from './webhook.js';
+import { webhookActor } from './webhook.js';
+import { parseRetryAfter } from '../lib/http-outcome.js';
 
 // The agent endpoint: behaviour chosen by path.
 let srv: Awaited<ReturnType<typeof startServer>>;
@@ -20,6 +21,8 @@ beforeAll(async () => {
       res.statusCode = 422;
       res.end('session_key is required');
       return;
+    } else if (path === '/status') {
+      res.statusCode = Number(new URLSearchParams(rec.url.split('?')[1]).get('s'));
     } else if (path === '/slow') {
       await new Promise((r) => setTimeout(r, 3000));
       res.statusCode = 200;
@@ -112,6 +115,34 @@ describe('webhook actor', () => {
       retryable: false,
       error: 'HTTP 422 Unprocessable Entity: session_key is required',
     });
+  });
+
+  it('409 and 425 may change on a later attempt; 400, 401, 403, 404 and 410 cannot', async () => {
+    for (const status of [409, 425]) {
+      expect(await webhookActor.deliver(makeCtx({ url: `${srv.url}/status?s=${status}` }), makeDelivery())).toMatchObject({ ok: false, retryable: true });
+    }
+    for (const status of [400, 401, 403, 404, 410]) {
+      expect(await webhookActor.deliver(makeCtx({ url: `${srv.url}/status?s=${status}` }), makeDelivery())).toMatchObject({ ok: false, retryable: false });
+    }
+  });
+
+  it('a templated header HTTP cannot carry (a curly quote, an emoji) fails at once, naming the header and not its value', async () => {
+    const before = srv.requests.length;
+    for (const title of ['It\u2019s done', 'ship it \u{1F680}']) {
+      const r = await webhookActor.deliver(
+        makeCtx({ url: `${srv.url}/ok`, headers: { 'x-title': '{{payload.title}}', authorization: 'Bearer tok-secret' } }),
+        makeDelivery({ event: makeEvent({ payload: { title } }) }),
+      );
+      expect(r).toMatchObject({ ok: false, retryable: false });
+      if (!r.ok) {
+        expect(r.error).toMatch(/^header x-title cannot be sent: its value has the character U\+(2019|1F680) at position \d+/);
+        expect(r.error).not.toContain('tok-secret');
+      }
+    }
+    // latin-1 still goes (node sends it as bytes)
+    const ok = await webhookActor.deliver(makeCtx({ url: `${srv.url}/ok`, headers: { 'x-title': '{{payload.title}}' } }), makeDelivery({ event: makeEvent({ payload: { title: 'caf\u00e9' } }) }));
+    expect(ok).toEqual({ ok: true });
+    expect(srv.requests.length).toBe(before + 1);
   });
 
   it('times out (config.timeout) and reports network errors as retryable', async () => {

@@ -6,14 +6,16 @@
 // Headers: Standard Webhooks `webhook-id` (= delivery id, stable across retries), and when
 // `secret` is set `webhook-timestamp` + `webhook-signature`; `auth.bearer` -> Authorization;
 // `headers` added as given (templates allowed); `traceparent` (W3C) continues orgloop's trace.
-// Outcome: 2xx ok; 408, 429, 5xx, timeouts and network errors retryable (Retry-After honoured);
-// other statuses not retryable. Requests go through node:http(s) with keep-alive agents, which
-// carry many small deliveries far faster than global fetch (docs/performance.md).
+// Outcome: 2xx ok; 408, 409, 425, 429, 5xx, timeouts and network errors retryable (Retry-After
+// honoured); other statuses, and a header that cannot be sent, fail at once (not retryable).
+// Requests go through node:http(s) with keep-alive agents, which carry many small deliveries far
+// faster than global fetch (docs/performance.md).
 
 import type { ActorProvider, DeliveryRequest, DeliveryResult, ProviderContext } from '../types.js';
 import { durationIssue, parseDuration } from '../lib/duration.js';
 import { isHttpUrl, RequestTimeoutError, sendRequest, type HttpResponse } from '../lib/http-request.js';
 import { standardHeaders } from '../lib/signatures.js';
+import { isRetryableStatus, parseRetryAfter, unsendableHeader } from '../lib/http-outcome.js';
 import { jsonObject } from '../lib/json.js';
 import { hasTemplate, renderDeep, renderTemplateText } from '../lib/template.js';
 import { anyCase } from '../lib/schema.js';
@@ -21,20 +23,6 @@ import { anyCase } from '../lib/schema.js';
 const RESPONSE_SNIPPET = 300;
 /** Response bytes kept for error messages; the rest is read and discarded so the socket is reused. */
 const RESPONSE_KEEP = 16 * 1024;
-
-/** Parses Retry-After (delta seconds or an HTTP date) to milliseconds from `now`. */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) return undefined;
-  return Math.max(0, t - now);
-}
-
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
 
 interface Compiled {
   timeoutMs?: number;
@@ -96,6 +84,8 @@ function send(config: Record<string, unknown>, c: Compiled, req: DeliveryRequest
   }
 
   if (!isHttpUrl(url)) return { error: 'url does not render to an http(s) URL' };
+  const unsendable = unsendableHeader(headers);
+  if (unsendable) return { error: unsendable };
   return sendRequest(url, c.method, headers, body, req.signal, { maxBodyBytes: RESPONSE_KEEP, timeoutMs });
 }
 
