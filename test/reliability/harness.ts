@@ -168,8 +168,8 @@ export function byKey(hits: SinkHit[]): Map<string, SinkHit[]> {
   return m;
 }
 
-/** A project with one plain webhook source routed to a webhook actor at `sinkUrl`. */
-export function webhookToSink(sinkUrl: string, routeExtra = ''): string {
+/** A project with one plain webhook source routed to a webhook actor at `sinkUrl` (`actorExtra`: more lines of its config). */
+export function webhookToSink(sinkUrl: string, routeExtra = '', actorExtra = ''): string {
   return `
 sources:
   - id: inbox
@@ -179,6 +179,7 @@ actors:
     connector: webhook
     config:
       url: ${sinkUrl}/deliver
+${actorExtra}
 routes:
   - name: to-sink
     when: { source: inbox }

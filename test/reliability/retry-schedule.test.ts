@@ -5,7 +5,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY_SCHEDULE_MS } from '../../engine/run/retry.js';
-import { acked, appliedProject, sendLoad, snapshot, startExec, startRecordingSink, until } from './harness.js';
+import { acked, appliedProject, sendLoad, snapshot, startExec, startRecordingSink, until, webhookToSink } from './harness.js';
 
 const SCALE = 400;
 const OUTAGE_MS = (10 * 60_000) / SCALE;
@@ -15,24 +15,7 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f().catch(() => {});
 });
 
-function project(sinkUrl: string, delivery: string, headers = ''): string {
-  return `
-sources:
-  - id: inbox
-    connector: webhook
-actors:
-  - id: sink
-    connector: webhook
-    config:
-      url: ${sinkUrl}/deliver
-${headers}
-routes:
-  - name: to-sink
-    when: { source: inbox }
-    then: { actor: sink }
-    delivery: ${delivery}
-`;
-}
+const project = (sinkUrl: string, delivery: string, headers = '') => webhookToSink(sinkUrl, `    delivery: ${delivery}`, headers);
 
 describe('reliability: retry budget', () => {
   it('an actor down for (scaled) 10 minutes loses nothing to dead letters under the default schedule', async () => {
