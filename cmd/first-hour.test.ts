@@ -78,3 +78,13 @@ describe('likely typos', () => {
     expect(r).toMatchObject({ code: 1, stderr: 'orgloop.yaml:1:1: the project file is empty: declare sources, actors and routes (`orgloop init` writes a working start)\n1 error found.\n' });
   });
 });
+
+describe('the package', () => {
+  it('ships docs/, which --help points into', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const root = join(import.meta.dirname, '..');
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
+    const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['docs/DESIGN.md', 'docs/connectors.md', 'dist/cmd/main.js', 'examples/quickstart/orgloop.yaml']));
+  });
+});
