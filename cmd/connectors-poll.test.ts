@@ -93,7 +93,7 @@ describe('polling connectors through orgloop start', () => {
     const runs = await oc.waitForRuns(2);
     const bySession = Object.fromEntries(runs.map((r) => [r.body.sessionKey, r.body]));
     expect(Object.keys(bySession).sort()).toEqual(['linear-ENG-1', 'pr-12']);
-    expect(bySession['pr-12'].message).toContain('[github] resource.changed (pull_request_review) by carol: acme/api#12 "Add rate limiter"');
+    expect(bySession['pr-12'].message).toContain('[github] resource.changed (pull_request.review_submitted) by carol: acme/api#12 "Add rate limiter"');
     expect(bySession['pr-12'].message).toContain('# PR review SOP');
     expect(bySession['linear-ENG-1'].message).toContain('Checkout times out');
 

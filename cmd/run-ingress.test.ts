@@ -165,7 +165,7 @@ else await fetch(url, {
     expect(JSON.parse(review)).toMatchObject({
       type: 'actor.stopped',
       source: 'agent',
-      trace_id: second.json.event_id,
+      trace_id: `trc_${second.json.event_id.slice(4)}`,
       parent_id: second.json.event_id,
       hops: 1,
       payload: { outcome: 'needs-review', output_tail: 'done, please review' },

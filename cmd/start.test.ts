@@ -143,7 +143,7 @@ routes:
       type: 'actor.stopped',
       source: 'x',
       parent_id: chain.json.event_id,
-      trace_id: chain.json.event_id,
+      trace_id: `trc_${chain.json.event_id.slice(4)}`,
       hops: 1,
       payload: { outcome: 'success', exit_code: 0, route: 'start-chain', actor: 'x' },
     });

@@ -29,7 +29,8 @@ export function register(program: Command): void {
 Loads the project given by -c (a single orgloop.yaml, or a kind: Project file with its
 ConnectorGroup/TransformGroup/LoggerGroup files and routes/*.yaml), substitutes \${VAR}
 from the shell and .env, and checks every item. All problems are reported at once as
-file:line:col: message.
+file:line:col: message. An unset variable is a warning here (validate needs no secrets, as in
+terraform validate) and an error in plan, apply and start.
 
 Exit codes: 0 valid (warnings allowed), 1 invalid.`,
     )
@@ -39,7 +40,7 @@ Exit codes: 0 valid (warnings allowed), 1 invalid.`,
         const { loadProject } = await import('../engine/config/load.js');
         let project: LoadedProject;
         try {
-          project = await loadProject(g.config);
+          project = await loadProject(g.config, { unsetVars: 'warn' });
         } catch (err) {
           if (!opts.json) throw err;
           if (err instanceof ConfigError) {

@@ -5,6 +5,7 @@
 import type { Provider, ProviderKind } from './types.js';
 import { admitProvider } from './contract.js';
 import { loadFromPackages, packageCandidates, packageToInstall } from './packages.js';
+import { registerEventAliases } from './lib/event-aliases.js';
 import { webhookSource } from './sources/webhook.js';
 import { cronSource } from './sources/cron.js';
 import { webhookActor } from './actors/webhook.js';
@@ -20,7 +21,7 @@ import { githubSource } from './sources/github.js';
 import { githubWebhookSource } from './sources/github-webhook.js';
 import { linearSource } from './sources/linear.js';
 import { linearWebhookSource } from './sources/linear-webhook.js';
-import { claudeCodeSource } from './sources/claude-code.js';
+import { claudeCodeSource, codingAgentSource, codexSource, opencodeSource, piSource, piRustSource } from './sources/claude-code.js';
 import { openclawActor } from './actors/openclaw.js';
 import { slackActor } from './actors/slack.js';
 import { pagerdutySource } from './sources/pagerduty.js';
@@ -48,6 +49,11 @@ const PROVIDERS: Provider[] = [
   linearSource,
   linearWebhookSource,
   claudeCodeSource,
+  codingAgentSource,
+  codexSource,
+  opencodeSource,
+  piSource,
+  piRustSource,
   openclawActor,
   slackActor,
   pagerdutySource,
@@ -74,6 +80,7 @@ for (const p of PROVIDERS) {
   const key = `${p.kind}:${p.name}`;
   if (byKey.has(key)) throw new Error(`provider registered twice: ${key}`);
   byKey.set(key, p);
+  if (p.kind === 'source' && p.eventAliases) for (const [name, aliases] of Object.entries(p.eventAliases)) registerEventAliases(name, aliases);
 }
 
 /** `@orgloop/connector-github` -> `github`; short names pass through unchanged. */

@@ -10,6 +10,8 @@ export interface OrgEvent {
   type: string; // resource.changed | actor.stopped | message.received | custom
   source: string; // source id (or actor id for actor.stopped)
   time: string; // ISO-8601
+  /** the same instant as `time`, under OrgLoop's name */
+  timestamp?: string;
   provenance: {
     platform?: string;
     platform_event?: string;
@@ -196,9 +198,9 @@ export interface SourceProvider extends ProviderBase {
   kind: 'source';
   /** event types this source may emit besides resource.changed (claude-code: actor.stopped) */
   emits?: string[];
-  /** platform_event names earlier connectors used -> the name this provider emits; the loader
-   * rewrites routes written with an old name (with a warning) so they keep matching */
-  renamedEvents?: Record<string, string>;
+  /** platform_event name this provider emits -> other names for the same event (the seed
+   * articles', earlier connectors'): routes and filters written with any of them match */
+  eventAliases?: Record<string, readonly string[]>;
   /** every provenance.platform_event this source can emit, when that is a closed list: a route
    * naming another event gets a validate warning listing these */
   platformEvents?: string[];
@@ -210,8 +212,8 @@ export interface SourceProvider extends ProviderBase {
   defaultMaxBody?: number;
   /** next fire time for schedule-driven sources (cron) */
   nextFire?(ctx: ProviderContext, after: Date): Date | null;
-  /** event a schedule-driven source emits when it fires */
-  fire?(ctx: ProviderContext, at: Date): EmittedEvent;
+  /** event(s) a schedule-driven source emits when it fires */
+  fire?(ctx: ProviderContext, at: Date): EmittedEvent | EmittedEvent[];
 }
 
 export interface ActorProvider extends ProviderBase {
@@ -221,8 +223,9 @@ export interface ActorProvider extends ProviderBase {
 
 export interface TransformProvider extends ProviderBase {
   kind: 'transform';
-  /** Build a transform once per (transform, graph version); called per event. */
-  transform(ctx: ProviderContext, event: OrgEvent, store: TransformStore): Promise<TransformResult> | TransformResult;
+  /** Build a transform once per (transform, graph version); called per event. `at`: the route
+   * running it and its actor (script transforms pass them to the program). */
+  transform(ctx: ProviderContext, event: OrgEvent, store: TransformStore, at?: { route: string; actor: string }): Promise<TransformResult> | TransformResult;
 }
 
 export interface LoggerProvider extends ProviderBase {

@@ -37,7 +37,7 @@ function promptRoots(project: ReturnType<typeof collect>, defaults: Record<strin
   return roots;
 }
 
-export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<LoadedProject> {
+export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv; unsetVars?: 'error' | 'warn' } = {}): Promise<LoadedProject> {
   const diags = new Diagnostics();
   const project = collect(file, diags);
   const lookup = projectEnv(project.dir, opts.env ?? process.env);
@@ -69,7 +69,7 @@ export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv 
 
   // Providers from packages load asynchronously, before any resource is checked against them.
   const packages = await ensureProviders(project.dir, providerNamesOf(project.entries));
-  const ctx: BuildContext = { lookup, diags, dir: project.dir, defaults, prompts: {}, promptCache: new Map(), packages, promptRoots: promptRoots(project, defaults, diags) };
+  const ctx: BuildContext = { lookup, diags, dir: project.dir, defaults, prompts: {}, promptCache: new Map(), packages, promptRoots: promptRoots(project, defaults, diags), unsetVars: opts.unsetVars ?? 'error' };
   const built: Built[] = project.entries.map((entry) => ({ entry, resource: buildResource(entry, ctx) }));
   checkReferences(built, diags);
 

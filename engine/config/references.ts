@@ -1,6 +1,7 @@
 // Checks across resources: unique names, routes pointing at things that exist, actor.stopped
 // routes fed by something that can stop. Fills in each route's dependsOn.
 
+import { sameEventNames } from '../../providers/lib/event-aliases.js';
 import { getProvider } from '../../providers/registry.js';
 import type { DesiredResource, RouteSpec } from '../graph/types.js';
 import type { Entry, Section } from './collect.js';
@@ -27,7 +28,6 @@ const where = (e: Entry): string => {
   return `${e.src.display}:${p.line}:${p.col}`;
 };
 
-/** Rewrites event names the source's provider has renamed, in when.events and a platform_event filter. */
 /**
  * Why a source is not expected to emit `ev`, or null. A source emits its event type
  * (resource.changed, or a webhook's event_type), what its provider declares in `emits`, and
@@ -38,28 +38,10 @@ const where = (e: Entry): string => {
 function unlikelyEvent(ev: unknown, p: SourceProvider, config: Record<string, unknown>): string | null {
   if (typeof ev !== 'string' || ev === 'actor.stopped') return null;
   const known = [typeof config.event_type === 'string' ? config.event_type : 'resource.changed', ...(p.emits ?? []), ...(p.platformEvents ?? [])];
-  if (known.includes(ev) || (p.renamedEvents && ev in p.renamedEvents)) return null;
+  if (sameEventNames(ev).some((n) => known.includes(n))) return null;
   if (p.platformEvents) return `never emits ${ev}; it emits ${known.join(', ')}`;
   const guess = closest(ev, known);
   return guess ? `emits ${guess}, not ${ev} (did you mean ${guess}?)` : null;
-}
-
-function renameEvents(spec: RouteSpec, connector: string, warn: (path: (string | number)[], message: string) => void): void {
-  const renamed = (getProvider('source', connector) as { renamedEvents?: Record<string, string> } | undefined)?.renamedEvents;
-  if (!renamed) return;
-  const rename = (name: unknown, path: (string | number)[]): unknown => {
-    const now = typeof name === 'string' ? renamed[name] : undefined;
-    if (now === undefined) return name;
-    warn(path, `the ${connector} source emits "${now}" (earlier connectors called it "${name}"); matching "${now}" — write that name to silence this warning`);
-    return now;
-  };
-  spec.when.events = spec.when.events.map((ev, i) => rename(ev, ['when', 'events', i]) as string);
-  const filter = spec.when.filter;
-  const key = 'provenance.platform_event';
-  if (filter && key in filter) {
-    const v = filter[key];
-    filter[key] = Array.isArray(v) ? v.map((x, i) => rename(x, ['when', 'filter', key, i])) : rename(v, ['when', 'filter', key]);
-  }
 }
 
 export function checkReferences(built: Built[], diags: Diagnostics): void {
@@ -106,7 +88,6 @@ export function checkReferences(built: Built[], diags: Diagnostics): void {
       const src = first.sources.get(whenSource);
       if (src) {
         deps.push(`source.${whenSource}`);
-        if (spec && src.resource) renameEvents(spec, src.resource.provider, (path, message) => diags.at(e.src, [...e.path, ...path], `${label(e)}: ${message}`, 'warning'));
         if (events.includes('actor.stopped')) {
           const connector = src.resource?.provider;
           const p = connector ? getProvider('source', connector) : undefined;

@@ -2,7 +2,7 @@
 // schema and its provider's config schema, run the provider's own checks, and normalize names.
 
 import { createHash } from 'node:crypto';
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { Provider, ProviderKind } from '../../providers/types.js';
 import { getProvider, normalizeProviderName, providerNames, type PackageProblem } from '../../providers/registry.js';
@@ -32,6 +32,8 @@ export interface BuildContext {
   packages?: Map<string, PackageProblem>;
   /** real paths prompt files may resolve into: the project directory and `defaults.prompt_roots` */
   promptRoots: string[];
+  /** `validate` runs without secrets: an unset variable is a warning there, an error elsewhere */
+  unsetVars?: 'error' | 'warn';
 }
 
 const KIND: Record<Section, ResourceKind> = { sources: 'source', actors: 'actor', transforms: 'transform', loggers: 'logger', routes: 'route' };
@@ -54,7 +56,13 @@ export function buildResource(entry: Entry, ctx: BuildContext): DesiredResource 
 
   const errorsBefore = diags.errors.length;
   const resolved = resolveTemplates(entry.value, ctx.lookup);
-  for (const p of resolved.problems) at(p.path, `${dotted(p.path)}: ${p.message}`);
+  const unsetAt: string[] = [];
+  for (const p of resolved.problems) {
+    if (p.unset && ctx.unsetVars === 'warn') {
+      unsetAt.push(dotted(p.path));
+      at(p.path, `${dotted(p.path)}: ${p.message.replace(/ \(and has no default.*$/, '')} (plan, apply and start need it)`, 'warning');
+    } else at(p.path, `${dotted(p.path)}: ${p.message}`);
+  }
   const item = resolved.value as Record<string, any>;
   for (const issue of check(ITEM_SCHEMAS[entry.section], item, [], entry.section === 'routes' ? routeKeysStrict : undefined)) at(issue.path, issue.message, issue.severity, issue.atKey);
 
@@ -69,9 +77,15 @@ export function buildResource(entry: Entry, ctx: BuildContext): DesiredResource 
     const written = kind === 'transform' && item.type === 'package' ? item.package : item[field];
     const p = typeof written === 'string' ? providerNamed(kind, written, kind === 'transform' && item.type === 'package' ? ['package'] : [field], at, ctx.packages) : undefined;
     provider = p?.name ?? (typeof written === 'string' ? normalizeProviderName(kind, written) : '');
-    const config = isObject(item.config) ? item.config : {};
-    // A config with an unresolved ${...} would only produce follow-on errors.
-    if (p && !resolved.problems.some((x) => x.path[0] === 'config')) checkConfig(p, config, at);
+    let config = isObject(item.config) ? item.config : {};
+    if (kind === 'transform' && provider === 'script' && typeof item.script === 'string') config = scriptConfig(item, config, entry, ctx, at);
+    else if (kind === 'transform' && (item.script !== undefined || item.timeout_ms !== undefined)) {
+      at([item.script !== undefined ? 'script' : 'timeout_ms'], `${item.script !== undefined ? 'script' : 'timeout_ms'} applies to type: script transforms only (ignored)`, 'warning', true);
+    }
+    // A config with an unresolved ${...} would only produce follow-on errors; an unset variable
+    // in validate only hides the checks of the fields that name it.
+    const blocked = resolved.problems.some((x) => x.path[0] === 'config' && !(x.unset && ctx.unsetVars === 'warn'));
+    if (p && !blocked) checkConfig(p, config, unsetAt.length ? unsetFilter(at, unsetAt) : at);
     spec = providerSpec(kind, item, provider, config, p, ctx, at);
   }
   if (diags.errors.length > errorsBefore) return undefined;
@@ -119,6 +133,15 @@ function providerNamed(kind: ProviderKind, written: string, path: PathSeg[], at:
   const why = [written === name ? '' : `no built-in ${NOUN[kind]} named "${name}"`, install ? `package ${install} is not installed: npm install ${install}` : ''].filter(Boolean);
   at(path, `unknown ${NOUN[kind]} "${written}"${why.length ? ` (${why.join('; ')})` : ''}${suggestion}`);
   return undefined;
+}
+
+/** Drops diagnostics about a field whose value is an unset variable's template text. */
+function unsetFilter(at: At, unsetAt: string[]): At {
+  return (path, message, severity, key) => {
+    const here = dotted(path);
+    if (unsetAt.some((u) => here === u || here.startsWith(u + '.') || here.startsWith(u + '[') || u.startsWith(here + '.'))) return;
+    at(path, message, severity, key);
+  };
 }
 
 function checkConfig(p: Provider, config: Record<string, unknown>, at: At): void {
@@ -171,14 +194,46 @@ function providerSpec(
     return spec as unknown as Spec;
   }
   if (kind === 'actor') return { id: item.id, connector: provider, ...description, config };
-  return { name: item.name, type: provider, ...description, config };
+  const onError = kind === 'transform' && typeof item.on_error === 'string' ? { on_error: item.on_error } : {};
+  return { name: item.name, type: provider, ...description, config, ...onError } as unknown as Spec;
+}
+
+/**
+ * OrgLoop's script transform shape (`type: script`, `script: ./x.sh`, `timeout_ms`, `on_error`)
+ * as the script provider's config: the program path relative to the project (it is written
+ * relative to the declaring file), exit 1 meaning drop as in OrgLoop's script contract.
+ */
+function scriptConfig(item: Record<string, any>, config: Record<string, unknown>, entry: Entry, ctx: BuildContext, at: At): Record<string, unknown> {
+  const abs = resolve(dirname(entry.src.path), item.script as string);
+  try {
+    if (!statSync(abs).isFile()) at(['script'], `script "${item.script}" is not a file (looked for ${displayPath(abs)})`);
+  } catch {
+    at(['script'], `script "${item.script}" not found (looked for ${displayPath(abs)})`);
+  }
+  const rel = relative(ctx.dir, abs).split(sep).join('/');
+  return {
+    ...config,
+    command: [rel.startsWith('.') || rel.startsWith('/') ? rel : `./${rel}`],
+    ...(typeof item.timeout_ms === 'number' ? { timeout: `${item.timeout_ms}ms` } : {}),
+    ...(typeof item.on_error === 'string' ? { on_error: item.on_error } : {}),
+    drop_exit_codes: [1],
+  };
 }
 
 function routeSpec(item: Record<string, any>, entry: Entry, ctx: BuildContext, at: At): Spec {
   const when = isObject(item.when) ? item.when : {};
   const then = isObject(item.then) ? item.then : {};
+  // `{ ref }` alone is the name (so existing states do not change); `on_error` and `config` on a
+  // reference are kept with it.
   const transforms = Array.isArray(item.transforms)
-    ? item.transforms.map((t: unknown) => (typeof t === 'string' ? t : isObject(t) ? t.ref : undefined)).filter((t: unknown): t is string => typeof t === 'string')
+    ? item.transforms
+        .map((t: unknown) => {
+          if (typeof t === 'string') return t;
+          if (!isObject(t) || typeof t.ref !== 'string') return undefined;
+          if (t.on_error === undefined && !isObject(t.config)) return t.ref;
+          return { ref: t.ref, ...(typeof t.on_error === 'string' ? { on_error: t.on_error } : {}), ...(isObject(t.config) ? { config: t.config } : {}) };
+        })
+        .filter((t: unknown) => t !== undefined)
     : [];
   const spec: Record<string, unknown> = {
     name: item.name,

@@ -6,6 +6,10 @@ import type { JSONSchema, Provider, ProviderKind } from '../../providers/types.j
 import { LOG_LEVELS } from '../../providers/lib/level.js';
 
 export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]*$';
+/** Route names are only labels (never ids other names refer to): OrgLoop projects write them
+ * with spaces, so any printable text starting with a letter or digit, no trailing space. */
+export const ROUTE_NAME_PATTERN = '^[A-Za-z0-9](?:[^\\u0000-\\u001f\\u007f]{0,198}[^\\s\\u0000-\\u001f\\u007f])?$';
+export const ON_ERROR = ['pass', 'drop', 'halt'] as const;
 export const API_VERSION = 'orgloop/v1alpha1';
 export const FILE_KINDS = ['Project', 'ConnectorGroup', 'TransformGroup', 'LoggerGroup', 'RouteGroup'] as const;
 
@@ -54,6 +58,9 @@ export const transformItemSchema: JSONSchema = {
     name: id,
     type: { type: 'string', minLength: 1, description: 'filter, dedup, enrich, script, or "package" with `package`' },
     package: { type: 'string', description: 'with type: package, e.g. @orgloop/transform-filter' },
+    script: { type: 'string', minLength: 1, description: 'with type: script, the program to run (relative to the file declaring it)' },
+    timeout_ms: { type: 'integer', minimum: 1, description: 'with type: script, the time limit in milliseconds (default 30000)' },
+    on_error: { enum: [...ON_ERROR], description: 'when the transform fails: pass the event on (default), drop it, or halt (fail the delivery)' },
     description: text,
     config: configObject,
   },
@@ -76,7 +83,7 @@ export const routeItemSchema: JSONSchema = {
   required: ['name', 'when', 'then'],
   additionalProperties: false,
   properties: {
-    name: id,
+    name: { type: 'string', pattern: ROUTE_NAME_PATTERN, description: 'route name (letters, digits, spaces and punctuation)' },
     description: text,
     when: {
       type: 'object',
@@ -99,7 +106,16 @@ export const routeItemSchema: JSONSchema = {
         description: 'a transform name or { ref: name }',
         anyOf: [
           { type: 'string', minLength: 1 },
-          { type: 'object', required: ['ref'], additionalProperties: false, properties: { ref: { type: 'string', minLength: 1 } } },
+          {
+            type: 'object',
+            required: ['ref'],
+            additionalProperties: false,
+            properties: {
+              ref: { type: 'string', minLength: 1 },
+              on_error: { enum: [...ON_ERROR], description: "overrides the transform's on_error on this route" },
+              config: { type: 'object', description: "merged over the transform's config on this route" },
+            },
+          },
         ],
       },
     },

@@ -7,6 +7,8 @@ import type { PathSeg } from './source.js';
 export interface TemplateProblem {
   path: PathSeg[];
   message: string;
+  /** the reference names a variable that is not set (the template text is kept as the value) */
+  unset?: boolean;
 }
 
 export interface Resolved {
@@ -32,7 +34,7 @@ export function resolveTemplates(value: unknown, lookup: EnvLookup): Resolved {
         return out;
       } catch (err) {
         if (err instanceof MissingVariableError || err instanceof BadReferenceError) {
-          problems.push({ path: [...path], message: err.message });
+          problems.push({ path: [...path], message: err.message, ...(err instanceof MissingVariableError ? { unset: true } : {}) });
           return v;
         }
         throw err;

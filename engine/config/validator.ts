@@ -6,7 +6,7 @@ import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { JSONSchema } from '../../providers/types.js';
 import type { PathSeg } from './source.js';
-import { ID_PATTERN } from './schema.js';
+import { ID_PATTERN, ROUTE_NAME_PATTERN } from './schema.js';
 import { closest } from './suggest.js';
 
 // ajv and ajv-formats are CommonJS; under NodeNext their class/plugin is the `default` member.
@@ -98,6 +98,26 @@ function unknownField(extra: PathSeg[], parent: JSONSchema | undefined, strict: 
   return { path: extra, message: `unknown field ${dotted(extra)} (ignored${guess ? `; did you mean ${guess}?` : ''})`, severity: 'warning', atKey: true };
 }
 
+interface Branch {
+  type?: unknown;
+  enum?: unknown[];
+  const?: unknown;
+  items?: Branch;
+}
+
+/** "one of: a, b, c or a list of them" for a oneOf/anyOf of enums and types; undefined when a branch says nothing. */
+function branchWords(branches: Branch[]): string | undefined {
+  const parts: string[] = [];
+  for (const b of branches) {
+    if (Array.isArray(b.enum)) parts.push(`one of: ${b.enum.map(String).join(', ')}`);
+    else if (b.const !== undefined) parts.push(JSON.stringify(b.const));
+    else if (b.type === 'array' && b.items && Array.isArray(b.items.enum)) parts.push(`a list of them`);
+    else if (b.type !== undefined) parts.push(typeWords(b.type));
+    else return undefined;
+  }
+  return parts.length ? parts.join(' or ') : undefined;
+}
+
 function describe(errors: ErrorObject[], prefix: PathSeg[], strict: StrictKeys): SchemaIssue[] {
   // An anyOf failure also reports every branch's failure; keep only the summary.
   const anyOfAt = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath));
@@ -142,17 +162,21 @@ function describe(errors: ErrorObject[], prefix: PathSeg[], strict: StrictKeys):
           message:
             (e.params as { pattern: string }).pattern === ID_PATTERN
               ? `${subject}must start with a letter or digit and contain only letters, digits, "-" and "_"`
-              : `${subject}must match ${(e.params as { pattern: string }).pattern}`,
+              : (e.params as { pattern: string }).pattern === ROUTE_NAME_PATTERN
+                ? `${subject}must start with a letter or digit, have no control characters or trailing space, and be at most 200 characters`
+                : `${subject}must match ${(e.params as { pattern: string }).pattern}`,
           severity: 'error',
           atKey: false,
         };
         break;
       case 'anyOf':
       case 'oneOf': {
-        const parent = e.parentSchema as { description?: string; anyOf?: Array<{ type?: unknown }>; oneOf?: Array<{ type?: unknown }> } | undefined;
+        const parent = e.parentSchema as { description?: string; anyOf?: Branch[]; oneOf?: Branch[] } | undefined;
         const branches = parent?.anyOf ?? parent?.oneOf ?? [];
-        const types = branches.every((b) => b.type !== undefined) ? typeWords(branches.map((b) => b.type).flat()) : undefined;
-        const expected = parent?.description ?? types;
+        // A field's description says what it is for, not what it may be: name the allowed values
+        // (and the other accepted shapes) so the message says how to fix the value.
+        const enumerated = branches.some((b) => Array.isArray(b.enum) || b.const !== undefined);
+        const expected = (enumerated ? branchWords(branches) : undefined) ?? parent?.description ?? branchWords(branches);
         issue = { path, message: `${subject}${expected ? `must be ${expected}` : 'has an invalid form'}`, severity: 'error', atKey: false };
         break;
       }

@@ -45,7 +45,8 @@ export interface RouteSpec {
   name: string;
   description?: string;
   when: { source: string; events: string[]; filter?: Record<string, unknown> };
-  transforms: string[];
+  /** a name, or `{ ref, on_error?, config? }` when the route overrides the transform's settings */
+  transforms: Array<string | { ref: string; on_error?: 'pass' | 'drop' | 'halt'; config?: Record<string, unknown> }>;
   then: { actor: string; config?: Record<string, unknown> };
   with?: { prompt_file?: string };
   delivery?: { max_attempts?: number; timeout?: string; backoff?: string; retry?: string[] };

@@ -75,6 +75,8 @@ export interface RuntimeTransform {
   name: string;
   provider: TransformProvider;
   ctx: ProviderContext;
+  /** `on_error` of the transform (or of the route's reference to it); unset: an error fails the delivery */
+  onError?: 'pass' | 'drop' | 'halt';
 }
 
 export interface RuntimeLogger {
@@ -212,13 +214,16 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
       case 'actor':
         actors.set(r.name, { id: r.name, provider: withSecretsSet(asProvider(deps.getProvider, 'actor', r.provider, address), config, address), ctx: ctxFor('actor', r.name, config) });
         break;
-      case 'transform':
+      case 'transform': {
+        const onError = (r.spec as { on_error?: RuntimeTransform['onError'] }).on_error;
         transforms.set(r.name, {
           name: r.name,
           provider: withSecretsSet(asProvider(deps.getProvider, 'transform', r.provider, address), config, address),
           ctx: ctxFor('transform', r.name, config),
+          ...(onError ? { onError } : {}),
         });
         break;
+      }
       case 'logger':
         loggers.push({
           name: r.name,
@@ -240,11 +245,11 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
     const s = r.spec;
     const address = `route.${r.name}`;
     const chain: RuntimeTransform[] = [];
-    for (const ref of (s.transforms ?? []) as Array<string | { ref: string }>) {
+    for (const ref of (s.transforms ?? []) as Array<string | TransformRef>) {
       const name = typeof ref === 'string' ? ref : ref.ref;
       const t = transforms.get(name);
       if (!t) throw new GraphError(`${address}: transform "${name}" is not declared`);
-      chain.push(t);
+      chain.push(typeof ref === 'string' ? t : onRoute(t, ref));
     }
     const actor = s.then?.actor as string;
     if (!actors.has(actor)) throw new GraphError(`${address}: actor "${actor}" is not declared`);
@@ -277,6 +282,19 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
     loggers,
     router: new Router(routes.values()),
   };
+}
+
+interface TransformRef {
+  ref: string;
+  on_error?: RuntimeTransform['onError'];
+  config?: Record<string, unknown>;
+}
+
+/** A transform as one route refers to it: its `on_error` and `config` there win over the declaration's. */
+function onRoute(t: RuntimeTransform, ref: TransformRef): RuntimeTransform {
+  if (!ref.on_error && !ref.config) return t;
+  const config = { ...t.ctx.config, ...(ref.config ?? {}), ...(ref.on_error && t.provider.name === 'script' ? { on_error: ref.on_error } : {}) };
+  return { ...t, ctx: { ...t.ctx, config }, ...(ref.on_error ? { onError: ref.on_error } : {}) };
 }
 
 /** Routes that should receive `event`, split into deliverable ones and ones cut by max_hops. */

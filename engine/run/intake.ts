@@ -28,14 +28,18 @@ export interface Accepted {
 
 export function toOrgEvent(source: string, e: EmittedEvent, now: number = Date.now()): OrgEvent {
   const id = newId('evt');
+  const time = e.time ?? isoTime(now);
   return {
     id,
     type: e.type,
     source,
-    time: e.time ?? isoTime(now),
+    time,
+    // OrgLoop's envelope names the time `timestamp` and prefixes trace ids with trc_: both are
+    // kept so events read the same to routes, filters and agents written for it
+    timestamp: time,
     provenance: e.provenance ?? {},
     payload: e.payload ?? {},
-    trace_id: e.trace_id ?? id,
+    trace_id: e.trace_id ?? `trc_${id.slice(4)}`,
     parent_id: e.parent_id ?? null,
     hops: e.hops ?? 0,
   };

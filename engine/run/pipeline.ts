@@ -27,7 +27,7 @@ export async function runTransforms(
   for (const t of route.transforms) {
     let r;
     try {
-      r = await t.provider.transform(t.ctx, current, store(t.name));
+      r = await t.provider.transform(t.ctx, current, store(t.name), { route: route.name, actor: route.actor });
     } catch (err) {
       r = { action: 'error' as const, error: (err as Error).message ?? String(err) };
     }
@@ -43,6 +43,16 @@ export async function runTransforms(
       return { action: 'drop', transform: t.name, reason: r.reason, steps };
     }
     steps.push({ transform: t.name, type: t.provider.name, action: 'error', detail: r.error });
+    // on_error (OrgLoop's transform error policy): pass = fail open with the event as it was,
+    // drop = fail closed; halt (or none set) fails the delivery, which is retried.
+    if (t.onError === 'pass') {
+      log?.({ phase: 'transform.error', level: 'warn', message: `transform ${t.name} failed (on_error: pass, the event goes on unchanged): ${r.error}`, data: { transform: t.name } });
+      continue;
+    }
+    if (t.onError === 'drop') {
+      log?.({ phase: 'transform.drop', level: 'warn', message: `transform ${t.name} failed (on_error: drop): ${r.error}`, data: { transform: t.name } });
+      return { action: 'drop', transform: t.name, reason: `error: ${r.error}`, steps };
+    }
     log?.({ phase: 'transform.error', level: 'warn', message: `transform ${t.name} failed: ${r.error}`, data: { transform: t.name } });
     return { action: 'error', transform: t.name, error: r.error, steps };
   }

@@ -3,6 +3,7 @@
 
 import type { OrgEvent } from '../../providers/types.js';
 import { compileFieldMatchers, matchesAll, type FieldMatcher } from '../../providers/lib/match.js';
+import { sameEventNames } from '../../providers/lib/event-aliases.js';
 
 export interface RoutableRoute {
   name: string;
@@ -28,7 +29,8 @@ export class Router<R extends RoutableRoute> {
     let order = 0;
     for (const route of routes) {
       const entry: Entry<R> = { route, order: order++, filter: compileFieldMatchers(route.filter) };
-      const keys = route.events.length === 0 ? [ANY] : [...new Set(route.events)];
+      // an event name matches the events its aliases name too (event-aliases.ts)
+      const keys = route.events.length === 0 ? [ANY] : [...new Set(route.events.flatMap((e) => sameEventNames(e)))];
       for (const k of keys) {
         const key = route.source + '\u0000' + (k === ANY ? '*' : k);
         let list = this.index.get(key);

@@ -232,7 +232,8 @@ export class Scheduler {
     const graph = this.d.graph();
     try {
       const emitted = src.provider.fire!(src.ctx, at);
-      await this.d.intake.submit([this.d.intake.prepare(graph, src.id, emitted)]);
+      const list = Array.isArray(emitted) ? emitted : [emitted];
+      if (list.length) await this.d.intake.submit(list.map((e) => this.d.intake.prepare(graph, src.id, e)));
       await this.d.store.kvSet(cronKey(src.id), at.toISOString());
     } catch (err) {
       // Not recorded: try the same tick again shortly (dedupe_key makes a double impossible).

@@ -1,10 +1,13 @@
 // Actor `webhook`: POSTs (or config.method) a JSON document to `url` per delivery.
 //
-// Default body: { event, prompt, config: <route then.config, rendered>, delivery: { id, attempt, route } }.
-// With `body` (an object or a string) that template is rendered instead; templates see the
-// event's fields at top level ({{payload.x}}) and also event, prompt, config and delivery.
+// Default body: { event, prompt, config: <route then.config, rendered>, delivery: { id, attempt,
+// route } } (OrgLoop's default names the prompt `launch_prompt`; templates see both names).
+// With `body` (or OrgLoop's `body_template`; an object or a string) that template is rendered
+// instead; templates see the event's fields at top level ({{payload.x}}) and also event, prompt,
+// launch_prompt, config and delivery.
 // Headers: Standard Webhooks `webhook-id` (= delivery id, stable across retries), and when
-// `secret` is set `webhook-timestamp` + `webhook-signature`; `auth.bearer` -> Authorization;
+// `secret` is set `webhook-timestamp` + `webhook-signature`; Authorization from `auth.bearer`,
+// or OrgLoop's `auth: { type: bearer, token }` / `{ type: basic, username, password }`;
 // `headers` added as given (templates allowed); `traceparent` (W3C) continues orgloop's trace.
 // Outcome: 2xx ok; 408, 409, 425, 429, 5xx, timeouts and network errors retryable (Retry-After
 // honoured); other statuses, and a header that cannot be sent, fail at once (not retryable).
@@ -43,10 +46,23 @@ function buildBody(config: Record<string, unknown>, req: DeliveryRequest): strin
   const delivery = req.callback
     ? { id: req.delivery_id, attempt: req.attempt, route: req.route, callback: req.callback }
     : { id: req.delivery_id, attempt: req.attempt, route: req.route };
-  if (config.body === undefined || config.body === null) return jsonObject({ event: req.eventJson }, { prompt: req.prompt, config: req.routeConfig, delivery });
-  const data = { ...req.event, event: req.event, prompt: req.prompt, config: req.routeConfig, delivery };
-  if (typeof config.body === 'string') return renderTemplateText(config.body, data);
-  return JSON.stringify(renderDeep(config.body, data));
+  const template = config.body ?? config.body_template;
+  if (template === undefined || template === null) return jsonObject({ event: req.eventJson }, { prompt: req.prompt, config: req.routeConfig, delivery });
+  const data = { ...req.event, event: req.event, prompt: req.prompt, launch_prompt: req.prompt ?? '', config: req.routeConfig, delivery };
+  if (typeof template === 'string') return renderTemplateText(template, data);
+  return JSON.stringify(renderDeep(template, data));
+}
+
+/** The Authorization header `auth` asks for, or undefined. */
+export function authorization(auth: unknown): string | undefined {
+  if (!auth || typeof auth !== 'object') return undefined;
+  const a = auth as { bearer?: unknown; type?: unknown; token?: unknown; username?: unknown; password?: unknown };
+  if (typeof a.bearer === 'string' && a.bearer) return `Bearer ${a.bearer}`;
+  if (a.type === 'bearer' && typeof a.token === 'string' && a.token) return `Bearer ${a.token}`;
+  if (a.type === 'basic' && typeof a.username === 'string' && typeof a.password === 'string') {
+    return `Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}`;
+  }
+  return undefined;
 }
 
 function networkErrorText(err: unknown): string {
@@ -77,8 +93,8 @@ function send(config: Record<string, unknown>, c: Compiled, req: DeliveryRequest
     headers['orgloop-callback-url'] = req.callback.url;
     headers['orgloop-callback-token'] = req.callback.token;
   }
-  const bearer = (config.auth as { bearer?: unknown } | undefined)?.bearer;
-  if (typeof bearer === 'string' && bearer) headers.authorization = `Bearer ${bearer}`;
+  const auth = authorization(config.auth);
+  if (auth) headers.authorization = auth;
   if (typeof config.secret === 'string' && config.secret) {
     Object.assign(headers, standardHeaders(config.secret, req.delivery_id, body ?? ''));
   }
@@ -132,11 +148,18 @@ export const webhookActor: ActorProvider = {
       auth: {
         type: 'object',
         additionalProperties: true,
-        properties: { bearer: { type: 'string', minLength: 1, sensitive: true, description: 'sent as Authorization: Bearer <token>' } },
+        properties: {
+          bearer: { type: 'string', minLength: 1, sensitive: true, description: 'sent as Authorization: Bearer <token>' },
+          type: { enum: ['bearer', 'basic'], description: 'OrgLoop form: bearer (with token) or basic (with username and password)' },
+          token: { type: 'string', minLength: 1, sensitive: true },
+          username: { type: 'string' },
+          password: { type: 'string', sensitive: true },
+        },
       },
       secret: { type: 'string', minLength: 1, sensitive: true, description: 'signs requests (Standard Webhooks); whsec_<base64> or plain text' },
       timeout: { type: 'string', description: 'request timeout, e.g. 30s (default: the route delivery timeout)' },
       body: { type: ['object', 'string', 'array'], description: 'body template; default { event, prompt, config, delivery }' },
+      body_template: { type: ['object', 'string', 'array'], description: 'same as body (OrgLoop spelling)' },
     },
   },
   validate(config) {
@@ -153,6 +176,13 @@ export const webhookActor: ActorProvider = {
     }
     const t = durationIssue(config, 'timeout');
     if (t) issues.push(t);
+    if (config.body !== undefined && config.body_template !== undefined) issues.push({ path: 'body_template', message: 'set body or body_template, not both' });
+    const a = config.auth as Record<string, unknown> | undefined;
+    if (a && typeof a === 'object') {
+      if (a.type === 'bearer' && (typeof a.token !== 'string' || !a.token)) issues.push({ path: 'auth.token', message: 'auth type bearer needs token' });
+      if (a.type === 'basic' && (typeof a.username !== 'string' || typeof a.password !== 'string')) issues.push({ path: 'auth.username', message: 'auth type basic needs username and password' });
+      if (a.type === undefined && a.bearer === undefined) issues.push({ path: 'auth', message: 'auth needs bearer: <token>, or type: bearer | basic' });
+    }
     return issues;
   },
   deliver: deliverWebhook,

@@ -2,50 +2,95 @@
 // Both the polling `github` source and `github-webhook` use these, so a route written for one
 // matches the other.
 //
-// platform_event names (what routes match in `when.events` or filter on):
-//   pull_request_review            a review was submitted (payload.action = "submitted",
-//                                  payload.review_state = approved | changes_requested | commented)
-//   pull_request_review_comment    an inline review comment
-//   issue_comment                  a comment on an issue or a PR (payload.is_pull_request)
-//   pull_request.opened | pull_request.closed | pull_request.merged
-//   workflow_run.completed         payload.failed = true when the conclusion is a failure
+// Events follow OrgLoop's GitHub connector (docs/connectors.md, "Coming from OrgLoop"): its
+// platform_event names, its provenance (author, author_type team_member | bot, resource_id,
+// pr_author, labels, repo, pr_number, pr_state, pr_merged, url, ...) and its payload keys
+// (action, pr_title, review_body, comment_body, ...). Ours add the same core to every payload
+// (repo, number, title, url, body, author) so one prompt template reads any of them.
+//
+// platform_event names (aliases in GITHUB_EVENT_ALIASES match too):
+//   pull_request.review_submitted   a review was submitted (alias pull_request_review)
+//   pull_request_review_comment     an inline review comment (alias pull_request.review_comment)
+//   issue_comment                   a comment on an issue or a PR; issue_comment.edited|deleted
+//   pull_request.opened | .closed | .merged | .ready_for_review
+//   workflow_run.completed          a failed run (payload.action = workflow_run_failed)
+//   issues.opened | issues.labeled | issues.assigned   (issues only, never PRs)
+//   check_suite.completed
 
 import type { EmittedEvent } from '../types.js';
 import { isBot } from './github-api.js';
 
-/** platform_event names earlier OrgLoop connectors emitted -> the name emitted now. */
-export const RENAMED_GITHUB_EVENTS: Record<string, string> = {
-  'pull_request.review_submitted': 'pull_request_review',
-  'pull_request.review_comment': 'pull_request_review_comment',
+/** platform_event emitted -> other names routes may use for it (the seeds', earlier connectors'). */
+export const GITHUB_EVENT_ALIASES: Record<string, readonly string[]> = {
+  'pull_request.review_submitted': ['pull_request_review'],
+  pull_request_review_comment: ['pull_request.review_comment'],
 };
 
 /** Names accepted in a github source's `events` list -> the kind of item polled. */
 export const GITHUB_EVENT_KINDS = {
+  'pull_request.review_submitted': 'reviews',
   pull_request_review: 'reviews',
-  'pull_request.review_submitted': 'reviews', // the name earlier OrgLoop connectors used
   pull_request_review_comment: 'review_comments',
   'pull_request.review_comment': 'review_comments',
   issue_comment: 'issue_comments',
   'pull_request.opened': 'pull_opened',
   'pull_request.closed': 'pull_closed',
   'pull_request.merged': 'pull_merged',
+  'pull_request.ready_for_review': 'pull_ready',
   pull_request: 'pull_any',
   'workflow_run.completed': 'workflow_runs',
   workflow_run: 'workflow_runs',
+  'issues.opened': 'issues_opened',
+  'issues.labeled': 'issues_labeled',
+  'issues.assigned': 'issues_assigned',
+  issues: 'issues_any',
+  'check_suite.completed': 'check_suites',
+  check_suite: 'check_suites',
 } as const;
 
 export type GithubEventName = keyof typeof GITHUB_EVENT_KINDS;
 export const GITHUB_EVENT_NAMES = Object.keys(GITHUB_EVENT_KINDS) as GithubEventName[];
+/** Every provenance.platform_event the github sources emit, with the aliases routes may use. */
+export const GITHUB_PLATFORM_EVENTS: string[] = [
+  'pull_request.review_submitted',
+  'pull_request_review_comment',
+  'issue_comment',
+  'issue_comment.edited',
+  'issue_comment.deleted',
+  'pull_request.opened',
+  'pull_request.ready_for_review',
+  'pull_request.closed',
+  'pull_request.merged',
+  'workflow_run.completed',
+  'issues.opened',
+  'issues.labeled',
+  'issues.assigned',
+  'check_suite.completed',
+  ...Object.values(GITHUB_EVENT_ALIASES).flat(),
+];
 
-const FAILED_CONCLUSIONS = new Set(['failure', 'timed_out', 'startup_failure', 'action_required']);
+/** What a github source polls when `events` is not set (issues and check suites only when named). */
+export const DEFAULT_GITHUB_EVENTS: GithubEventName[] = [
+  'pull_request.review_submitted',
+  'pull_request_review_comment',
+  'issue_comment',
+  'pull_request.opened',
+  'pull_request.closed',
+  'pull_request.merged',
+  'workflow_run.completed',
+];
+
+/** Conclusions a polled run is reported for: OrgLoop reports failed runs only. */
+export const FAILED_CONCLUSIONS = new Set(['failure', 'timed_out', 'startup_failure']);
 
 export interface GhUser {
   login?: string;
   type?: string;
 }
 
-function who(user: GhUser | null | undefined): { author: string | null; author_type: 'bot' | 'user' } {
-  return { author: user?.login ?? null, author_type: isBot(user) ? 'bot' : 'user' };
+/** OrgLoop's author classification: `bot` for apps and `[bot]` logins, else `team_member`. */
+export function authorType(user: GhUser | null | undefined): 'bot' | 'team_member' {
+  return isBot(user) ? 'bot' : 'team_member';
 }
 
 /** Number at the end of an API URL (`.../issues/42` -> 42). */
@@ -55,161 +100,274 @@ export function trailingNumber(url: unknown): number | null {
   return m ? Number(m[1]) : null;
 }
 
-function event(
-  platformEvent: string,
-  repo: string,
-  user: GhUser | null | undefined,
-  url: string | null,
-  payload: Record<string, unknown>,
-  dedupeKey: string,
-  time: string | undefined,
-): EmittedEvent {
-  const a = who(user);
+const labelNames = (o: any): string[] => (Array.isArray(o?.labels) ? o.labels.map((l: any) => (typeof l === 'string' ? l : l?.name)).filter(Boolean) : []);
+const lower = (s: unknown): string | null => (typeof s === 'string' ? s.toLowerCase() : null);
+
+/** Provenance keys OrgLoop sets for an event about a PR (or an issue a comment is on). */
+function prProvenance(pr: any): Record<string, unknown> {
+  if (!pr) return { pr_author: 'unknown', labels: [] };
+  return {
+    pr_author: pr.user?.login ?? 'unknown',
+    labels: labelNames(pr),
+    pr_number: pr.number ?? null,
+    pr_state: pr.state ?? '',
+    pr_merged: !!(pr.merged_at ?? pr.merged ?? pr.pull_request?.merged_at),
+  };
+}
+
+interface Parts {
+  platformEvent: string;
+  repo: string;
+  user: GhUser | null | undefined;
+  /** author written by OrgLoop as a name other than a user's login (check suites: the app) */
+  authorName?: string;
+  url: string | null;
+  resourceId: string;
+  provenance?: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  dedupeKey?: string;
+  time?: string;
+}
+
+function event(p: Parts): EmittedEvent {
+  const author = p.authorName ?? p.user?.login ?? 'unknown';
+  const type = p.authorName ? 'bot' : authorType(p.user);
   return {
     type: 'resource.changed',
     provenance: {
       platform: 'github',
-      platform_event: platformEvent,
-      author: a.author ?? undefined,
-      author_type: a.author_type,
-      url: url ?? undefined,
-      repo,
+      platform_event: p.platformEvent,
+      resource_id: p.resourceId,
+      author,
+      author_type: type,
+      ...p.provenance,
+      repo: p.repo,
+      url: p.url ?? '',
     },
-    payload: { repo, ...payload, author: a.author, author_type: a.author_type },
-    dedupe_key: dedupeKey,
-    time,
+    payload: { repo: p.repo, ...p.payload, author, author_type: type },
+    ...(p.dedupeKey ? { dedupe_key: p.dedupeKey } : {}),
+    time: p.time,
   };
 }
 
 export function reviewEvent(repo: string, pr: any, review: any): EmittedEvent {
-  const state = typeof review.state === 'string' ? review.state.toLowerCase() : null;
-  return event(
-    'pull_request_review',
+  const state = lower(review.state);
+  const number = pr?.number ?? trailingNumber(review.pull_request_url);
+  return event({
+    platformEvent: 'pull_request.review_submitted',
     repo,
-    review.user,
-    review.html_url ?? pr?.html_url ?? null,
-    {
-      action: 'submitted',
-      number: pr?.number ?? trailingNumber(review.pull_request_url),
-      pr_number: pr?.number ?? trailingNumber(review.pull_request_url),
+    user: review.user,
+    url: review.html_url ?? pr?.html_url ?? null,
+    resourceId: `review-${review.id}`,
+    provenance: { ...prProvenance(pr), pr_number: number, review_id: review.id, review_state: state },
+    payload: {
+      action: 'review_submitted',
+      review_id: review.id,
+      review_state: state,
+      review_body: review.body ?? '',
+      pr_title: pr?.title ?? null,
+      pr_number: number,
+      number,
       title: pr?.title ?? null,
       url: review.html_url ?? null,
       pr_url: pr?.html_url ?? null,
       body: review.body ?? '',
-      review_id: review.id,
-      review_state: state,
       pr_author: pr?.user?.login ?? null,
       branch: pr?.head?.ref ?? null,
     },
-    `review:${review.id}`,
-    review.submitted_at ?? undefined,
-  );
+    dedupeKey: `review:${review.id}`,
+    time: review.submitted_at ?? undefined,
+  });
 }
 
 export function reviewCommentEvent(repo: string, comment: any, pr?: any): EmittedEvent {
   const number = pr?.number ?? trailingNumber(comment.pull_request_url);
-  return event(
-    'pull_request_review_comment',
+  return event({
+    platformEvent: 'pull_request_review_comment',
     repo,
-    comment.user,
-    comment.html_url ?? null,
-    {
-      action: 'created',
-      number,
+    user: comment.user,
+    url: comment.html_url ?? null,
+    resourceId: `comment-${comment.id}`,
+    provenance: { ...prProvenance(pr), pr_number: number },
+    payload: {
+      action: 'review_comment',
+      comment_body: comment.body ?? '',
+      pr_title: pr?.title ?? null,
       pr_number: number,
+      diff_hunk: comment.diff_hunk ?? null,
+      path: comment.path ?? null,
+      number,
       title: pr?.title ?? null,
       url: comment.html_url ?? null,
       body: comment.body ?? '',
       comment_id: comment.id,
       review_id: comment.pull_request_review_id ?? null,
-      path: comment.path ?? null,
       line: comment.line ?? comment.original_line ?? null,
-      diff_hunk: comment.diff_hunk ?? null,
       in_reply_to_id: comment.in_reply_to_id ?? null,
     },
-    `review_comment:${comment.id}`,
-    comment.created_at ?? undefined,
-  );
+    dedupeKey: `review_comment:${comment.id}`,
+    time: comment.created_at ?? undefined,
+  });
 }
 
-export function issueCommentEvent(repo: string, comment: any, issue?: any): EmittedEvent {
+/** `action`: created (default; platform_event `issue_comment`), edited or deleted (`issue_comment.<action>`). */
+export function issueCommentEvent(repo: string, comment: any, issue?: any, action = 'created'): EmittedEvent {
   const number = issue?.number ?? trailingNumber(comment.issue_url);
   const isPr = !!issue?.pull_request || (typeof comment.html_url === 'string' && comment.html_url.includes('/pull/'));
-  return event(
-    'issue_comment',
+  const platformEvent = action === 'created' ? 'issue_comment' : `issue_comment.${action}`;
+  return event({
+    platformEvent,
     repo,
-    comment.user,
-    comment.html_url ?? null,
-    {
-      action: 'created',
+    user: comment.user,
+    url: comment.html_url ?? null,
+    resourceId: action === 'created' ? `issue-comment-${comment.id}` : `issue-comment-${comment.id}-${action}`,
+    provenance: { ...prProvenance(issue), pr_number: number },
+    payload: {
+      action: platformEvent,
+      comment_body: comment.body ?? '',
+      issue_title: issue?.title ?? null,
+      issue_number: number,
+      is_pull_request: isPr,
       number,
       pr_number: isPr ? number : null,
-      is_pull_request: isPr,
       title: issue?.title ?? null,
       url: comment.html_url ?? null,
       body: comment.body ?? '',
       comment_id: comment.id,
     },
-    `issue_comment:${comment.id}`,
-    comment.created_at ?? undefined,
-  );
+    dedupeKey: action === 'created' ? `issue_comment:${comment.id}` : `issue_comment:${comment.id}:${action}:${comment.updated_at ?? ''}`,
+    time: (action === 'created' ? comment.created_at : comment.updated_at) ?? undefined,
+  });
 }
 
-export type PullAction = 'opened' | 'closed' | 'merged';
+export type PullAction = 'opened' | 'closed' | 'merged' | 'ready_for_review';
 
-export function pullRequestEvent(repo: string, pr: any, action: PullAction, actor?: GhUser | null): EmittedEvent {
-  const at = action === 'opened' ? pr.created_at : action === 'merged' ? pr.merged_at : pr.closed_at;
-  const user = action === 'merged' ? (pr.merged_by ?? actor ?? pr.user) : action === 'closed' ? (actor ?? pr.user) : pr.user;
-  return event(
-    `pull_request.${action}`,
+export function pullRequestEvent(repo: string, pr: any, action: PullAction, sender?: GhUser | null): EmittedEvent {
+  const at = action === 'opened' ? pr.created_at : action === 'merged' ? pr.merged_at : action === 'closed' ? pr.closed_at : (pr.updated_at ?? null);
+  const merged = action === 'merged';
+  const payload: Record<string, unknown> = { action, pr_title: pr.title ?? null, pr_number: pr.number };
+  if (action === 'closed' || merged) {
+    payload.merged = merged;
+    if (merged) payload.merged_by = pr.merged_by?.login ?? sender?.login ?? null;
+  }
+  if (action === 'opened') payload.draft = !!pr.draft;
+  if (action === 'opened' || action === 'ready_for_review') {
+    payload.head_ref = pr.head?.ref ?? null;
+    payload.base_ref = pr.base?.ref ?? null;
+  }
+  Object.assign(payload, {
+    number: pr.number,
+    title: pr.title ?? null,
+    url: pr.html_url ?? null,
+    body: pr.body ?? '',
+    pr_author: pr.user?.login ?? null,
+    draft: !!pr.draft,
+    branch: pr.head?.ref ?? null,
+    base: pr.base?.ref ?? null,
+    labels: labelNames(pr),
+    ...(action === 'closed' || merged ? {} : { merged: !!pr.merged_at }),
+  });
+  return event({
+    platformEvent: `pull_request.${action}`,
     repo,
-    user,
-    pr.html_url ?? null,
-    {
-      action,
-      number: pr.number,
-      pr_number: pr.number,
-      title: pr.title ?? null,
-      url: pr.html_url ?? null,
-      body: pr.body ?? '',
-      pr_author: pr.user?.login ?? null,
-      draft: !!pr.draft,
-      merged: !!pr.merged_at,
-      branch: pr.head?.ref ?? null,
-      base: pr.base?.ref ?? null,
-      labels: Array.isArray(pr.labels) ? pr.labels.map((l: any) => l?.name).filter(Boolean) : [],
-    },
+    // OrgLoop names the PR's author as the author of its state changes
+    user: pr.user,
+    url: pr.html_url ?? null,
+    resourceId: `pr-${pr.number}-${action === 'ready_for_review' ? 'ready' : action}`,
+    provenance: { ...prProvenance(pr), ...(action === 'opened' || action === 'ready_for_review' ? { pr_state: undefined, pr_merged: undefined } : {}) },
+    payload,
     // keyed by the transition time: a PR reopened and closed again is a new event
-    `pull_request:${pr.id}:${action}:${at ?? ''}`,
-    at ?? undefined,
-  );
+    dedupeKey: `pull_request:${pr.id}:${action}:${at ?? ''}`,
+    time: at ?? undefined,
+  });
 }
 
 export function workflowRunEvent(repo: string, run: any): EmittedEvent {
   const conclusion = run.conclusion ?? null;
   const pr = Array.isArray(run.pull_requests) && run.pull_requests[0] ? run.pull_requests[0] : null;
-  return event(
-    'workflow_run.completed',
+  const actor = run.actor ?? run.triggering_actor;
+  const failed = FAILED_CONCLUSIONS.has(String(conclusion));
+  return event({
+    platformEvent: 'workflow_run.completed',
     repo,
-    run.triggering_actor ?? run.actor,
-    run.html_url ?? null,
-    {
-      action: 'completed',
+    user: actor,
+    url: run.html_url ?? null,
+    resourceId: `run-${run.id}`,
+    provenance: { pr_author: pr ? (pr.user?.login ?? 'unknown') : (actor?.login ?? 'unknown'), labels: labelNames(pr) },
+    payload: {
+      action: failed ? 'workflow_run_failed' : 'workflow_run_completed',
+      workflow_name: run.name ?? null,
+      run_number: run.run_number ?? null,
+      conclusion,
+      head_branch: run.head_branch ?? null,
+      head_sha: run.head_sha ?? null,
       number: pr?.number ?? null,
       pr_number: pr?.number ?? null,
       title: run.display_title ?? run.name ?? null,
       url: run.html_url ?? null,
       body: '',
       workflow: run.name ?? null,
-      conclusion,
-      failed: FAILED_CONCLUSIONS.has(String(conclusion)),
+      failed,
       run_id: run.id,
       run_attempt: run.run_attempt ?? 1,
       branch: run.head_branch ?? null,
       sha: run.head_sha ?? null,
       trigger: run.event ?? null,
     },
-    `workflow_run:${run.id}:${run.run_attempt ?? 1}`,
-    run.updated_at ?? undefined,
-  );
+    dedupeKey: `workflow_run:${run.id}:${run.run_attempt ?? 1}`,
+    time: run.updated_at ?? undefined,
+  });
+}
+
+export type IssueAction = 'opened' | 'labeled' | 'assigned';
+
+/** An issue event (`issues.opened|labeled|assigned`); `sender` made the change. Never for PRs. */
+export function issueEvent(repo: string, action: IssueAction, issue: any, sender: GhUser | null | undefined, extra: { label?: any; assignee?: any; id?: unknown; at?: string } = {}): EmittedEvent {
+  const label = extra.label?.name ?? '';
+  const assignee = extra.assignee?.login ?? '';
+  const payload: Record<string, unknown> = { action, issue_title: issue.title ?? null, issue_number: issue.number, issue_state: issue.state ?? null };
+  if (action === 'labeled') payload.label = label;
+  if (action === 'assigned') payload.assignee = assignee;
+  Object.assign(payload, { number: issue.number, title: issue.title ?? null, url: issue.html_url ?? null, body: issue.body ?? '', labels: labelNames(issue) });
+  const suffix = action === 'labeled' ? `-${label}` : action === 'assigned' ? `-${assignee}` : '';
+  return event({
+    platformEvent: `issues.${action}`,
+    repo,
+    user: sender,
+    url: issue.html_url ?? null,
+    resourceId: `issue-${issue.number}-${action}${suffix}`,
+    provenance: action === 'labeled' ? { label } : {},
+    payload,
+    dedupeKey: extra.id !== undefined ? `issue_event:${extra.id}` : `issues:${issue.id}:${action}${suffix}:${extra.at ?? ''}`,
+    time: extra.at,
+  });
+}
+
+export function checkSuiteEvent(repo: string, suite: any): EmittedEvent {
+  const app = suite.app;
+  const pr = Array.isArray(suite.pull_requests) ? suite.pull_requests[0] : undefined;
+  return event({
+    platformEvent: 'check_suite.completed',
+    repo,
+    user: null,
+    authorName: app?.slug ?? 'unknown',
+    url: suite.url ?? null,
+    resourceId: `suite-${suite.id}`,
+    provenance: pr?.user?.login ? { pr_author: pr.user.login } : {},
+    payload: {
+      action: 'check_suite_completed',
+      conclusion: suite.conclusion ?? null,
+      status: suite.status ?? null,
+      app_name: app?.name ?? app?.slug ?? null,
+      head_branch: suite.head_branch ?? null,
+      head_sha: suite.head_sha ?? null,
+      before: suite.before ?? null,
+      after: suite.after ?? null,
+      number: pr?.number ?? null,
+      pr_number: pr?.number ?? null,
+      failed: FAILED_CONCLUSIONS.has(String(suite.conclusion)),
+    },
+    dedupeKey: `check_suite:${suite.id}:${suite.updated_at ?? ''}`,
+    time: suite.updated_at ?? undefined,
+  });
 }

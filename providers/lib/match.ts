@@ -2,6 +2,7 @@
 // `/regex/flags` string. Matchers are compiled once per config object and reused per event.
 
 import { getPath, splitPath } from './path.js';
+import { PLATFORM_EVENT_PATH, sameEventNames } from './event-aliases.js';
 
 export type ValueMatcher = (actual: unknown) => boolean;
 
@@ -66,10 +67,25 @@ export interface FieldMatcher {
   test: ValueMatcher;
 }
 
+/** An event name as expected by a match: the name or any alias of it (event-aliases.ts). */
+function withAliases(expected: unknown): unknown {
+  if (typeof expected === 'string') {
+    if (parseRegexLiteral(expected)) return expected;
+    const names = sameEventNames(expected);
+    return names.length > 1 ? [...names] : expected;
+  }
+  if (Array.isArray(expected)) return expected.flatMap((e) => withAliases(e));
+  return expected;
+}
+
 /** Compiles a `{ dotted.path: expected }` map into field matchers. */
 export function compileFieldMatchers(spec: Record<string, unknown> | undefined | null): FieldMatcher[] {
   if (!spec) return [];
-  return Object.entries(spec).map(([path, expected]) => ({ path, parts: splitPath(path), test: compileValueMatcher(expected) }));
+  return Object.entries(spec).map(([path, expected]) => ({
+    path,
+    parts: splitPath(path),
+    test: compileValueMatcher(path === PLATFORM_EVENT_PATH ? withAliases(expected) : expected),
+  }));
 }
 
 export function matchesAll(obj: unknown, fields: FieldMatcher[]): boolean {

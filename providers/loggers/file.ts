@@ -1,11 +1,13 @@
 // Logger `file`: JSON Lines at `path` (relative to the project), entries at or above `level`
 // (default debug). Size rotation: when the file would exceed `max_size` (default 10MB) it becomes
 // `<path>.1` (older ones shift to .2 ... up to `max_files`, default 5, the oldest is removed).
-// OrgLoop's `rotation: { max_size, max_age, compress }` is accepted too: `compress` gzips rotated
+// `path` may start with `~` (the home directory), as OrgLoop's configs write it.
+// OrgLoop's `rotation` (or `rotate`): { max_size, max_age, max_files, compress }` is accepted too: `compress` gzips rotated
 // files (`<path>.1.gz`), `max_age` removes rotated files older than that.
 // Lines are buffered and written together once per event-loop turn, so a burst costs one write.
 
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { LogEntry, LoggerProvider, LoggerSink } from '../types.js';
@@ -25,12 +27,19 @@ export interface FileLogSettings {
   compress: boolean;
 }
 
+/** `~` and `~/...` mean the home directory (OrgLoop's configs write `~/.orgloop/logs/...`). */
+export function expandHome(path: string): string {
+  if (path === '~') return homedir();
+  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
+  return path;
+}
+
 export function fileLogSettings(config: Record<string, unknown>, projectDir: string): FileLogSettings {
-  const rotation = (config.rotation ?? {}) as Record<string, unknown>;
+  const rotation = (config.rotation ?? config.rotate ?? {}) as Record<string, unknown>;
   const maxSize = config.max_size ?? rotation.max_size;
   const maxAge = rotation.max_age ?? config.max_age;
   const s: FileLogSettings = {
-    path: resolve(projectDir, String(config.path)),
+    path: resolve(projectDir, expandHome(String(config.path))),
     level: (config.level as string | undefined) ?? 'debug',
     maxSize: maxSize === undefined ? DEFAULT_MAX_SIZE : parseSize(maxSize as string),
     maxFiles: (config.max_files ?? rotation.max_files ?? DEFAULT_MAX_FILES) as number,
@@ -147,7 +156,8 @@ export const fileLogger: LoggerProvider = {
     additionalProperties: true,
     required: ['path'],
     properties: {
-      path: { type: 'string', minLength: 1, description: 'relative to the project' },
+      path: { type: 'string', minLength: 1, description: 'relative to the project; ~ is the home directory' },
+      format: { enum: ['jsonl'], description: 'JSON Lines (the only format)' },
       level: { ...levelSchema, default: 'debug' },
       max_size: { ...sizeSchema, description: 'rotate when larger (default 10MB)' },
       max_files: { type: 'integer', minimum: 0, default: DEFAULT_MAX_FILES, description: 'rotated files kept' },
@@ -161,12 +171,24 @@ export const fileLogger: LoggerProvider = {
           compress: { type: 'boolean', description: 'gzip rotated files' },
         },
       },
+      rotate: {
+        type: 'object',
+        description: 'same as rotation',
+        additionalProperties: true,
+        properties: {
+          max_size: sizeSchema,
+          max_files: { type: 'integer', minimum: 0 },
+          max_age: { type: 'string', description: 'remove rotated files older than this, e.g. 7d' },
+          compress: { type: 'boolean', description: 'gzip rotated files' },
+        },
+      },
     },
   },
   replaceOn: ['path'],
   validate(config) {
     const issues: Array<{ path: string; message: string }> = [];
-    const rotation = (config.rotation && typeof config.rotation === 'object' ? config.rotation : {}) as Record<string, unknown>;
+    const written = config.rotation ?? config.rotate;
+    const rotation = (written && typeof written === 'object' ? written : {}) as Record<string, unknown>;
     for (const [obj, base] of [
       [config, ''],
       [rotation, 'rotation.'],

@@ -28,7 +28,7 @@ describe('claude-code source', () => {
         expect.objectContaining({
           type: 'actor.stopped',
           dedupe_key: 'hook-1',
-          provenance: expect.objectContaining({ platform: 'claude-code', platform_event: 'session.stopped', author_type: 'bot', session_id: 'abc123' }),
+          provenance: expect.objectContaining({ platform: 'claude-code', platform_event: 'session.completed', author_type: 'bot', session_id: 'abc123' }),
           payload: expect.objectContaining({ session_id: 'abc123', cwd: '/home/u/work/api', transcript_path: stop.transcript_path, outcome: 'completed', hook_event_name: 'Stop' }),
         }),
       ],

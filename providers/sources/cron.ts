@@ -1,5 +1,9 @@
 // Source `cron`: fires on a cron `schedule` (cron-parser, optional `timezone`) or `every` duration.
 // `every` ticks are aligned to the Unix epoch, so fire times are the same across restarts.
+// OrgLoop's shape, `schedules: [{ name, cron, payload }]`, is several schedules in one source:
+// `cron` is a cron expression or an interval (`every 5m`, `5m`), expressions are read in the
+// machine's local time as OrgLoop does (unless `timezone` is set), and each fire is an event
+// with platform_event `schedule.<name>` and payload { schedule, interval_ms?, ...payload }.
 // The executor stores the last fire time; dedupe_key is the scheduled time (ISO) so a restart
 // never doubles a tick.
 
@@ -11,7 +15,21 @@ interface CompiledCron {
   schedule?: string;
   tz?: string;
   everyMs?: number;
+  /** OrgLoop's `schedules` list */
+  named?: Array<{ name: string; payload: Record<string, unknown> } & CompiledCron>;
 }
+
+const INTERVAL = /^(?:every\s+)?(\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)(?:\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h|d))*)$/i;
+
+/** `every 5m` / `5m` -> milliseconds; null when `expr` is not an interval (a cron expression). */
+export function intervalMs(expr: string): number | null {
+  const m = INTERVAL.exec(expr.trim());
+  if (!m) return null;
+  return parseDuration(m[1]!.replace(/\s+/g, ''));
+}
+
+const localTimezone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const compiledByConfig = new WeakMap<object, CompiledCron>();
 
@@ -22,6 +40,13 @@ function compile(config: Record<string, unknown>): CompiledCron {
     if (typeof config.schedule === 'string') c.schedule = config.schedule;
     if (typeof config.timezone === 'string') c.tz = config.timezone;
     if (config.every !== undefined) c.everyMs = parseDuration(config.every as string);
+    if (Array.isArray(config.schedules)) {
+      const tz = c.tz ?? localTimezone();
+      c.named = config.schedules.filter(isObject).map((s) => {
+        const every = intervalMs(String(s.cron));
+        return { name: String(s.name), payload: isObject(s.payload) ? s.payload : {}, ...(every === null ? { schedule: String(s.cron), tz } : { everyMs: every }) };
+      });
+    }
     compiledByConfig.set(config, c);
   }
   return c;
@@ -68,6 +93,18 @@ export function timezoneError(tz: string): string | null {
 /** Next fire strictly after `after`, or null when the schedule has no further occurrence. */
 export function nextCronFire(config: Record<string, unknown>, after: Date): Date | null {
   const c = compile(config);
+  if (c.named) {
+    let next: Date | null = null;
+    for (const s of c.named) {
+      const t = nextOf(s, after);
+      if (t && (!next || t.getTime() < next.getTime())) next = t;
+    }
+    return next;
+  }
+  return nextOf(c, after);
+}
+
+function nextOf(c: CompiledCron, after: Date): Date | null {
   if (c.everyMs !== undefined) {
     const t = after.getTime();
     return new Date((Math.floor(t / c.everyMs) + 1) * c.everyMs);
@@ -76,6 +113,27 @@ export function nextCronFire(config: Record<string, unknown>, after: Date): Date
   const expr = CronExpressionParser.parse(c.schedule.trim(), { currentDate: after, ...(c.tz ? { tz: c.tz } : {}) });
   if (!expr.hasNext()) return null;
   return expr.next().toDate();
+}
+
+/** The events a fire at `at` produces: one per schedule due then (OrgLoop's `schedules`), or one. */
+export function cronEvents(config: Record<string, unknown>, at: Date): EmittedEvent[] {
+  const c = compile(config);
+  if (!c.named) return [cronEvent(config, at)];
+  const scheduledAt = at.toISOString();
+  const out: EmittedEvent[] = [];
+  for (const s of c.named) {
+    // due at `at` when its next fire after the instant before is `at`
+    const t = nextOf(s, new Date(at.getTime() - 1));
+    if (!t || t.getTime() !== at.getTime()) continue;
+    out.push({
+      type: 'resource.changed',
+      provenance: { platform: 'cron', platform_event: `schedule.${s.name}`, author_type: 'system' },
+      payload: { schedule: s.name, ...(s.everyMs !== undefined ? { interval_ms: s.everyMs } : {}), ...s.payload, scheduled_at: scheduledAt },
+      dedupe_key: `${s.name}@${scheduledAt}`,
+      time: scheduledAt,
+    });
+  }
+  return out;
 }
 
 export function cronEvent(config: Record<string, unknown>, at: Date): EmittedEvent {
@@ -102,12 +160,50 @@ export const cronSource: SourceProvider = {
       every: { type: 'string', minLength: 1, description: 'interval shorthand, e.g. 5m, 1h30m' },
       timezone: { type: 'string', minLength: 1, description: 'IANA timezone for schedule (default UTC)' },
       payload: { type: 'object', description: 'merged into each event payload (plus scheduled_at)' },
+      schedules: {
+        type: 'array',
+        minItems: 1,
+        description: "OrgLoop's shape: several named schedules, each event's platform_event is schedule.<name>",
+        items: {
+          type: 'object',
+          required: ['name', 'cron'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', minLength: 1 },
+            cron: { type: 'string', minLength: 1, description: 'a cron expression, or an interval: every 5m, 5m' },
+            payload: { type: 'object' },
+          },
+        },
+      },
     },
   },
   validate(config) {
     const issues: Array<{ path: string; message: string }> = [];
     const hasSchedule = config.schedule !== undefined;
     const hasEvery = config.every !== undefined;
+    if (Array.isArray(config.schedules)) {
+      if (hasSchedule || hasEvery) issues.push({ path: 'schedules', message: 'set schedules, or schedule / every, not both' });
+      const names = new Set<string>();
+      config.schedules.forEach((s, i) => {
+        if (!isObject(s) || typeof s.cron !== 'string') return;
+        if (names.has(String(s.name))) issues.push({ path: `schedules.${i}.name`, message: `duplicate schedule name ${JSON.stringify(s.name)}` });
+        names.add(String(s.name));
+        let every: number | null = null;
+        try {
+          every = intervalMs(s.cron);
+        } catch (err) {
+          issues.push({ path: `schedules.${i}.cron`, message: (err as Error).message });
+          return;
+        }
+        if (every !== null) {
+          if (every < 1000) issues.push({ path: `schedules.${i}.cron`, message: 'an interval must be at least 1s' });
+        } else {
+          const e = cronExpressionError(s.cron, typeof config.timezone === 'string' ? config.timezone : undefined);
+          if (e) issues.push({ path: `schedules.${i}.cron`, message: `${e} (or write an interval: every 5m)` });
+        }
+      });
+      return issues;
+    }
     if (hasSchedule && hasEvery) issues.push({ path: 'every', message: 'set either schedule or every, not both' });
     if (!hasSchedule && !hasEvery) issues.push({ path: 'schedule', message: 'cron source needs schedule (a cron expression) or every (a duration)' });
     let tzOk = true;
@@ -135,6 +231,6 @@ export const cronSource: SourceProvider = {
     return nextCronFire(ctx.config, after);
   },
   fire(ctx: ProviderContext, at: Date) {
-    return cronEvent(ctx.config, at);
+    return Array.isArray(ctx.config.schedules) ? cronEvents(ctx.config, at) : cronEvent(ctx.config, at);
   },
 };

@@ -106,7 +106,7 @@ describe('github-webhook deliveries', () => {
   const pr = { number: 5, title: 'Fix', html_url: 'https://github.com/acme/api/pull/5', user: { login: 'bob' } };
   const repository = { full_name: REPO };
 
-  it('verifies the signature and maps a review to pull_request_review with the delivery id as dedupe key', async () => {
+  it('verifies the signature and maps a review to pull_request.review_submitted with the delivery id as dedupe key', async () => {
     const r = await src.handleWebhook!(
       ctx(),
       delivery(
@@ -122,8 +122,8 @@ describe('github-webhook deliveries', () => {
       type: 'resource.changed',
       // GitHub signs the body, not the delivery id: the signed body is the identity (issue 17, hole 6)
       dedupe_key: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
-      provenance: { platform: 'github', platform_event: 'pull_request_review', author: 'carol', author_type: 'user', delivery_id: 'abc-123' },
-      payload: { repo: REPO, number: 5, title: 'Fix', body: 'LGTM', review_state: 'approved' },
+      provenance: { platform: 'github', platform_event: 'pull_request.review_submitted', author: 'carol', author_type: 'team_member', delivery_id: 'abc-123', pr_author: 'bob', pr_number: 5, review_state: 'approved' },
+      payload: { repo: REPO, number: 5, title: 'Fix', body: 'LGTM', review_state: 'approved', review_body: 'LGTM', pr_title: 'Fix', action: 'review_submitted' },
     });
   });
 
@@ -132,7 +132,8 @@ describe('github-webhook deliveries', () => {
       ctx(),
       delivery('pull_request', { action: 'closed', repository, pull_request: { ...pr, merged: true, merged_at: '2025-01-01T00:00:00Z', merged_by: { login: 'renovate[bot]', type: 'Bot' } } }),
     );
-    expect(merged.ok && merged.events[0]!.provenance).toMatchObject({ platform_event: 'pull_request.merged', author_type: 'bot' });
+    expect(merged.ok && merged.events[0]!.provenance).toMatchObject({ platform_event: 'pull_request.merged', author: 'bob', author_type: 'team_member' });
+    expect(merged.ok && merged.events[0]!.payload).toMatchObject({ action: 'merged', merged: true, merged_by: 'renovate[bot]' });
     const ping = await src.handleWebhook!(ctx(), delivery('ping', { zen: 'hi', hook_id: 1 }));
     expect(ping).toEqual({ ok: true, events: [] });
     const push = await src.handleWebhook!(ctx(), delivery('push', { ref: 'refs/heads/main', repository, sender: { login: 'x' } }));

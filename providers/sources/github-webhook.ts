@@ -16,14 +16,18 @@ import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
 import { bodyDigestKey } from '../lib/webhook-identity.js';
 import { GithubApiError, GithubClient, REPO_PATTERN, githubToken, normalizeBaseUrl, splitRepo } from '../lib/github-api.js';
 import {
+  FAILED_CONCLUSIONS,
+  GITHUB_EVENT_ALIASES,
+  authorType,
+  checkSuiteEvent,
   issueCommentEvent,
+  issueEvent,
   pullRequestEvent,
   reviewCommentEvent,
   reviewEvent,
   workflowRunEvent,
-  RENAMED_GITHUB_EVENTS,
 } from '../lib/github-events.js';
-import { isBot } from '../lib/github-api.js';
+import { sameEventNames } from '../lib/event-aliases.js';
 
 /** GitHub hook events subscribed when `events` is not set. */
 export const DEFAULT_HOOK_EVENTS = ['issue_comment', 'pull_request', 'pull_request_review', 'pull_request_review_comment', 'workflow_run'];
@@ -32,6 +36,9 @@ export const DEFAULT_HOOK_EVENTS = ['issue_comment', 'pull_request', 'pull_reque
 const HOOK_EVENT_OF: Record<string, string> = {
   'pull_request.review_submitted': 'pull_request_review',
   'pull_request.review_comment': 'pull_request_review_comment',
+  'issues.opened': 'issues',
+  'issues.labeled': 'issues',
+  'issues.assigned': 'issues',
   'pull_request.opened': 'pull_request',
   'pull_request.closed': 'pull_request',
   'pull_request.merged': 'pull_request',
@@ -54,12 +61,22 @@ export function hookUrl(sourceId: string, config: Record<string, unknown>): stri
   return u.toString();
 }
 
+/** `repo`, or OrgLoop's `repo_owner` + `repo_name`. */
+export function repoOf(config: Record<string, unknown>): string {
+  if (typeof config.repo === 'string') return config.repo;
+  if (typeof config.repo_owner === 'string' && typeof config.repo_name === 'string') return `${config.repo_owner}/${config.repo_name}`;
+  return '';
+}
+
 function secrets(config: Record<string, unknown>): string[] {
   return configuredSecrets(config).values;
 }
 
-/** Maps one delivery to events (empty for ping or actions nobody routes on). */
-export function normalizeDelivery(ghEvent: string, body: any): EmittedEvent[] {
+/** Debounce window for `issue_comment.edited`: OrgLoop's `issue_comment_edit_debounce_ms` default. */
+const EDIT_DEBOUNCE_MS = 120_000;
+
+/** Maps one delivery to events (empty for ping, runs and suites not completed, issue events on PRs). */
+export function normalizeDelivery(ghEvent: string, body: any, opts: { editDebounceMs?: number } = {}): EmittedEvent[] {
   const repo: string = body?.repository?.full_name ?? '';
   const action: string | undefined = body?.action;
   switch (ghEvent) {
@@ -72,17 +89,42 @@ export function normalizeDelivery(ghEvent: string, body: any): EmittedEvent[] {
       if (action === 'created' && body.comment) return [reviewCommentEvent(repo, body.comment, body.pull_request)];
       break;
     case 'issue_comment':
-      if (action === 'created' && body.comment) return [issueCommentEvent(repo, body.comment, body.issue)];
+      if (!body.comment) break;
+      if (action === 'edited') {
+        // Edits come in bursts (typo fixes): one event per comment per debounce window. OrgLoop
+        // holds the last edit in memory until the window is quiet; we store the first at once
+        // (an acknowledged delivery must be durable) and collapse the rest of the window onto it.
+        const window = opts.editDebounceMs ?? EDIT_DEBOUNCE_MS;
+        const e = issueCommentEvent(repo, body.comment, body.issue, 'edited');
+        const at = Date.parse(body.comment.updated_at ?? '') || Date.now();
+        if (window > 0) e.dedupe_key = `issue_comment:${body.comment.id}:edited:${Math.floor(at / window)}`;
+        return [e];
+      }
+      return [issueCommentEvent(repo, body.comment, body.issue, action ?? 'created')];
+    case 'pull_request': {
+      const pr = body.pull_request;
+      if (pr && action === 'opened') return [pullRequestEvent(repo, pr, 'opened', body.sender)];
+      if (pr && action === 'closed') return [pullRequestEvent(repo, pr, pr.merged || pr.merged_at ? 'merged' : 'closed', body.sender)];
+      if (pr && action === 'ready_for_review') return [pullRequestEvent(repo, pr, 'ready_for_review', body.sender)];
       break;
-    case 'pull_request':
-      if (body.pull_request && action === 'opened') return [pullRequestEvent(repo, body.pull_request, 'opened', body.sender)];
-      if (body.pull_request && action === 'closed') {
-        return [pullRequestEvent(repo, body.pull_request, body.pull_request.merged ? 'merged' : 'closed', body.sender)];
+    }
+    case 'workflow_run':
+      // requested / in_progress runs are noise: only finished runs are events
+      if (action !== 'completed' || !body.workflow_run) return [];
+      if (FAILED_CONCLUSIONS.has(String(body.workflow_run.conclusion))) return [workflowRunEvent(repo, body.workflow_run)];
+      break;
+    case 'check_suite':
+      if (action !== 'completed' || !body.check_suite) return [];
+      return [checkSuiteEvent(repo, body.check_suite)];
+    case 'issues': {
+      const issue = body.issue;
+      // PRs are issues to GitHub; their changes come as pull_request events
+      if (!issue || issue.pull_request) return [];
+      if (action === 'opened' || action === 'labeled' || action === 'assigned') {
+        return [issueEvent(repo, action, issue, body.sender, { label: body.label, assignee: body.assignee, at: issue.updated_at ?? undefined })];
       }
       break;
-    case 'workflow_run':
-      if (action === 'completed' && body.workflow_run) return [workflowRunEvent(repo, body.workflow_run)];
-      break;
+    }
   }
   // Anything else passes through with GitHub's own names: `<event>.<action>` or `<event>`.
   const sender = body?.sender;
@@ -93,13 +135,29 @@ export function normalizeDelivery(ghEvent: string, body: any): EmittedEvent[] {
         platform: 'github',
         platform_event: action ? `${ghEvent}.${action}` : ghEvent,
         author: sender?.login,
-        author_type: isBot(sender) ? 'bot' : 'user',
+        author_type: sender ? authorType(sender) : undefined,
         url: body?.pull_request?.html_url ?? body?.issue?.html_url ?? body?.repository?.html_url,
         repo,
       },
       payload: { repo, action: action ?? null, ...(body && typeof body === 'object' ? body : {}) },
     },
   ];
+}
+
+/**
+ * `events` in config, as OrgLoop filters deliveries at ingress: an event passes when its name
+ * (or an alias of it), its GitHub hook event (`pull_request` covers every `pull_request.*`) or,
+ * for a closed PR, either of `pull_request.closed` / `pull_request.merged` is listed.
+ */
+export function allowedByConfig(config: Record<string, unknown>, ghEvent: string, e: EmittedEvent): boolean {
+  if (!Array.isArray(config.events) || config.events.length === 0) return true;
+  const listed = new Set(config.events.map(String));
+  if (listed.has(ghEvent)) return true;
+  const name = String(e.provenance?.platform_event ?? '');
+  if (sameEventNames(name).some((n) => listed.has(n))) return true;
+  if (name === 'pull_request.merged' || name === 'pull_request.closed') return listed.has('pull_request.merged') || listed.has('pull_request.closed');
+  if (name.startsWith('issue_comment.')) return listed.has('issue_comment');
+  return false;
 }
 
 function handleWebhook(ctx: ProviderContext, req: WebhookRequest): WebhookResult {
@@ -121,11 +179,14 @@ function handleWebhook(ctx: ProviderContext, req: WebhookRequest): WebhookResult
   const delivery = req.headers['x-github-delivery'];
   // GitHub signs the body, not X-GitHub-Delivery: with a secret the signed body is the identity
   // (a replay with a changed or missing delivery id is still a duplicate); without one the
-  // delivery id is all there is (GitHub redelivers with the same id).
+  // delivery id is all there is (GitHub redelivers with the same id). Edits of a comment keep
+  // their debounce key (comment id and edit window, from the signed body).
   const identity = keys.length > 0 ? bodyDigestKey(req.rawBody) : delivery;
-  const events = normalizeDelivery(ghEvent, body).map((e, i, all) => ({
+  const debounce = ctx.config.issue_comment_edit_debounce_ms;
+  const normalized = normalizeDelivery(ghEvent, body, typeof debounce === 'number' ? { editDebounceMs: debounce } : {}).filter((e) => allowedByConfig(ctx.config, ghEvent, e));
+  const events = normalized.map((e, i, all) => ({
     ...e,
-    dedupe_key: identity ? (all.length > 1 ? `${identity}:${i}` : identity) : e.dedupe_key,
+    dedupe_key: e.provenance?.platform_event === 'issue_comment.edited' && e.dedupe_key ? e.dedupe_key : identity ? (all.length > 1 ? `${identity}:${i}` : identity) : e.dedupe_key,
     provenance: { ...e.provenance, delivery_id: delivery },
   }));
   return { ok: true, events };
@@ -159,7 +220,7 @@ function hookBody(ctx: ProviderContext, url: string) {
 async function create(ctx: ProviderContext): Promise<ProviderState> {
   const url = hookUrl(ctx.name, ctx.config);
   if (!url) return { managed: false };
-  const repo = String(ctx.config.repo);
+  const repo = repoOf(ctx.config);
   const { owner, name } = splitRepo(repo);
   const gh = client(ctx);
   const body = hookBody(ctx, url);
@@ -249,11 +310,11 @@ async function check(ctx: ProviderContext): Promise<{ ok: boolean; detail: strin
   const gh = client(ctx);
   try {
     const me = await gh.get<{ login: string }>(gh.url('/user'));
-    const { owner, name } = splitRepo(String(ctx.config.repo));
+    const { owner, name } = splitRepo(repoOf(ctx.config));
     if (hookUrl(ctx.name, ctx.config)) await gh.get(gh.url(`/repos/${owner}/${name}/hooks`));
     else await gh.get(gh.url(`/repos/${owner}/${name}`));
     const managed = hookUrl(ctx.name, ctx.config) ? 'can manage its webhooks' : 'reachable (hook not managed: no public_url)';
-    return { ok: true, detail: `authenticated as ${me.data?.login}; ${ctx.config.repo} ${managed}` };
+    return { ok: true, detail: `authenticated as ${me.data?.login}; ${repoOf(ctx.config)} ${managed}` };
   } catch (err) {
     return { ok: false, detail: (err as Error).message };
   }
@@ -268,7 +329,7 @@ function validate(config: Record<string, unknown>): Array<{ path: string; messag
     } catch {
       issues.push({ path: 'public_url', message: `public_url must be an http(s) URL GitHub can reach, got ${JSON.stringify(config.public_url)}` });
     }
-    if (typeof config.repo !== 'string') issues.push({ path: 'repo', message: 'repo (owner/name) is required to manage the webhook' });
+    if (!repoOf(config)) issues.push({ path: 'repo', message: 'repo (owner/name) is required to manage the webhook' });
   }
   if (config.base_url !== undefined) {
     try {
@@ -283,7 +344,7 @@ function validate(config: Record<string, unknown>): Array<{ path: string; messag
 export const githubWebhookSource: SourceProvider = {
   kind: 'source',
   name: 'github-webhook',
-  renamedEvents: RENAMED_GITHUB_EVENTS,
+  eventAliases: GITHUB_EVENT_ALIASES,
   description: 'Receives GitHub webhooks and manages the repository webhook',
   configSchema: {
     type: 'object',
@@ -297,6 +358,10 @@ export const githubWebhookSource: SourceProvider = {
       path: { type: 'string' },
       max_body: { type: ['string', 'integer'], description: 'body size limit (default 25MB, the most GitHub sends)' },
       buffer_dir: { type: 'string', description: 'accepted for compatibility; deliveries are stored in the state store' },
+      max_buffer_size: { type: 'string', description: 'accepted for compatibility (see buffer_dir)' },
+      issue_comment_edit_debounce_ms: { type: 'integer', minimum: 0, description: 'edits of one comment within this window are one event (default 120000; 0 = every edit)' },
+      repo_owner: { type: 'string', description: 'OrgLoop spelling: with repo_name, the same as repo: owner/name' },
+      repo_name: { type: 'string' },
     },
   },
   replaceOn: ['repo', 'base_url'],

@@ -33,14 +33,14 @@ describe('github source', () => {
     expect(platformEvents(second)).toEqual([
       'issue_comment',
       'pull_request.opened',
-      'pull_request_review',
+      'pull_request.review_submitted',
       'pull_request_review_comment',
       'workflow_run.completed',
     ]);
-    const review = second.events.find((e) => e.provenance?.platform_event === 'pull_request_review')!;
+    const review = second.events.find((e) => e.provenance?.platform_event === 'pull_request.review_submitted')!;
     expect(review.type).toBe('resource.changed');
-    expect(review.payload).toMatchObject({ repo: REPO, number: 7, title: 'Add login', author: 'carol', body: 'please fix', review_state: 'changes_requested', action: 'submitted' });
-    expect(review.provenance).toMatchObject({ platform: 'github', author: 'carol', author_type: 'user' });
+    expect(review.payload).toMatchObject({ repo: REPO, number: 7, title: 'Add login', author: 'carol', body: 'please fix', review_state: 'changes_requested', action: 'review_submitted' });
+    expect(review.provenance).toMatchObject({ platform: 'github', author: 'carol', author_type: 'team_member' });
     const rc = second.events.find((e) => e.provenance?.platform_event === 'pull_request_review_comment')!;
     expect(rc.provenance?.author_type).toBe('bot');
     expect(rc.payload.title).toBe('Add login');
@@ -91,10 +91,12 @@ describe('github source', () => {
     gh.addPull(REPO, { number: 2, state: 'closed', closed_at: t, user: { login: 'frank', type: 'User' } });
     const r = await poll(cfg({ events: ['pull_request.merged', 'pull_request.closed'] }), first.cursor);
     expect(platformEvents(r)).toEqual(['pull_request.closed', 'pull_request.merged']);
+    // as OrgLoop: the author of a PR's state change is the PR's author; who merged is payload.merged_by
     const merged = r.events.find((e) => e.provenance?.platform_event === 'pull_request.merged')!;
-    expect(merged.provenance?.author).toBe('erin');
-    const onlyErin = await poll(cfg({ authors: ['erin'] }), first.cursor);
-    expect(onlyErin.events.map((e) => e.provenance?.author)).toEqual(['erin']);
+    expect(merged.provenance?.author).toBe('alice');
+    expect(merged.payload).toMatchObject({ action: 'merged', merged: true, merged_by: 'erin', pr_number: 1 });
+    const onlyFrank = await poll(cfg({ authors: ['frank'] }), first.cursor);
+    expect(onlyFrank.events.map((e) => `${e.provenance?.platform_event} ${e.provenance?.author}`).sort()).toEqual(['pull_request.closed frank', 'pull_request.opened frank']);
   });
 
   it('sends If-None-Match with the stored ETag; 304 answers cost no rate limit', async () => {

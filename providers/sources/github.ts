@@ -25,18 +25,25 @@ import {
   type GithubResponse,
 } from '../lib/github-api.js';
 import {
+  DEFAULT_GITHUB_EVENTS,
+  FAILED_CONCLUSIONS,
+  GITHUB_EVENT_ALIASES,
   GITHUB_EVENT_KINDS,
   GITHUB_EVENT_NAMES,
+  GITHUB_PLATFORM_EVENTS,
+  checkSuiteEvent,
   issueCommentEvent,
+  issueEvent,
   pullRequestEvent,
   reviewCommentEvent,
   reviewEvent,
   workflowRunEvent,
   type GithubEventName,
-  RENAMED_GITHUB_EVENTS,
 } from '../lib/github-events.js';
 
-type Endpoint = 'pulls' | 'review_comments' | 'issue_comments' | 'workflow_runs';
+type Endpoint = 'pulls' | 'review_comments' | 'issue_comments' | 'workflow_runs' | 'issues' | 'issue_events' | 'check_suites';
+/** Endpoints every poll reads; the others only when `events` names something they carry. */
+const CORE_ENDPOINTS: Endpoint[] = ['pulls', 'review_comments', 'issue_comments', 'workflow_runs'];
 type Kind = (typeof GITHUB_EVENT_KINDS)[GithubEventName];
 
 interface RepoCursor {
@@ -63,7 +70,7 @@ export function configuredRepos(config: Record<string, unknown>): string[] {
 }
 
 function wantedKinds(config: Record<string, unknown>): Set<Kind> {
-  const names = Array.isArray(config.events) && config.events.length > 0 ? (config.events as GithubEventName[]) : GITHUB_EVENT_NAMES;
+  const names = Array.isArray(config.events) && config.events.length > 0 ? (config.events as GithubEventName[]) : DEFAULT_GITHUB_EVENTS;
   const kinds = new Set<Kind>();
   for (const n of names) {
     const k = GITHUB_EVENT_KINDS[n];
@@ -71,6 +78,11 @@ function wantedKinds(config: Record<string, unknown>): Set<Kind> {
       kinds.add('pull_opened');
       kinds.add('pull_closed');
       kinds.add('pull_merged');
+      kinds.add('pull_ready');
+    } else if (k === 'issues_any') {
+      kinds.add('issues_opened');
+      kinds.add('issues_labeled');
+      kinds.add('issues_assigned');
     } else if (k) kinds.add(k);
   }
   return kinds;
@@ -112,6 +124,8 @@ interface RepoUrls {
   base: string;
   pulls: string;
   workflowRuns: string;
+  issueEvents: string;
+  checkSuites: string;
   comments: Partial<Record<'review_comments' | 'issue_comments', { since: string; url: string }>>;
 }
 const settingsByConfig = new WeakMap<Record<string, unknown>, PollSettings>();
@@ -200,10 +214,11 @@ class RepoPoller {
   }
 
   private async *pages<T>(key: string, firstUrl: string): AsyncGenerator<T[]> {
-    let res = await this.getFirst<T[] | { workflow_runs: T[] }>(key, firstUrl);
+    let res = await this.getFirst<T[] | { workflow_runs?: T[]; check_suites?: T[] }>(key, firstUrl);
     for (let page = 1; ; page++) {
       if (res.notModified || res.data === null) return;
-      yield Array.isArray(res.data) ? res.data : (res.data.workflow_runs ?? []);
+      const d = res.data as any;
+      yield Array.isArray(d) ? d : (d.workflow_runs ?? d.check_suites ?? []);
       if (!res.next) return;
       if (page >= this.maxPages) {
         this.ctx.log.warn(`github ${this.repo}: stopped after ${page} pages of ${key}; the rest follows next poll`);
@@ -293,12 +308,73 @@ class RepoPoller {
         // unless it ran for hours, which the 24 h margin covers.
         if (Date.parse(run.created_at) < floor - 24 * 3_600_000) break outer;
         if (run.status !== 'completed' || Date.parse(run.updated_at) < floor) continue;
-        this.emit(workflowRunEvent(this.repo, run));
         newest = later(newest, run.updated_at);
+        // OrgLoop's github source reports failed runs only (webhooks carry every conclusion).
+        if (FAILED_CONCLUSIONS.has(String(run.conclusion))) this.emit(workflowRunEvent(this.repo, run));
       }
     }
     this.rc.since.workflow_runs = newest;
   }
+
+  /** Issues opened in the window (`issues.opened`; PRs are issues to GitHub and are skipped). */
+  async issuesOpened(): Promise<void> {
+    const floor = this.floor('issues');
+    const url = `${this.urls.base}/issues?${new URLSearchParams({ state: 'all', sort: 'updated', direction: 'desc', since: iso(floor), per_page: String(PER_PAGE) })}`;
+    let newest = this.rc.since.issues;
+    for await (const page of this.pages<any>('issues', url)) {
+      for (const issue of page) {
+        newest = later(newest, issue.updated_at);
+        if (issue.pull_request || Date.parse(issue.created_at) < floor) continue;
+        this.emit(issueEvent(this.repo, 'opened', issue, issue.user, { at: issue.created_at }));
+      }
+    }
+    this.rc.since.issues = newest;
+  }
+
+  /** The repository's issue events, newest first: labeled / assigned issues and PRs made ready for review. */
+  async issueEvents(): Promise<void> {
+    const floor = this.floor('issue_events');
+    let newest = this.rc.since.issue_events;
+    outer: for await (const page of this.pages<any>('issue_events', this.urls.issueEvents)) {
+      for (const ev of page) {
+        if (Date.parse(ev.created_at) < floor) break outer;
+        newest = later(newest, ev.created_at);
+        const issue = ev.issue;
+        if (!issue) continue;
+        if (ev.event === 'ready_for_review' && issue.pull_request && this.kinds.has('pull_ready')) {
+          const pr = this.prs.get(issue.number) ?? { ...issue, id: issue.id, head: null, base: null };
+          this.emit({ ...pullRequestEvent(this.repo, pr, 'ready_for_review'), dedupe_key: `issue_event:${ev.id}`, time: ev.created_at });
+        } else if (!issue.pull_request && ev.event === 'labeled' && this.kinds.has('issues_labeled')) {
+          this.emit(issueEvent(this.repo, 'labeled', issue, ev.actor, { label: ev.label, id: ev.id, at: ev.created_at }));
+        } else if (!issue.pull_request && ev.event === 'assigned' && this.kinds.has('issues_assigned')) {
+          this.emit(issueEvent(this.repo, 'assigned', issue, ev.actor, { assignee: ev.assignee, id: ev.id, at: ev.created_at }));
+        }
+      }
+    }
+    this.rc.since.issue_events = newest;
+  }
+
+  /** Check suites completed on the default branch's head (`check_suite.completed`). */
+  async checkSuites(): Promise<void> {
+    const floor = this.floor('check_suites');
+    let newest = this.rc.since.check_suites;
+    for await (const page of this.pages<any>('check_suites', this.urls.checkSuites)) {
+      for (const suite of page) {
+        if (suite.status !== 'completed' || !suite.updated_at || Date.parse(suite.updated_at) < floor) continue;
+        newest = later(newest, suite.updated_at);
+        this.emit(checkSuiteEvent(this.repo, suite));
+      }
+    }
+    this.rc.since.check_suites = newest;
+  }
+}
+
+function endpointsFor(kinds: Set<Kind>): Endpoint[] {
+  const out = [...CORE_ENDPOINTS];
+  if (kinds.has('issues_opened')) out.push('issues');
+  if (kinds.has('issues_labeled') || kinds.has('issues_assigned') || kinds.has('pull_ready')) out.push('issue_events');
+  if (kinds.has('check_suites')) out.push('check_suites');
+  return out;
 }
 
 function repoUrls(p: PollSettings, client: GithubClient, repo: string): RepoUrls {
@@ -311,6 +387,8 @@ function repoUrls(p: PollSettings, client: GithubClient, repo: string): RepoUrls
       base: client.url(base),
       pulls: client.url(`${base}/pulls`, { state: 'all', sort: 'updated', direction: 'desc', per_page: PER_PAGE }),
       workflowRuns: client.url(`${base}/actions/runs`, { status: 'completed', per_page: PER_PAGE }),
+      issueEvents: client.url(`${base}/issues/events`, { per_page: PER_PAGE }),
+      checkSuites: client.url(`${base}/commits/HEAD/check-suites`, { per_page: PER_PAGE }),
       comments: {},
     };
     p.urls.set(key, u);
@@ -352,7 +430,7 @@ async function poll(ctx: ProviderContext, rawCursor: string | null): Promise<Pol
     next.repos[repo] = rc;
     if (retryAfterMs !== undefined) continue; // rate-limited: keep the prior cursor for the rest
     try {
-      for (const ep of ['pulls', 'review_comments', 'issue_comments', 'workflow_runs'] as Endpoint[]) {
+      for (const ep of endpointsFor(kinds)) {
         if (!rc.since[ep]) rc.since[ep] = await baseline();
       }
       const poller = new RepoPoller(ctx, client, repo, rc, kinds, overlapMs, maxPages, authors, repoUrls(p, client, repo));
@@ -361,6 +439,9 @@ async function poll(ctx: ProviderContext, rawCursor: string | null): Promise<Pol
         if (kinds.has('review_comments')) await poller.comments('review_comments');
         if (kinds.has('issue_comments')) await poller.comments('issue_comments');
         if (kinds.has('workflow_runs')) await poller.workflowRuns();
+        if (kinds.has('issues_opened')) await poller.issuesOpened();
+        if (kinds.has('issues_labeled') || kinds.has('issues_assigned') || kinds.has('pull_ready')) await poller.issueEvents();
+        if (kinds.has('check_suites')) await poller.checkSuites();
       } finally {
         if (poller.events.length) events.push(...poller.events);
         if (!changed && !sameRepoCursor(prior, rc)) changed = true;
@@ -419,9 +500,9 @@ function validate(config: Record<string, unknown>): Array<{ path: string; messag
 export const githubSource: SourceProvider = {
   kind: 'source',
   name: 'github',
-  renamedEvents: RENAMED_GITHUB_EVENTS,
-  platformEvents: GITHUB_EVENT_NAMES,
-  description: 'Polls GitHub for PR reviews, comments, PR state changes and workflow runs',
+  eventAliases: GITHUB_EVENT_ALIASES,
+  platformEvents: GITHUB_PLATFORM_EVENTS,
+  description: 'Polls GitHub for PR reviews, comments, PR and issue changes, failed workflow runs and check suites',
   polling: true,
   configSchema: {
     type: 'object',

@@ -2,71 +2,68 @@
 // Linear signs the raw body: `Linear-Signature` = hex HMAC-SHA256 with the webhook's signing
 // secret. The body's `webhookTimestamp` (ms) must be within `max_age` (default 60 s) of now, so a
 // captured request cannot be replayed later. `Linear-Delivery` is the dedupe key.
-// Events use the same names as the polling `linear` source: issue.created | issue.updated |
-// issue.state_changed | issue.removed, comment.created | comment.updated | comment.removed,
-// and `<type>.<action>` (lower-case) for anything else.
+// Events follow OrgLoop's linear-webhook (lib/linear-events.ts): issue.created, one event per
+// change in an issue update (issue.state_changed, .assignee_changed, .priority_changed,
+// .labels_changed, .delegate_changed), comment.created, and `<type>.<action>` (issue.remove,
+// comment.update, project.create...) for anything else. `events: [Issue, Comment]` limits
+// which resource types become events.
 
 import type { EmittedEvent, ProviderContext, SourceProvider, WebhookRequest, WebhookResult } from '../types.js';
 import { durationIssue, durationOr } from '../lib/duration.js';
 import { verifyHmac } from '../lib/signatures.js';
 import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
 import { bodyDigestKey } from '../lib/webhook-identity.js';
+import {
+  assigneeChanged,
+  commentCreated,
+  delegateChanged,
+  issueCreated,
+  labelNames,
+  labelsChanged,
+  personName,
+  priorityChanged,
+  rawLinearEvent,
+  stateChanged,
+} from '../lib/linear-events.js';
 
 const DEFAULT_MAX_AGE_MS = 60_000;
-const ACTION: Record<string, string> = { create: 'created', update: 'updated', remove: 'removed' };
 
 
-export function normalizeLinear(body: any): EmittedEvent {
-  const type = String(body?.type ?? 'unknown').toLowerCase();
-  const action = ACTION[body?.action] ?? String(body?.action ?? 'changed');
-  const data = body?.data ?? {};
-  let kind = `${type}.${action}`;
-  if (type === 'issue' && action === 'updated' && body?.updatedFrom && 'stateId' in body.updatedFrom) kind = 'issue.state_changed';
-  const actor = body?.actor;
-  const author = actor?.name ?? data.creator?.name ?? data.user?.name ?? undefined;
-  const base = {
-    action: kind.split('.')[1],
-    team: data.team?.key ?? null,
-    url: body?.url ?? data.url ?? null,
-    author: author ?? null,
-  };
-  const payload: Record<string, unknown> =
-    type === 'issue'
-      ? {
-          ...base,
-          id: data.id,
-          issue_id: data.identifier ?? null,
-          number: data.identifier ?? null,
-          title: data.title ?? null,
-          body: data.description ?? '',
-          state: data.state?.name ?? null,
-          assignee: data.assignee?.name ?? null,
-          priority: data.priority ?? null,
-          labels: Array.isArray(data.labels) ? data.labels.map((l: any) => l?.name) : [],
-          updated_from: body?.updatedFrom ?? null,
-        }
-      : type === 'comment'
-        ? {
-            ...base,
-            comment_id: data.id,
-            issue_id: data.issue?.identifier ?? null,
-            number: data.issue?.identifier ?? null,
-            title: data.issue?.title ?? null,
-            body: data.body ?? '',
-          }
-        : { ...base, data };
-  return {
-    type: 'resource.changed',
-    provenance: {
-      platform: 'linear',
-      platform_event: kind,
-      author,
-      author_type: actor?.type === 'user' || !actor?.type ? 'user' : 'bot',
-      url: base.url ?? undefined,
-    },
-    payload,
-    time: body?.createdAt ?? undefined,
-  };
+/**
+ * One delivery -> its events, as OrgLoop's linear-webhook maps them: an issue created; an issue
+ * update is one event per change it carries (state, assignee, priority, labels, delegate); a new
+ * comment; anything else (issue.remove, comment.update, project.create...) as `<type>.<action>`
+ * with the body as payload.
+ */
+export function normalizeLinear(body: any): EmittedEvent[] {
+  const type = typeof body?.type === 'string' ? body.type : '';
+  const action = typeof body?.action === 'string' ? body.action : '';
+  const data = body?.data;
+  if (!data || typeof data !== 'object') return [];
+  const from = body.updatedFrom && typeof body.updatedFrom === 'object' ? body.updatedFrom : undefined;
+  const issue = { ...data, url: data.url ?? body.url };
+  if (type === 'Issue' && action === 'create') return [issueCreated(issue)];
+  if (type === 'Issue' && action === 'update' && from) {
+    const out: EmittedEvent[] = [];
+    if (from.state !== undefined || from.stateId !== undefined) {
+      const prev = typeof from.state === 'string' ? from.state : typeof from.state?.name === 'string' ? from.state.name : 'Unknown';
+      out.push(stateChanged(issue, prev));
+    }
+    if (from.assigneeId !== undefined) out.push(assigneeChanged(issue, personName(from.assignee)));
+    if (from.priority !== undefined) out.push(priorityChanged(issue, typeof from.priority === 'number' ? from.priority : null));
+    if (from.labelIds !== undefined) out.push(labelsChanged(issue, labelNames(from)));
+    if (from.delegateId !== undefined) out.push(delegateChanged(issue, body.actor ?? null, from.delegateId ?? null));
+    if (out.length) return out;
+  }
+  if (type === 'Comment' && action === 'create') return [commentCreated({ ...data, url: data.url ?? body.url })];
+  if (!type || !action) return [];
+  return [rawLinearEvent(type, action, body)];
+}
+
+/** OrgLoop's `events` filter: resource types (`Issue`, `Comment`) whose deliveries are turned into events. */
+function allowedType(config: Record<string, unknown>, type: unknown): boolean {
+  if (!Array.isArray(config.events) || config.events.length === 0) return true;
+  return config.events.map(String).includes(String(type));
 }
 
 function handleWebhook(ctx: ProviderContext, req: WebhookRequest, now: number = Date.now()): WebhookResult {
@@ -95,14 +92,18 @@ function handleWebhook(ctx: ProviderContext, req: WebhookRequest, now: number = 
   if (typeof team === 'string' && team && body?.data?.team?.key && body.data.team.key !== team && body.data.team.id !== team) {
     return { ok: true, events: [] };
   }
-  const event = normalizeLinear(body);
+  if (typeof body?.type !== 'string' || typeof body?.action !== 'string') return { ok: false, status: 400, error: 'missing type or action field (is this a Linear webhook?)' };
+  if ((body.type === 'Issue' || body.type === 'Comment') && !allowedType(ctx.config, body.type)) return { ok: true, events: [] };
   const delivery = req.headers['linear-delivery'];
   // Linear-Delivery is not signed; with a secret the signed body (which carries its own
   // webhookTimestamp) is the identity, so a replay inside max_age with a new header is a duplicate.
-  event.dedupe_key =
-    keys.length > 0 ? bodyDigestKey(req.rawBody) : (delivery ?? (body?.webhookId && body?.webhookTimestamp ? `${body.webhookId}:${body.webhookTimestamp}` : undefined));
-  event.provenance = { ...event.provenance, delivery_id: delivery };
-  return { ok: true, events: [event] };
+  const key = keys.length > 0 ? bodyDigestKey(req.rawBody) : (delivery ?? (body?.webhookId && body?.webhookTimestamp ? `${body.webhookId}:${body.webhookTimestamp}` : undefined));
+  const events = normalizeLinear(body).map((e, i, all) => ({
+    ...e,
+    dedupe_key: key && all.length > 1 ? `${key}:${i}` : key,
+    provenance: { ...e.provenance, delivery_id: delivery },
+  }));
+  return { ok: true, events };
 }
 
 export const linearWebhookSource: SourceProvider = {
@@ -114,6 +115,9 @@ export const linearWebhookSource: SourceProvider = {
     properties: {
       secret: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], sensitive: true, description: "the webhook's signing secret" },
       team: { type: 'string', description: 'only accept events of this team key (optional)' },
+      events: { type: 'array', items: { type: 'string' }, description: 'Linear resource types to turn into events: Issue, Comment (default: all)' },
+      buffer_dir: { type: 'string', description: 'accepted for compatibility; deliveries are stored in the state store' },
+      max_buffer_size: { type: 'string', description: 'accepted for compatibility (see buffer_dir)' },
       max_age: { type: 'string', description: 'replay window for webhookTimestamp (default 60s)' },
       path: { type: 'string' },
       max_body: { type: ['string', 'integer'], description: 'body size limit (default 1MB)' },

@@ -112,8 +112,9 @@ describe('linear-webhook source', () => {
     expect(r.events[0]).toMatchObject({
       type: 'resource.changed',
       dedupe_key: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), // signed body, not the unsigned Linear-Delivery
-      provenance: { platform: 'linear', platform_event: 'issue.state_changed', author: 'Ada' },
-      payload: { issue_id: 'ENG-1', state: 'Done', team: 'ENG' },
+      // OrgLoop's shape: the author of a state change is the issue's assignee (none here)
+      provenance: { platform: 'linear', platform_event: 'issue.state_changed', author: 'unknown', issue_id: 'ENG-1', state: 'Done' },
+      payload: { issue_id: 'ENG-1', state: 'Done', team: 'ENG', action: 'state_changed', new_state: 'Done', issue_title: 'T' },
     });
   });
 

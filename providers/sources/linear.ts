@@ -6,13 +6,16 @@
 // updatedAt > since - overlap, newest first, following pageInfo.endCursor. If a poll stops
 // before the last page (max_pages), `resume` keeps the position and the next poll continues
 // there before `since` moves, so a burst is never skipped.
-// Events: issue.created, issue.updated, issue.state_changed (state names remembered in the
-// cursor), comment.created, comment.updated. dedupe_key = id + updatedAt (comments: id when new),
-// so the overlap window never produces an event twice.
+// Events (OrgLoop's shapes, lib/linear-events.ts): issue.created, issue.state_changed,
+// issue.assignee_changed, issue.priority_changed, issue.labels_changed (each issue's state,
+// assignee, priority and labels are remembered in the cursor), comment.created; ours besides:
+// issue.updated (a change none of those cover) and comment.updated. dedupe_key = id + updatedAt
+// (+ the fact; comments: id when new), so the overlap window never produces an event twice.
 
 import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '../types.js';
 import { durationIssue, durationOr } from '../lib/duration.js';
 import { LinearClient, LinearRateLimitError, linearApiKey } from '../lib/linear-api.js';
+import { assigneeChanged, commentCreated, issueCreated, labelNames, labelsChanged, priorityChanged, stateChanged } from '../lib/linear-events.js';
 
 const ISSUES_QUERY = `query OrgloopIssues($filter: IssueFilter, $first: Int, $after: String) {
   issues(filter: $filter, first: $first, after: $after, orderBy: updatedAt) {
@@ -35,7 +38,7 @@ const COMMENTS_QUERY = `query OrgloopComments($filter: CommentFilter, $first: In
       id body url createdAt updatedAt
       user { id name displayName }
       botActor { name }
-      issue { id identifier title url team { key } project { name } }
+      issue { id identifier title url team { key } project { name } assignee { name displayName } creator { name displayName } }
     }
     pageInfo { hasNextPage endCursor }
   }
@@ -51,7 +54,10 @@ interface Cursor {
   v: 1;
   issues: Page;
   comments: Page;
+  /** state names of issues, as cursors before facts were kept remember them */
   states: Record<string, string>;
+  /** issue id -> what was last seen of it (the 5,000 most recently changed) */
+  facts?: Record<string, Facts>;
   /** epoch ms: rate-limited until then */
   blocked_until?: number;
 }
@@ -122,67 +128,55 @@ async function walk<T extends { updatedAt: string }>(
   return { nodes, next: { since: page.since, resume: { after: after!, floor: floorIso, newest } }, floor: Date.parse(floorIso) };
 }
 
-function issueEvent(config: Record<string, unknown>, issue: any, previous: string | undefined, floor: number): EmittedEvent {
-  const state = issue.state?.name ?? null;
-  let kind = 'issue.updated';
-  if (previous !== undefined && state !== null && previous !== state) kind = 'issue.state_changed';
-  else if (previous === undefined && Date.parse(issue.createdAt) >= floor) kind = 'issue.created';
-  const author = name(issue.creator);
-  return {
-    type: 'resource.changed',
-    provenance: { platform: 'linear', platform_event: kind, author: author ?? undefined, author_type: 'user', url: issue.url, issue_id: issue.identifier },
-    payload: {
-      action: kind.split('.')[1],
-      team: issue.team?.key ?? config.team ?? null,
-      project: issue.project?.name ?? null,
-      id: issue.id,
-      issue_id: issue.identifier,
-      number: issue.identifier,
-      title: issue.title,
-      url: issue.url,
-      author,
-      body: issue.description ?? '',
-      state,
-      state_type: issue.state?.type ?? null,
-      previous_state: kind === 'issue.state_changed' ? previous : null,
-      assignee: name(issue.assignee),
-      priority: issue.priority ?? null,
-      priority_label: issue.priorityLabel ?? null,
-      labels: (issue.labels?.nodes ?? []).map((l: any) => l.name),
-      created_at: issue.createdAt,
-      updated_at: issue.updatedAt,
-    },
-    dedupe_key: `issue:${issue.id}:${issue.updatedAt}`,
-    time: issue.updatedAt,
-  };
+/** What the cursor remembers of an issue to tell what changed: state, assignee, priority, labels. */
+type Facts = [state: string | null, assignee: string | null, priority: number | null, labels: string];
+
+function factsOf(issue: any): Facts {
+  return [issue.state?.name ?? null, issue.assignee ? name(issue.assignee) : null, issue.priority ?? null, labelNames(issue).sort().join('\n')];
+}
+
+/**
+ * The events one changed issue yields, as OrgLoop's Linear connector reports them: created when
+ * first seen (and new within the window), else one per remembered fact that changed. An update
+ * none of those cover is `issue.updated` (ours; OrgLoop reports nothing).
+ */
+function issueEvents(config: Record<string, unknown>, issue: any, prev: Facts | undefined, floor: number): EmittedEvent[] {
+  const key = (what: string) => `issue:${issue.id}:${issue.updatedAt}${what}`;
+  const opts = (what: string) => ({ team: config.team, dedupeKey: key(what) });
+  if (prev === undefined) {
+    if (Date.parse(issue.createdAt) >= floor) return [issueCreated(issue, opts(''))];
+    return [updated(config, issue, key(''))];
+  }
+  const now = factsOf(issue);
+  const out: EmittedEvent[] = [];
+  if (prev[0] !== null && now[0] !== null && prev[0] !== now[0]) out.push(stateChanged(issue, prev[0], opts('')));
+  if (prev[1] !== now[1]) out.push(assigneeChanged(issue, prev[1], opts(':assignee')));
+  if (prev[2] !== now[2]) out.push(priorityChanged(issue, prev[2], opts(':priority')));
+  if (prev[3] !== now[3]) out.push(labelsChanged(issue, prev[3] ? prev[3].split('\n') : [], opts(':labels')));
+  return out.length ? out : [updated(config, issue, key(''))];
+}
+
+function updated(config: Record<string, unknown>, issue: any, dedupeKey: string): EmittedEvent {
+  const e = issueCreated(issue, { team: config.team, dedupeKey });
+  e.provenance!.platform_event = 'issue.updated';
+  e.payload.action = 'updated';
+  e.time = issue.updatedAt;
+  return e;
 }
 
 function commentEvent(comment: any, floor: number): EmittedEvent {
   const created = Date.parse(comment.createdAt) >= floor;
-  const bot = !!comment.botActor && !comment.user;
-  const author = name(comment.user) ?? comment.botActor?.name ?? null;
-  const kind = created ? 'comment.created' : 'comment.updated';
-  return {
-    type: 'resource.changed',
-    provenance: { platform: 'linear', platform_event: kind, author: author ?? undefined, author_type: bot ? 'bot' : 'user', url: comment.url, issue_id: comment.issue?.identifier },
-    payload: {
-      action: kind.split('.')[1],
-      team: comment.issue?.team?.key ?? null,
-      project: comment.issue?.project?.name ?? null,
-      comment_id: comment.id,
-      issue_id: comment.issue?.identifier ?? null,
-      number: comment.issue?.identifier ?? null,
-      title: comment.issue?.title ?? null,
-      url: comment.url,
-      issue_url: comment.issue?.url ?? null,
-      author,
-      body: comment.body ?? '',
-      created_at: comment.createdAt,
-      updated_at: comment.updatedAt,
-    },
-    dedupe_key: created ? `comment:${comment.id}` : `comment:${comment.id}:${comment.updatedAt}`,
-    time: comment.updatedAt,
-  };
+  const e = commentCreated(comment, { dedupeKey: created ? `comment:${comment.id}` : `comment:${comment.id}:${comment.updatedAt}`, botName: comment.botActor?.name ?? null });
+  e.payload.team = comment.issue?.team?.key ?? null;
+  e.payload.project = comment.issue?.project?.name ?? null;
+  e.payload.author = name(comment.user) ?? comment.botActor?.name ?? null;
+  if (!created) {
+    // an edit: OrgLoop's webhook calls it comment.update; the poll keeps our earlier name
+    e.provenance!.platform_event = 'comment.updated';
+    e.payload.action = 'updated';
+    e.time = comment.updatedAt;
+  }
+  return e;
 }
 
 function parseCursor(raw: string | null): Cursor | null {
@@ -223,17 +217,16 @@ async function poll(ctx: ProviderContext, raw: string | null): Promise<PollResul
   try {
     const issues = await walk<any>(client, 'OrgloopIssues', ISSUES_QUERY, 'issues', base, cursor.issues, overlapMs, maxPages);
     // oldest first, so a state seen twice in one poll reports each transition in order
+    next.facts ??= {};
     for (const issue of [...issues.nodes].reverse()) {
-      const prev = next.states[issue.id];
-      const e = issueEvent(config, issue, prev, issues.floor);
-      if (wanted(e)) events.push(e);
-      if (issue.state?.name) {
-        delete next.states[issue.id];
-        next.states[issue.id] = issue.state.name;
-      }
+      const facts = next.facts[issue.id] ?? (next.states[issue.id] !== undefined ? ([next.states[issue.id]!, ...factsOf(issue).slice(1)] as Facts) : undefined);
+      for (const e of issueEvents(config, issue, facts, issues.floor)) if (wanted(e)) events.push(e);
+      delete next.states[issue.id];
+      delete next.facts[issue.id];
+      next.facts[issue.id] = factsOf(issue);
     }
-    const keys = Object.keys(next.states);
-    for (const k of keys.slice(0, Math.max(0, keys.length - MAX_REMEMBERED_STATES))) delete next.states[k];
+    const keys = Object.keys(next.facts);
+    for (const k of keys.slice(0, Math.max(0, keys.length - MAX_REMEMBERED_STATES))) delete next.facts[k];
     next.issues = issues.next;
 
     const commentFilter: Record<string, unknown> = {};

@@ -22,6 +22,7 @@
 // webhook-id (standard), the signed body digest (github, hmac-sha256), else X-GitHub-Delivery /
 // webhook-id / Idempotency-Key; `dedupe_field` names a body field to use instead.
 
+import { getPath, splitPath } from '../lib/path.js';
 import type { EmittedEvent, ProviderContext, SourceProvider, WebhookRequest, WebhookResult } from '../types.js';
 import { parseSize, sizeIssue } from '../lib/size.js';
 import { verifyGithub, verifyHmac, verifyStandard, type VerifyResult } from '../lib/signatures.js';
@@ -107,10 +108,13 @@ export function normalizeWebhook(config: Record<string, unknown>, req: WebhookRe
     const sender = body.sender as { login?: unknown; type?: unknown } | undefined;
     if (sender && typeof sender.login === 'string') {
       provenance.author = sender.login;
-      provenance.author_type = sender.type === 'Bot' ? 'bot' : 'user';
+      provenance.author_type = sender.type === 'Bot' || sender.login.endsWith('[bot]') ? 'bot' : 'team_member';
     }
-  } else if (typeof body.type === 'string') {
-    provenance.platform_event = body.type;
+  } else {
+    // OrgLoop: `event_type_field` (a dotted path, default `type`) names the event; `unknown` when absent
+    const field = typeof config.event_type_field === 'string' && config.event_type_field ? config.event_type_field : 'type';
+    const named = getPath(body, splitPath(field));
+    provenance.platform_event = typeof named === 'string' && named !== '' ? named : 'unknown';
   }
   const dedupe = typeof config.dedupe_field === 'string' && config.dedupe_field ? bodyFieldKey(body, config.dedupe_field) : requestIdentity(proof, req);
   const ev: EmittedEvent = {
@@ -167,6 +171,9 @@ export const webhookSource: SourceProvider = {
       signature_header: { type: 'string', minLength: 1, description: 'header carrying a plain HMAC (default x-signature)' },
       max_body: { type: ['string', 'integer'], description: 'body size limit, e.g. 5MB (default 1MB)' },
       event_type: { type: 'string', minLength: 1, default: 'resource.changed' },
+      event_type_field: { type: 'string', minLength: 1, description: 'dotted path of the body field naming the event (provenance.platform_event; default type)' },
+      buffer_dir: { type: 'string', description: 'accepted for compatibility; events are stored in the state store' },
+      max_buffer_size: { type: 'string', description: 'accepted for compatibility (see buffer_dir)' },
       platform: { type: 'string', minLength: 1, description: 'provenance.platform (default webhook)' },
       tolerance: { type: 'integer', minimum: 1, description: 'vendor presets: accepted signature age in seconds (default 300)' },
       public_url: { type: 'string', description: 'hubspot preset: the public base URL HubSpot calls' },

@@ -20,7 +20,9 @@ const compiledByConfig = new WeakMap<object, CompiledDedup>();
 function compile(config: Record<string, unknown>): CompiledDedup {
   let c = compiledByConfig.get(config);
   if (!c) {
-    const key = config.key === undefined ? DEFAULT_DEDUP_KEY : Array.isArray(config.key) ? (config.key as string[]) : [config.key as string];
+    // `fields` is OrgLoop's other name for `key`
+    const written = config.key ?? config.fields;
+    const key = written === undefined ? DEFAULT_DEDUP_KEY : Array.isArray(written) ? (written as string[]) : [written as string];
     c = { paths: key.map(splitPath), windowMs: parseDuration((config.window as string | undefined) ?? DEFAULT_DEDUP_WINDOW) };
     compiledByConfig.set(config, c);
   }
@@ -48,7 +50,15 @@ export const dedupTransform: TransformProvider = {
         ],
         description: 'dotted path(s) that identify duplicates (default: type, source, payload)',
       },
+      fields: {
+        oneOf: [
+          { type: 'string', minLength: 1 },
+          { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+        ],
+        description: 'same as key (OrgLoop spelling)',
+      },
       window: { type: 'string', description: 'how long a key is remembered, e.g. 10m (default 5m)' },
+      store: { enum: ['memory'], description: 'accepted for compatibility: seen keys are kept in the state store, so windows also survive restarts' },
     },
   },
   validate(config) {

@@ -4,6 +4,10 @@
 // protection). Empty output drops the event. A non-zero exit, a timeout or output that is not
 // a JSON object is an error, handled by `on_error`: pass (default: the original event goes on),
 // drop, or halt (the transform errors and the delivery fails).
+// `drop_exit_codes` lists exit codes that mean "drop" rather than an error: OrgLoop's script
+// contract (exit 1 = drop), which the loader sets for transforms written as `type: script`
+// with `script:`. The program also gets ORGLOOP_SOURCE, ORGLOOP_TARGET, ORGLOOP_EVENT_TYPE,
+// ORGLOOP_ROUTE (and OrgLoop's documented SOURCE, TARGET, EVENT_TYPE).
 
 import type { OrgEvent, ProviderContext, TransformProvider, TransformResult } from '../types.js';
 import { durationIssue, parseDuration } from '../lib/duration.js';
@@ -20,12 +24,19 @@ function onError(ctx: ProviderContext, event: OrgEvent, error: string): Transfor
   return { action: 'pass', event };
 }
 
-export async function runScriptTransform(ctx: ProviderContext, event: OrgEvent): Promise<TransformResult> {
+export async function runScriptTransform(ctx: ProviderContext, event: OrgEvent, at?: { route: string; actor: string }): Promise<TransformResult> {
   const timeoutMs = parseDuration((ctx.config.timeout as string | undefined) ?? DEFAULT_SCRIPT_TIMEOUT);
+  const where = {
+    ORGLOOP_SOURCE: event.source,
+    ORGLOOP_EVENT_TYPE: event.type,
+    SOURCE: event.source,
+    EVENT_TYPE: event.type,
+    ...(at ? { ORGLOOP_ROUTE: at.route, ORGLOOP_TARGET: at.actor, TARGET: at.actor } : {}),
+  };
   const r = await runProcess({
     command: ctx.config.command as string | string[],
     cwd: ctx.projectDir,
-    env: { ...process.env, ORGLOOP_TRANSFORM: ctx.name, ORGLOOP_EVENT_ID: event.id, ORGLOOP_TRACE_ID: event.trace_id },
+    env: { ...process.env, ...where, ORGLOOP_TRANSFORM: ctx.name, ORGLOOP_EVENT_ID: event.id, ORGLOOP_TRACE_ID: event.trace_id },
     stdin: JSON.stringify(event),
     timeoutMs,
     signal: ctx.signal,
@@ -33,6 +44,10 @@ export async function runScriptTransform(ctx: ProviderContext, event: OrgEvent):
   });
   if (r.spawnError) return onError(ctx, event, `could not start: ${r.spawnError}`);
   if (r.timedOut) return onError(ctx, event, `timed out after ${timeoutMs}ms`);
+  const dropCodes = ctx.config.drop_exit_codes;
+  if (r.exitCode !== null && r.exitCode !== 0 && Array.isArray(dropCodes) && dropCodes.includes(r.exitCode)) {
+    return { action: 'drop', reason: `script ${ctx.name} exited with code ${r.exitCode}` };
+  }
   if (r.exitCode !== 0) {
     const why = r.exitCode === null ? `killed by ${r.signal}` : `exited with code ${r.exitCode}`;
     const err = r.stderrTail.trim().split('\n').slice(-3).join(' | ').slice(-300);
@@ -77,11 +92,12 @@ export const scriptTransform: TransformProvider = {
       },
       timeout: { type: 'string', description: 'default 30s' },
       on_error: { type: 'string', enum: [...ON_ERROR], default: 'pass' },
+      drop_exit_codes: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 255 }, description: 'exit codes meaning "drop the event" (OrgLoop scripts: [1])' },
     },
   },
   validate(config) {
     const t = durationIssue(config, 'timeout');
     return t ? [t] : [];
   },
-  transform: runScriptTransform,
+  transform: (ctx, event, _store, at) => runScriptTransform(ctx, event, at),
 };

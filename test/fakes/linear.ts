@@ -119,7 +119,7 @@ export async function startFakeLinear(opts: { apiKey?: string; teams?: FakeLinea
         const conn = connection(items, v);
         conn.nodes = conn.nodes.map(({ issueId, ...c }) => {
           const i = state.issues.find((x) => x.id === issueId);
-          return { ...c, issue: i ? { id: i.id, identifier: i.identifier, title: i.title, url: i.url, team: { key: i.team.key }, project: i.project } : null };
+          return { ...c, issue: i ? { id: i.id, identifier: i.identifier, title: i.title, url: i.url, team: { key: i.team.key }, project: i.project, assignee: i.assignee, creator: i.creator } : null };
         });
         return reply(200, { data: { comments: conn } });
       }
