@@ -139,6 +139,7 @@ export async function ensureProviders(projectDir: string, wants: Iterable<{ kind
         if ('found' in r) {
           const provider = r.found.providers.find((p) => p.kind === kind)!;
           fromPackages.set(key, { provider, package: r.found.package, version: r.found.version });
+          if (provider.kind === 'source' && provider.eventAliases) for (const [n, aliases] of Object.entries(provider.eventAliases)) registerEventAliases(n, aliases);
         } else if ('missing' in r) {
           fromPackages.delete(key);
           problems.set(`${kind}:${written}`, { kind: 'missing', install: r.missing[0]! });

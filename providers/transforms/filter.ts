@@ -7,7 +7,7 @@
 // result drops it, an object with an `id` replaces it, anything else passes it unchanged.
 
 import type { OrgEvent, ProviderContext, TransformProvider, TransformResult } from '../types.js';
-import { compileFieldMatchers, matchesAll, matchesAny, parseRegexLiteral, regexIssues, type FieldMatcher } from '../lib/match.js';
+import { compileFieldMatchers, matchesAny, parseRegexLiteral, regexIssues, type FieldMatcher } from '../lib/match.js';
 import { getPath } from '../lib/path.js';
 import { runProcess } from '../lib/process.js';
 
