@@ -68,7 +68,9 @@ export async function runExecutor(g: { config: string; state?: string; color: bo
   const { VERSION } = await import('./version.js');
   const traces = await setupTraceExport(process.env, VERSION);
   const store = await openWorkspaceStore(g);
-  const ex = new Executor({ store, settings, write: (t) => process.stdout.write(t), color: g.color, stateLocation: statePath(g), tracing: traces.tracing, consoleToken: process.env.ORGLOOP_CONSOLE_TOKEN || null });
+  // callback tokens are keyed with the state key: it is kept outside the store, and executors
+  // sharing ORGLOOP_STATE_KEY accept each other's tokens (and keep accepting them across restarts)
+  const ex = new Executor({ store, settings, write: (t) => process.stdout.write(t), color: g.color, stateLocation: statePath(g), tracing: traces.tracing, consoleToken: process.env.ORGLOOP_CONSOLE_TOKEN || null, callbackKey: (await import('./plan-common.js')).stateKey().secret });
   // Started by `start --daemon`: the pid file is ours to remove when we exit.
   const pidFile = process.env.ORGLOOP_PID_FILE;
   if (pidFile) {

@@ -406,3 +406,40 @@ describe('hole 15: escape sequences in payloads never reach the terminal', () =>
     expect(events.some((e) => e.payload.provenance.platform_event === evil)).toBe(true);
   });
 });
+
+describe('hole 1: callback tokens are keyed outside the store', () => {
+  it('a token survives an executor restart with the same state key, and a store copy cannot mint one', async () => {
+    const own = await appliedProject(`
+sources:
+  - id: in
+    connector: webhook
+actors:
+  - id: sink
+    connector: webhook
+    config: { url: ${sink.url}/deliver }
+routes:
+  - name: r
+    when: { source: in }
+    then: { actor: sink }
+`);
+    const env = { ORGLOOP_STATE_KEY: 'restart-test-key-0123456789' };
+    let first = await startExec(own, env);
+    const r = await postJson(`${first.url}/webhook/in`, { id: 'restart-1' });
+    expect(r.status).toBe(202);
+    const hit = await until(() => sink.hits.find((h) => h.key === 'restart-1'), 15_000, 'delivery');
+    const { id, callback } = hit.body.delivery;
+    await first.kill9();
+    first = await startExec(own, { ORGLOOP_STATE_KEY: 'another-key-9876543210' });
+    const url = `${first.url}/callback/sink`;
+    const report = { delivery_id: id, outcome: 'success' };
+    expect((await postJson(url, report, { authorization: `Bearer ${callback.token}` })).status).toBe(401);
+    await first.kill9();
+    const again = await startExec(own, env);
+    try {
+      const ok = await postJson(`${again.url}/callback/sink`, report, { authorization: `Bearer ${callback.token}` });
+      expect([200, 202]).toContain(ok.status);
+    } finally {
+      await again.kill9();
+    }
+  });
+});
