@@ -2,6 +2,7 @@
 // cancel), load its event, run the route's transforms, call the actor, and emit actor.stopped
 // when the actor finished synchronously. Decides the outcome; recording it is OutcomeRecorder's.
 
+import { redact } from '../secrets/index.js';
 import type { DeliveryResult, LogEntry, OrgEvent, TransformStore } from '../../providers/types.js';
 import type { Delivery } from '../../state/store.js';
 import { renderDeep } from '../../providers/lib/template.js';
@@ -133,6 +134,9 @@ async function deliver(
   } finally {
     clearTimeout(timer);
   }
+  // An actor's answer may echo a credential (a 401 body quoting `Bearer <token>`): every known
+  // secret value is scrubbed before the error or output is stored, logged or printed.
+  result = scrubbed(result);
   spans.sent(result.ok ? undefined : result.error);
 
   if (result.ok) {
@@ -152,4 +156,10 @@ async function deliver(
     await d.stopped(dl, original, result.stopped).catch((err) => d.log(deliveryEntry(ctx, 'executor.error', 'error', `could not record actor.stopped: ${(err as Error).message}`)));
   }
   return outcome;
+}
+
+function scrubbed(r: DeliveryResult): DeliveryResult {
+  const stopped = r.stopped?.output_tail ? { ...r.stopped, output_tail: redact(r.stopped.output_tail) } : r.stopped;
+  if (r.ok) return stopped === r.stopped ? r : { ...r, stopped };
+  return { ...r, error: redact(r.error), ...(stopped ? { stopped } : {}) };
 }

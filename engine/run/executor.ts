@@ -2,6 +2,7 @@
 // atomically when the serial changes), the ingress server, the scheduler, the delivery workers
 // and the log bus, and ties actor completions back into the graph as actor.stopped events.
 
+import { redact } from '../secrets/index.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
@@ -421,7 +422,7 @@ export class Executor {
         outcome,
         exit_code: typeof b.exit_code === 'number' ? b.exit_code : null,
         duration_ms: typeof b.duration_ms === 'number' ? b.duration_ms : 0,
-        output_tail: typeof b.output_tail === 'string' ? b.output_tail.slice(-4000) : undefined,
+        output_tail: typeof b.output_tail === 'string' ? redact(b.output_tail.slice(-4000)) : undefined,
       },
     );
     return { status: a.duplicate ? 200 : 202, body: { ...a } };

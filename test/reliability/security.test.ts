@@ -443,3 +443,46 @@ routes:
     }
   });
 });
+
+describe('hole 8: secrets echoed by an actor never reach the store or the screen', () => {
+  it('a 401 quoting the bearer token is stored and shown with the token scrubbed', async () => {
+    const TOKEN = 'sk-live-echoed-credential-4242';
+    const echo = await startRecordingSink((_hit, res) => {
+      res.writeHead(401, { 'content-type': 'text/plain' });
+      res.end(`invalid credentials: Authorization: Bearer ${TOKEN}`);
+      return 'handled';
+    });
+    const own = await appliedProject(
+      `
+sources:
+  - id: in
+    connector: webhook
+actors:
+  - id: api
+    connector: webhook
+    config: { url: ${echo.url}/x, auth: { bearer: "\${API_TOKEN}" } }
+routes:
+  - name: r
+    when: { source: in }
+    then: { actor: api }
+`,
+      { '.env': `API_TOKEN=${TOKEN}\n` },
+    );
+    const e = await startExec(own);
+    try {
+      expect((await postJson(`${e.url}/webhook/in`, { id: 'leak-1' })).status).toBe(202);
+      const dead = await until(async () => (await snapshot(own)).deliveries.find((d) => d.last_error), 15_000, 'the failed delivery');
+      expect(dead.last_error).toContain('[redacted]');
+      expect(dead.last_error).not.toContain(TOKEN);
+      await until(() => e.output().includes('[redacted]'), 10_000, 'the console line');
+      expect(e.output()).not.toContain(TOKEN);
+      for (const args of [['deliveries', 'list'], ['deliveries', 'show', dead.id], ['logs']]) {
+        const r = await cli(args, { cwd: own });
+        expect([args.join(' '), r.stdout.includes(TOKEN)]).toEqual([args.join(' '), false]);
+      }
+    } finally {
+      await e.kill9();
+      await echo.close();
+    }
+  });
+});
