@@ -2,7 +2,8 @@
 // has stalled (it takes each request and never answers), while the executor's RSS is sampled.
 // Its memory must stay bounded by its settings (event memory, prefetch), not by the backlog:
 // peak RSS under 250 MB. Afterwards every event must be in the store with its delivery.
-// BENCH_MEMORY_EVENTS / BENCH_MEMORY_EVENT_MB shrink it for a quick look.
+// BENCH_MEMORY_EVENTS / BENCH_MEMORY_EVENT_MB shrink it for a quick look; BENCH_MEMORY_SENDERS
+// (default 1) posts that many at once (the ingress then holds that many bodies while it parses them).
 
 import http from 'node:http';
 import Database from 'better-sqlite3';
@@ -14,7 +15,7 @@ import type { BenchResult } from './lib/report.js';
 
 const EVENTS = Number(process.env.BENCH_MEMORY_EVENTS ?? 1000);
 const EVENT_MB = Number(process.env.BENCH_MEMORY_EVENT_MB ?? 5);
-const SENDERS = Number(process.env.BENCH_MEMORY_SENDERS ?? 4);
+const SENDERS = Number(process.env.BENCH_MEMORY_SENDERS ?? 1);
 const TARGET_MB = 250;
 
 /** An actor that reads every request and never answers: deliveries hang until their timeout. */
