@@ -12,6 +12,7 @@
 // `inbox`, so h.deliver(payload) sends one event through the route and resolves when its
 // delivery settles.
 
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,14 +102,18 @@ export async function startHarness(opts: HarnessOptions): Promise<ProviderHarnes
   writeFileSync(join(dir, '.env'), Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n') + '\n');
   mkdirSync(join(dir, '.orgloop'), { recursive: true });
 
-  const [{ loadProject }, { planFromProject }, { runApplySession }, { openStore }, { Executor }, { DEFAULT_SETTINGS }] = await Promise.all([
+  const [{ loadProject }, { planFromProject }, { runApplySession }, { openStore }, { Executor }, { DEFAULT_SETTINGS }, { stateKeyFromText }] = await Promise.all([
     import('../engine/config/load.js'),
     import('../engine/plan/plan.js'),
     import('../engine/apply/session.js'),
     import('../state/open.js'),
     import('../engine/run/executor.js'),
     import('../engine/run/settings.js'),
+    import('../engine/secrets/index.js'),
   ]);
+  // A throwaway key: the harness's state lives and dies with its temp dir, so it must neither
+  // read nor create the user's key file.
+  const key = stateKeyFromText(randomBytes(32).toString('hex'), 'sdk harness');
   // Short retry and shutdown waits keep provider tests fast; heap tuning is left to the host process.
   const settings = { ...DEFAULT_SETTINGS, port: 0, host: '127.0.0.1', consoleLevel: 'error' as const, heapGrowthPercent: 0, backoffBaseMs: 200, backoffCapMs: 2000, shutdownGraceMs: 2000 };
   const project = await loadProject(join(dir, 'orgloop.yaml'), { env: {} });
@@ -117,7 +122,7 @@ export async function startHarness(opts: HarnessOptions): Promise<ProviderHarnes
     operation: 'apply',
     lockTimeoutMs: 5_000,
     who: 'orgloop-sdk-harness',
-    makePlan: () => planFromProject(store, project, { warnings: [] }),
+    makePlan: () => planFromProject(store, project, { warnings: [], stateKey: () => key }),
     confirm: async () => true,
   });
 
