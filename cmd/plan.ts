@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT } from '../engine/errors.js';
-import { action, globals } from './util.js';
+import { action, durationFlag, globals } from './util.js';
 import { addRefreshFlags, pickFormat, repeatable, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 
 interface PlanOpts {
@@ -12,6 +12,8 @@ interface PlanOpts {
   exclude?: string[];
   refreshOnly?: boolean;
   refresh?: boolean | string;
+  traffic: boolean;
+  trafficWindow: string;
 }
 
 export function register(program: Command): void {
@@ -24,6 +26,8 @@ export function register(program: Command): void {
     .option('--target <addr>', 'plan only this resource (and what it depends on); repeatable; KIND.NAME, KIND or a * glob', repeatable, [])
     .option('--refresh-only', 'compare the applied state with reality instead (same as `orgloop drift`; exit 2 on drift)')
     .option('--exclude <addr>', 'leave this resource out of the plan; repeatable', repeatable, [])
+    .option('--traffic-window <duration>', 'run the changed routes over the events the store received in this window (e.g. 24h, 7d)', '7d')
+    .option('--no-traffic', 'do not annotate the plan with stored traffic')
     .addHelpText(
       'after',
       `
@@ -75,6 +79,7 @@ Examples:
             warnings: project.warnings.map(formatDiagnostic),
             refresh,
             stateKey,
+            traffic: opts.traffic ? { windowMs: durationFlag('--traffic-window', opts.trafficWindow), label: opts.trafficWindow } : undefined,
           });
           if (opts.out) {
             const { writePlanFile } = await import('../engine/plan/planfile.js');

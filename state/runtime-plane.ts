@@ -98,6 +98,19 @@ export interface DeliveryQuery {
   limit?: number;
 }
 
+/** A page of events received since a time (plan's traffic annotation walks a window this way). */
+export interface ReceivedQuery {
+  /** ISO time, inclusive */
+  since: string;
+  /** only these sources; null = every source */
+  sources: readonly string[] | null;
+  /** keyset: the last event of the previous page */
+  after?: { received_at: string; id: string };
+  limit: number;
+}
+
+export type ReceivedEvent = Pick<StoredEvent, 'id' | 'source' | 'type' | 'received_at' | 'event_json'>;
+
 export interface EventQuery {
   source?: string;
   type?: string;
@@ -179,6 +192,8 @@ export interface Inspection {
   deliveries(q: DeliveryQuery): Promise<Delivery[]>;
   event(id: string): Promise<StoredEvent | null>;
   events(q: EventQuery): Promise<StoredEvent[]>;
+  /** Events received since `q.since`, oldest first, one page at a time (keyset on received_at, id). */
+  eventsReceived(q: ReceivedQuery): Promise<ReceivedEvent[]>;
   /** Per route and status, from maintained counters: its cost does not grow with the tables. */
   deliveryCounts(): Promise<DeliveryCount[]>;
   executors(): Promise<ExecutorInfo[]>;

@@ -12,6 +12,8 @@ import type {
   EventQuery,
   ExecutorInfo,
   LogQuery,
+  ReceivedEvent,
+  ReceivedQuery,
   StoredEvent,
   StoredLogEntry,
 } from './runtime-plane.js';
@@ -161,6 +163,25 @@ export abstract class SqlStore {
       ['trace_id = ?', q.trace_id],
     ]);
     return this.rows<StoredEvent>(`SELECT * FROM events ${where} ORDER BY received_at DESC, id ${limitClause(q.limit)}`, args);
+  }
+
+  eventsReceived(q: ReceivedQuery): Promise<ReceivedEvent[]> {
+    const where = ['received_at >= ?'];
+    const args: unknown[] = [q.since];
+    if (q.sources) {
+      if (!q.sources.length) return Promise.resolve([]);
+      where.push(`source IN (${q.sources.map(() => '?').join(', ')})`);
+      args.push(...q.sources);
+    }
+    if (q.after) {
+      where.push('(received_at > ? OR (received_at = ? AND id > ?))');
+      args.push(q.after.received_at, q.after.received_at, q.after.id);
+    }
+    args.push(q.limit);
+    return this.rows<ReceivedEvent>(
+      `SELECT id, source, type, received_at, event_json FROM events WHERE ${where.join(' AND ')} ORDER BY received_at, id LIMIT ?`,
+      args,
+    );
   }
 
   async deliveryCounts(): Promise<DeliveryCount[]> {

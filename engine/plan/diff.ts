@@ -21,6 +21,7 @@ import {
   type FieldChange,
   type Plan,
   type PlanSummary,
+  type PlanTraffic,
   type PromptChange,
   type RefreshedObject,
   type ResourceChange,
@@ -54,6 +55,8 @@ export interface DiffOptions {
   deliveryCounts?: DeliveryCount[];
   /** the state's versions, to warn when the plan re-applies a rolled-back version */
   versions?: StateVersionInfo[];
+  /** the plan's effect on recent events (traffic.ts), attached to the route changes */
+  traffic?: PlanTraffic;
 }
 
 type Path = Array<string | number>;
@@ -134,6 +137,14 @@ export function diffSnapshots(
   };
   if (opts.targets && (opts.targets.target.length || opts.targets.exclude.length)) plan.targets = opts.targets;
   if (opts.refreshed?.length) plan.refreshed = opts.refreshed;
+  if (opts.traffic) {
+    plan.traffic = opts.traffic;
+    const byRoute = new Map(opts.traffic.routes.map((r) => [r.route, r]));
+    for (const c of changes) {
+      const t = byRoute.get(c.address);
+      if (t) c.traffic = { window: opts.traffic.window, matched_before: t.matched_before, matched_after: t.matched_after };
+    }
+  }
   return plan;
 }
 

@@ -13,6 +13,8 @@ import { toSnapshot, type SensitiveLookup } from './snapshot.js';
 import type { KeySource } from '../secrets/index.js';
 import { applyTargeting, type Targeting } from './targets.js';
 import type { Plan } from './types.js';
+import { measureTraffic, type TrafficOptions } from './traffic.js';
+import { analyzeTopology } from '../graph/topology.js';
 
 export interface ProviderHints {
   sensitive: SensitiveLookup;
@@ -39,6 +41,8 @@ export interface PlanOptions {
   warnings?: string[];
   /** read managed objects back first (default true; `plan --refresh=false` turns it off) */
   refresh?: boolean;
+  /** run the plan over the store's recent events (`plan`; off unless given) */
+  traffic?: TrafficOptions;
   /** the state key for hashing sensitive values (engine/secrets/key.ts); asked for only when one is found */
   stateKey?: KeySource;
 }
@@ -114,6 +118,7 @@ export async function planAgainstStore(
     refreshed,
     deliveryCounts: removesRunning ? await store.deliveryCounts() : undefined,
     versions: meta.serial > 0 ? await store.versions() : undefined,
+    traffic: opts.traffic ? await measureTraffic(store, prior, target, () => analyzeTopology(prior, target).new_cycles, opts.traffic) : undefined,
   });
   return plan;
 }

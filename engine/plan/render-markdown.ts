@@ -4,7 +4,7 @@
 
 import { Chalk } from 'chalk';
 import type { Plan, ResourceChange } from './types.js';
-import { changeLines, NO_CHANGES, summaryLine, topologyLines } from './render-text.js';
+import { changeLines, NO_CHANGES, summaryLine, topologyLines, trafficHeading, trafficLines } from './render-text.js';
 import { planPictureMarkdown } from '../graph/render-plan-picture.js';
 
 export const MARKDOWN_LIMIT = 65_000;
@@ -42,6 +42,15 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   if (shownNotes.length) {
     head.push('**Topology**', '', ...shownNotes);
     if (shownNotes.length < notes.length) head.push(`- … and ${notes.length - shownNotes.length} more notes (see \`orgloop show --json\`)`);
+    head.push('');
+  }
+
+  const lines = plan.traffic ? trafficLines(plan.traffic) : [];
+  if (plan.traffic && lines.length) {
+    // counts and event types only: PR comments are often public
+    const shown = lines.slice(0, 60).map((l) => `- ${l.replace(/^! /, '⚠️ ')}`);
+    head.push(`**${trafficHeading(plan.traffic)}**`, '', ...shown);
+    if (shown.length < lines.length) head.push(`- … and ${lines.length - shown.length} more (see \`orgloop plan --json\`)`);
     head.push('');
   }
 

@@ -2,7 +2,7 @@
 // replaces first, topology notes, and the summary line.
 
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { FieldChange, Plan, ResourceChange, TopologyReport } from './types.js';
+import type { FieldChange, Plan, PlanTraffic, ResourceChange, TopologyReport } from './types.js';
 import { flatten, showValue } from './values.js';
 
 export interface TextOptions {
@@ -42,6 +42,8 @@ export function renderText(plan: Plan, opts: TextOptions): string {
   out.push('orgloop will perform the following actions:', '');
   for (const ch of plan.changes) out.push(...changeLines(ch, c), '');
   if (topo.length) out.push(c.bold('Topology:'), ...topo.map((l) => '  ' + l), '');
+  const traffic = plan.traffic ? trafficLines(plan.traffic) : [];
+  if (traffic.length) out.push(c.bold(trafficHeading(plan.traffic!) + ':'), ...traffic.map((l) => '  ' + l), '');
   out.push(c.bold(summaryLine(plan.summary)));
   return out.join('\n') + '\n';
 }
@@ -56,6 +58,7 @@ export function changeLines(ch: ResourceChange, c: ChalkInstance): string[] {
     c.bold(`  # ${ch.address} ${VERB[ch.action]}`) + c.dim(` (${ch.reason})`),
     col(`${SYMBOL[ch.action].padStart(3)} ${ch.address}`) + c.dim(` [${ch.provider}]`),
   ];
+  if (ch.traffic) lines.push(c.dim(`      # traffic (${ch.traffic.window}): events matched ${countChange(ch.traffic.matched_before, ch.traffic.matched_after)}`));
   if (ch.action === 'create' && ch.after) {
     for (const { path, value } of flatten(ch.after.attributes)) {
       if (!IDENTITY.has(path)) lines.push(c.green(`      + ${path} = ${showValue(value)}`));
@@ -91,6 +94,28 @@ function diffLineColor(l: string, c: ChalkInstance): string {
   if (l.startsWith('-')) return c.red(l);
   if (l.startsWith('@@')) return c.cyan(l);
   return l;
+}
+
+/** `12 -> 40 (+28)` */
+export function countChange(before: number, after: number): string {
+  const d = after - before;
+  return `${before} -> ${after} (${d > 0 ? '+' : ''}${d})`;
+}
+
+export function trafficHeading(t: PlanTraffic): string {
+  return `Traffic over the last ${t.window} (${t.events} event${t.events === 1 ? '' : 's'} of the affected sources)`;
+}
+
+/** The traffic annotation as plain lines (shared by the markdown renderer): counts and event types only. */
+export function trafficLines(t: PlanTraffic): string[] {
+  if (t.skipped) return [`not measured: ${t.skipped}`];
+  const out: string[] = [];
+  for (const r of t.routes) out.push(`${r.route}: events matched ${countChange(r.matched_before, r.matched_after)}`);
+  for (const a of t.actors) out.push(`${a.actor}: deliveries ${countChange(a.matched_before, a.matched_after)}`);
+  for (const u of t.unrouted) out.push(`! ${u.count} event${u.count === 1 ? '' : 's'} "${u.event}" from ${u.source} would have been routed nowhere`);
+  for (const l of t.loops) out.push(`! loop ${[...l.actors, l.actors[0]].join(' -> ')} would have fired on ${l.events} event${l.events === 1 ? '' : 's'}`);
+  if (t.not_evaluated.length) out.push(`(route matches before transforms; not evaluated: ${t.not_evaluated.join(', ')})`);
+  return out;
 }
 
 /** Topology notes as plain lines (shared by the markdown renderer). */

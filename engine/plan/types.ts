@@ -47,6 +47,8 @@ export interface ResourceChange {
   reason: string;
   fields: FieldChange[];
   prompt?: PromptChange;
+  /** routes: events of the traffic window this route matched before and would match after */
+  traffic?: { window: string; matched_before: number; matched_after: number };
   before: ResourceState | null;
   after: ResourceState | null;
 }
@@ -81,6 +83,28 @@ export interface InFlight {
   by_route: Array<{ route: Address; count: number; fate: 'drain' | 'cancel' }>;
 }
 
+/** What the plan would have done to the events the store received in a window (engine/plan/traffic.ts). */
+export interface PlanTraffic {
+  /** the window as given (`7d`) and its bounds */
+  window: string;
+  since: string;
+  until: string;
+  /** set when no annotation could be made (no runtime data); the lists are then empty */
+  skipped?: string;
+  /** events of the affected sources in the window */
+  events: number;
+  /** each added, changed or removed route (also on its change as `traffic`) */
+  routes: Array<{ route: Address; matched_before: number; matched_after: number }>;
+  /** each actor whose inbound routes change: deliveries it would have received */
+  actors: Array<{ actor: Address; matched_before: number; matched_after: number }>;
+  /** events routed before and by nothing after, by source and event type */
+  unrouted: Array<{ source: string; event: string; count: number }>;
+  /** new actor.stopped loops and how many window events their routes would have matched */
+  loops: Array<{ actors: Address[]; routes: Address[]; events: number }>;
+  /** transforms on the changed routes that were not run (counts are route matches before them) */
+  not_evaluated: string[];
+}
+
 export interface PlanSummary {
   add: number;
   change: number;
@@ -108,6 +132,8 @@ export interface Plan {
   warnings: string[];
   /** objects refresh found deleted or edited outside orgloop; apply recreates or repairs them */
   refreshed?: RefreshedObject[];
+  /** the plan run over recent real events (absent with --no-traffic or without a store) */
+  traffic?: PlanTraffic;
   /** the full snapshot apply will write (present in plan files) */
   desired: StateSnapshot;
   /** prompt texts referenced by `desired`: sha256 -> text */
