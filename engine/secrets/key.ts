@@ -35,14 +35,17 @@ export class StateKeyError extends UserError {}
 const derived = new Map<string, StateKey>();
 
 /**
- * A key from its text. The text goes through scrypt, so a short passphrase in ORGLOOP_STATE_KEY
- * still costs an attacker a slow derivation per guess of the key id; key files hold 32 random bytes.
+ * A key from its text. A passphrase (ORGLOOP_STATE_KEY) goes through scrypt, so a short one still
+ * costs an attacker a slow derivation per guess of the key id; a key file holds 32 random bytes,
+ * which need no stretching (and every plan would pay for it).
  */
-export function stateKeyFromText(text: string, source: string): StateKey {
-  const cacheKey = `${source}\0${text}`;
+export function stateKeyFromText(text: string, source: string, stretch = true): StateKey {
+  const cacheKey = `${source}\0${stretch}\0${text}`;
   const hit = derived.get(cacheKey);
   if (hit) return hit;
-  const secret = scryptSync(text, 'orgloop state key v1', 32, { N: 1 << 14, r: 8, p: 1 });
+  const secret = stretch
+    ? scryptSync(text, 'orgloop state key v1', 32, { N: 1 << 14, r: 8, p: 1 })
+    : createHmac('sha256', 'orgloop state key v1').update(text).digest();
   const id = createHmac('sha256', secret).update('orgloop state key id').digest('hex').slice(0, 12);
   const key: StateKey = { id, source, secret };
   derived.set(cacheKey, key);
@@ -77,7 +80,7 @@ export function loadStateKey(env: Record<string, string | undefined>): StateKey 
     text = createKeyFile(file);
   }
   if (!text) throw new StateKeyError(`the state key file ${file} is empty; delete it to have a new key made (stored hashes will then read as made with another key)`);
-  return stateKeyFromText(text, file);
+  return stateKeyFromText(text, file, false);
 }
 
 function createKeyFile(file: string): string {
