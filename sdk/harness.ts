@@ -113,7 +113,7 @@ export async function startHarness(opts: HarnessOptions): Promise<ProviderHarnes
   ]);
   // A throwaway key: the harness's state lives and dies with its temp dir, so it must neither
   // read nor create the user's key file.
-  const key = stateKeyFromText(randomBytes(32).toString('hex'), 'sdk harness');
+  const key = stateKeyFromText(randomBytes(32).toString('hex'), 'sdk harness', false);
   // Short retry and shutdown waits keep provider tests fast; heap tuning is left to the host process.
   const settings = { ...DEFAULT_SETTINGS, port: 0, host: '127.0.0.1', consoleLevel: 'error' as const, heapGrowthPercent: 0, backoffBaseMs: 200, backoffCapMs: 2000, shutdownGraceMs: 2000 };
   const project = await loadProject(join(dir, 'orgloop.yaml'), { env: {} });
