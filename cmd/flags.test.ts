@@ -18,7 +18,7 @@ describe('duration flags', () => {
   const dir = mkdtempSync(join(tmpdir(), 'orgloop-flags-'));
   writeFileSync(
     join(dir, 'orgloop.yaml'),
-    'project: flags\nsources:\n  - id: tick\n    connector: cron\n    config: { every: 1h }\nactors:\n  - id: echo\n    connector: command\n    config: { command: "true" }\nroutes:\n  - name: r\n    when: { source: tick }\n    then: { actor: echo }\n',
+    'name: flags\nsources:\n  - id: tick\n    connector: cron\n    config: { every: 1h }\nactors:\n  - id: echo\n    connector: command\n    config: { command: "true" }\nroutes:\n  - name: r\n    when: { source: tick }\n    then: { actor: echo }\n',
   );
 
   it('doctor takes --timeout as a duration, and says which unit a bare number needs', () => {
