@@ -26,7 +26,17 @@ import type { StoppedReport, Target } from './delivery.js';
 import { Slots } from './slots.js';
 import { DeliveryWorkers } from './workers.js';
 import { setHeapGrowth } from './heap.js';
-import { retryPolicy, type ExecutorSettings } from './settings.js';
+import { DEFAULT_SETTINGS, retryPolicy, type ExecutorSettings } from './settings.js';
+import { EXECUTOR_STALE_MS } from './inspect.js';
+
+/** Postgres executors are woken by LISTEN/NOTIFY; these polls are the fallback (and find dead peers' work). */
+const PG_FALLBACK_CLAIM_POLL_MS = 3000;
+const PG_FALLBACK_SWAP_POLL_MS = 15_000;
+
+/** A poll interval left at its default is the fallback one on Postgres; one set explicitly is kept. */
+function shared(kind: 'sqlite' | 'postgres', ms: number, byDefault: number, fallback: number): number {
+  return kind === 'postgres' && ms === byDefault ? fallback : ms;
+}
 import { ExecutorMetrics } from './metrics.js';
 import { ObserveRoutes } from './observe-http.js';
 import type { Tracing } from './tracing.js';
@@ -93,6 +103,7 @@ export class Executor {
   private readonly scheduler: Scheduler;
   private readonly workers: DeliveryWorkers;
   private readonly pruner: Pruner;
+  private readonly slots: Slots;
   private readonly metrics: ExecutorMetrics;
   private queries: RuntimeQueries | null = null;
   private consoleRoutes: ConsoleRoutes | null = null;
@@ -118,6 +129,7 @@ export class Executor {
     // workers take them (and claim the rest), and a finished actor's actor.stopped goes back in
     // through intake.
     const slots = new Slots(set.concurrency, set.prefetch);
+    this.slots = slots;
     const memory = new EventMemory(set.eventMemoryMb * 1024 * 1024);
     this.metrics = new ExecutorMetrics({
       known: (kind, name) => this.knows(kind, name),
@@ -158,7 +170,7 @@ export class Executor {
       callback: (d) => this.callbackFor(d),
       stopped: (d, parent, report) => this.emitStopped(d.actor, { delivery: d, parent }, report).then(() => undefined),
       leaseMs: set.leaseMs,
-      pollMs: set.claimPollMs,
+      pollMs: shared(o.store.kind, set.claimPollMs, DEFAULT_SETTINGS.claimPollMs, PG_FALLBACK_CLAIM_POLL_MS),
       tracing: o.tracing,
     });
   }
@@ -223,6 +235,10 @@ export class Executor {
     // An executor that cannot write its store (read-only, full) would acknowledge nothing and
     // deliver nothing while looking alive: refuse to start instead.
     await this.heartbeat(true);
+    // Postgres: peers' new work and new applies arrive as notifications; polling is the fallback
+    await store
+      .subscribe(this.id, { work: () => this.workers.wake(), apply: () => void this.checkSerial() })
+      .catch((err) => this.console.line(`warning: no wake-ups from the store, polling instead: ${(err as Error).message}`));
     const { port, host } = this.o.settings;
     this.address = await this.ingress.listen(port, host).catch((err: NodeJS.ErrnoException) => {
       throw new UserError(
@@ -247,7 +263,7 @@ export class Executor {
     this.scheduler.sync(this.current);
     this.workers.start();
     this.pruner.start();
-    this.every(this.o.settings.swapPollMs, () => this.checkSerial());
+    this.every(shared(store.kind, this.o.settings.swapPollMs, DEFAULT_SETTINGS.swapPollMs, PG_FALLBACK_SWAP_POLL_MS), () => this.checkSerial());
     this.every(5000, () => this.heartbeat());
     this.started = true;
     return this.address;
@@ -274,6 +290,14 @@ export class Executor {
         if (strict) throw new UserError(`cannot run: ${(err as Error).message}`);
         this.console.line(`warning: executor heartbeat failed: ${(err as Error).message}`);
       });
+    if (this.o.store.kind === 'postgres') await this.sharePrefetch().catch(() => {});
+  }
+
+  /** With live peers, overflow goes to the store queue so they can take it (DESIGN §10 scale-out). */
+  private async sharePrefetch(): Promise<void> {
+    const now = Date.now();
+    const peers = (await this.o.store.executors()).filter((e) => e.id !== this.id && now - Date.parse(e.heartbeat_at) < EXECUTOR_STALE_MS);
+    this.slots.setPrefetch(peers.length > 0 ? 0 : this.o.settings.prefetch);
   }
 
   /** Hot swap: build the new version's graph off to the side, then replace the reference. */
@@ -449,6 +473,7 @@ export class Executor {
     await this.pruner.stop();
     const aborted = await this.workers.stop(this.o.settings.shutdownGraceMs);
     const released = await this.o.store.releaseAll(this.id).catch(() => 0);
+    await this.o.store.unsubscribe().catch(() => {});
     await closing;
     await this.o.store.removeExecutor(this.id).catch(() => {});
     await this.bus.close();

@@ -231,6 +231,12 @@ export class Scheduler {
     const src = job.source;
     const graph = this.d.graph();
     try {
+      // one executor fires each tick: the holder of the source's cron lease (the dedupe key
+      // still makes a double impossible if a takeover races a slow holder)
+      if ((await this.d.store.acquireLease(`cron:${src.id}`, this.d.owner, Math.max(this.d.minPollLeaseMs, 30_000))) === null) {
+        this.cronNext(job, at);
+        return;
+      }
       const emitted = src.provider.fire!(src.ctx, at);
       const list = Array.isArray(emitted) ? emitted : [emitted];
       if (list.length) await this.d.intake.submit(list.map((e) => this.d.intake.prepare(graph, src.id, e)));

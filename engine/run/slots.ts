@@ -36,8 +36,16 @@ export class Slots {
 
   constructor(
     private readonly concurrency: number,
-    private readonly prefetch: number,
+    private prefetch: number,
   ) {}
+
+  /**
+   * With peers on the same store, deliveries beyond the free slots go to the store queue for
+   * whichever executor has room (0); alone, up to the configured prefetch wait here.
+   */
+  setPrefetch(n: number): void {
+    this.prefetch = n;
+  }
 
   /** Called once, by the workers that take deliveries out. */
   serve(consumer: SlotsConsumer): void {
