@@ -38,6 +38,7 @@ describe('executor metrics and readiness', () => {
 sources:
   - id: hooks
     connector: webhook
+    config: { dedupe_field: id }
   - id: signed
     connector: webhook
     config: { secret: "\${HOOK_SECRET}" }
