@@ -13,6 +13,7 @@
 import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '../types.js';
 import { durationOr } from '../lib/duration.js';
 import { DEFAULT_DOCKER_SOCKET, dockerError, dockerEvents, dockerRequest, dockerTarget } from '../lib/docker-api.js';
+import { readCursor } from '../lib/cursor.js';
 
 interface Cursor {
   v: 1;
@@ -20,13 +21,7 @@ interface Cursor {
 }
 
 function parseCursor(raw: string | null): Cursor {
-  try {
-    const c = raw ? (JSON.parse(raw) as Cursor) : null;
-    if (c && c.v === 1) return c;
-  } catch {
-    /* restart */
-  }
-  return { v: 1 };
+  return readCursor<Cursor>(raw, () => ({ v: 1 }));
 }
 
 const nanoString = (ns: bigint) => `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;

@@ -40,6 +40,7 @@ import {
   workflowRunEvent,
   type GithubEventName,
 } from '../lib/github-events.js';
+import { readCursor } from '../lib/cursor.js';
 
 type Endpoint = 'pulls' | 'review_comments' | 'issue_comments' | 'workflow_runs' | 'issues' | 'issue_events' | 'check_suites';
 /** Endpoints every poll reads; the others only when `events` names something they carry. */
@@ -89,15 +90,7 @@ function wantedKinds(config: Record<string, unknown>): Set<Kind> {
 }
 
 function parseCursor(raw: string | null): Cursor {
-  if (!raw) return { v: 1, repos: {} };
-  try {
-    const c = JSON.parse(raw) as Cursor;
-    if (c && c.v === 1 && c.repos && typeof c.repos === 'object') return c;
-  } catch {
-    /* fall through */
-  }
-  // A cursor we cannot read is restarted rather than crashing the poller forever.
-  return { v: 1, repos: {} };
+  return readCursor<Cursor>(raw, () => ({ v: 1, repos: {} }), (c) => !!c.repos && typeof c.repos === 'object');
 }
 
 /**

@@ -21,6 +21,7 @@ import { getPath } from '../lib/path.js';
 import { renderTemplateText } from '../lib/template.js';
 import { RateLimitedError, vendorJson } from '../lib/vendor-http.js';
 import { nextLink } from '../lib/github-api.js';
+import { readCursor } from '../lib/cursor.js';
 
 interface Cursor {
   v: 1;
@@ -31,14 +32,7 @@ interface Cursor {
 const DEFAULT_MAX_PAGES = 10;
 
 function parseCursor(raw: string | null): Cursor {
-  if (!raw) return { v: 1 };
-  try {
-    const c = JSON.parse(raw) as Cursor;
-    if (c && c.v === 1) return c;
-  } catch {
-    /* restart below */
-  }
-  return { v: 1 };
+  return readCursor<Cursor>(raw, () => ({ v: 1 }));
 }
 
 const path = (p: unknown) => (typeof p === 'string' && p ? p.split('.') : []);

@@ -16,6 +16,7 @@ import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '
 import { durationIssue, durationOr } from '../lib/duration.js';
 import { PagerdutyClient, logEntryEvent } from '../lib/pagerduty-api.js';
 import { RateLimitedError } from '../lib/vendor-http.js';
+import { readCursor } from '../lib/cursor.js';
 
 interface Cursor {
   v: 1;
@@ -27,14 +28,7 @@ const DEFAULT_OVERLAP_MS = 2 * 60_000;
 const DEFAULT_MAX_PAGES = 10;
 
 function parseCursor(raw: string | null): Cursor {
-  if (!raw) return { v: 1 };
-  try {
-    const c = JSON.parse(raw) as Cursor;
-    if (c && c.v === 1) return c;
-  } catch {
-    /* restart below */
-  }
-  return { v: 1 };
+  return readCursor<Cursor>(raw, () => ({ v: 1 }));
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -24,6 +24,7 @@ import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '
 import { durationIssue, durationOr } from '../lib/duration.js';
 import { SOQL_NAME, SalesforceClient, soqlDateTime, type SalesforceConfig } from '../lib/salesforce-api.js';
 import { RateLimitedError, baseUrl } from '../lib/vendor-http.js';
+import { readCursor } from '../lib/cursor.js';
 
 interface Cursor {
   v: 1;
@@ -43,14 +44,7 @@ const ALWAYS = ['Id', 'OwnerId', 'CreatedDate', 'LastModifiedById', 'SystemModst
 const DEFAULT_MAX_PAGES = 5;
 
 function parseCursor(raw: string | null): Cursor {
-  if (!raw) return { v: 1, objects: {} };
-  try {
-    const c = JSON.parse(raw) as Cursor;
-    if (c && c.v === 1 && c.objects && typeof c.objects === 'object') return c;
-  } catch {
-    /* restart below */
-  }
-  return { v: 1, objects: {} };
+  return readCursor<Cursor>(raw, () => ({ v: 1, objects: {} }), (c) => !!c.objects && typeof c.objects === 'object');
 }
 
 export function objectsOf(config: Record<string, unknown>): string[] {

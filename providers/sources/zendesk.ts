@@ -19,6 +19,7 @@ import { durationIssue, durationOr } from '../lib/duration.js';
 import { ticketExportPage, zendeskBase } from '../lib/zendesk-api.js';
 import { RateLimitedError, vendorJson } from '../lib/vendor-http.js';
 import { zendeskAuthorization } from '../lib/zendesk-api.js';
+import { readCursor } from '../lib/cursor.js';
 
 interface Cursor {
   v: 1;
@@ -31,14 +32,7 @@ const DEFAULT_MAX_PAGES = 10;
 const MIN_AGE_S = 61;
 
 function parseCursor(raw: string | null): Cursor {
-  if (!raw) return { v: 1 };
-  try {
-    const c = JSON.parse(raw) as Cursor;
-    if (c && c.v === 1) return c;
-  } catch {
-    /* restart below */
-  }
-  return { v: 1 };
+  return readCursor<Cursor>(raw, () => ({ v: 1 }));
 }
 
 export function ticketEvent(t: any, base: string): EmittedEvent {
