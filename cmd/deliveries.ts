@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .description('deliveries, newest first')
     .option('--status <status>', `only this status (${STATUSES.join(', ')})`)
     .option('--route <name>', 'only this route')
-    .option('--event <id>', 'only deliveries of this event')
+    .option('--event <id>', 'only deliveries of this event (id or prefix)')
     .option('-n, --limit <n>', 'how many', '50')
     .option('--json', 'machine-readable output')
     .action(
@@ -28,7 +28,12 @@ export function register(program: Command): void {
         const limit = Number(flags.limit);
         if (!Number.isInteger(limit) || limit <= 0) throw new UserError(`invalid --limit "${flags.limit}": expected a positive integer`);
         return withStore(cmd, async (store) => {
-          const rows = await store.deliveries({ status: flags.status as DeliveryStatus | undefined, route: flags.route, event_id: flags.event, limit });
+          let event_id = flags.event;
+          if (event_id) {
+            const { requireId } = await import('../engine/run/short-id.js');
+            event_id = await requireId(store, 'event', event_id, 'orgloop events list');
+          }
+          const rows = await store.deliveries({ status: flags.status as DeliveryStatus | undefined, route: flags.route, event_id, limit });
           if (flags.json) return printJson(rows);
           if (rows.length === 0) return void process.stdout.write('No deliveries.\n');
           const { describeDelivery } = await import('../engine/run/inspect.js');
@@ -41,13 +46,13 @@ export function register(program: Command): void {
 
   deliveries
     .command('show <id>')
-    .description('one delivery, with its event')
+    .description('one delivery, with its event (the id may be a prefix)')
     .option('--json', 'machine-readable output')
     .action(
       action(async (id: string, flags: { json?: boolean }, cmd: Command) =>
         withStore(cmd, async (store) => {
-          const d = await store.delivery(id);
-          if (!d) throw new UserError(`no delivery "${id}" (see \`orgloop deliveries list\`)`);
+          const { requireId } = await import('../engine/run/short-id.js');
+          const d = (await store.delivery(await requireId(store, 'delivery', id, 'orgloop deliveries list')))!;
           const ev = await store.event(d.event_id);
           if (flags.json) return printJson({ ...d, event: ev ? JSON.parse(ev.event_json) : null });
           const { describeDelivery } = await import('../engine/run/inspect.js');
@@ -71,38 +76,60 @@ export function register(program: Command): void {
 
   deliveries
     .command('retry [id]')
-    .description('send a dead (or cancelled) delivery again, attempts reset; --all-dead retries every dead delivery')
+    .description(
+      'send a dead (or cancelled) delivery again with its attempts reset. By default it runs under the version that routed it ' +
+        '(the same actor and route it failed with); after fixing the actor and applying, add --current to run it with the actor ' +
+        'and route as applied now. The id may be a prefix. --all-dead retries every dead delivery.',
+    )
+    .option('--current', 'use the actor and route of the current applied version instead of the version that routed it')
     .option('--all-dead', 'retry every dead delivery')
     .option('--json', 'machine-readable output')
     .action(
-      action(async (id: string | undefined, flags: { allDead?: boolean; json?: boolean }, cmd: Command) => {
+      action(async (id: string | undefined, flags: { current?: boolean; allDead?: boolean; json?: boolean }, cmd: Command) => {
         if (!id && !flags.allDead) throw new UserError('give a delivery id, or --all-dead');
         if (id && flags.allDead) throw new UserError('give either a delivery id or --all-dead, not both');
+        const version = flags.current ? 'current' : 'pinned';
         return withStore(cmd, async (store) => {
-          let ids: string[];
+          const { retryDeliveries } = await import('../engine/run/redrive.js');
+          const retried: string[] = [];
+          const behind: string[] = [];
+          let serial: number | undefined;
           if (id) {
-            const d = await store.delivery(id);
-            if (!d) throw new UserError(`no delivery "${id}" (see \`orgloop deliveries list --status dead\`)`);
-            if (d.status !== 'dead' && d.status !== 'cancelled') throw new UserError(`delivery ${id} is ${d.status}; only dead or cancelled deliveries can be retried`);
-            ids = [id];
+            const { requireId } = await import('../engine/run/short-id.js');
+            const full = await requireId(store, 'delivery', id, 'orgloop deliveries list --status dead');
+            const d = (await store.delivery(full))!;
+            if (d.status !== 'dead' && d.status !== 'cancelled') throw new UserError(`delivery ${full} is ${d.status}; only dead or cancelled deliveries can be retried`);
+            const r = await retryDeliveries(store, [d], version, { strict: true });
+            retried.push(...r.retried);
+            behind.push(...r.behind);
+            serial = r.serial;
           } else {
-            ids = [];
-            // page through: redriven rows leave the dead set, so each query returns the next ones
+            // page through: retried rows leave the dead set; ones --current skips stay, so remember them
+            const seen = new Set<string>();
             for (;;) {
-              const page = await store.deliveries({ status: 'dead', limit: 1000 });
-              const fresh = page.filter((d) => !ids.includes(d.id));
+              const fresh = (await store.deliveries({ status: 'dead', limit: 1000 })).filter((d) => !seen.has(d.id));
               if (fresh.length === 0) break;
-              for (const d of fresh) if (await store.redrive(d.id)) ids.push(d.id);
+              for (const d of fresh) seen.add(d.id);
+              const r = await retryDeliveries(store, fresh, version, { strict: false });
+              retried.push(...r.retried);
+              behind.push(...r.behind);
+              serial = r.serial;
             }
           }
-          const done: string[] = [];
-          for (const x of ids) if (id ? await store.redrive(x) : true) done.push(x);
-          if (flags.json) return printJson({ retried: done });
+          if (flags.json) return printJson({ retried, version, ...(serial !== undefined ? { serial } : {}) });
+          const n = retried.length;
+          const what = `${n} deliver${n === 1 ? 'y' : 'ies'}`;
           process.stdout.write(
-            done.length === 0
+            n === 0
               ? 'No dead deliveries to retry.\n'
-              : `Queued ${done.length} deliver${done.length === 1 ? 'y' : 'ies'} for another attempt${id ? '' : ''}; a running executor picks ${done.length === 1 ? 'it' : 'them'} up.\n`,
+              : `Queued ${what} for another attempt${serial !== undefined ? ` under the current version ${serial}` : ' under the version that routed ' + (n === 1 ? 'it' : 'them')}; a running executor picks ${n === 1 ? 'it' : 'them'} up.\n`,
           );
+          if (behind.length) {
+            process.stdout.write(
+              `Note: ${behind.length === 1 ? `${behind[0]} was` : `${behind.length} of them were`} routed under an older version than the applied one; ` +
+                `if you fixed the actor since, retry with --current to use the actor and route as applied now.\n`,
+            );
+          }
         });
       }),
     );

@@ -22,13 +22,19 @@ export function register(program: Command): void {
     .description('recent events, newest first')
     .option('--source <id>', 'only events of this source (or actor, for actor.stopped)')
     .option('--type <type>', 'only events of this type')
-    .option('--trace <id>', 'only events of this trace')
+    .option('--trace <id>', 'only events of this trace (id or prefix)')
     .option('-n, --limit <n>', 'how many', '50')
     .option('--json', 'machine-readable output')
     .action(
       action(async (flags: { source?: string; type?: string; trace?: string; limit: string; json?: boolean }, cmd: Command) =>
         withStore(cmd, async (store) => {
-          const rows = await store.events({ source: flags.source, type: flags.type, trace_id: flags.trace, limit: parseLimit(flags.limit) });
+          const limit = parseLimit(flags.limit);
+          let trace_id = flags.trace;
+          if (trace_id) {
+            const { requireId } = await import('../engine/run/short-id.js');
+            trace_id = await requireId(store, 'trace', trace_id, 'orgloop events list');
+          }
+          const rows = await store.events({ source: flags.source, type: flags.type, trace_id, limit });
           // the JSON listing keeps its `payload` key for the whole event (scripts read it)
           if (flags.json) return printJson(rows.map(({ event_json, ...r }) => ({ ...r, payload: JSON.parse(event_json) })));
           if (rows.length === 0) return void process.stdout.write('No events.\n');
@@ -43,14 +49,15 @@ export function register(program: Command): void {
 
   events
     .command('show <id>')
-    .description('one event with its deliveries')
+    .description('one event with its deliveries (the id may be a prefix)')
     .option('--json', 'machine-readable output')
     .action(
       action(async (id: string, flags: { json?: boolean }, cmd: Command) =>
         withStore(cmd, async (store) => {
-          const r = await store.event(id);
-          if (!r) throw new UserError(`no event "${id}" (see \`orgloop events list\`)`);
-          const deliveries = await store.deliveries({ event_id: id });
+          const { requireId } = await import('../engine/run/short-id.js');
+          const full = await requireId(store, 'event', id, 'orgloop events list');
+          const r = (await store.event(full))!;
+          const deliveries = await store.deliveries({ event_id: full });
           const event = JSON.parse(r.event_json);
           if (flags.json) return printJson({ event, dedupe_key: r.dedupe_key, received_at: r.received_at, deliveries });
           process.stdout.write(JSON.stringify(event, null, 2) + '\n\n');
@@ -68,17 +75,19 @@ export function register(program: Command): void {
 
   events
     .command('replay <id>')
-    .description('send a stored event through the current applied routes again, as a new event (a running executor delivers it)')
+    .description('send a stored event through the current applied routes again, as a new event (a running executor delivers it); the id may be a prefix')
     .option('--json', 'machine-readable output')
     .action(
       action(async (id: string, flags: { json?: boolean }, cmd: Command) =>
         withStore(cmd, async (store) => {
           const { replayEvent } = await import('../engine/run/inspect.js');
-          const r = await replayEvent(store, id);
+          const { requireId } = await import('../engine/run/short-id.js');
+          const full = await requireId(store, 'event', id, 'orgloop events list');
+          const r = await replayEvent(store, full);
           if (!r) throw new UserError(`no event "${id}" (see \`orgloop events list\`)`);
           if (flags.json) return printJson(r);
           process.stdout.write(
-            `Replayed ${id} as ${r.event_id} against version ${r.serial}: ${r.deliveries.length} deliver${r.deliveries.length === 1 ? 'y' : 'ies'}` +
+            `Replayed ${full} as ${r.event_id} against version ${r.serial}: ${r.deliveries.length} deliver${r.deliveries.length === 1 ? 'y' : 'ies'}` +
               (r.deliveries.length ? ` (${r.deliveries.map((d) => `${d.route} -> ${d.actor}`).join(', ')})` : '') +
               '.\n',
           );

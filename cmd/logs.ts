@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .description('show what the executor did: source.emit -> route.match -> transform.* -> deliver.* (from the state store)')
     .option('-f, --follow', 'keep printing new entries as they are written')
     .option('--route <name>', 'only entries of this route')
-    .option('--trace <id>', 'only entries of this trace (an event and everything it caused)')
+    .option('--trace <id>', 'only entries of this trace (an event and everything it caused; id or prefix)')
     .option('--since <when>', 'only entries newer than a duration ago (1h, 30m) or an ISO time')
     .option('-n, --limit <n>', 'how many of the newest entries to show', '200')
     .option('--json', 'one JSON object per line')
@@ -48,6 +48,11 @@ export function register(program: Command): void {
           else for (const r of rows) process.stdout.write(formatStoredEntry(r, g.color) + '\n');
         };
         try {
+          if (q.trace_id) {
+            const { resolveId } = await import('../engine/run/short-id.js');
+            // the log can outlive the events (retention), so an unknown trace id is kept as given
+            q.trace_id = (await resolveId(store, 'trace', q.trace_id)) ?? q.trace_id;
+          }
           const rows = await store.logs({ ...q, limit });
           if (!flags.follow && !flags.json && rows.length === 0) process.stderr.write('no log entries match\n');
           show(rows);

@@ -186,11 +186,16 @@ export interface DeliveryControl {
   redrive(id: string, serial?: number): Promise<boolean>;
 }
 
+/** What a short id can name: an event, a delivery, or a trace (events' trace_id). */
+export type IdKind = 'event' | 'delivery' | 'trace';
+
 /** Read-only queries for status, the CLI's listings and the console. Add new reads here. */
 export interface Inspection {
   delivery(id: string): Promise<Delivery | null>;
   deliveries(q: DeliveryQuery): Promise<Delivery[]>;
   event(id: string): Promise<StoredEvent | null>;
+  /** Ids of this kind starting with `prefix` (only [a-z0-9_]), in order, at most `limit`. */
+  idsWithPrefix(kind: IdKind, prefix: string, limit: number): Promise<string[]>;
   events(q: EventQuery): Promise<StoredEvent[]>;
   /** Events received since `q.since`, oldest first, one page at a time (keyset on received_at, id). */
   eventsReceived(q: ReceivedQuery): Promise<ReceivedEvent[]>;

@@ -10,6 +10,7 @@ import type {
   DeliveryCount,
   DeliveryQuery,
   EventQuery,
+  IdKind,
   ExecutorInfo,
   LogQuery,
   ReceivedEvent,
@@ -150,6 +151,25 @@ export abstract class SqlStore {
       ['event_id = ?', q.event_id],
     ]);
     return this.rows<Delivery>(`SELECT * FROM deliveries ${where} ORDER BY created_at DESC, id ${limitClause(q.limit)}`, args);
+  }
+
+  /**
+   * Ids (or trace ids) starting with `prefix`, in order, at most `limit`: what a pasted short id
+   * may mean. The prefix is checked by the caller to be [a-z0-9_] only.
+   */
+  async idsWithPrefix(kind: IdKind, prefix: string, limit: number): Promise<string[]> {
+    const [table, col] = kind === 'delivery' ? ['deliveries', 'id'] : kind === 'event' ? ['events', 'id'] : ['events', 'trace_id'];
+    const m = this.prefixMatch(col, prefix);
+    const rows = await this.rows<{ id: string }>(`SELECT DISTINCT ${col} AS id FROM ${table} WHERE ${m.sql} ORDER BY ${col} LIMIT ?`, [...m.args, limit]);
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * A prefix test on a text column. LIKE, because a range on a Postgres column with a linguistic
+   * collation (en_US) does not order `_` bytewise; SQLite overrides it with a range its index serves.
+   */
+  protected prefixMatch(col: string, prefix: string): { sql: string; args: unknown[] } {
+    return { sql: `${col} LIKE ? ESCAPE '\\'`, args: [`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`] };
   }
 
   async event(id: string): Promise<StoredEvent | null> {

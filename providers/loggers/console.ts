@@ -5,13 +5,14 @@ import type { LogEntry, LoggerProvider, LoggerSink } from '../types.js';
 import { atLeast, levelSchema } from '../lib/level.js';
 import { colorFor } from '../lib/color.js';
 import { forTerminal } from '../lib/terminal.js';
+import { shortId } from '../lib/short-id.js';
 
 const COLORS: Record<string, string> = { debug: '\x1b[90m', info: '\x1b[36m', warn: '\x1b[33m', error: '\x1b[31m' };
 const RESET = '\x1b[0m';
 const DIM = '\x1b[2m';
 
 function short(id: string | undefined): string | undefined {
-  return id && id.length > 12 ? id.slice(0, 12) : id;
+  return id ? shortId(id) : id;
 }
 
 /** `12:00:01.123 INFO  deliver.success  github -> pr-review -> engineering-agent  evt=… dlv=…  message` */

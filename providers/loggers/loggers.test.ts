@@ -15,9 +15,9 @@ const tick = () => new Promise((r) => setImmediate(r));
 describe('console logger', () => {
   it('formats one readable line', () => {
     const line = formatConsoleLine(
-      entry({ actor: 'engineering-agent', event_id: 'evt_0123456789abcdef', delivery_id: 'dlv_1', message: 'delivered', data: { attempt: 1 } }),
+      entry({ actor: 'engineering-agent', event_id: 'evt_0mxca5xj40123456789abcdef', delivery_id: 'dlv_1', message: 'delivered', data: { attempt: 1 } }),
     );
-    expect(line).toBe('12:00:01.123 INFO  deliver.success   github -> pr-review -> engineering-agent  evt=evt_01234567 dlv=dlv_1  delivered  {"attempt":1}');
+    expect(line).toBe('12:00:01.123 INFO  deliver.success   github -> pr-review -> engineering-agent  evt=evt_0mxca5xj4012345 dlv=dlv_1  delivered  {"attempt":1}');
     expect(formatConsoleLine(entry(), true)).toContain('\x1b[36mINFO');
   });
 

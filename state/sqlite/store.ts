@@ -101,6 +101,11 @@ export class SqliteStore extends SqlStore implements Store {
     return this.write(() => this.sql(text).run(...args).changes);
   }
 
+  /** Ids are [a-z0-9_], all below DEL, so [prefix, prefix + DEL) is exactly the prefix, and the primary key serves it. */
+  protected override prefixMatch(col: string, prefix: string): { sql: string; args: unknown[] } {
+    return { sql: `${col} >= ? AND ${col} < ?`, args: [prefix, `${prefix}\x7f`] };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.batch.flush();

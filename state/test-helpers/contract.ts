@@ -279,6 +279,25 @@ export function describeStoreContract(backend: Backend): void {
       expect(counts).toEqual([{ route: 'r1', status: 'cancelled', count: 1, oldest_run_at: null }, { route: 'r1', status: 'pending', count: 2, oldest_run_at: now }]);
     });
 
+    it('finds ids by prefix: events, deliveries and traces, in order, with `_` matched literally', async () => {
+      const s = await open(await backend.newLocation());
+      const ev = (id: string, trace: string) => {
+        const it = ingestItem({ id, routes: [] });
+        return { ...it, event: { ...it.event, trace_id: trace } };
+      };
+      await s.ingest([ev('evt_0mxca5xj4aaa', 'trc_0mxca5xj4aaa'), ev('evt_0mxca5xj4aab', 'trc_0mxca5xj4aab'), ev('evt_0mxca5xk0000', 'trc_0mxca5xj4aaa'), ev('evtx0mxca5xj4', 't')]);
+      expect(await s.idsWithPrefix('event', 'evt_0mxca5xj', 10)).toEqual(['evt_0mxca5xj4aaa', 'evt_0mxca5xj4aab']);
+      expect(await s.idsWithPrefix('event', 'evt_0mxca5x', 2)).toEqual(['evt_0mxca5xj4aaa', 'evt_0mxca5xj4aab']);
+      expect(await s.idsWithPrefix('event', 'evt_0mxca5xj4aab', 10)).toEqual(['evt_0mxca5xj4aab']);
+      expect(await s.idsWithPrefix('event', 'evt_1', 10)).toEqual([]);
+      // a LIKE wildcard would let `_` match the x of evtx...
+      expect(await s.idsWithPrefix('event', 'evt_', 10)).not.toContain('evtx0mxca5xj4');
+      expect(await s.idsWithPrefix('trace', 'trc_0mxca5xj', 10)).toEqual(['trc_0mxca5xj4aaa', 'trc_0mxca5xj4aab']);
+      const [d] = await s.ingest([ingestItem({ routes: ['r1'] })]);
+      const dl = (await s.deliveries({ event_id: d!.event_id }))[0]!;
+      expect(await s.idsWithPrefix('delivery', dl.id.slice(0, 8), 10)).toEqual([dl.id]);
+    });
+
     it('two Store instances claiming concurrently never share a delivery', async () => {
       const file = await backend.newLocation();
       const a = await open(file);
