@@ -112,6 +112,12 @@ export interface DeliveryRequest {
   prompt: string | null;
   /** route's then.config with {{path}} templates rendered against the event */
   routeConfig: Record<string, unknown>;
+  /**
+   * route's then.config as written (templates not rendered), for actors that render settings
+   * themselves and must encode each value for where it goes (a shell word, a URL): rendering
+   * `routeConfig` again would expand `{{...}}` written inside event values.
+   */
+  routeTemplate?: Record<string, unknown>;
   timeoutMs: number;
   signal: AbortSignal;
   /**

@@ -122,6 +122,7 @@ async function deliver(
       event,
       prompt: route?.prompt ?? null,
       routeConfig: route ? renderDeep(route.thenConfig, event) : {},
+      routeTemplate: route?.thenConfig ?? {},
       timeoutMs,
       signal: ac.signal,
       eventJson: event === original ? json : JSON.stringify(event),

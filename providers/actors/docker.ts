@@ -1,6 +1,7 @@
 // Actor `docker`: starts, stops or restarts a container, or runs a new one, through the Docker
 // Engine API. `action`, `container`, `image`, `cmd`, `env` and `name` may use {{path}} templates
-// against the event; the route's `then.config` overrides them.
+// against the event; the route's `then.config` overrides them. A `cmd` string runs under `sh -c`
+// with each event value quoted as one word; an argv array never meets a shell.
 //   start | stop | restart   POST /containers/<container>/<action> (204 done, 304 already so)
 //   run                      POST /containers/create (Image, Cmd, Env, Labels: orgloop.delivery
 //                            = the delivery id) then /start; a retried delivery finds its
@@ -9,13 +10,18 @@
 
 import type { ActorProvider, DeliveryRequest, DeliveryResult, ProviderContext } from '../types.js';
 import { renderDeep } from '../lib/template.js';
+import { renderShell } from '../lib/template-position.js';
 import { deliveryFailure } from '../lib/vendor-http.js';
 import { DEFAULT_DOCKER_SOCKET, dockerError, dockerRequest, dockerTarget } from '../lib/docker-api.js';
 
 const ACTIONS = ['start', 'stop', 'restart', 'run'];
 
 async function deliver(ctx: ProviderContext, req: DeliveryRequest): Promise<DeliveryResult> {
-  const s = renderDeep({ ...ctx.config, ...req.routeConfig }, { ...req.event, event: req.event, prompt: req.prompt ?? '' }) as Record<string, any>;
+  const raw: Record<string, unknown> = { ...ctx.config, ...(req.routeTemplate ?? req.routeConfig) };
+  const data = { ...req.event, event: req.event, prompt: req.prompt ?? '' };
+  const s = renderDeep({ ...raw, cmd: undefined }, data) as Record<string, any>;
+  // A cmd string runs under `sh -c`: each event value stays one shell word (template-position.ts).
+  const cmd = typeof raw.cmd === 'string' ? ['sh', '-c', renderShell(raw.cmd, data)] : Array.isArray(raw.cmd) ? (renderDeep(raw.cmd, data) as unknown[]).map(String) : undefined;
   const action = String(s.action ?? 'run');
   if (!ACTIONS.includes(action)) return { ok: false, retryable: false, error: `docker: action "${action}" is not one of ${ACTIONS.join(', ')}` };
   const target = dockerTarget(ctx.config);
@@ -37,7 +43,7 @@ async function deliver(ctx: ProviderContext, req: DeliveryRequest): Promise<Deli
     let id = (JSON.parse(found.text) as Array<{ Id: string }>)[0]?.Id;
     if (!id) {
       const env = Object.entries((s.env ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}=${v}`);
-      const body = { Image: s.image, Cmd: Array.isArray(s.cmd) ? s.cmd.map(String) : typeof s.cmd === 'string' ? ['sh', '-c', s.cmd] : undefined, Env: env, Labels: { 'orgloop.delivery': req.delivery_id, 'orgloop.event': req.event.id } };
+      const body = { Image: s.image, Cmd: cmd, Env: env, Labels: { 'orgloop.delivery': req.delivery_id, 'orgloop.event': req.event.id } };
       const name = s.name ? `?name=${encodeURIComponent(String(s.name))}` : '';
       const created = await dockerRequest(target, 'POST', `/containers/create${name}`, body, opts);
       if (created.status !== 201) throw dockerError(`create from ${s.image}`, created);

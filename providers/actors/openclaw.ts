@@ -83,7 +83,9 @@ function pick<T>(...values: unknown[]): T | undefined {
 export function agentRequestBody(ctx: ProviderContext, req: DeliveryRequest): Record<string, unknown> {
   const c = ctx.config;
   const r = req.routeConfig ?? {};
-  let sessionKey = pick<string>(r.session_key, r.sessionKey, c.session_key) ?? `orgloop:${req.event.source}:${req.route}`;
+  // the session key as written: rendering the rendered one again would expand `{{...}}` inside event values
+  const t = req.routeTemplate ?? r;
+  let sessionKey = pick<string>(t.session_key, t.sessionKey, c.session_key) ?? `orgloop:${req.event.source}:${req.route}`;
   if (hasTemplate(sessionKey)) sessionKey = renderTemplateText(sessionKey, req.event);
   const body: Record<string, unknown> = {
     message: buildMessage(req.event, req.prompt, req.callback ? { deliveryId: req.delivery_id, callback: req.callback } : undefined),

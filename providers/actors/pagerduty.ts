@@ -18,7 +18,7 @@ const ACTIONS = ['trigger', 'acknowledge', 'resolve'] as const;
 const SEVERITIES = ['critical', 'error', 'warning', 'info'];
 
 export function enqueueBody(ctx: ProviderContext, req: DeliveryRequest): EnqueueBody | { error: string } {
-  const s: Record<string, unknown> = { ...ctx.config, ...req.routeConfig };
+  const s: Record<string, unknown> = { ...ctx.config, ...(req.routeTemplate ?? req.routeConfig) };
   const data = { ...req.event, event: req.event, prompt: req.prompt ?? '' };
   const text = (k: string) => (typeof s[k] === 'string' && s[k] ? renderTemplateText(s[k] as string, data) : undefined);
   const action = (text('action') ?? 'trigger') as EnqueueBody['event_action'];

@@ -22,6 +22,15 @@ describe('slack actor', () => {
     expect(slack.messages[0]).toMatchObject({ via: 'api', channel: 'C0001', text: 'PR 7: Add login', thread_ts: '1700.1' });
   });
 
+  it('hole 9: a route template is rendered once, so {{...}} inside an event value stays text', async () => {
+    slack = await startFakeSlack();
+    const ctx = makeCtx({ token: slack.token, base_url: `${slack.url}/api`, channel: '#support' });
+    const event = makeEvent({ payload: { title: '{{payload.internal}}', internal: 'do-not-post' } });
+    const r = await slackActor.deliver(ctx, makeDelivery({ event, routeConfig: { text: 'New: {{payload.internal}}' }, routeTemplate: { text: 'New: {{payload.title}}' } }));
+    expect(r).toEqual({ ok: true });
+    expect(slack.messages[0]).toMatchObject({ text: 'New: {{payload.internal}}' });
+  });
+
   it('retries after Retry-After on 429, and fails at once on errors a retry cannot fix', async () => {
     slack = await startFakeSlack();
     slack.rateLimitNext(1, 7);

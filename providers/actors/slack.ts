@@ -32,7 +32,7 @@ export function defaultText(event: OrgEvent): string {
 }
 
 function settings(ctx: ProviderContext, req: DeliveryRequest): Record<string, unknown> {
-  return { ...ctx.config, ...req.routeConfig };
+  return { ...ctx.config, ...(req.routeTemplate ?? req.routeConfig) };
 }
 
 function render(value: unknown, req: DeliveryRequest): string | undefined {

@@ -185,6 +185,72 @@ describe('webhook actor', () => {
     await big.close();
   });
 
+  describe('hole 9: event values cannot change the request around them', () => {
+    const attack = (payload: Record<string, unknown>) => makeDelivery({ event: makeEvent({ payload }) });
+
+    it('a value in the path stays one segment: ../../admin/delete?x= does not reach /admin with the token', async () => {
+      const before = srv.requests.length;
+      const ctx = makeCtx({ url: `${srv.url}/ok/repos/{{payload.repo}}/issues?state={{payload.state}}`, auth: { bearer: 'tok-admin' } });
+      expect(await webhookActor.deliver(ctx, attack({ repo: '../../admin/delete?x=', state: 'open&admin=1#x' }))).toEqual({ ok: true });
+      expect(srv.requests.length).toBe(before + 1);
+      expect(last().url).toBe('/ok/repos/..%2F..%2Fadmin%2Fdelete%3Fx%3D/issues?state=open%26admin%3D1%23x');
+    });
+
+    it('a value that would make a path segment . or .. fails at once, and nothing is sent', async () => {
+      const before = srv.requests.length;
+      for (const repo of ['..', '.', '%2e%2e']) {
+        const r = await webhookActor.deliver(makeCtx({ url: `${srv.url}/ok/repos/{{payload.repo}}/issues`, auth: { bearer: 'tok-admin' } }), attack({ repo }));
+        if (repo === '%2e%2e') expect(r).toEqual({ ok: true }); // the % is encoded: the segment is the text "%2e%2e"
+        else expect(r).toEqual({ ok: false, retryable: false, error: `url: {{payload.repo}} makes the path segment "${repo}", which would move the request to another path` });
+      }
+      expect(srv.requests.length).toBe(before + 1);
+      expect(last().url).toBe('/ok/repos/%252e%252e/issues');
+    });
+
+    it('a value cannot choose the host: a templated host takes names only, a whole-URL template is refused', async () => {
+      const port = new URL(srv.url).port;
+      const fine = await webhookActor.deliver(makeCtx({ url: `http://{{payload.host}}:${port}/ok` }), attack({ host: '127.0.0.1' }));
+      expect(fine).toEqual({ ok: true });
+      for (const [url, host] of [
+        [`http://{{payload.host}}:${port}/ok`, 'evil.example@127.0.0.1'],
+        [`http://{{payload.host}}/ok`, `127.0.0.1:${port}/ok#`],
+        ['{{payload.host}}', `${srv.url}/admin`],
+      ]) {
+        const r = await webhookActor.deliver(makeCtx({ url, auth: { bearer: 'tok-admin' } }), attack({ host }));
+        expect(r).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('{{payload.host}} is in the scheme or host of the URL') });
+      }
+      expect(srv.requests.some((q) => q.url.startsWith('/admin'))).toBe(false);
+    });
+
+    it('a JSON body written as text keeps each value inside its string, or as one JSON value', async () => {
+      const ctx = makeCtx({ url: `${srv.url}/ok`, body: '{"channel": "#eng", "text": "PR: {{payload.title}}", "n": {{payload.n}}, "labels": {{payload.labels}}, "gone": {{payload.none}}}' });
+      const title = 'x", "channel": "#admins';
+      expect(await webhookActor.deliver(ctx, attack({ title, n: '1, "channel": "#admins"', labels: ['a', 'b'] }))).toEqual({ ok: true });
+      expect(JSON.parse(last().body.toString())).toEqual({ channel: '#eng', text: `PR: ${title}`, n: '1, "channel": "#admins"', labels: ['a', 'b'], gone: null });
+      // a backslash ending the value cannot escape the closing quote either
+      expect(await webhookActor.deliver(ctx, attack({ title: 'tail\\', n: 3, labels: [] }))).toEqual({ ok: true });
+      expect(JSON.parse(last().body.toString())).toMatchObject({ channel: '#eng', text: 'PR: tail\\', n: 3 });
+    });
+
+    it('a form body encodes every value; a text/plain body is sent as written', async () => {
+      const form = makeCtx({ url: `${srv.url}/ok`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'text={{payload.title}}&channel=eng' });
+      expect(await webhookActor.deliver(form, attack({ title: 'a&channel=admins' }))).toEqual({ ok: true });
+      expect(Object.fromEntries(new URLSearchParams(last().body.toString()))).toEqual({ text: 'a&channel=admins', channel: 'eng' });
+      const text = makeCtx({ url: `${srv.url}/ok`, headers: { 'content-type': 'text/plain' }, body: 'PR {{payload.title}}' });
+      expect(await webhookActor.deliver(text, attack({ title: '"quoted"' }))).toEqual({ ok: true });
+      expect(last().body.toString()).toBe('PR "quoted"');
+    });
+
+    it('CR/LF or another control character in a templated header fails at once: no header is injected', async () => {
+      const before = srv.requests.length;
+      for (const title of ['a\r\nx-injected: 1', 'a\nb', 'bell\u0007']) {
+        const r = await webhookActor.deliver(makeCtx({ url: `${srv.url}/ok`, headers: { 'x-title': '{{payload.title}}' } }), attack({ title }));
+        expect(r).toMatchObject({ ok: false, retryable: false, error: expect.stringMatching(/^header x-title cannot be sent: its value has a control character at position \d+/) });
+      }
+      expect(srv.requests.length).toBe(before);
+    });
+  });
+
   it('a url template that renders to nothing usable is a permanent failure without echoing the url', async () => {
     const r = await webhookActor.deliver(makeCtx({ url: '{{payload.missing}}' }), makeDelivery());
     expect(r).toEqual({ ok: false, retryable: false, error: 'url does not render to an http(s) URL' });

@@ -4,7 +4,8 @@
 // route } } (OrgLoop's default names the prompt `launch_prompt`; templates see both names).
 // With `body` (or OrgLoop's `body_template`; an object or a string) that template is rendered
 // instead; templates see the event's fields at top level ({{payload.x}}) and also event, prompt,
-// launch_prompt, config and delivery.
+// launch_prompt, config and delivery. Values are encoded for where they land (template-position.ts):
+// URL components percent-encoded, JSON as string content or one JSON value, form fields encoded.
 // Headers: Standard Webhooks `webhook-id` (= delivery id, stable across retries), and when
 // `secret` is set `webhook-timestamp` + `webhook-signature`; Authorization from `auth.bearer`,
 // or OrgLoop's `auth: { type: bearer, token }` / `{ type: basic, username, password }`;
@@ -21,6 +22,7 @@ import { standardHeaders } from '../lib/signatures.js';
 import { isRetryableStatus, parseRetryAfter, unsendableHeader } from '../lib/http-outcome.js';
 import { jsonObject } from '../lib/json.js';
 import { hasTemplate, renderDeep, renderTemplateText } from '../lib/template.js';
+import { renderForm, renderJsonText, renderUrl } from '../lib/template-position.js';
 import { anyCase } from '../lib/schema.js';
 
 const RESPONSE_SNIPPET = 300;
@@ -42,14 +44,26 @@ function compile(config: Record<string, unknown>): Compiled {
   return c;
 }
 
-function buildBody(config: Record<string, unknown>, req: DeliveryRequest): string {
+/**
+ * A string body template is rendered for the body's content type: JSON (the default) keeps every
+ * value inside its string or as one JSON value, a form body encodes each value, and any other
+ * type (text/plain...) takes the text as it is, since there is no structure to break.
+ */
+function renderBodyText(template: string, data: unknown, contentType: string): string {
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/json' || type.endsWith('+json')) return renderJsonText(template, data);
+  if (type === 'application/x-www-form-urlencoded') return renderForm(template, data);
+  return renderTemplateText(template, data);
+}
+
+function buildBody(config: Record<string, unknown>, req: DeliveryRequest, contentType: string): string {
   const delivery = req.callback
     ? { id: req.delivery_id, attempt: req.attempt, route: req.route, callback: req.callback }
     : { id: req.delivery_id, attempt: req.attempt, route: req.route };
   const template = config.body ?? config.body_template;
   if (template === undefined || template === null) return jsonObject({ event: req.eventJson }, { prompt: req.prompt, config: req.routeConfig, delivery });
   const data = { ...req.event, event: req.event, prompt: req.prompt, launch_prompt: req.prompt ?? '', config: req.routeConfig, delivery };
-  if (typeof template === 'string') return renderTemplateText(template, data);
+  if (typeof template === 'string') return renderBodyText(template, data, contentType);
   return JSON.stringify(renderDeep(template, data));
 }
 
@@ -78,9 +92,16 @@ function networkErrorText(err: unknown): string {
 function send(config: Record<string, unknown>, c: Compiled, req: DeliveryRequest, timeoutMs: number): Promise<HttpResponse> | { error: string } {
   let data: Record<string, unknown> | undefined;
   const templateData = () => (data ??= { ...req.event, event: req.event, config: req.routeConfig });
-  const url = typeof config.url === 'string' && hasTemplate(config.url) ? renderTemplateText(config.url, templateData()) : String(config.url);
-  const body = c.method === 'GET' || c.method === 'HEAD' ? undefined : buildBody(config, req);
+  // Event values in the URL are encoded for their position (hole 9): a repo name of `../admin`
+  // stays one path segment instead of sending the bearer token to /admin.
+  let url = String(config.url);
+  if (typeof config.url === 'string' && hasTemplate(config.url)) {
+    const r = renderUrl(config.url, templateData());
+    if (!r.ok) return { error: r.error };
+    url = r.text;
+  }
 
+  // Header values are text; CR, LF and other control characters are refused below (unsendableHeader).
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'orgloop', 'webhook-id': req.delivery_id };
   if (req.traceparent) headers.traceparent = req.traceparent;
   if (config.headers && typeof config.headers === 'object') {
@@ -89,6 +110,7 @@ function send(config: Record<string, unknown>, c: Compiled, req: DeliveryRequest
       headers[k.toLowerCase()] = typeof v === 'string' ? renderTemplateText(v, templateData()) : String(v);
     }
   }
+  const body = c.method === 'GET' || c.method === 'HEAD' ? undefined : buildBody(config, req, headers['content-type']!);
   if (req.callback) {
     headers['orgloop-callback-url'] = req.callback.url;
     headers['orgloop-callback-token'] = req.callback.token;

@@ -7,7 +7,7 @@ import { getPath, splitPath } from './path.js';
 const TAG = /\{\{\s*([^{}]+?)\s*\}\}/g;
 const WHOLE_TAG = /^\{\{\s*([^{}]+?)\s*\}\}$/;
 
-type Piece = string | string[]; // literal text, or path parts
+export type Piece = string | string[]; // literal text, or path parts
 const compiled = new Map<string, Piece[] | { whole: string[] }>();
 
 function compile(template: string): Piece[] | { whole: string[] } {
@@ -32,7 +32,13 @@ function compile(template: string): Piece[] | { whole: string[] } {
   return c;
 }
 
-function asText(v: unknown): string {
+/** A template as literal text and tag paths, in order (a whole-tag template is one path). */
+export function templatePieces(template: string): Piece[] {
+  const c = compile(template);
+  return Array.isArray(c) ? c : [c.whole];
+}
+
+export function asText(v: unknown): string {
   if (v === undefined || v === null) return '';
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeDocker, type FakeDocker } from '../../test/fakes/docker.js';
 import { makeCtx, makeDelivery, makeEvent } from '../lib/test-helpers/context.js';
@@ -16,7 +20,7 @@ describe('docker source and actor over the Engine API unix socket', () => {
     const ctx = makeCtx({ socket: docker.socket, image: 'alpine:3.20', cmd: 'echo {{payload.title}}', env: { PR: '{{payload.pr_number}}' }, name: 'job-{{payload.pr_number}}' });
     expect(await dockerActor.deliver(ctx, makeDelivery())).toEqual({ ok: true });
     const job = docker.containers.find((c) => c.Name === 'job-42')!;
-    expect(job).toMatchObject({ Image: 'alpine:3.20', Cmd: ['sh', '-c', 'echo Fix the thing'], Env: ['PR=42'], running: true, Labels: { 'orgloop.delivery': 'dlv_1' } });
+    expect(job).toMatchObject({ Image: 'alpine:3.20', Cmd: ['sh', '-c', "echo 'Fix the thing'"], Env: ['PR=42'], running: true, Labels: { 'orgloop.delivery': 'dlv_1' } });
     // a retried delivery (same id) starts the container it made instead of creating another
     expect(await dockerActor.deliver(ctx, makeDelivery())).toEqual({ ok: true });
     expect(docker.containers.filter((c) => c.Name.startsWith('job-'))).toHaveLength(1);
@@ -41,6 +45,29 @@ describe('docker source and actor over the Engine API unix socket', () => {
     const third = await dockerSource.poll!(makeCtx({ socket: docker.socket }), second.cursor, null);
     // the newest event is read again at the window's start; its dedupe key makes it a no-op
     expect(third.events.map((e) => e.dedupe_key)).toEqual([second.events.at(-1)!.dedupe_key]);
+  });
+
+  it('hole 9: a cmd string runs under sh -c with each event value one word, from the actor or the route', async () => {
+    docker = await startFakeDocker();
+    const title = `$(touch pwned1); echo "x' ; touch pwned2 \`touch pwned3\` \\`;
+    const work = mkdtempSync(join(tmpdir(), 'orgloop-shell-'));
+    const cmds = [
+      { actor: { cmd: 'printf %s {{payload.title}}' }, route: {} },
+      { actor: { cmd: "printf %s '{{payload.title}}'" }, route: {} },
+      { actor: {}, route: { cmd: 'printf %s "{{payload.title}}"' } },
+    ];
+    for (const [i, c] of cmds.entries()) {
+      const ctx = makeCtx({ socket: docker.socket, image: 'alpine:3.20', ...c.actor });
+      const req = makeDelivery({ delivery_id: `dlv_sh${i}`, event: makeEvent({ payload: { title } }), routeConfig: {}, routeTemplate: c.route });
+      expect(await dockerActor.deliver(ctx, req)).toEqual({ ok: true });
+      const made = docker.containers.at(-1)!;
+      expect(made.Cmd?.slice(0, 2)).toEqual(['sh', '-c']);
+      // run what the container would run, with a real shell: it prints the title and nothing else happens
+      const out = execFileSync('sh', ['-c', made.Cmd![2]!], { cwd: work, encoding: 'utf8' });
+      expect(out).toBe(title);
+      expect(readdirSync(work)).toEqual([]);
+    }
+    rmSync(work, { recursive: true, force: true });
   });
 
   it('health events, filters, an unreachable engine, and doctor', async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeHttpApi, type FakeHttpApi } from '../../test/fakes/http-api.js';
 import { makeCtx } from '../lib/test-helpers/context.js';
 import { startServer } from '../lib/test-helpers/http.js';
-import { httpPollSource } from './http-poll.js';
+import { httpPollSource, itemEvent } from './http-poll.js';
 
 let api: FakeHttpApi;
 afterEach(async () => api?.close());
@@ -37,6 +37,13 @@ describe('http-poll source', () => {
     api.items[1]!.updated_at = api.items.at(-1)!.updated_at + 1;
     const changed = await httpPollSource.poll!(ctx, again.cursor, null);
     expect(changed.events.map((e) => [e.payload.name, e.provenance!.platform_event])).toEqual([['b', 'deal.won']]);
+  });
+
+  it('hole 9: an item value stays one segment of the event link; a one-tag link is the item\'s own URL', () => {
+    const cfg = { url: 'https://crm.example/api', id: 'id', event: { url: 'https://crm.example/deals/{{id}}?tab={{tab}}' } };
+    expect(itemEvent(cfg, { id: '../../admin', tab: 'a&b' })!.provenance!.url).toBe('https://crm.example/deals/..%2F..%2Fadmin?tab=a%26b');
+    expect(itemEvent(cfg, { id: '..' })!.provenance!.url).toBeUndefined();
+    expect(itemEvent({ ...cfg, event: { url: '{{link}}' } }, { id: 1, link: 'https://crm.example/d/1' })!.provenance!.url).toBe('https://crm.example/d/1');
   });
 
   it('a rate limit keeps the pages read and their cursor, and waits for Retry-After', async () => {

@@ -18,7 +18,8 @@
 
 import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '../types.js';
 import { getPath } from '../lib/path.js';
-import { renderTemplateText } from '../lib/template.js';
+import { renderTemplateText, templatePieces } from '../lib/template.js';
+import { renderUrl } from '../lib/template-position.js';
 import { RateLimitedError, vendorJson } from '../lib/vendor-http.js';
 import { nextLink } from '../lib/github-api.js';
 import { readCursor } from '../lib/cursor.js';
@@ -61,13 +62,25 @@ function newer(a: string | undefined, b: string): string {
   return b > a ? b : a;
 }
 
+/**
+ * The event's link: a template that is one tag is the item's own URL; otherwise the item's values
+ * are encoded for their place in the URL (`/tickets/{{id}}` with an id of `../admin` stays one
+ * segment), and a URL that cannot be built that way is left out.
+ */
+function itemUrl(template: string, item: unknown): string | undefined {
+  const pieces = templatePieces(template);
+  if (pieces.length === 1 && typeof pieces[0] !== 'string') return renderTemplateText(template, item);
+  const r = renderUrl(template, item);
+  return r.ok ? r.text : undefined;
+}
+
 export function itemEvent(config: Record<string, any>, item: unknown): EmittedEvent | null {
   const id = at(item, config.id);
   if (id === undefined || id === null || id === '') return null;
   const version = config.version ? at(item, config.version) : undefined;
   const ev = config.event ?? {};
   const platformEvent = typeof ev.type === 'string' && ev.type ? renderTemplateText(ev.type, item) : `${config.platform ?? 'http'}.item`;
-  const url = ev.url ? renderTemplateText(ev.url, item) : undefined;
+  const url = ev.url ? itemUrl(ev.url, item) : undefined;
   const author = ev.author ? renderTemplateText(ev.author, item) : undefined;
   const time = ev.time ? at(item, ev.time) : undefined;
   return {

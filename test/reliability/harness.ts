@@ -62,6 +62,8 @@ export interface SinkHit {
   attempt: number | undefined;
   at: number;
   body: any;
+  /** request target as sent (path and query) */
+  path: string;
 }
 
 export type SinkReply = { status: number; headers?: Record<string, string> };
@@ -86,6 +88,7 @@ export async function startRecordingSink(handler: SinkHandler = () => ({ status:
         attempt: body?.delivery?.attempt,
         at: Date.now(),
         body,
+        path: req.url ?? '',
       };
       hits.push(hit);
       void Promise.resolve(handler(hit, res)).then((r) => {

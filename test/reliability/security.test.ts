@@ -486,3 +486,42 @@ routes:
     }
   });
 });
+
+describe('hole 9: event values are encoded for where the template puts them', () => {
+  it('a repo of ../../admin/delete?x= stays one path segment, a title cannot add a JSON key', async () => {
+    const target = await startRecordingSink();
+    const own = await appliedProject(
+      `
+sources:
+  - id: in
+    connector: webhook
+actors:
+  - id: api
+    connector: webhook
+    config:
+      url: "${target.url}/repos/{{payload.repo}}/issues"
+      auth: { bearer: "\${API_TOKEN}" }
+      body: '{"channel": "#eng", "text": "{{payload.title}}"}'
+routes:
+  - name: r
+    when: { source: in }
+    then: { actor: api }
+`,
+      { '.env': 'API_TOKEN=tok-for-repos-only\n' },
+    );
+    const e = await startExec(own);
+    try {
+      const title = 'hi", "channel": "#admins';
+      expect((await postJson(`${e.url}/webhook/in`, { id: 'tpl-1', repo: '../../admin/delete?x=', title })).status).toBe(202);
+      expect((await postJson(`${e.url}/webhook/in`, { id: 'tpl-2', repo: '..', title: 'dot' })).status).toBe(202);
+      await until(() => target.hits.length >= 1, 15_000, 'the first delivery');
+      const refused = await until(async () => (await snapshot(own)).deliveries.find((d) => d.status === 'dead'), 15_000, 'the dot-segment delivery failing at once');
+      expect(refused.last_error).toContain('makes the path segment ".."');
+      expect(target.hits.map((h) => h.path)).toEqual(['/repos/..%2F..%2Fadmin%2Fdelete%3Fx%3D/issues']);
+      expect(target.hits[0]!.body).toEqual({ channel: '#eng', text: title });
+    } finally {
+      await e.kill9();
+      await target.close();
+    }
+  });
+});
