@@ -77,8 +77,9 @@ export async function runExecutor(g: { config: string; state?: string; color: bo
     const { releasePidFile } = await import('../engine/daemon/daemon.js');
     process.on('exit', () => releasePidFile(pidFile, process.pid));
   }
+  let address;
   try {
-    await ex.start();
+    address = await ex.start();
   } catch (err) {
     await ex.stop().catch(() => {});
     await store.close().catch(() => {});
@@ -86,6 +87,7 @@ export async function runExecutor(g: { config: string; state?: string; color: bo
     throw err;
   }
   if (traces.describe) process.stdout.write(`${traces.describe}\n`);
+  void sendHookSpool(g.config, address);
   await new Promise<void>((resolve) => {
     let signals = 0;
     const onSignal = (sig: string) => {
@@ -105,6 +107,24 @@ export async function runExecutor(g: { config: string; state?: string; color: bo
   // Keep-alive sockets of actors may hold the loop open a little longer; do not hang on them.
   setTimeout(() => process.exit(process.exitCode ?? 0), 1500).unref();
   return 0;
+}
+
+/**
+ * Hook requests spooled while no executor was listening (engine/hook/spool.ts) are sent to this
+ * one through its own ingress, so they are signed, checked and deduped like any other.
+ */
+async function sendHookSpool(config: string, address: { address: string; port: number }): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const { dirname, resolve } = await import('node:path');
+  const { spoolPath, drainToIngress } = await import('../engine/hook/spool.js');
+  const file = spoolPath(dirname(resolve(config)));
+  if (!existsSync(file)) return;
+  const any = address.address === '0.0.0.0' || address.address === '::';
+  const host = any ? '127.0.0.1' : address.address.includes(':') ? `[${address.address}]` : address.address;
+  const r = await drainToIngress(file, `http://${host}:${address.port}`, 10_000);
+  if (r.sent) process.stdout.write(`sent ${r.sent} hook request(s) spooled in ${file}\n`);
+  for (const x of r.refused) process.stderr.write(`a spooled ${x.source} hook request was refused and dropped: ${x.error}\n`);
+  if (r.error) process.stderr.write(`${r.kept} spooled hook request(s) kept in ${file}: ${r.error}\n`);
 }
 
 export function register(program: Command): void {

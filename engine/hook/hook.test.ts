@@ -57,7 +57,7 @@ describe('forwardToIngress', () => {
 
     const b = await ingress([401]);
     const r = await forwardToIngress({ baseUrl: b.url, source: 'cc', body: '{}', timeoutMs: 5000 });
-    expect(r).toEqual({ ok: false, error: `${b.url.replace(/\/$/, '')}/webhook/cc answered HTTP 401: nope` });
+    expect(r).toEqual({ ok: false, error: `${b.url.replace(/\/$/, '')}/webhook/cc answered HTTP 401: nope`, retryable: false });
     expect(b.seen).toHaveLength(1);
   });
 
