@@ -9,6 +9,13 @@ function age(s: number | null): string {
   return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
 }
 
+/** When a waiting delivery is next tried: `now` once due (a worker takes it), else `in 4m`. */
+function until(at: string | null, now = Date.now()): string {
+  if (at === null) return '-';
+  const s = Math.round((Date.parse(at) - now) / 1000);
+  return s <= 0 ? 'now' : `in ${age(s)}`;
+}
+
 function table(rows: string[][]): string {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n';
@@ -17,7 +24,7 @@ function table(rows: string[][]): string {
 export function register(program: Command): void {
   program
     .command('status')
-    .description('what is running: executors (heartbeat, loaded version), sources (last event), routes (delivery counts, oldest pending), dead deliveries')
+    .description('what is running: executors (heartbeat, loaded version), sources (last event), routes (delivery counts, age of the oldest waiting delivery since its event arrived, next attempt), dead deliveries')
     .option('--json', 'machine-readable output')
     .action(
       action(async (flags: { json?: boolean }, cmd: Command) => {
@@ -79,7 +86,7 @@ export function register(program: Command): void {
             out.push('Routes:');
             out.push(
               table([
-                ['ROUTE', 'ACTOR', 'PENDING', 'LEASED', 'RETRY', 'DELIVERED', 'DEAD', 'CANCELLED', 'OLDEST PENDING'],
+                ['ROUTE', 'ACTOR', 'PENDING', 'LEASED', 'RETRY', 'DELIVERED', 'DEAD', 'CANCELLED', 'OLDEST PENDING', 'NEXT ATTEMPT'],
                 ...r.routes.map((x) => [
                   x.name + (x.removed ? ' (removed)' : ''),
                   x.actor ?? '-',
@@ -90,13 +97,14 @@ export function register(program: Command): void {
                   String(x.counts.dead),
                   String(x.counts.cancelled),
                   age(x.oldest_pending_age_s),
+                  until(x.next_attempt_at),
                 ]),
               ]).trimEnd(),
             );
             out.push('');
           }
           out.push(
-            `Pending: ${r.totals.pending}${r.totals.oldest_pending_age_s !== null ? ` (oldest ${age(r.totals.oldest_pending_age_s)})` : ''}; dead: ${r.totals.dead}` +
+            `Pending: ${r.totals.pending}${r.totals.oldest_pending_age_s !== null ? ` (oldest arrived ${age(r.totals.oldest_pending_age_s)} ago, next attempt ${until(r.totals.next_attempt_at)})` : ''}; dead: ${r.totals.dead}` +
               (r.totals.dead ? ' (see `orgloop deliveries list --status dead`)' : ''),
           );
           process.stdout.write(out.join('\n') + '\n');

@@ -136,6 +136,8 @@ export interface DeliveryCount {
   count: number;
   /** pending, retry, leased and dead only (the backlog and dead letters); null for delivered and cancelled */
   oldest_run_at: number | null;
+  /** pending and retry only: when the oldest of them was created (its event arrived); null otherwise */
+  oldest_created_at?: string | null;
 }
 
 export interface PruneStep {

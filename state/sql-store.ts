@@ -205,27 +205,31 @@ export abstract class SqlStore {
   }
 
   async deliveryCounts(): Promise<DeliveryCount[]> {
-    // counters kept by triggers (migration 003); the oldest run_at reads only the backlog
+    // counters kept by triggers (migration 003); the oldest run_at and created_at read only the backlog
     // (through the partial indexes claims use) and the dead letters
     const counts = await this.rows<DeliveryCount>(
       `SELECT route, status, CAST(SUM(count) AS BIGINT) AS count FROM delivery_counts
        GROUP BY route, status HAVING SUM(count) <> 0 ORDER BY route, status`,
     );
-    const oldest = new Map<string, number>();
+    const oldest = new Map<string, { t: number; c: string | null }>();
     const backlog = [
-      ...(await this.rows<{ route: string; status: string; t: number }>(
-        `SELECT route, status, MIN(run_at) AS t FROM deliveries WHERE status IN ('pending', 'retry') GROUP BY route, status`,
+      // the waiting backlog: when each became due, and when the oldest was created (its event arrived)
+      ...(await this.rows<{ route: string; status: string; t: number; c: string | null }>(
+        `SELECT route, status, MIN(run_at) AS t, MIN(created_at) AS c FROM deliveries WHERE status IN ('pending', 'retry') GROUP BY route, status`,
       )),
-      ...(await this.rows<{ route: string; status: string; t: number }>(
-        `SELECT route, status, MIN(run_at) AS t FROM deliveries WHERE status = 'leased' GROUP BY route, status`,
+      ...(await this.rows<{ route: string; status: string; t: number; c: null }>(
+        `SELECT route, status, MIN(run_at) AS t, NULL AS c FROM deliveries WHERE status = 'leased' GROUP BY route, status`,
       )),
       // dead letters: few, and bounded by retention
-      ...(await this.rows<{ route: string; status: string; t: number }>(
-        `SELECT route, status, MIN(run_at) AS t FROM deliveries WHERE status = 'dead' GROUP BY route, status`,
+      ...(await this.rows<{ route: string; status: string; t: number; c: null }>(
+        `SELECT route, status, MIN(run_at) AS t, NULL AS c FROM deliveries WHERE status = 'dead' GROUP BY route, status`,
       )),
     ];
-    for (const r of backlog) oldest.set(`${r.route}\0${r.status}`, r.t);
-    return counts.map((c) => ({ ...c, oldest_run_at: oldest.get(`${c.route}\0${c.status}`) ?? null }));
+    for (const r of backlog) oldest.set(`${r.route}\0${r.status}`, { t: r.t, c: r.c });
+    return counts.map((c) => {
+      const o = oldest.get(`${c.route}\0${c.status}`);
+      return { ...c, oldest_run_at: o?.t ?? null, oldest_created_at: o?.c ?? null };
+    });
   }
 
   executors(): Promise<ExecutorInfo[]> {

@@ -6,6 +6,7 @@ import type { Delivery, DeliveryStatus, Store, StoredEvent } from '../../state/s
 import type { StateSnapshot } from '../graph/types.js';
 import { DEFAULT_MAX_HOPS } from './graph.js';
 import { newId } from './ids.js';
+import { isoTime } from '../../state/iso-time.js';
 import { Router, type RoutableRoute } from './router.js';
 
 export const EXECUTOR_STALE_MS = 15_000;
@@ -54,8 +55,20 @@ export interface StatusReport {
   project: string | null;
   executors: Array<{ id: string; host: string; pid: number; serial_loaded: number; started_at: string; heartbeat_at: string; heartbeat_age_s: number; alive: boolean }>;
   sources: Array<{ id: string; connector: string; last_event_at: string | null; last_event_id: string | null; last_event_type: string | null; cursor_updated_at: string | null }>;
-  routes: Array<{ name: string; actor: string | null; counts: Record<DeliveryStatus, number>; oldest_pending_age_s: number | null; removed: boolean }>;
-  totals: { pending: number; dead: number; oldest_pending_age_s: number | null };
+  /**
+   * oldest_pending_age_s: seconds since the oldest waiting (pending or retrying) delivery was
+   * created, i.e. since its event arrived, however many attempts it has had; next_attempt_at: the
+   * earliest time one of them is due (in the past: due now, waiting for a worker).
+   */
+  routes: Array<{
+    name: string;
+    actor: string | null;
+    counts: Record<DeliveryStatus, number>;
+    oldest_pending_age_s: number | null;
+    next_attempt_at: string | null;
+    removed: boolean;
+  }>;
+  totals: { pending: number; dead: number; oldest_pending_age_s: number | null; next_attempt_at: string | null };
 }
 
 const STATUSES: DeliveryStatus[] = ['pending', 'leased', 'delivered', 'retry', 'dead', 'cancelled'];
@@ -83,20 +96,28 @@ export async function statusReport(store: Store, now = Date.now()): Promise<Stat
   }
   const routeActor = new Map(resources.filter((r) => r.kind === 'route').map((r) => [r.name, (r.spec.then?.actor as string) ?? null]));
   const byRoute = new Map<string, StatusReport['routes'][number]>();
-  for (const name of routeActor.keys()) byRoute.set(name, { name, actor: routeActor.get(name)!, counts: zeroCounts(), oldest_pending_age_s: null, removed: false });
+  for (const name of routeActor.keys()) byRoute.set(name, { name, actor: routeActor.get(name)!, counts: zeroCounts(), oldest_pending_age_s: null, next_attempt_at: null, removed: false });
   let pending = 0;
   let dead = 0;
   let oldest: number | null = null;
+  let next: number | null = null;
+  const earlier = (a: string | null, b: number) => (a === null || b < Date.parse(a) ? isoTime(b) : a);
   for (const row of await store.deliveryCounts()) {
     let r = byRoute.get(row.route);
-    if (!r) byRoute.set(row.route, (r = { name: row.route, actor: null, counts: zeroCounts(), oldest_pending_age_s: null, removed: true }));
+    if (!r) byRoute.set(row.route, (r = { name: row.route, actor: null, counts: zeroCounts(), oldest_pending_age_s: null, next_attempt_at: null, removed: true }));
     r.counts[row.status] = row.count;
     if (row.status === 'pending' || row.status === 'retry' || row.status === 'leased') {
       pending += row.count;
-      if (row.oldest_run_at !== null && row.status !== 'leased') {
-        const age = Math.max(0, Math.round((now - row.oldest_run_at) / 1000));
+      // running (leased) work is not waiting
+      if (row.status !== 'leased' && row.oldest_created_at) {
+        const age = Math.max(0, Math.round((now - Date.parse(row.oldest_created_at)) / 1000));
         r.oldest_pending_age_s = Math.max(r.oldest_pending_age_s ?? 0, age);
         oldest = Math.max(oldest ?? 0, age);
+      }
+      if (row.status !== 'leased' && row.oldest_run_at !== null) {
+        const t = Number(row.oldest_run_at);
+        r.next_attempt_at = earlier(r.next_attempt_at, t);
+        next = next === null ? t : Math.min(next, t);
       }
     }
     if (row.status === 'dead') dead += row.count;
@@ -108,7 +129,7 @@ export async function statusReport(store: Store, now = Date.now()): Promise<Stat
     executors,
     sources,
     routes: [...byRoute.values()].sort((a, b) => a.name.localeCompare(b.name)),
-    totals: { pending, dead, oldest_pending_age_s: oldest },
+    totals: { pending, dead, oldest_pending_age_s: oldest, next_attempt_at: next === null ? null : isoTime(next) },
   };
 }
 

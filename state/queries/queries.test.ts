@@ -47,7 +47,7 @@ describe.each(backends)('runtime queries ($name)', ({ location }) => {
       const key = (r: { route: string; status: string }) => `${r.route}/${r.status}`;
       const rows = await q.backlog();
       // the same groups the store's own (full-scan) count gives, less delivered, with the actor
-      const expected = (await store.deliveryCounts()).filter((r) => r.status !== 'delivered');
+      const expected = (await store.deliveryCounts()).filter((r) => r.status !== 'delivered').map(({ oldest_created_at: _, ...r }) => r);
       expect(rows.map((r) => ({ route: r.route, status: r.status, count: r.count, oldest_run_at: r.oldest_run_at })).sort((x, y) => key(x).localeCompare(key(y)))).toEqual(
         expected.sort((x, y) => key(x).localeCompare(key(y))),
       );

@@ -276,7 +276,10 @@ export function describeStoreContract(backend: Backend): void {
       expect(await s.complete(a.id, 'w')).toBe(false);
 
       const counts = await s.deliveryCounts();
-      expect(counts).toEqual([{ route: 'r1', status: 'cancelled', count: 1, oldest_run_at: null }, { route: 'r1', status: 'pending', count: 2, oldest_run_at: now }]);
+      expect(counts).toEqual([
+        { route: 'r1', status: 'cancelled', count: 1, oldest_run_at: null, oldest_created_at: null },
+        { route: 'r1', status: 'pending', count: 2, oldest_run_at: now, oldest_created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+      ]);
     });
 
     it('finds ids by prefix: events, deliveries and traces, in order, with `_` matched literally', async () => {
