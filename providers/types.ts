@@ -90,6 +90,9 @@ export interface WebhookRequest {
   path: string;
   headers: Record<string, string | undefined>; // lower-cased names
   rawBody: Buffer;
+  /** the request target exactly as received, path and query (`/webhook/sms?x=1`): for schemes
+   * that sign the URL the sender called (Twilio) */
+  target?: string;
 }
 
 export type WebhookResult =

@@ -276,7 +276,7 @@ export class Ingress {
     this.answering(req, res);
     // Rejected before any provider parses it: nothing downstream has to survive deep nesting.
     if (jsonTooDeep(rawBody)) return this.reject(req, res, 400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, src.id);
-    const wreq: WebhookRequest = { method: req.method!, path, headers: headersOf(req), rawBody };
+    const wreq: WebhookRequest = { method: req.method!, path, headers: headersOf(req), rawBody, target: req.url ?? path };
     let result;
     try {
       result = await src.provider.handleWebhook!(src.ctx, wreq);

@@ -14,15 +14,20 @@
 //   shopify    X-Shopify-Hmac-Sha256: base64 HMAC-SHA256(secret, body)
 //   hubspot    X-HubSpot-Signature-v3: base64 HMAC-SHA256(secret, method + uri + body + timestamp),
 //              X-HubSpot-Request-Timestamp (ms); `uri` is `public_url` + the request path
+//   twilio     X-Twilio-Signature: base64 HMAC-SHA1(auth token, url + each POST param's name and
+//              value, sorted by name); `url` is `public_url` + the request path and query as
+//              received. Bodies are form-encoded (the payload is the parameters); a JSON body is
+//              signed through the URL's `bodySHA256` parameter (hex SHA-256 of the body) instead.
 // (GitHub and Standard Webhooks are the source's own `github` and `standard` modes.)
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { EmittedEvent, WebhookRequest } from '../types.js';
 import type { VerifyResult } from './signatures.js';
 import { verifyPagerdutySignature } from './pagerduty-api.js';
 import { verifyZendesk } from './zendesk-api.js';
+import { bodyDigestKey } from './webhook-identity.js';
 
-export const PRESETS = ['stripe', 'slack', 'zendesk', 'pagerduty', 'intercom', 'docusign', 'shopify', 'hubspot'] as const;
+export const PRESETS = ['stripe', 'slack', 'zendesk', 'pagerduty', 'intercom', 'docusign', 'shopify', 'hubspot', 'twilio'] as const;
 export type Preset = (typeof PRESETS)[number];
 export const DEFAULT_TOLERANCE_S = 300;
 
@@ -39,7 +44,7 @@ const bad: VerifyResult = { ok: false, error: 'signature does not match' };
 
 export interface PresetOptions {
   tolerance?: number;
-  /** public base URL the vendor calls (hubspot signs the full URI) */
+  /** public base URL the vendor calls (hubspot and twilio sign the full URL) */
   publicUrl?: string;
 }
 
@@ -109,7 +114,84 @@ export function verifyPreset(preset: Preset, secrets: string[], req: WebhookRequ
       const given = Buffer.from(sig, 'base64');
       return secrets.some((s) => same(mac('sha256', s, req.method, uri, body, ts), given)) ? { ok: true } : bad;
     }
+    case 'twilio':
+      return verifyTwilio(secrets, req, o.publicUrl);
   }
+}
+
+/** `application/x-www-form-urlencoded` (Twilio's bodies): a repeated name becomes a list. */
+export function parseForm(raw: Buffer): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) {
+    const prev = out[k];
+    if (prev === undefined) out[k] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else out[k] = [prev, v];
+  }
+  return out;
+}
+
+export const isFormContentType = (ct: string | undefined): boolean => (ct ?? '').split(';', 1)[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded';
+
+/** Twilio's signed string: the URL, then each parameter's name and value in name order (a
+ * repeated name: its distinct values in order, each after the name, as Twilio's libraries do). */
+export function twilioSignedString(url: string, params: Record<string, string | string[]>): string {
+  let data = url;
+  for (const key of Object.keys(params).sort()) {
+    const v = params[key]!;
+    for (const one of Array.isArray(v) ? [...new Set(v)].sort() : [v]) data += key + one;
+  }
+  return data;
+}
+
+/** The URL as Twilio may have signed it: as configured, and with the default port added or
+ * removed (Twilio signs whichever form it called; its own validators try both). */
+function twilioUrls(url: string): string[] {
+  const out = [url];
+  try {
+    const u = new URL(url);
+    const dflt = u.protocol === 'https:' ? '443' : u.protocol === 'http:' ? '80' : '';
+    if (!dflt) return out;
+    const rest = `${u.pathname}${u.search}`;
+    const auth = u.username ? `${u.username}${u.password ? `:${u.password}` : ''}@` : '';
+    out.push(u.port ? `${u.protocol}//${auth}${u.hostname}${rest}` : `${u.protocol}//${auth}${u.hostname}:${dflt}${rest}`);
+  } catch {
+    /* not a URL: only the literal form can match */
+  }
+  return out;
+}
+
+function verifyTwilio(secrets: string[], req: WebhookRequest, publicUrl: string | undefined): VerifyResult {
+  const sig = req.headers['x-twilio-signature'];
+  if (!sig) return missing('X-Twilio-Signature');
+  if (!publicUrl) return { ok: false, error: 'signature: twilio needs public_url (Twilio signs the full URL it calls)' };
+  const url = publicUrl.replace(/\/+$/, '') + (req.target ?? req.path);
+  const given = Buffer.from(sig, 'base64');
+  let params: Record<string, string | string[]> = {};
+  const bodyHash = new URL(url, 'http://x').searchParams.get('bodySHA256');
+  if (bodyHash !== null) {
+    // a JSON (or other non-form) body: the URL is signed and carries the body's digest
+    const actual = createHash('sha256').update(req.rawBody).digest('hex');
+    if (!same(Buffer.from(actual), Buffer.from(bodyHash.toLowerCase()))) return { ok: false, error: 'body does not match the bodySHA256 the URL was signed with' };
+  } else if (isFormContentType(req.headers['content-type'])) params = parseForm(req.rawBody);
+  else if (req.rawBody.length > 0) return { ok: false, error: 'twilio: a body that is not form-encoded must be signed through a bodySHA256 URL parameter' };
+  for (const u of twilioUrls(url)) {
+    const data = twilioSignedString(u, params);
+    if (secrets.some((s) => same(mac('sha1', s, data), given))) return { ok: true };
+  }
+  return bad;
+}
+
+/** Twilio's callbacks name no event: it is the resource and its status (message.delivered,
+ * call.completed); an incoming message is message.received. JSON bodies may name it in `type`. */
+function twilioEventName(b: Record<string, unknown>): string {
+  const s = (k: string) => (typeof b[k] === 'string' && b[k] ? (b[k] as string) : undefined);
+  if (s('MessageStatus')) return `message.${s('MessageStatus')}`;
+  if (s('SmsStatus')) return `message.${s('SmsStatus')}`;
+  if (s('MessageSid') || s('SmsSid')) return 'message.received';
+  if (s('CallStatus')) return `call.${s('CallStatus')}`;
+  if (s('type')) return s('type')!;
+  return 'unknown';
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v ? v : typeof v === 'number' ? String(v) : undefined);
@@ -143,5 +225,15 @@ export function presetEvents(preset: Preset, body: unknown, req: WebhookRequest,
       return [one(b, req.headers['x-shopify-topic'], undefined)];
     case 'hubspot':
       return (Array.isArray(b) ? b : [b]).map((e: any) => one(e, str(e?.subscriptionType), str(e?.eventId)));
+    case 'twilio': {
+      if (Array.isArray(b)) return b.map((e: any) => one(e, str(e?.type), str(e?.id))); // Event Streams: CloudEvents batches
+      const obj = (b ?? {}) as Record<string, unknown>;
+      const sid = str(obj.MessageSid) ?? str(obj.SmsSid) ?? str(obj.CallSid);
+      const status = str(obj.MessageStatus) ?? str(obj.SmsStatus) ?? str(obj.CallStatus);
+      const e = one(obj, twilioEventName(obj), sid && status ? `${sid}:${status}` : undefined, str(obj.From));
+      // no sid and status to name the callback: the signed body is its identity
+      if (!e.dedupe_key) e.dedupe_key = `twilio:${bodyDigestKey(req.rawBody)}`;
+      return [e];
+    }
   }
 }

@@ -9,10 +9,11 @@
 //   hmac-sha256  plain HMAC of the raw body in `signature_header` (default x-signature), as hex,
 //                sha256=<hex> or base64
 //   auto         whichever of those headers is present; none present -> 401
-//   stripe, slack, zendesk, pagerduty, intercom, docusign, shopify, hubspot
+//   stripe, slack, zendesk, pagerduty, intercom, docusign, shopify, hubspot, twilio
 //                a vendor's own scheme (lib/webhook-presets.ts): its signature and timestamp
 //                headers (`tolerance` seconds, default 300), and its event name and id taken from
-//                the signed body (hubspot: one event per element of its array body)
+//                the signed body (hubspot: one event per element of its array body; twilio:
+//                form-encoded bodies, the parameters are the payload)
 // `secret` (alias `hmac_secret`) may be a list: any listed secret may match (rotation).
 //
 // Normalization: type = config.event_type (default resource.changed), payload = body.
@@ -27,8 +28,9 @@ import type { EmittedEvent, ProviderContext, SourceProvider, WebhookRequest, Web
 import { parseSize, sizeIssue } from '../lib/size.js';
 import { verifyGithub, verifyHmac, verifyStandard, type VerifyResult } from '../lib/signatures.js';
 import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
-import { PRESETS, presetEvents, verifyPreset, type Preset } from '../lib/webhook-presets.js';
+import { isFormContentType, parseForm, PRESETS, presetEvents, verifyPreset, type Preset } from '../lib/webhook-presets.js';
 import { bodyFieldKey, requestIdentity, type Proof } from '../lib/webhook-identity.js';
+import { CONTRACT_VERSION } from '../contract.js';
 
 /** 1 MB: generic senders post small JSON; a source that needs more says so in `max_body` */
 export const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -137,6 +139,10 @@ export function handleWebhookRequest(ctx: ProviderContext, req: WebhookRequest, 
     proof = v.proof!;
   }
   const ct = req.headers['content-type'];
+  // Twilio posts forms: its parameters are the payload (the signature covered them)
+  if (config.signature === 'twilio' && secrets.length > 0 && isFormContentType(ct)) {
+    return { ok: true, events: presetEvents('twilio', parseForm(req.rawBody), req, typeof config.event_type === 'string' ? config.event_type : 'resource.changed', typeof config.platform === 'string' ? config.platform : undefined) };
+  }
   if (ct !== undefined && ct !== '' && !isJsonContentType(ct)) {
     return { ok: false, status: 415, error: `unsupported content type ${JSON.stringify(ct)}: send application/json` };
   }
@@ -159,6 +165,8 @@ export function handleWebhookRequest(ctx: ProviderContext, req: WebhookRequest, 
 export const webhookSource: SourceProvider = {
   kind: 'source',
   name: 'webhook',
+  // declared as a package must, so the SDK harness runs it as it runs third-party providers
+  contractVersion: CONTRACT_VERSION,
   description: 'Receives JSON events over HTTP (POST /webhook/<source-id>), with optional signature checks.',
   configSchema: {
     type: 'object',
@@ -176,7 +184,7 @@ export const webhookSource: SourceProvider = {
       max_buffer_size: { type: 'string', description: 'accepted for compatibility (see buffer_dir)' },
       platform: { type: 'string', minLength: 1, description: 'provenance.platform (default webhook)' },
       tolerance: { type: 'integer', minimum: 1, description: 'vendor presets: accepted signature age in seconds (default 300)' },
-      public_url: { type: 'string', description: 'hubspot preset: the public base URL HubSpot calls' },
+      public_url: { type: 'string', description: 'hubspot and twilio presets: the public base URL the vendor calls (they sign the full URL)' },
       dedupe_field: { type: 'string', minLength: 1, description: 'body field (dotted path) that identifies a delivery; default: the signed id or body, else the delivery id header' },
     },
   },
@@ -190,6 +198,9 @@ export const webhookSource: SourceProvider = {
     const mode = config.signature;
     if (mode !== undefined && mode !== 'auto' && webhookSecrets(config).length === 0) {
       issues.push({ path: 'signature', message: `signature: ${String(mode)} needs a secret` });
+    }
+    if ((mode === 'hubspot' || mode === 'twilio') && typeof config.public_url !== 'string') {
+      issues.push({ path: 'public_url', message: `signature: ${mode} needs public_url, the base URL ${mode === 'twilio' ? 'Twilio' : 'HubSpot'} calls (it signs the full URL)` });
     }
     const size = sizeIssue(config, 'max_body');
     if (size) issues.push(size);
