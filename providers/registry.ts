@@ -31,6 +31,7 @@ import { salesforceSource } from './sources/salesforce.js';
 import { httpPollSource } from './sources/http-poll.js';
 import { dockerSource } from './sources/docker.js';
 import { dockerActor } from './actors/docker.js';
+import { agentCtlSource } from './sources/agent-ctl.js';
 
 const PROVIDERS: Provider[] = [
   webhookSource,
@@ -63,6 +64,7 @@ const PROVIDERS: Provider[] = [
   httpPollSource,
   dockerSource,
   dockerActor,
+  agentCtlSource,
 ];
 
 const PREFIXES: Record<ProviderKind, string[]> = {
