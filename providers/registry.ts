@@ -32,6 +32,7 @@ import { httpPollSource } from './sources/http-poll.js';
 import { dockerSource } from './sources/docker.js';
 import { dockerActor } from './actors/docker.js';
 import { agentCtlSource } from './sources/agent-ctl.js';
+import { agentGateTransform } from './transforms/agent-gate.js';
 
 const PROVIDERS: Provider[] = [
   webhookSource,
@@ -65,6 +66,7 @@ const PROVIDERS: Provider[] = [
   dockerSource,
   dockerActor,
   agentCtlSource,
+  agentGateTransform,
 ];
 
 const PREFIXES: Record<ProviderKind, string[]> = {
