@@ -110,11 +110,17 @@ export function trafficHeading(t: PlanTraffic): string {
 export function trafficLines(t: PlanTraffic): string[] {
   if (t.skipped) return [`not measured: ${t.skipped}`];
   const out: string[] = [];
-  for (const r of t.routes) out.push(`${r.route}: events matched ${countChange(r.matched_before, r.matched_after)}`);
+  for (const r of t.routes) {
+    const dropped = r.dropped_before !== undefined ? `; dropped by transforms ${countChange(r.dropped_before, r.dropped_after ?? 0)}` : '';
+    out.push(`${r.route}: events matched ${countChange(r.matched_before, r.matched_after)}${dropped}`);
+  }
   for (const a of t.actors) out.push(`${a.actor}: deliveries ${countChange(a.matched_before, a.matched_after)}`);
   for (const u of t.unrouted) out.push(`! ${u.count} event${u.count === 1 ? '' : 's'} "${u.event}" from ${u.source} would have been routed nowhere`);
   for (const l of t.loops) out.push(`! loop ${[...l.actors, l.actors[0]].join(' -> ')} would have fired on ${l.events} event${l.events === 1 ? '' : 's'}`);
-  if (t.not_evaluated.length) out.push(`(route matches before transforms; not evaluated: ${t.not_evaluated.join(', ')})`);
+  const run = (t.transforms ?? []).filter((x) => x.evaluated);
+  if (run.length) out.push(`(transforms run over the events: ${run.map((x) => x.transform).join(', ')})`);
+  const skipped = (t.transforms ?? []).filter((x) => !x.evaluated);
+  if (skipped.length) out.push(`(not evaluated, counted as passing: ${skipped.map((x) => `${x.transform} (${x.reason})`).join(', ')})`);
   return out;
 }
 

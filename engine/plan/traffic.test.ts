@@ -128,9 +128,87 @@ async function check(location: string): Promise<void> {
   }
 }
 
+// Transforms: prs gains a filter (opened only), a dedup on the PR number shared with the
+// unchanged audit route, and a script and an enrich that are not run.
+const t1: MiniProject = {
+  sources: [{ id: 'github' }],
+  actors: [{ id: 'eng' }],
+  transforms: [{ name: 'once', type: 'dedup', config: { key: 'payload.number', window: '1h' } }],
+  routes: [
+    { name: 'prs', source: 'github', actor: 'eng', filter: { 'provenance.platform_event': 'pull_request' } },
+    { name: 'audit', source: 'github', actor: 'eng', filter: { 'provenance.platform_event': 'issues' }, transforms: ['once'] },
+  ],
+};
+const t2: MiniProject = {
+  ...t1,
+  transforms: [
+    ...t1.transforms!,
+    { name: 'only-opened', type: 'filter', config: { match: { 'payload.action': 'opened' } } },
+    { name: 'notify', type: 'script', config: { command: ['./notify.sh'] } },
+    { name: 'tag', type: 'enrich', config: { set: { 'payload.tagged': 'yes' } } },
+  ],
+  routes: [
+    { name: 'prs', source: 'github', actor: 'eng', filter: { 'provenance.platform_event': 'pull_request' }, transforms: ['only-opened', 'once', 'notify', 'tag'] },
+    t1.routes![1]!,
+  ],
+};
+
+function numbered(platformEvent: string, action: string, number: number, ageMs: number) {
+  const x = event('github', 'resource.changed', platformEvent, action, ageMs);
+  const e = JSON.parse(x.event.event_json);
+  e.payload.number = number;
+  x.event.event_json = JSON.stringify(e);
+  return x;
+}
+
+async function checkTransforms(location: string): Promise<void> {
+  const store = await openStore(location);
+  try {
+    await applyPlan(store, await planAgainstStore(store, snap(t1), {}, { hints }), { who: 't' });
+    const MIN = 60_000;
+    const items = [];
+    for (let k = 1; k <= 5; k++) items.push(numbered('pull_request', 'opened', k, DAY - k * 5 * MIN));
+    // two repeats of #1 within the dedup hour, one after it
+    items.push(numbered('pull_request', 'opened', 1, DAY - 10 * MIN), numbered('pull_request', 'opened', 1, DAY - 20 * MIN));
+    items.push(numbered('pull_request', 'opened', 1, DAY - 3 * 60 * MIN));
+    // closed PRs: the filter drops them
+    for (let k = 6; k <= 8; k++) items.push(numbered('pull_request', 'closed', k, DAY - 30 * MIN));
+    // issue #3 ten minutes before PR #3: the shared dedup memory drops the PR
+    items.push(numbered('issues', 'opened', 3, DAY + 5 * MIN));
+    items.sort((x, y) => (x.event.received_at < y.event.received_at ? -1 : 1));
+    await store.ingest(items);
+
+    const plan = await planAgainstStore(store, snap(t2), {}, { hints, traffic: { windowMs: 7 * DAY, label: '7d', now: NOW } });
+    const t = plan.traffic!;
+    expect(t.events).toBe(12);
+    // before: 11 PR events, no transforms; after: 3 closed filtered, 2 repeats of #1 and #3 deduped
+    expect(t.routes).toEqual([{ route: 'route.prs', matched_before: 11, matched_after: 5, dropped_before: 0, dropped_after: 6 }]);
+    expect(t.actors).toEqual([{ actor: 'actor.eng', matched_before: 12, matched_after: 6 }]);
+    expect(t.transforms).toEqual([
+      { transform: 'transform.notify', type: 'script', evaluated: false, reason: 'script: runs a program' },
+      { transform: 'transform.once', type: 'dedup', evaluated: true },
+      { transform: 'transform.only-opened', type: 'filter', evaluated: true },
+      { transform: 'transform.tag', type: 'enrich', evaluated: false, reason: 'enrich: not run over stored events' },
+    ]);
+    expect(t.not_evaluated).toEqual(['transform.notify', 'transform.tag']);
+    const text = renderText(plan, { color: false });
+    expect(text).toContain('route.prs: events matched 11 -> 5 (-6); dropped by transforms 0 -> 6 (+6)');
+    expect(text).toContain('(transforms run over the events: transform.once, transform.only-opened)');
+    expect(text).toContain('(not evaluated, counted as passing: transform.notify (script: runs a program), transform.tag (enrich: not run over stored events))');
+    expect(renderMarkdown(plan)).toContain('- route.prs: events matched 11 -> 5 (-6); dropped by transforms 0 -> 6 (+6)');
+    expect(JSON.parse(renderJson(plan)).traffic.routes).toEqual(t.routes);
+  } finally {
+    await store.close();
+  }
+}
+
 describe('plan traffic', () => {
   it('counts exactly what the changed routes matched before and after (SQLite)', async () => {
     await check(join(mkdtempSync(join(tmpdir(), 'orgloop-traffic-')), 'state.db'));
+  });
+
+  it('runs the pure transforms (filter, dedup) and names the others (SQLite)', async () => {
+    await checkTransforms(join(mkdtempSync(join(tmpdir(), 'orgloop-traffic-')), 'state.db'));
   });
 
   it('says so when the store holds no runtime data', async () => {
@@ -152,12 +230,18 @@ describe('plan traffic', () => {
       for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
       await c.end();
     });
-    it('counts the same', async () => {
+    const url = () => {
       const schema = `${run}_${schemas.length}`;
       schemas.push(schema);
       const u = new URL(PG_URL!);
       u.searchParams.set('schema', schema);
-      await check(u.toString());
+      return u.toString();
+    };
+    it('counts the same', async () => {
+      await check(url());
+    });
+    it('runs the same transforms', async () => {
+      await checkTransforms(url());
     });
   });
 });

@@ -1,13 +1,16 @@
 // What a plan would have done to real traffic: the routes it adds, changes or removes are run,
 // before and after, over the events the store received in a window (default the last 7 days).
-// Route matching (source, events, filter) is evaluated exactly as the executor's router does;
-// transforms are not evaluated (their names are listed), so counts are route matches, i.e.
-// deliveries before transforms. Counts and event types only: never payload contents.
+// Route matching (source, events, filter, max_hops) is the executor's router; each matched
+// route's pure transforms (filter, dedup) run too (traffic-transforms.ts), so counts are the
+// deliveries the route would have made. Transforms that are not run (script, enrich...) are
+// named and pass everything. Counts and event types only: never payload contents.
 
 import type { OrgEvent } from '../../providers/types.js';
 import type { Inspection } from '../../state/runtime-plane.js';
 import type { Address, ResourceState, StateSnapshot } from '../graph/types.js';
-import { Router, type RoutableRoute } from '../run/router.js';
+import { DEFAULT_MAX_HOPS } from '../run/graph.js';
+import { Router } from '../run/router.js';
+import { ChainRunner, notEvaluatedReason, trafficRoutes, type TrafficRoute } from './traffic-transforms.js';
 import type { PlanTraffic, TopologyReport } from './types.js';
 
 export const DEFAULT_TRAFFIC_WINDOW = '7d';
@@ -20,26 +23,9 @@ export interface TrafficOptions {
   now?: number;
 }
 
-interface RouteInfo extends RoutableRoute {
-  actor: string;
-  transforms: string[];
-}
-
-function routesOf(snapshot: StateSnapshot | null): Map<string, RouteInfo> {
-  const out = new Map<string, RouteInfo>();
-  for (const r of Object.values(snapshot?.resources ?? {})) {
-    if (r.kind !== 'route') continue;
-    const a = r.attributes as { when?: { source?: string; events?: string[]; filter?: Record<string, unknown> }; then?: { actor?: string }; transforms?: Array<string | { ref: string }> };
-    out.set(r.name, {
-      name: r.name,
-      source: a.when?.source ?? '',
-      events: Array.isArray(a.when?.events) ? a.when!.events : [],
-      ...(a.when?.filter ? { filter: a.when.filter } : {}),
-      actor: a.then?.actor ?? '',
-      transforms: (a.transforms ?? []).map((t) => (typeof t === 'string' ? t : t.ref)),
-    });
-  }
-  return out;
+function routesOf(snapshot: StateSnapshot | null): Map<string, TrafficRoute> {
+  const resources = Object.values(snapshot?.resources ?? {}).map((r) => ({ kind: r.kind, name: r.name, provider: r.provider, spec: r.attributes as Record<string, any> }));
+  return trafficRoutes(resources, DEFAULT_MAX_HOPS);
 }
 
 const same = (a: ResourceState | undefined, b: ResourceState | undefined) => JSON.stringify(a?.attributes) === JSON.stringify(b?.attributes);
@@ -65,7 +51,7 @@ export async function measureTraffic(
   for (const name of new Set([...before.keys(), ...after.keys()])) {
     if (!same(prior?.resources[`route.${name}`], desired.resources[`route.${name}`])) changed.add(name);
   }
-  const empty: PlanTraffic = { ...base, events: 0, routes: [], actors: [], unrouted: [], loops: [], not_evaluated: [] };
+  const empty: PlanTraffic = { ...base, events: 0, routes: [], actors: [], unrouted: [], loops: [], transforms: [], not_evaluated: [] };
   if (!changed.size) return empty;
   if (!(await store.events({ limit: 1 })).length) return { ...empty, skipped: 'the state store holds no events yet (no runtime data)' };
 
@@ -80,13 +66,16 @@ export async function measureTraffic(
     }
   }
   for (const c of cycles) for (const addr of c.routes) sources.add(after.get(addr.slice('route.'.length))?.source ?? '');
+  // a dedup transform remembers the events of every route that uses it: replay those too
+  const dedups = new Set<string>();
+  for (const name of changed) for (const r of [before.get(name), after.get(name)]) for (const t of r?.transforms ?? []) if (t.type === 'dedup') dedups.add(t.name);
+  for (const m of [before, after]) for (const r of m.values()) if (r.transforms.some((t) => dedups.has(t.name))) sources.add(r.source);
   // every route of a relevant source, so "routed by nothing after" is true of the whole project
-  const relevant = (m: Map<string, RouteInfo>) => [...m.values()].filter((r) => sources.has(r.source));
-  const routerBefore = new Router(relevant(before));
-  const routerAfter = new Router(relevant(after));
-
-  const matchedBefore = new Map<string, number>();
-  const matchedAfter = new Map<string, number>();
+  const relevant = (m: Map<string, TrafficRoute>) => [...m.values()].filter((r) => sources.has(r.source));
+  const sides = [
+    { router: new Router(relevant(before)), chains: new ChainRunner(), matched: new Map<string, number>(), dropped: new Map<string, number>() },
+    { router: new Router(relevant(after)), chains: new ChainRunner(), matched: new Map<string, number>(), dropped: new Map<string, number>() },
+  ];
   const unrouted = new Map<string, { source: string; event: string; count: number }>();
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   let scanned = 0;
@@ -98,11 +87,18 @@ export async function measureTraffic(
       if (!sources.has(row.source)) continue;
       scanned++;
       const event = JSON.parse(row.event_json) as OrgEvent;
-      const b = routerBefore.match(event);
-      const a = routerAfter.match(event);
-      for (const r of b) bump(matchedBefore, r.name);
-      for (const r of a) bump(matchedAfter, r.name);
-      if (b.length && !a.length) {
+      const at = Date.parse(row.received_at);
+      const hops = typeof event.hops === 'number' ? event.hops : 0;
+      const hit = sides.map((side) => {
+        const routes = side.router.match(event);
+        for (const r of routes) {
+          if (hops > r.maxHops) continue; // cut by loop protection: never delivered
+          const res = r.transforms.length ? side.chains.run(r.transforms, event, at) : null;
+          bump(res && res.decision !== 'pass' ? side.dropped : side.matched, r.name);
+        }
+        return routes.length;
+      });
+      if (hit[0] && !hit[1]) {
         const name = event.provenance?.platform_event ?? event.type;
         const key = `${row.source}\u0000${name}`;
         const u = unrouted.get(key) ?? { source: `${row.source}`, event: String(name), count: 0 };
@@ -115,30 +111,44 @@ export async function measureTraffic(
     after_ = { received_at: last.received_at, id: last.id };
   }
 
-  const routes = [...changed].sort().map((name) => ({
-    route: `route.${name}` as Address,
-    matched_before: before.has(name) ? (matchedBefore.get(name) ?? 0) : 0,
-    matched_after: after.has(name) ? (matchedAfter.get(name) ?? 0) : 0,
-  }));
-  const perActor = (m: Map<string, RouteInfo>, counts: Map<string, number>, actor: string) =>
+  const [b, a] = sides as [(typeof sides)[0], (typeof sides)[0]];
+  const routes = [...changed].sort().map((name) => {
+    const withTransforms = !!(before.get(name)?.transforms.length || after.get(name)?.transforms.length);
+    return {
+      route: `route.${name}` as Address,
+      matched_before: before.has(name) ? (b.matched.get(name) ?? 0) : 0,
+      matched_after: after.has(name) ? (a.matched.get(name) ?? 0) : 0,
+      ...(withTransforms ? { dropped_before: b.dropped.get(name) ?? 0, dropped_after: a.dropped.get(name) ?? 0 } : {}),
+    };
+  });
+  const perActor = (m: Map<string, TrafficRoute>, counts: Map<string, number>, actor: string) =>
     [...m.values()].filter((r) => r.actor === actor).reduce((n, r) => n + (counts.get(r.name) ?? 0), 0);
-  const notEvaluated = new Set<string>();
-  for (const name of changed) for (const t of [...(before.get(name)?.transforms ?? []), ...(after.get(name)?.transforms ?? [])]) notEvaluated.add(`transform.${t}`);
+  const transforms = new Map<string, PlanTraffic['transforms'][number]>();
+  for (const name of changed) {
+    for (const t of [...(before.get(name)?.transforms ?? []), ...(after.get(name)?.transforms ?? [])]) {
+      const reason = notEvaluatedReason(t);
+      const address = `transform.${t.name}` as Address;
+      // one line per transform; a route-level config override that cannot run wins
+      if (!transforms.has(address) || reason) transforms.set(address, { transform: address, type: t.type, evaluated: reason === null, ...(reason ? { reason } : {}) });
+    }
+  }
+  const listed = [...transforms.values()].sort((x, y) => (x.transform < y.transform ? -1 : 1));
   return {
     ...base,
     events: scanned,
     routes,
     actors: [...actors].filter(Boolean).sort().map((actor) => ({
       actor: `actor.${actor}` as Address,
-      matched_before: perActor(before, matchedBefore, actor),
-      matched_after: perActor(after, matchedAfter, actor),
+      matched_before: perActor(before, b.matched, actor),
+      matched_after: perActor(after, a.matched, actor),
     })),
     unrouted: [...unrouted.values()].sort((x, y) => y.count - x.count || (x.source + x.event < y.source + y.event ? -1 : 1)),
     loops: cycles.map((c) => ({
       actors: c.actors,
       routes: c.routes,
-      events: c.routes.reduce((n, addr) => n + (matchedAfter.get(addr.slice('route.'.length)) ?? 0), 0),
+      events: c.routes.reduce((n, addr) => n + (a.matched.get(addr.slice('route.'.length)) ?? 0), 0),
     })),
-    not_evaluated: [...notEvaluated].sort(),
+    transforms: listed,
+    not_evaluated: listed.filter((t) => !t.evaluated).map((t) => t.transform),
   };
 }

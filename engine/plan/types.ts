@@ -94,14 +94,24 @@ export interface PlanTraffic {
   /** events of the affected sources in the window */
   events: number;
   /** each added, changed or removed route (also on its change as `traffic`) */
-  routes: Array<{ route: Address; matched_before: number; matched_after: number }>;
+  routes: Array<{
+    route: Address;
+    /** deliveries the route would have made: matched by its `when`, within max_hops, passed by its evaluated transforms */
+    matched_before: number;
+    matched_after: number;
+    /** when the route has transforms: its matches that an evaluated transform dropped (or failed on) */
+    dropped_before?: number;
+    dropped_after?: number;
+  }>;
   /** each actor whose inbound routes change: deliveries it would have received */
   actors: Array<{ actor: Address; matched_before: number; matched_after: number }>;
   /** events routed before and by nothing after, by source and event type */
   unrouted: Array<{ source: string; event: string; count: number }>;
   /** new actor.stopped loops and how many window events their routes would have matched */
   loops: Array<{ actors: Address[]; routes: Address[]; events: number }>;
-  /** transforms on the changed routes that were not run (counts are route matches before them) */
+  /** every transform on the changed routes: whether it was run over the events, and if not why */
+  transforms: Array<{ transform: Address; type: string; evaluated: boolean; reason?: string }>;
+  /** the transforms of `transforms` that were not run (they pass every event in the counts) */
   not_evaluated: string[];
 }
 

@@ -29,6 +29,11 @@ function compile(config: Record<string, unknown>): CompiledDedup {
   return c;
 }
 
+/** How long a key is remembered (config.window, default 5m). */
+export function dedupWindowMs(config: Record<string, unknown>): number {
+  return compile(config).windowMs;
+}
+
 /** The store key for an event: `<transform>:<sha256 of the key values>`. */
 export function dedupKey(name: string, config: Record<string, unknown>, event: OrgEvent): string {
   const values = compile(config).paths.map((p) => getPath(event, p) ?? null);

@@ -11,12 +11,14 @@ export interface MiniRoute {
   events?: string[];
   filter?: Record<string, unknown>;
   prompt?: { file: string; text: string };
+  transforms?: Array<string | { ref: string; config?: Record<string, unknown>; on_error?: 'pass' | 'drop' | 'halt' }>;
 }
 
 export interface MiniProject {
   sources?: Array<{ id: string; connector?: string; config?: Record<string, unknown>; templates?: Record<string, string> }>;
   actors?: Array<{ id: string; connector?: string; config?: Record<string, unknown>; templates?: Record<string, string> }>;
   routes?: MiniRoute[];
+  transforms?: Array<{ name: string; type: string; config: Record<string, unknown>; on_error?: 'pass' | 'drop' | 'halt' }>;
   /** the project's `defaults` block (e.g. `sensitive`, `public`) */
   defaults?: Record<string, unknown>;
 }
@@ -40,11 +42,18 @@ export function projectOf(p: MiniProject): LoadedProject {
       spec: { id: a.id, connector, config: a.config ?? { command: 'true' } }, templates: a.templates ?? {}, dependsOn: [], pos,
     });
   }
+  for (const t of p.transforms ?? []) {
+    resources.push({
+      address: `transform.${t.name}`, kind: 'transform', name: t.name, provider: t.type,
+      spec: { name: t.name, type: t.type, config: t.config, ...(t.on_error ? { on_error: t.on_error } : {}) } as unknown as DesiredResource['spec'],
+      templates: {}, dependsOn: [], pos,
+    });
+  }
   for (const r of p.routes ?? []) {
     const spec: RouteSpec = {
       name: r.name,
       when: { source: r.source, events: r.events ?? ['resource.changed'], ...(r.filter ? { filter: r.filter } : {}) },
-      transforms: [],
+      transforms: (r.transforms ?? []) as RouteSpec['transforms'],
       then: { actor: r.actor },
     };
     const res: DesiredResource = {
@@ -52,6 +61,7 @@ export function projectOf(p: MiniProject): LoadedProject {
       dependsOn: [
         (p.sources ?? []).some((s) => s.id === r.source) ? `source.${r.source}` : `actor.${r.source}`,
         `actor.${r.actor}`,
+        ...(r.transforms ?? []).map((t) => `transform.${typeof t === 'string' ? t : t.ref}` as const),
       ],
       pos,
     };
