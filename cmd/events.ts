@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { forTerminal } from '../providers/lib/terminal.js';
-import { action, globals, printJson } from './util.js';
+import { action, durationFlag, globals, printJson } from './util.js';
 import { UserError } from '../engine/errors.js';
 
 function parseLimit(v: string): number {
@@ -74,12 +74,45 @@ export function register(program: Command): void {
     );
 
   events
-    .command('replay <id>')
-    .description('send a stored event through the current applied routes again, as a new event (a running executor delivers it); the id may be a prefix')
+    .command('replay [id]')
+    .description(
+      'send a stored event through the current applied routes again, as a new event (a running executor delivers it;\n' +
+        'the id may be a prefix); or, with --since and --route, backfill a route: the stored events of the window that\n' +
+        'the route matches become\n' +
+        'its deliveries under the current version (events that already have one on that route are skipped, so running it\n' +
+        'twice adds nothing)',
+    )
+    .option('--since <duration>', 'backfill: events received in this window, back from now (e.g. 24h, 7d)')
+    .option('--route <name>', 'backfill: the route (of the applied version) to give the events to')
     .option('--json', 'machine-readable output')
     .action(
-      action(async (id: string, flags: { json?: boolean }, cmd: Command) =>
+      action(async (id: string | undefined, flags: { json?: boolean; since?: string; route?: string }, cmd: Command) =>
         withStore(cmd, async (store) => {
+          if (flags.since !== undefined || flags.route !== undefined) {
+            if (id !== undefined) throw new UserError('give either an event id or --since with --route, not both');
+            if (flags.since === undefined || flags.route === undefined) throw new UserError('a backfill needs both --since and --route');
+            const windowMs = durationFlag('--since', flags.since);
+            const { backfillRoute, BackfillError } = await import('../engine/run/backfill.js');
+            let r;
+            try {
+              r = await backfillRoute(store, flags.route, new Date(Date.now() - windowMs).toISOString());
+            } catch (err) {
+              if (err instanceof BackfillError) throw new UserError(err.message);
+              throw err;
+            }
+            if (flags.json) return printJson(r);
+            process.stdout.write(
+              forTerminal(
+                `Backfilled route ${r.route} (-> ${r.actor}) with the events of the last ${flags.since}: ${r.events} event${r.events === 1 ? '' : 's'} of its source, ` +
+                  `${r.matched} matched; ${r.added} deliver${r.added === 1 ? 'y' : 'ies'} added under version ${r.serial}` +
+                  (r.existing ? `, ${r.existing} already had one` : '') +
+                  (r.loop_cut ? `, ${r.loop_cut} cut at max_hops` : '') +
+                  '.',
+              ) + (r.added ? '\nA running executor delivers them (its transforms run then).\n' : '\n'),
+            );
+            return;
+          }
+          if (id === undefined) throw new UserError('give an event id to replay (see `orgloop events list`), or --since and --route to backfill a route');
           const { replayEvent } = await import('../engine/run/inspect.js');
           const { requireId } = await import('../engine/run/short-id.js');
           const full = await requireId(store, 'event', id, 'orgloop events list');

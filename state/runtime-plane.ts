@@ -186,6 +186,12 @@ export interface DeliveryControl {
   cancel(id: string, reason: string): Promise<boolean>;
   /** dead|cancelled -> pending with attempts reset; with `serial`, run under that applied version instead of the one that routed it. */
   redrive(id: string, serial?: number): Promise<boolean>;
+  /**
+   * New pending deliveries for stored events (`events replay --route`: backfilling a route).
+   * An (event, route) that already has a delivery is skipped, so a second run adds nothing.
+   * Returns how many were added.
+   */
+  addDeliveries(rows: ReadonlyArray<{ id: string; event_id: string; route: string; actor: string; state_serial: number }>): Promise<number>;
 }
 
 /** What a short id can name: an event, a delivery, or a trace (events' trace_id). */

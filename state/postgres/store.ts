@@ -47,7 +47,7 @@ import {
 } from '../sql.js';
 import { SqlStore } from '../sql-store.js';
 import { TurnBatch } from './batch.js';
-import { ingestBatch } from './ingest.js';
+import { WORK_CHANNEL, ingestBatch } from './ingest.js';
 import { APPLY_CHANNEL, Listener, sessionName } from './listen.js';
 
 export interface PostgresStoreOptions {
@@ -254,6 +254,13 @@ export class PostgresStore extends SqlStore implements Store {
     } catch (e) {
       throw toStoreError(e, this.location);
     }
+  }
+
+  override async addDeliveries(rows: Parameters<SqlStore['addDeliveries']>[0]): Promise<number> {
+    const added = await super.addDeliveries(rows);
+    // wake the executors listening for work, as ingest does
+    if (added > 0) await this.run(`SELECT pg_notify('${WORK_CHANNEL}', current_schema())`);
+    return added;
   }
 
   async close(): Promise<void> {
