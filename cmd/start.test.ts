@@ -29,6 +29,38 @@ describe('orgloop start', () => {
     expect(r.stderr).toMatch(/No applied version in .*state\.db\. Run `orgloop apply` first \(or `orgloop up` to plan, apply and start\)\./);
   });
 
+  it('says when the YAML on disk differs from the applied version it runs, and how to apply it', async () => {
+    const yaml = `
+sources:
+  - id: hook
+    connector: webhook
+actors:
+  - id: a
+    connector: command
+    config: { command: 'true' }
+routes:
+  - name: r
+    when: { source: hook, events: [resource.changed] }
+    then: { actor: a }
+`;
+    const dir = tempProject({ 'orgloop.yaml': yaml });
+    await applyDirect(dir);
+    const same = await start(dir);
+    expect(same.output()).not.toContain('differs from the applied version');
+    await same.stop();
+
+    writeFileSync(join(dir, 'orgloop.yaml'), yaml.replace("command: 'true'", "command: 'echo changed'"));
+    const edited = await start(dir);
+    expect(edited.output()).toContain(
+      'orgloop.yaml differs from the applied version 1 (0 to add, 1 to change, 0 to destroy): this executor runs version 1. `orgloop plan` shows the changes; `orgloop apply` makes them live',
+    );
+    await edited.stop();
+
+    writeFileSync(join(dir, 'orgloop.yaml'), yaml.replace('routes:', 'routez:'));
+    const broken = await start(dir);
+    expect(broken.output()).toMatch(/orgloop\.yaml does not load \(1 error\(s\); `orgloop validate` lists them\): this executor runs the applied version 1\./);
+  });
+
   it('delivers a webhook to a command actor with the event and the prompt, and answers bad requests with 4xx', async () => {
     const dir = tempProject({
       'orgloop.yaml': `

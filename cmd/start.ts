@@ -134,7 +134,7 @@ export function register(program: Command): void {
       .summary('run the applied org in the foreground: webhooks, polls, routing, delivery')
       .description(
         'run the applied version of the org in the foreground: receive webhooks, poll sources, route and deliver events.\n' +
-          'Runs what was applied (the state store), not the YAML on disk; a new `orgloop apply` is picked up within 2 s.\n' +
+          'Runs what was applied (the state store), not the YAML on disk (it says so when they differ); a new `orgloop apply` is picked up within 2 s.\n' +
           'Stops cleanly on Ctrl-C / SIGTERM. With --daemon it runs in the background (log in .orgloop/orgloop.log beside\n' +
           'the project; `orgloop stop` stops it, `orgloop service install` makes it a service). Settings are listed below.',
       )
@@ -143,6 +143,7 @@ export function register(program: Command): void {
     action(async (flags: StartFlags, cmd: Command) => {
       const g = globals(cmd);
       const settings = await startSettings(g, flags);
+      await warnUnapplied(g);
       if (flags.daemon) return startDaemon(g);
       if (process.stdin.isTTY && (await neverApplied(g))) {
         // The seed's getting-started is `orgloop init` then `orgloop start`: on a terminal, the
@@ -177,6 +178,31 @@ async function startDaemon(g: { config: string; state?: string }): Promise<numbe
       `Log: ${paths.logFile} (orgloop service logs -f)\nStop it with: orgloop stop\n`,
   );
   return 0;
+}
+
+/**
+ * `start` runs the applied version, not the YAML: when they differ, say so and how to apply.
+ * A check that cannot be made (a missing ${VAR}, no state key) says nothing rather than block a start.
+ */
+async function warnUnapplied(g: { config: string; state?: string }): Promise<void> {
+  const { openWorkspaceStoreToRead } = await import('../engine/workspace.js');
+  const { unappliedChanges } = await import('../engine/plan/unapplied.js');
+  const { stateKey } = await import('./plan-common.js');
+  const { store, missing } = await openWorkspaceStoreToRead(g);
+  try {
+    if (missing) return;
+    const u = await unappliedChanges(store, g.config, stateKey).catch(() => null);
+    if (!u) return;
+    const s = u.kind === 'changes' ? u.summary : null;
+    process.stderr.write(
+      (s
+        ? `${g.config} differs from the applied version ${u.serial} (${s.add} to add, ${s.change} to change, ${s.destroy} to destroy): ` +
+          `this executor runs version ${u.serial}. \`orgloop plan\` shows the changes; \`orgloop apply\` makes them live (a running executor picks them up within 2 s).`
+        : `${g.config} does not load (${(u as { errors: number }).errors} error(s); \`orgloop validate\` lists them): this executor runs the applied version ${u.serial}.`) + '\n',
+    );
+  } finally {
+    await store.close();
+  }
 }
 
 async function neverApplied(g: { config: string; state?: string }): Promise<boolean> {
