@@ -33,6 +33,8 @@ import { dockerSource } from './sources/docker.js';
 import { dockerActor } from './actors/docker.js';
 import { agentCtlSource } from './sources/agent-ctl.js';
 import { agentGateTransform } from './transforms/agent-gate.js';
+import { gmailSource } from './sources/gmail.js';
+import { googleCalendarSource } from './sources/google-calendar.js';
 
 const PROVIDERS: Provider[] = [
   webhookSource,
@@ -67,6 +69,8 @@ const PROVIDERS: Provider[] = [
   dockerActor,
   agentCtlSource,
   agentGateTransform,
+  gmailSource,
+  googleCalendarSource,
 ];
 
 const PREFIXES: Record<ProviderKind, string[]> = {
