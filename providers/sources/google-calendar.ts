@@ -148,7 +148,9 @@ async function poll(ctx: ProviderContext, raw: string | null): Promise<PollResul
   const events: EmittedEvent[] = [];
   const seen = new Set<string>();
   const push = (e: EmittedEvent) => {
-    if (!seen.has(e.dedupe_key!)) events.push(e), seen.add(e.dedupe_key!);
+    if (seen.has(e.dedupe_key!)) return;
+    seen.add(e.dedupe_key!);
+    events.push(e);
   };
   // the listing's state, advanced page by page only after the page's events are in `events`
   let next: Cursor = { ...c, backoff: undefined, blocked_until: undefined };

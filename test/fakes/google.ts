@@ -92,7 +92,7 @@ const dec = (s: string): any => {
 const gerr = (code: number, status: string, reason: string, message: string, domain = 'global') => ({ error: { code, message, errors: [{ message, domain, reason }], status } });
 
 // one service account key per test process: RSA key generation costs a second or more
-let keys: ReturnType<typeof generateKeyPairSync<'pem', 'pem'>> | undefined;
+let keys: { privateKey: string; publicKey: string } | undefined;
 
 export async function startFakeGoogle(): Promise<FakeGoogle> {
   keys ??= generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
