@@ -11,6 +11,7 @@ interface ApplyOpts {
   message?: string;
   json?: boolean;
   refresh?: boolean | string;
+  cancelPending?: boolean;
 }
 
 export function register(program: Command): void {
@@ -18,6 +19,7 @@ export function register(program: Command): void {
     .description('apply the configuration (or a saved plan) to the state, calling provider hooks')
     .argument('[planfile]', 'a plan saved with `orgloop plan -out FILE`: applies exactly that snapshot')
     .option('--auto-approve', 'do not ask for confirmation (needed without a terminal unless a plan file is given)')
+    .option('--cancel-pending', 'with --auto-approve or a plan file: allow cancelling pending deliveries to removed actors (refused otherwise)')
     .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 0s, 30s, 2m)', '30s')
     .option('-m, --message <text>', 'message recorded with the new state version (shown by `orgloop history`)')
     .option('--json', 'machine-readable result (requires --auto-approve or a plan file)')
@@ -31,6 +33,14 @@ approves). Without a terminal it refuses unless --auto-approve is given.
 With a plan file: applies the snapshot saved in it, as reviewed. It is refused (exit 4) if
 the state changed since the plan was made (stale) or the plan was made for another state
 (foreign).
+
+Pending deliveries: removing an actor cancels the deliveries still waiting for it. An apply
+nobody confirms (--auto-approve, a plan file) refuses to do that unless --cancel-pending is
+given. A renamed actor, route or source keeps its pending deliveries (or cursor) when the
+rename is declared in the project file, as Terraform's moved blocks:
+  moved:
+    - { from: actor.reviewer, to: actor.pr-reviewer }
+(or run \`orgloop state mv actor.reviewer actor.pr-reviewer\` before applying).
 
 Provider hooks (create/update/delete) run dependencies first; deletes run last in reverse
 order. The new version (serial + 1) is written in one transaction. If a hook fails, the
@@ -85,6 +95,8 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
             lockTimeoutMs,
             makePlan,
             savedPlan: !!planFile,
+            unattended: !interactive,
+            cancelPending: !!opts.cancelPending,
             message: opts.message ?? (restores !== null ? `Rollback to ${restores}` : null),
             ...(restores !== null ? { kind: 'rollback' as const, rollback_of: restores } : {}),
             confirm: async (plan) => {
@@ -106,7 +118,8 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
             return EXIT.OK;
           }
           const s = session.result.summary;
-          out(`\nApply complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed.\n`);
+          const moved = session.plan.moves?.length ? `, ${session.plan.moves.length} moved` : '';
+          out(`\nApply complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed${moved}.\n`);
           if (session.result.version) out(`State serial: ${session.result.version.serial}\n`);
           return EXIT.OK;
         } finally {

@@ -7,6 +7,7 @@ interface RollbackOpts {
   to: string;
   out?: string;
   autoApprove?: boolean;
+  cancelPending?: boolean;
   lockTimeout: string;
   refresh?: boolean | string;
 }
@@ -17,6 +18,7 @@ export function register(program: Command): void {
     .requiredOption('--to <serial>', 'the version to restore (see `orgloop history`)')
     .option('-o, --out <file>', 'save the rollback plan instead of applying it (apply it later with `orgloop apply FILE`)')
     .option('--auto-approve', 'apply without asking for confirmation')
+    .option('--cancel-pending', 'with --auto-approve: allow cancelling pending deliveries to actors the rollback removes (refused otherwise)')
     .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 0s, 30s, 2m)', '30s')
     .addHelpText(
       'after',
@@ -67,6 +69,8 @@ Exit codes: 0 rolled back (or nothing to do), 1 error or cancelled, 3 state lock
             makePlan: () => planRollback(store, to, { refresh }),
             kind: 'rollback',
             rollback_of: to,
+            unattended: !!opts.autoApprove,
+            cancelPending: !!opts.cancelPending,
             message: rollbackMessage(to),
             confirm: async (plan) => {
               process.stdout.write(renderText(plan, { color }));

@@ -6,6 +6,7 @@ import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan, stateKey 
 
 interface UpFlags extends StartFlags {
   autoApprove?: boolean;
+  cancelPending?: boolean;
   lockTimeout?: string;
   refresh?: boolean | string;
 }
@@ -26,6 +27,7 @@ export function register(program: Command): void {
     addRefreshFlags(program.command('up'))
       .description('validate, plan, apply (asks first unless --auto-approve) and start the executor: one command from YAML to a running org')
       .option('--auto-approve', 'apply without asking (needed without a terminal)')
+      .option('--cancel-pending', 'with --auto-approve: allow cancelling pending deliveries to removed actors (refused otherwise)')
       .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 0s, 30s, 2m)', '30s'),
   ).action(action(async (flags: UpFlags, cmd: Command) => up(globals(cmd), flags)));
 }
@@ -52,6 +54,8 @@ export async function up(g: GlobalOpts, flags: UpFlags): Promise<number> {
     const session = await runApplySession(store, {
       operation: 'up',
       lockTimeoutMs,
+      unattended: !!flags.autoApprove,
+      cancelPending: !!flags.cancelPending,
       makePlan: () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic), refresh, stateKey }),
       confirm: async (plan) => {
         process.stdout.write(await renderPlan(plan, 'text', g.color));

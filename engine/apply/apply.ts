@@ -4,6 +4,7 @@
 // recorded (Terraform's behaviour): the version written holds every change that succeeded, the
 // failed ones stay as they were, and the error is raised after the write.
 
+import { applyMoves } from '../graph/move.js';
 import type { Address, ResourceKind, ResourceState, StateSnapshot } from '../graph/types.js';
 import type { ProviderBase, ProviderContext, ProviderState } from '../../providers/types.js';
 import { StaleSerialError, type Store, type StateVersionInfo, type VersionKind } from '../../state/store.js';
@@ -99,14 +100,20 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
   const meta = await store.meta();
   checkPlanFits(plan, meta);
   const current = await store.current();
-  const prior = current?.snapshot ?? null;
+  // `moved:` renames: the plan was diffed against the renamed resources, and their runtime rows
+  // (pending deliveries, a source's cursor) are re-keyed in the version's transaction below.
+  const moved = current && plan.moves?.length ? applyMoves(current.snapshot, plan.moves) : { snapshot: current?.snapshot ?? null, moves: [] };
+  if (plan.moves?.length && moved.moves.length !== plan.moves.length) {
+    throw new PlanMismatchError('the plan renames resources the state no longer has under their old names; run `orgloop plan` again', 'stale');
+  }
+  const prior = moved.snapshot;
   const desired = plan.desired;
   // The plan is applied as recorded (its changes, refresh repairs included); it was made
   // against exactly this version (checkPlanFits), so its changes are what separates the two.
   checkPlanIntact(plan, prior);
   const changes = plan.changes;
   const result: ApplyResult = { version: null, summary: summarize([], 0), applied: [], failed: [], skipped: [] };
-  if (!changes.length) return result;
+  if (!changes.length && !moved.moves.length) return result;
 
   const byAddr = new Map(changes.map((c) => [c.address, c]));
   const providerState = new Map<Address, ProviderState | undefined>();
@@ -188,7 +195,7 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
   result.applied = applied.map((c) => c.address);
   result.summary = summarize(applied, 0);
 
-  if (applied.length) {
+  if (applied.length || moved.moves.length) {
     const blobs: Record<string, string> = {};
     for (const r of Object.values(snapshot.resources)) {
       if (r.prompt_sha256 && plan.blobs[r.prompt_sha256] !== undefined) blobs[r.prompt_sha256] = plan.blobs[r.prompt_sha256];
@@ -205,6 +212,7 @@ export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): P
         rollback_of: opts.rollback_of ?? null,
         snapshot,
         blobs,
+        ...(moved.moves.length ? { runtime_renames: moved.moves.flatMap((m) => (m.rename ? [m.rename] : [])) } : {}),
       });
     } catch (err) {
       if (err instanceof StaleSerialError) {

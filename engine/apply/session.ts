@@ -7,6 +7,7 @@ import type { StateSnapshot } from '../graph/types.js';
 import { hasChanges, type Plan } from '../plan/types.js';
 import { applyPlan, checkPlanFits, type ApplyOptions, type ApplyResult } from './apply.js';
 import { withLock, whoAmI } from './lock.js';
+import { UserError } from '../errors.js';
 
 export interface SessionOptions {
   operation?: string;
@@ -23,6 +24,24 @@ export interface SessionOptions {
   who?: string;
   progress?: (line: string) => void;
   warn?: (line: string) => void;
+  /**
+   * Nobody confirms this apply (--auto-approve, a saved plan): a plan that would cancel pending
+   * deliveries (to removed actors) is refused unless `cancelPending` says so explicitly.
+   */
+  unattended?: boolean;
+  cancelPending?: boolean;
+}
+
+/** Why an unattended apply may not cancel this plan's pending deliveries, or null. */
+export function pendingCancelRefusal(plan: Plan): string | null {
+  const f = plan.topology.in_flight;
+  if (!f?.cancelled) return null;
+  const routes = f.by_route.filter((r) => r.fate === 'cancel').map((r) => `${r.route}: ${r.count}`);
+  return (
+    `this apply would cancel ${f.cancelled} pending deliver${f.cancelled === 1 ? 'y' : 'ies'} to removed actors (${routes.join(', ')}), and nobody confirmed it. ` +
+    'If the actor was renamed, declare the rename in the project file (moved: [{ from: actor.OLD, to: actor.NEW }]) or run `orgloop state mv` first so they go with it; ' +
+    'to cancel them, pass --cancel-pending.'
+  );
 }
 
 export interface SessionResult {
@@ -41,6 +60,8 @@ export async function runApplySession(store: Store, opts: SessionOptions): Promi
       const plan = await opts.makePlan();
       if (opts.savedPlan) checkPlanFits(plan, await store.meta());
       if (!hasChanges(plan)) return { plan, result: null, cancelled: false };
+      const refusal = opts.unattended && !opts.cancelPending ? pendingCancelRefusal(plan) : null;
+      if (refusal) throw new UserError(refusal);
       if (!(await opts.confirm(plan))) return { plan, result: null, cancelled: true };
       const hooks = await hookOptions(plan.desired);
       const result = await applyPlan(store, plan, {

@@ -72,6 +72,7 @@ export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv;
   const ctx: BuildContext = { lookup, diags, dir: project.dir, defaults, prompts: {}, promptCache: new Map(), packages, promptRoots: promptRoots(project, defaults, diags), unsetVars: opts.unsetVars ?? 'error' };
   const built: Built[] = project.entries.map((entry) => ({ entry, resource: buildResource(entry, ctx) }));
   checkReferences(built, diags);
+  const moved = checkMoved(project, built, diags);
 
   const byPlace = (a: Diagnostic, b: Diagnostic) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1);
   diags.warnings.sort(byPlace);
@@ -88,7 +89,33 @@ export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv;
     resources,
     prompts,
     warnings: diags.warnings,
+    ...(moved.length ? { moved } : {}),
   };
+}
+
+/**
+ * `moved:` in the project file: each `to` must be declared and each `from` must not be (it is
+ * the old name), with the same kind on both sides. Plans then carry the old name's runtime rows
+ * over instead of destroying one resource and creating another.
+ */
+function checkMoved(project: ReturnType<typeof collect>, built: Built[], diags: Diagnostics): Array<{ from: string; to: string }> {
+  const list = project.entry ? (project.entry.data as Record<string, unknown> | null)?.moved : undefined;
+  if (!Array.isArray(list) || !project.entry) return [];
+  const declared = new Set(built.map((b) => b.resource?.address).filter(Boolean));
+  const out: Array<{ from: string; to: string }> = [];
+  const seen = new Set<string>();
+  list.forEach((m, i) => {
+    const { from, to } = (m ?? {}) as { from?: unknown; to?: unknown };
+    if (typeof from !== 'string' || typeof to !== 'string') return; // the schema reports it
+    const at = (key: string, message: string) => diags.at(project.entry!, ['moved', i, key], message);
+    if (from.split('.')[0] !== to.split('.')[0]) return at('to', `moved[${i}]: ${from} cannot become ${to} (a different kind)`);
+    if (!declared.has(to)) return at('to', `moved[${i}]: ${to} is not declared in the project`);
+    if (declared.has(from)) return at('from', `moved[${i}]: ${from} is still declared; moved names the old address`);
+    if (seen.has(from)) return at('from', `moved[${i}]: ${from} is moved twice`);
+    seen.add(from);
+    out.push({ from, to });
+  });
+  return out;
 }
 
 const SECTION_KIND: Partial<Record<Entry['section'], ProviderKind>> = { sources: 'source', actors: 'actor', transforms: 'transform', loggers: 'logger' };

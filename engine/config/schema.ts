@@ -189,6 +189,19 @@ export const fileSchema: JSONSchema = {
         public: { type: 'array', items: variableName, description: 'variables whose names look secret (TOKEN, KEY...) but whose values plans may show' },
       },
     },
+    moved: {
+      type: 'array',
+      description: 'renames to carry over (like Terraform moved blocks): a renamed source keeps its cursor and events, a renamed route or actor its pending deliveries',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['from', 'to'],
+        properties: {
+          from: { type: 'string', pattern: '^(source|actor|route)\\.[^.]+$', description: 'the old address, e.g. actor.reviewer' },
+          to: { type: 'string', pattern: '^(source|actor|route)\\.[^.]+$', description: 'the new address, e.g. actor.pr-reviewer' },
+        },
+      },
+    },
     connectors: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'ConnectorGroup files' },
     sources: { type: 'array' },
     actors: { type: 'array' },

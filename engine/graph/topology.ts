@@ -243,3 +243,20 @@ export function inFlightImpact(
   }
   return result;
 }
+
+/**
+ * Pending deliveries (pending, leased, retry) a `moved:` rename carries over: a route's own, or
+ * an actor's on every route of `applied` (the snapshot before the move) that delivers to it.
+ */
+export function pendingOfMove(from: Address, applied: StateSnapshot | null, counts: Array<{ route: string; status: string; count: number }>): number {
+  const [kind, name] = [from.slice(0, from.indexOf('.')), from.slice(from.indexOf('.') + 1)];
+  let routes: Set<string>;
+  if (kind === 'route') routes = new Set([name]);
+  else if (kind === 'actor') {
+    routes = new Set();
+    for (const [addr, r] of Object.entries(applied?.resources ?? {})) if (r.kind === 'route' && routeInfo(addr, r).actor === name) routes.add(r.name);
+  } else return 0;
+  let n = 0;
+  for (const c of counts) if (ACTIVE.has(c.status) && routes.has(c.route.startsWith('route.') ? c.route.slice(6) : c.route)) n += c.count;
+  return n;
+}

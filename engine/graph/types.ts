@@ -95,6 +95,8 @@ export interface LoadedProject {
   /** sha256 -> prompt text */
   prompts: Record<string, string>;
   warnings: Diagnostic[];
+  /** `moved:` renames (source, route or actor addresses), checked against the declared resources */
+  moved?: Array<{ from: Address; to: Address }>;
 }
 
 // ---- applied state ----

@@ -6,7 +6,7 @@
 
 import { createRequire } from 'node:module';
 import type { Address, ResourceKind, ResourceState, StateSnapshot } from '../graph/types.js';
-import { analyzeTopology, inFlightImpact } from '../graph/topology.js';
+import { analyzeTopology, inFlightImpact, pendingOfMove } from '../graph/topology.js';
 import { reapplyWarning } from '../history/history.js';
 import type { DeliveryCount, StateVersionInfo } from '../../state/store.js';
 import { mergeRefresh } from './refresh.js';
@@ -53,6 +53,9 @@ export interface DiffOptions {
   refreshed?: RefreshedObject[];
   /** pending deliveries per route and status, for the in-flight impact of removed routes and actors */
   deliveryCounts?: DeliveryCount[];
+  /** `moved:` renames that take effect (prior is already renamed), and the snapshot before them */
+  moves?: Array<{ from: Address; to: Address }>;
+  applied?: StateSnapshot | null;
   /** the state's versions, to warn when the plan re-applies a rolled-back version */
   versions?: StateVersionInfo[];
   /** the plan's effect on recent events (traffic.ts), attached to the route changes */
@@ -135,6 +138,7 @@ export function diffSnapshots(
     desired,
     blobs: desiredBlobs,
   };
+  if (opts.moves?.length) plan.moves = opts.moves.map((m) => ({ ...m, pending: pendingOfMove(m.from, opts.applied ?? null, opts.deliveryCounts ?? []) }));
   if (opts.targets && (opts.targets.target.length || opts.targets.exclude.length)) plan.targets = opts.targets;
   if (opts.refreshed?.length) plan.refreshed = opts.refreshed;
   if (opts.traffic) {

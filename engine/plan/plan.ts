@@ -15,6 +15,7 @@ import { applyTargeting, type Targeting } from './targets.js';
 import type { Plan } from './types.js';
 import { measureTraffic, type TrafficOptions } from './traffic.js';
 import { analyzeTopology } from '../graph/topology.js';
+import { applyMoves } from '../graph/move.js';
 
 export interface ProviderHints {
   sensitive: SensitiveLookup;
@@ -45,6 +46,8 @@ export interface PlanOptions {
   traffic?: TrafficOptions;
   /** the state key for hashing sensitive values (engine/secrets/key.ts); asked for only when one is found */
   stateKey?: KeySource;
+  /** `moved:` renames from the project: the applied resources are renamed before diffing */
+  moved?: ReadonlyArray<{ from: string; to: string }>;
 }
 
 function noKey(): never {
@@ -60,6 +63,7 @@ export async function planFromProject(store: Store, project: LoadedProject, opts
     hints,
     origin: opts.origin ?? { type: 'project', file: project.file },
     warnings: [...(opts.warnings ?? []), ...desired.warnings],
+    moved: opts.moved ?? project.moved,
   });
 }
 
@@ -74,7 +78,11 @@ export async function planAgainstStore(
   opts: PlanOptions = {},
 ): Promise<Plan> {
   const meta = await store.meta();
-  const prior = (await store.current())?.snapshot ?? null;
+  const applied = (await store.current())?.snapshot ?? null;
+  // A rename declared under `moved:` is diffed as the same resource under its new name; apply
+  // re-keys its runtime rows (pending deliveries, cursor) in the version's transaction.
+  const moved = applied && opts.moved?.length ? applyMoves(applied, opts.moved) : { snapshot: applied, moves: [] };
+  const prior = moved.snapshot;
   const hints = opts.hints ?? (await registryHints());
   const warnings = [...(opts.warnings ?? [])];
 
@@ -107,7 +115,8 @@ export async function planAgainstStore(
   }
 
   // Removing a route or an actor drains or cancels its pending deliveries: count them.
-  const removesRunning = Object.entries(prior?.resources ?? {}).some(([a, r]) => !target.resources[a] && (r.kind === 'route' || r.kind === 'actor'));
+  const removesRunning =
+    moved.moves.length > 0 || Object.entries(prior?.resources ?? {}).some(([a, r]) => !target.resources[a] && (r.kind === 'route' || r.kind === 'actor'));
   const plan = diffSnapshots(prior, target, (sha) => known.get(sha) ?? null, {
     replaceOn: hints.replaceOn,
     lineage: meta.lineage,
@@ -117,6 +126,8 @@ export async function planAgainstStore(
     targets: opts.targeting,
     refreshed,
     deliveryCounts: removesRunning ? await store.deliveryCounts() : undefined,
+    moves: moved.moves.map((m) => ({ from: m.from, to: m.to })),
+    applied,
     versions: meta.serial > 0 ? await store.versions() : undefined,
     traffic: opts.traffic ? await measureTraffic(store, prior, target, () => analyzeTopology(prior, target).new_cycles, opts.traffic) : undefined,
   });

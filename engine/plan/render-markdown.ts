@@ -4,7 +4,7 @@
 
 import { Chalk } from 'chalk';
 import type { Plan, ResourceChange } from './types.js';
-import { changeLines, NO_CHANGES, summaryLine, topologyLines, trafficHeading, trafficLines } from './render-text.js';
+import { changeLines, moveLines, NO_CHANGES, summaryLine, topologyLines, trafficHeading, trafficLines } from './render-text.js';
 import { planPictureMarkdown } from '../graph/render-plan-picture.js';
 
 export const MARKDOWN_LIMIT = 65_000;
@@ -22,13 +22,13 @@ const code = (s: string) => '`' + s.replace(/`/g, "'") + '`';
 export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   const limit = opts.limit ?? MARKDOWN_LIMIT;
   const head: string[] = [`### ${opts.title ?? 'orgloop plan'}`, ''];
-  if (!plan.changes.length) {
+  if (!plan.changes.length && !plan.moves?.length) {
     head.push(`**${NO_CHANGES}**`, '');
   } else {
     const s = plan.summary;
-    head.push(`**${summaryLine(s)}**` + (s.replace ? ` (${s.replace} replaced)` : '') + ` ${s.unchanged} unchanged.`, '');
+    head.push(`**${summaryLine(s, plan.moves?.length)}**` + (s.replace ? ` (${s.replace} replaced)` : '') + ` ${s.unchanged} unchanged.`, '');
   }
-  const notes = [...plan.warnings.map((w) => `⚠️ ${w}`), ...topologyLines(plan.topology)];
+  const notes = [...plan.warnings.map((w) => `⚠️ ${w}`), ...moveLines(plan.moves), ...topologyLines(plan.topology)];
   // Topology lists can be long (fan-out of thousands of sources); keep their share bounded.
   const noteBudget = Math.floor(limit * 0.15);
   let used = 0;

@@ -22,8 +22,13 @@ const IDENTITY = new Set(['id', 'name', 'connector', 'type']);
 
 export const NO_CHANGES = 'No changes. Your organization matches the configuration.';
 
-export function summaryLine(s: Plan['summary']): string {
-  return `Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`;
+export function summaryLine(s: Plan['summary'], moved = 0): string {
+  return `Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy${moved ? `, ${moved} moved` : ''}.`;
+}
+
+/** `moved:` renames, one line each, with the pending deliveries that go along. */
+export function moveLines(moves: Plan['moves']): string[] {
+  return (moves ?? []).map((m) => `${m.from} has moved to ${m.to} (${m.pending} pending deliver${m.pending === 1 ? 'y goes' : 'ies go'} with it)`);
 }
 
 export function renderText(plan: Plan, opts: TextOptions): string {
@@ -33,18 +38,20 @@ export function renderText(plan: Plan, opts: TextOptions): string {
   if (plan.warnings.length) out.push('');
 
   const topo = topologyLines(plan.topology);
-  if (!plan.changes.length) {
+  const moves = moveLines(plan.moves);
+  if (!plan.changes.length && !moves.length) {
     out.push(c.green.bold(NO_CHANGES));
     if (topo.length) out.push('', c.bold('Topology:'), ...topo.map((l) => '  ' + l));
     return out.join('\n') + '\n';
   }
 
   out.push('orgloop will perform the following actions:', '');
+  for (const m of moves) out.push(c.bold(`  # ${m}`), '');
   for (const ch of plan.changes) out.push(...changeLines(ch, c), '');
   if (topo.length) out.push(c.bold('Topology:'), ...topo.map((l) => '  ' + l), '');
   const traffic = plan.traffic ? trafficLines(plan.traffic) : [];
   if (traffic.length) out.push(c.bold(trafficHeading(plan.traffic!) + ':'), ...traffic.map((l) => '  ' + l), '');
-  out.push(c.bold(summaryLine(plan.summary)));
+  out.push(c.bold(summaryLine(plan.summary, plan.moves?.length)));
   return out.join('\n') + '\n';
 }
 
@@ -136,7 +143,11 @@ export function topologyLines(t: TopologyReport): string[] {
   for (const f of t.fanout_changes) out.push(`~ fan-out of ${f.source}: ${f.before} -> ${f.after} route${f.after === 1 ? '' : 's'}`);
   if (t.in_flight) {
     if (t.in_flight.draining) out.push(`~ ${t.in_flight.draining} pending deliver${t.in_flight.draining === 1 ? 'y' : 'ies'} on removed routes will drain`);
-    if (t.in_flight.cancelled) out.push(`! ${t.in_flight.cancelled} pending deliver${t.in_flight.cancelled === 1 ? 'y' : 'ies'} to removed actors will be cancelled`);
+    if (t.in_flight.cancelled) {
+      out.push(
+        `! ${t.in_flight.cancelled} pending deliver${t.in_flight.cancelled === 1 ? 'y' : 'ies'} to removed actors will be cancelled (renamed? declare it under moved: to carry ${t.in_flight.cancelled === 1 ? 'it' : 'them'} over; apply --auto-approve refuses without --cancel-pending)`,
+      );
+    }
   }
   return out;
 }

@@ -140,6 +140,11 @@ export interface Plan {
   changes: ResourceChange[];
   topology: TopologyReport;
   warnings: string[];
+  /**
+   * `moved:` renames this plan carries out: the resource keeps its state under the new address
+   * and apply re-keys its runtime rows, so `pending` deliveries (pending, leased, retry) go with it.
+   */
+  moves?: Array<{ from: Address; to: Address; pending: number }>;
   /** objects refresh found deleted or edited outside orgloop; apply recreates or repairs them */
   refreshed?: RefreshedObject[];
   /** the plan run over recent real events (absent with --no-traffic or without a store) */
@@ -157,6 +162,6 @@ export function byDisplayOrder(a: ResourceChange, b: ResourceChange): number {
   return ORDER[a.action] - ORDER[b.action] || compareAddresses(a.address, b.address);
 }
 
-export function hasChanges(plan: Pick<Plan, 'changes'>): boolean {
-  return plan.changes.length > 0;
+export function hasChanges(plan: Pick<Plan, 'changes'> & { moves?: Plan['moves'] }): boolean {
+  return plan.changes.length > 0 || (plan.moves?.length ?? 0) > 0;
 }

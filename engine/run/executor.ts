@@ -14,7 +14,7 @@ import { projectEnv, substitute } from '../config/env.js';
 import { getProvider, packageToInstallFor } from '../../providers/registry.js';
 import { ensureSnapshotProviders } from '../registry-load.js';
 import { ConsoleOut } from './console.js';
-import { buildGraph, inputFromSnapshot, type Graph, type GraphDeps } from './graph.js';
+import { buildGraph, inputFromSnapshot, type Graph, type GraphDeps, type RuntimeActor } from './graph.js';
 import { newId } from './ids.js';
 import { EventMemory } from './event-memory.js';
 import { Intake } from './intake.js';
@@ -355,13 +355,28 @@ export class Executor {
 
   /** The actor and route a delivery goes to: those of the version that routed it while they exist, or a reason to cancel. */
   private async target(d: Delivery): Promise<Target | { cancel: string }> {
+    const actorNow = this.current.actors.get(d.actor) ?? (await this.actorAfterSwap(d.actor));
     const cur = this.current;
-    const actorNow = cur.actors.get(d.actor);
     if (!actorNow) return { cancel: `actor "${d.actor}" was removed in version ${cur.serial}` };
     const g = d.state_serial === cur.serial ? cur : await this.graphOf(d.state_serial);
     const route = g?.routes.get(d.route) ?? cur.routes.get(d.route) ?? null;
     const actor = (g?.routes.get(d.route) ? g.actors.get(d.actor) : undefined) ?? actorNow;
     return { actor, route };
+  }
+
+  /**
+   * An actor this executor's version does not have may be one a newer version renamed to (a
+   * `moved:` rename or `state mv` re-keys deliveries in the transaction that writes the version):
+   * swap to the applied version before deciding the actor is gone and cancelling.
+   */
+  private async actorAfterSwap(name: string): Promise<RuntimeActor | undefined> {
+    for (let i = 0; i < 50; i++) {
+      await this.checkSerial();
+      const a = this.current.actors.get(name);
+      if (a || !this.swapping) return a;
+      await new Promise((r) => setTimeout(r, 100)); // another caller is swapping: wait for it
+    }
+    return undefined;
   }
 
   /** Records actor.stopped for a finished delivery (or an agent's callback) and routes it. */

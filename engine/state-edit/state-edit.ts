@@ -9,6 +9,7 @@ import { parseAddress } from '../graph/address.js';
 import { canonicalJson } from '../graph/canonical.js';
 import { snapshotDigest } from '../plan/snapshot.js';
 import { withLock, whoAmI } from '../apply/lock.js';
+import { moveInSnapshot } from '../graph/move.js';
 
 export const STATE_FORMAT = 'orgloop-state';
 export const STATE_FORMAT_VERSION = 1;
@@ -217,12 +218,11 @@ export async function removeResources(store: Store, addresses: Address[]): Promi
   return { version, dependents };
 }
 
-const NAME_FIELD: Record<string, 'id' | 'name'> = { source: 'id', actor: 'id', transform: 'name', logger: 'name', route: 'name' };
-
 /**
  * Renames an address, keeping its runtime data (cursor and events of a source, deliveries of a
  * route or actor) and rewriting references to it in the state, so the running graph stays
- * whole. Use it after renaming something in the YAML, before `plan`, to avoid destroy+create.
+ * whole. Use it after renaming something in the YAML, before `plan`, to avoid destroy+create
+ * (or declare the rename under `moved:`, which plan and apply carry out the same way).
  */
 export async function moveResource(store: Store, from: Address, to: Address): Promise<StateVersionInfo> {
   const a = parseAddress(from);
@@ -232,31 +232,9 @@ export async function moveResource(store: Store, from: Address, to: Address): Pr
   if (a.kind !== b.kind) throw new UserError(`cannot move ${from} to ${to}: a ${a.kind} cannot become a ${b.kind}`);
   if (from === to) throw new UserError(`${from} and ${to} are the same address`);
   return editCurrent(store, `state mv ${from} ${to}`, (snapshot) => {
-    const r = snapshot.resources[from];
-    if (!r) throw new UserError(notFound(from, snapshot));
+    if (!snapshot.resources[from]) throw new UserError(notFound(from, snapshot));
     if (snapshot.resources[to]) throw new UserError(`cannot move ${from} to ${to}: ${to} is already in the state`);
-    delete snapshot.resources[from];
-    r.name = b.name;
-    const field = NAME_FIELD[a.kind]!;
-    if (typeof r.attributes[field] === 'string') r.attributes[field] = b.name;
-    snapshot.resources[to] = r;
-    for (const other of Object.values(snapshot.resources)) rewriteReferences(other, a.kind, a.name, b.name, from, to);
-    snapshot.resources = Object.fromEntries(Object.entries(snapshot.resources).sort(([x], [y]) => (x < y ? -1 : 1)));
-    const renames: RuntimeRename[] = a.kind === 'source' || a.kind === 'route' || a.kind === 'actor' ? [{ kind: a.kind, from: a.name, to: b.name }] : [];
-    return { message: `state mv ${from} ${to}`, renames };
+    const rename = moveInSnapshot(snapshot, from, to);
+    return { message: `state mv ${from} ${to}`, renames: rename ? [rename] : [] };
   });
-}
-
-function rewriteReferences(r: ResourceState, kind: string, from: string, to: string, fromAddr: Address, toAddr: Address): void {
-  r.depends_on = r.depends_on.map((d) => (d === fromAddr ? toAddr : d)).sort();
-  if (r.kind !== 'route') return;
-  const attrs = r.attributes as { when?: { source?: unknown }; then?: { actor?: unknown }; transforms?: unknown };
-  // a route's when.source names a source, or an actor for actor.stopped
-  if ((kind === 'source' || kind === 'actor') && attrs.when?.source === from && r.depends_on.includes(toAddr)) attrs.when.source = to;
-  if (kind === 'actor' && attrs.then?.actor === from) attrs.then.actor = to;
-  if (kind === 'transform' && Array.isArray(attrs.transforms)) {
-    attrs.transforms = attrs.transforms.map((t) =>
-      t === from ? to : t && typeof t === 'object' && (t as { ref?: unknown }).ref === from ? { ...(t as object), ref: to } : t,
-    );
-  }
 }
