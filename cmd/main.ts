@@ -26,6 +26,7 @@ import { register as routes } from './routes.js';
 import { register as testEvent } from './test-event.js';
 import { register as events } from './events.js';
 import { register as deliveries } from './deliveries.js';
+import { register as sources } from './sources.js';
 import { register as plan } from './plan.js';
 import { register as apply } from './apply.js';
 import { register as show } from './show.js';
@@ -45,7 +46,7 @@ program
   .configureOutput({ outputError: (str, write) => write(str) });
 
 // Help lists commands in this order: author, change, inspect state, run, observe, integrate.
-for (const register of [init, validate, fmt, plan, apply, show, drift, rollback, history, diff, stateCmd, forceUnlock, graph, up, start, daemon, status, logs, routes, testEvent, events, deliveries, hook, doctor, providers, consoleCmd, version]) register(program);
+for (const register of [init, validate, fmt, plan, apply, show, drift, rollback, history, diff, stateCmd, forceUnlock, graph, up, start, daemon, status, logs, routes, sources, testEvent, events, deliveries, hook, doctor, providers, consoleCmd, version]) register(program);
 
 program.parseAsync(terraformArgs(process.argv)).catch((err) => {
   process.exitCode = reportError(err);

@@ -2,7 +2,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { applyDirect, cli, tempProject } from './test-helpers/executor.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { applyDirect, cli, runExecutor, tempProject, until } from './test-helpers/executor.js';
 import { openStore } from '../state/open.js';
 import { newId } from '../engine/run/ids.js';
 
@@ -52,5 +53,55 @@ describe('orgloop status', () => {
     expect(r.oldest_pending_age_s).toBeGreaterThanOrEqual(600);
     expect(Date.parse(r.next_attempt_at) - Date.now()).toBeGreaterThan(3000_000);
     expect(json.totals.next_attempt_at).toBe(r.next_attempt_at);
+  });
+
+  it('shows when each cron source fires next, and `sources fire` fires one now', async () => {
+    const dir = tempProject({
+      'orgloop.yaml': `
+sources:
+  - id: hourly
+    connector: cron
+    config: { every: 1h, payload: { job: report } }
+  - id: hook
+    connector: webhook
+actors:
+  - id: a
+    connector: command
+    config: { command: 'cat >> fired.jsonl; echo >> fired.jsonl' }
+routes:
+  - name: report
+    when: { source: hourly }
+    then: { actor: a }
+`,
+    });
+    await applyDirect(dir);
+    const before = Date.now();
+    const json = JSON.parse((await cli(['status', '--json'], { cwd: dir })).stdout);
+    const hourly = json.sources.find((s: { id: string }) => s.id === 'hourly');
+    // every: ticks align to the epoch; nothing has fired yet, so the next one is the next whole hour
+    expect(Date.parse(hourly.next_fire_at) % 3600_000).toBe(0);
+    expect(Date.parse(hourly.next_fire_at)).toBeGreaterThan(before);
+    expect(Date.parse(hourly.next_fire_at) - before).toBeLessThanOrEqual(3600_000);
+    expect(json.sources.find((s: { id: string }) => s.id === 'hook').next_fire_at).toBeUndefined();
+    const text = (await cli(['status'], { cwd: dir })).stdout;
+    expect(text).toMatch(/SOURCE\s+CONNECTOR\s+LAST EVENT\s+TYPE\s+CURSOR UPDATED\s+NEXT FIRE/);
+    expect(text).toContain(`(${hourly.next_fire_at.slice(0, 19)}Z)`);
+
+    const notCron = await cli(['sources', 'fire', 'hook'], { cwd: dir });
+    expect(notCron.code).toBe(1);
+    expect(notCron.stderr).toContain('source "hook" is a webhook source; only cron sources fire on demand');
+    const unknown = await cli(['sources', 'fire', 'nope'], { cwd: dir });
+    expect(unknown.stderr).toContain('no source "nope" in the applied version 1 (sources: hook, hourly)');
+
+    const fired = await cli(['sources', 'fire', 'hourly'], { cwd: dir });
+    expect(fired.code).toBe(0);
+    expect(fired.stdout).toMatch(/^Fired hourly as evt_\w+ against version 1: 1 delivery \(report -> a\); a running executor delivers it\.\n$/);
+    const ex = await runExecutor(['start', '--port', '0'], { cwd: dir });
+    try {
+      const got = await until(() => (existsSync(join(dir, 'fired.jsonl')) ? readFileSync(join(dir, 'fired.jsonl'), 'utf8').trim() : null), 15_000, 'the fired event delivered');
+      expect(JSON.parse(got.split('\n')[0]!)).toMatchObject({ source: 'hourly', provenance: { platform: 'cron' }, payload: { job: 'report', manual: true } });
+    } finally {
+      await ex.stop();
+    }
   });
 });

@@ -16,6 +16,14 @@ function until(at: string | null, now = Date.now()): string {
   return s <= 0 ? 'now' : `in ${age(s)}`;
 }
 
+/** A cron source's next tick: `in 4m (12:00:00Z)`; a missed one fires as soon as an executor runs. */
+function nextFire(at: string | null | undefined, now: number): string {
+  if (at === undefined) return '';
+  if (at === null) return 'never';
+  const s = Math.round((Date.parse(at) - now) / 1000);
+  return s <= 0 ? `due (missed at ${at.slice(0, 19)}Z)` : `in ${age(s)} (${at.slice(0, 19)}Z)`;
+}
+
 function table(rows: string[][]): string {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n';
@@ -68,18 +76,21 @@ export function register(program: Command): void {
           if (r.sources.length) {
             out.push('Sources:');
             const now = Date.now();
+            const cron = r.sources.some((s) => s.next_fire_at !== undefined);
             out.push(
               table([
-                ['SOURCE', 'CONNECTOR', 'LAST EVENT', 'TYPE', 'CURSOR UPDATED'],
+                ['SOURCE', 'CONNECTOR', 'LAST EVENT', 'TYPE', 'CURSOR UPDATED', ...(cron ? ['NEXT FIRE'] : [])],
                 ...r.sources.map((s) => [
                   s.id,
                   s.connector,
                   s.last_event_at ? `${age(Math.round((now - Date.parse(s.last_event_at)) / 1000))} ago` : 'never',
                   s.last_event_type ?? '-',
                   s.cursor_updated_at ? `${age(Math.round((now - Date.parse(s.cursor_updated_at)) / 1000))} ago` : '-',
+                  ...(cron ? [nextFire(s.next_fire_at, now)] : []),
                 ]),
               ]).trimEnd(),
             );
+            if (cron) out.push('(fire a cron source now with `orgloop sources fire SOURCE`)');
             out.push('');
           }
           if (r.routes.length) {

@@ -7,6 +7,10 @@ import type { StateSnapshot } from '../graph/types.js';
 import { DEFAULT_MAX_HOPS } from './graph.js';
 import { newId } from './ids.js';
 import { isoTime } from '../../state/iso-time.js';
+import { manualCronEvents, nextCronFire } from '../../providers/sources/cron.js';
+import { toOrgEvent } from './intake.js';
+import { UserError } from '../errors.js';
+import { cronKey } from './scheduler.js';
 import { Router, type RoutableRoute } from './router.js';
 
 export const EXECUTOR_STALE_MS = 15_000;
@@ -54,7 +58,16 @@ export interface StatusReport {
   serial: number;
   project: string | null;
   executors: Array<{ id: string; host: string; pid: number; serial_loaded: number; started_at: string; heartbeat_at: string; heartbeat_age_s: number; alive: boolean }>;
-  sources: Array<{ id: string; connector: string; last_event_at: string | null; last_event_id: string | null; last_event_type: string | null; cursor_updated_at: string | null }>;
+  /** next_fire_at: cron sources only, when the next tick is due (in the past: missed, fires when an executor runs) */
+  sources: Array<{
+    id: string;
+    connector: string;
+    last_event_at: string | null;
+    last_event_id: string | null;
+    last_event_type: string | null;
+    cursor_updated_at: string | null;
+    next_fire_at?: string | null;
+  }>;
   /**
    * oldest_pending_age_s: seconds since the oldest waiting (pending or retrying) delivery was
    * created, i.e. since its event arrived, however many attempts it has had; next_attempt_at: the
@@ -92,6 +105,7 @@ export async function statusReport(store: Store, now = Date.now()): Promise<Stat
       last_event_id: last?.id ?? null,
       last_event_type: last?.type ?? null,
       cursor_updated_at: c?.updated_at ?? null,
+      ...(r.provider === 'cron' ? { next_fire_at: await nextFire(store, r.name, r.spec.config ?? {}, now) } : {}),
     });
   }
   const routeActor = new Map(resources.filter((r) => r.kind === 'route').map((r) => [r.name, (r.spec.then?.actor as string) ?? null]));
@@ -133,6 +147,17 @@ export async function statusReport(store: Store, now = Date.now()): Promise<Stat
   };
 }
 
+/** A cron source's next tick: after its last recorded fire (an executor starting fresh counts from now). */
+async function nextFire(store: Store, id: string, config: Record<string, unknown>, now: number): Promise<string | null> {
+  const last = await store.kvGet(cronKey(id));
+  try {
+    const next = nextCronFire(config, last ? new Date(last) : new Date(now));
+    return next ? next.toISOString() : null;
+  } catch {
+    return null; // a schedule the applied version could not parse: validate refuses it before apply
+  }
+}
+
 function zeroCounts(): Record<DeliveryStatus, number> {
   return Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<DeliveryStatus, number>;
 }
@@ -158,6 +183,23 @@ export async function replayEvent(store: Store, id: string): Promise<{ event_id:
     trace_id: original.trace_id,
     parent_id: original.parent_id ?? null,
   };
+  const r = await ingestRouted(store, cur, event, null, { phase: 'source.replay', message: (n) => `replay of ${original.id}: ${n} route${n === 1 ? '' : 's'} matched` });
+  return { ...r, serial: cur.serial };
+}
+
+type Routed = { event_id: string; deliveries: Array<{ id: string; route: string; actor: string }> };
+
+/**
+ * Stores `event` with a delivery per route of the applied version it matches (as the executor's
+ * intake would, transforms running at delivery), and logs it. A running executor delivers them.
+ */
+async function ingestRouted(
+  store: Store,
+  cur: { serial: number; snapshot: StateSnapshot },
+  event: OrgEvent,
+  dedupeKey: string | null,
+  log: { phase: string; message: (matched: number) => string },
+): Promise<Routed> {
   const views = routeViews(snapshotResources(cur.snapshot));
   const router = new Router<RoutableRoute & { actor: string; max_hops: number }>(
     views.map((v) => ({ name: v.name, source: v.source, events: v.events, filter: v.filter ?? undefined, actor: v.actor, max_hops: v.max_hops })),
@@ -168,7 +210,7 @@ export async function replayEvent(store: Store, id: string): Promise<{ event_id:
     id: event.id,
     source: event.source,
     type: event.type,
-    dedupe_key: null,
+    dedupe_key: dedupeKey,
     event_json: JSON.stringify(event),
     trace_id: event.trace_id,
     parent_id: event.parent_id ?? null,
@@ -179,7 +221,7 @@ export async function replayEvent(store: Store, id: string): Promise<{ event_id:
   await store.appendLog([
     {
       time: event.time,
-      phase: 'source.replay',
+      phase: log.phase,
       level: 'info',
       source: event.source,
       route: null,
@@ -187,12 +229,42 @@ export async function replayEvent(store: Store, id: string): Promise<{ event_id:
       event_id: event.id,
       delivery_id: null,
       trace_id: event.trace_id,
-      message: `replay of ${original.id}: ${deliveries.length} route${deliveries.length === 1 ? '' : 's'} matched`,
+      message: log.message(deliveries.length),
       data: null,
     },
   ]);
-  return { event_id: event.id, deliveries: deliveries.map(({ id, route, actor }) => ({ id, route, actor })), serial: cur.serial };
+  return { event_id: event.id, deliveries: deliveries.map(({ id, route, actor }) => ({ id, route, actor })) };
 }
+
+// ---- firing a cron source now ----
+
+/**
+ * Fires a cron source of the applied version now, outside its schedule: the events a tick would
+ * emit (each schedule's, or the one named), marked manual and routed like a tick.
+ */
+export async function fireCronNow(store: Store, sourceId: string, schedule?: string, now = Date.now()): Promise<{ serial: number; events: Routed[] }> {
+  const cur = await store.current();
+  if (!cur) throw new UserError(`No applied version in ${store.location}. Run \`orgloop apply\` first.`);
+  const r = cur.snapshot.resources[`source.${sourceId}`];
+  if (!r) {
+    const names = Object.values(cur.snapshot.resources).filter((x) => x.kind === 'source').map((x) => x.name);
+    throw new UserError(`no source "${sourceId}" in the applied version ${cur.serial}${names.length ? ` (sources: ${names.join(', ')})` : ''}`);
+  }
+  if (r.provider !== 'cron') throw new UserError(`source "${sourceId}" is a ${r.provider} source; only cron sources fire on demand (\`orgloop events replay ID\` sends a stored event again)`);
+  let emitted;
+  try {
+    emitted = manualCronEvents(((r.attributes as { config?: Record<string, unknown> }).config ?? {}), new Date(now), schedule);
+  } catch (err) {
+    throw new UserError(`source "${sourceId}": ${(err as Error).message}`);
+  }
+  const events: Routed[] = [];
+  for (const e of emitted) {
+    const event = toOrgEvent(sourceId, e, now);
+    events.push(await ingestRouted(store, cur, event, e.dedupe_key ?? null, { phase: 'source.fire', message: (n) => `fired by hand: ${n} route${n === 1 ? '' : 's'} matched` }));
+  }
+  return { serial: cur.serial, events };
+}
+
 
 export function describeDelivery(d: Delivery, now = Date.now()): string {
   const due = d.status === 'pending' || d.status === 'retry' ? ` due ${d.run_at <= now ? 'now' : `in ${Math.ceil((d.run_at - now) / 1000)}s`}` : '';

@@ -94,7 +94,8 @@ export function nextPollSlot(id: string, intervalMs: number, notBefore: number):
   return phase + Math.ceil((notBefore - phase) / intervalMs) * intervalMs;
 }
 
-const cronKey = (id: string) => `cron:${id}:last_fire`;
+/** Where the last fire time of a cron source is kept (status reads it to show the next one). */
+export const cronKey = (id: string) => `cron:${id}:last_fire`;
 
 export class Scheduler {
   private jobs = new Map<string, Job>();

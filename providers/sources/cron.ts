@@ -148,6 +148,31 @@ export function cronEvent(config: Record<string, unknown>, at: Date): EmittedEve
   };
 }
 
+/**
+ * A fire on demand (`orgloop sources fire`): the events each schedule (or the one named) would
+ * emit at `at`, marked manual, with dedupe keys of their own so they never stand in for a tick.
+ */
+export function manualCronEvents(config: Record<string, unknown>, at: Date, schedule?: string): EmittedEvent[] {
+  const c = compile(config);
+  const mark = (e: EmittedEvent): EmittedEvent => ({ ...e, payload: { ...e.payload, manual: true }, dedupe_key: `manual:${e.dedupe_key}` });
+  if (!c.named) {
+    if (schedule !== undefined) throw new Error('this cron source has one schedule: fire it without naming one');
+    return [mark(cronEvent(config, at))];
+  }
+  const picked = schedule === undefined ? c.named : c.named.filter((s) => s.name === schedule);
+  if (picked.length === 0) throw new Error(`no schedule named ${JSON.stringify(schedule)} (this source has ${c.named.map((s) => s.name).join(', ')})`);
+  const scheduledAt = at.toISOString();
+  return picked.map((s) =>
+    mark({
+      type: 'resource.changed',
+      provenance: { platform: 'cron', platform_event: `schedule.${s.name}`, author_type: 'system' },
+      payload: { schedule: s.name, ...(s.everyMs !== undefined ? { interval_ms: s.everyMs } : {}), ...s.payload, scheduled_at: scheduledAt },
+      dedupe_key: `${s.name}@${scheduledAt}`,
+      time: scheduledAt,
+    }),
+  );
+}
+
 export const cronSource: SourceProvider = {
   kind: 'source',
   name: 'cron',
