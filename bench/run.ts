@@ -1,6 +1,7 @@
 // `npm run bench [-- NAME...]`: runs the benchmarks (all, or the named ones), prints a table of
 // targets vs measured figures, and writes every figure to bench/results/latest.json.
-// Names: plan-apply, executor, latency, routing, fanout, idle, heap, memory, console, retention.
+// Names: plan-apply, executor, latency, routing, fanout, idle, heap, memory, console, retention,
+// plan-traffic.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   memory: async () => (await import('./memory.js')).run(),
   console: async () => (await import('./console.js')).run(),
   retention: async () => (await import('./retention.js')).run(),
+  'plan-traffic': async () => (await import('./plan-traffic.js')).run(),
 };
 
 async function main(): Promise<void> {

@@ -31,6 +31,8 @@ export interface Delivery {
   last_error: string | null;
   created_at: string;
   updated_at: string;
+  /** set by claim() on a delivery whose lease it took over (expired, or its holder is gone) */
+  reclaimed?: boolean;
 }
 
 export interface IngestItem {

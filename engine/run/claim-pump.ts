@@ -102,6 +102,19 @@ export class ClaimPump {
             break;
           }
           for (const dl of batch) {
+            if (dl.reclaimed) {
+              // a crashed or stalled worker's delivery: counted (orgloop_leases_reclaimed_total) and in its trace
+              this.d.log({
+                time: new Date().toISOString(),
+                phase: 'deliver.reclaim',
+                level: 'warn',
+                route: dl.route,
+                actor: dl.actor,
+                event_id: dl.event_id,
+                delivery_id: dl.id,
+                message: `reclaimed ${dl.id}: its lease had expired or its executor is gone (attempt ${dl.attempts})`,
+              });
+            }
             slots.take();
             this.d.run(dl);
           }

@@ -153,6 +153,7 @@ export class ExecutorMetrics {
     deliveries: FastCounter;
     transforms: FastCounter;
     loopCuts: FastCounter;
+    reclaimed: FastCounter;
     sourceErrors: FastCounter;
     deliveryDuration: FastHistogram;
     endToEnd: FastHistogram;
@@ -186,6 +187,7 @@ export class ExecutorMetrics {
       routed: counter('orgloop_route_matches_total', 'Deliveries created: an event matched a route.', ['source', 'route']),
       deliveries: counter('orgloop_deliveries_total', 'Delivery attempts finished, per route, actor and outcome (delivered, dropped, retry, dead, cancelled, lease_lost).', ['route', 'actor', 'outcome']),
       transforms: counter('orgloop_transform_decisions_total', 'Transform decisions (pass, drop, error), per transform.', ['transform', 'decision']),
+      reclaimed: counter('orgloop_leases_reclaimed_total', 'Deliveries this executor took over from a crashed or stalled worker (lease expired, or its executor gone), per route and actor.', ['route', 'actor']),
       loopCuts: counter('orgloop_loop_cuts_total', 'Events not delivered because they were more hops deep than the route allows.', ['route']),
       sourceErrors: counter('orgloop_source_errors_total', 'Failed polls and other source errors, per source.', ['source']),
       deliveryDuration: histogram('orgloop_delivery_duration_seconds', 'How long a successful delivery took the actor (one attempt).', ['actor']),
@@ -268,6 +270,9 @@ export class ExecutorMetrics {
         return this.outcome(e, 'cancelled');
       case 'deliver.lease_lost':
         return this.outcome(e, 'lease_lost');
+      case 'deliver.reclaim':
+        this.c.reclaimed.inc(this.label('route', e.route), this.label('actor', e.actor));
+        return;
     }
   }
 

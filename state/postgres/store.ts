@@ -475,7 +475,7 @@ export class PostgresStore extends SqlStore implements Store {
     }
     const rows = r.rows as Array<Delivery & { pick_k: number; pick_o: number }>;
     rows.sort((a, b) => a.pick_k - b.pick_k || a.pick_o - b.pick_o);
-    return rows.map(({ pick_k: _k, pick_o: _o, ...d }) => d);
+    return rows.map(({ pick_k: k, pick_o: _o, ...d }) => (k === 0 ? { ...d, reclaimed: true } : d));
   }
 
   async claimable(now?: number): Promise<boolean> {

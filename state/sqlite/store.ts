@@ -242,6 +242,7 @@ export class SqliteStore extends SqlStore implements Store {
                  WHERE status IN ('pending', 'retry') AND run_at <= @now
                  ORDER BY run_at LIMIT @limit) RETURNING *`,
             ).all({ ...args, limit: limit - expired.length }) as Delivery[]);
+      for (const d of expired) d.reclaimed = true;
       return expired.concat(due.sort((a, b) => a.run_at - b.run_at));
     });
   }
