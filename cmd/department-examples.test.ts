@@ -4,7 +4,7 @@
 // actor's output at the other end.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,28 @@ async function startExample(name: string, vars: Record<string, string>): Promise
 
 const polled = (fake: { requests: unknown[] }, n: number) => until(() => fake.requests.length >= n, 15_000, `${n} requests at the fake`);
 const slackSaid = (re: RegExp) => until(() => slack.messages.find((m) => re.test(m.text)), 20_000, `a Slack message matching ${re}`);
+
+describe('department examples: the documented first step', () => {
+  // `cp .env.example .env`: validate and plan run on its placeholders, with nothing else set
+  it.each(['support', 'devops', 'sales', 'legal'])('%s validates and plans from its .env.example', async (name) => {
+    const dir = mkdtempSync(join(tmpdir(), `orgloop-${name}-env-`));
+    cpSync(join(EXAMPLES, name), dir, { recursive: true });
+    copyFileSync(join(dir, '.env.example'), join(dir, '.env'));
+    const v = await cli(['validate'], { cwd: dir, env: {} });
+    expect(v).toMatchObject({ code: 0, stderr: '' });
+    expect(v.stdout).toMatch(new RegExp(`^✓ ${name}: `));
+    const p = await cli(['plan'], { cwd: dir, env: {} });
+    expect(p).toMatchObject({ code: 0, stderr: '' });
+    expect(p.stdout).toMatch(/Plan: \d+ to add, 0 to change, 0 to destroy\./);
+    // placeholders of secrets are secrets too: never printed (client ids, URLs and names are shown)
+    const secrets = readFileSync(join(dir, '.env.example'), 'utf8')
+      .split('\n')
+      .map((l) => /^([A-Z_]+)=(.+)$/.exec(l))
+      .filter((m) => m && /SECRET|TOKEN|PASSWORD|KEY/.test(m[1]!));
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const m of secrets) expect(p.stdout).not.toContain(m![2]);
+  }, 30_000);
+});
 
 describe('department examples end to end', () => {
   it('support: a new Zendesk ticket reaches #support with its triage SOP', async () => {
