@@ -92,6 +92,31 @@ describe('start --daemon / stop', () => {
     }
   });
 
+  it('keeps its log bounded: rotated copies up to ORGLOOP_LOG_KEEP, each about ORGLOOP_LOG_MAX_BYTES', async () => {
+    const dir = await applied('rotating');
+    const env = { ORGLOOP_LOG_MAX_BYTES: '2KB', ORGLOOP_LOG_KEEP: '2', ORGLOOP_LOG_CHECK_MS: '100' };
+    const start = await cli(['start', '--daemon', '--port', '0', '--verbose'], { cwd: dir, env });
+    expect(start.code).toBe(0);
+    const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(start.stdout)![1]!;
+    const log = join(dir, '.orgloop', 'orgloop.log');
+    try {
+      // each event writes several debug lines; keep posting until two rotations happened
+      for (let i = 0; i < 400 && !existsSync(`${log}.2`); i++) {
+        await fetch(`${url}/webhook/hook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ i }) });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(existsSync(`${log}.1`)).toBe(true);
+      expect(existsSync(`${log}.2`)).toBe(true);
+      expect(existsSync(`${log}.3`)).toBe(false);
+      expect(readFileSync(`${log}.1`, 'utf8')).toMatch(/deliver\./);
+      expect(await healthy(url)).toBe(200);
+    } finally {
+      expect((await cli(['stop'], { cwd: dir })).code).toBe(0);
+    }
+    // the executor's last words landed in the live file after the rotations
+    expect(readFileSync(log, 'utf8')).toMatch(/stopped\n$/);
+  });
+
   it('refuses to start in the background what was never applied', async () => {
     const dir = tempProject({ 'orgloop.yaml': PROJECT('fresh') });
     const r = await cli(['start', '--daemon'], { cwd: dir });
@@ -110,6 +135,7 @@ describe('orgloop service', () => {
     expect(unit).toMatch(new RegExp(`\\nExecStart=${process.execPath.replace(/[.]/g, '\\.')} \\S+/dist/cmd/main\\.js -c ${dir.replace(/[.]/g, '\\.')}/orgloop\\.yaml start --port 4811\\n`));
     expect(unit).toContain('\nRestart=on-failure\n');
     expect(unit).toContain(`\nStandardOutput=append:${join(dir, '.orgloop', 'orgloop.log')}\n`);
+    expect(unit).toContain(`\nEnvironment=ORGLOOP_LOG_FILE=${join(dir, '.orgloop', 'orgloop.log')}\n`);
     expect(unit).toContain('\n[Install]\nWantedBy=default.target\n');
   });
 
@@ -122,6 +148,7 @@ describe('orgloop service', () => {
     expect(plist).toContain('<key>RunAtLoad</key>\n  <true/>');
     expect(plist).toContain('<key>KeepAlive</key>\n  <dict>\n    <key>SuccessfulExit</key>\n    <false/>');
     expect(plist).toContain(`<key>StandardOutPath</key>\n  <string>${join(dir, '.orgloop', 'orgloop.log')}</string>`);
+    expect(plist).toContain(`<key>ORGLOOP_LOG_FILE</key>\n    <string>${join(dir, '.orgloop', 'orgloop.log')}</string>`);
   });
 
   it('install --no-start writes one file per project; uninstall removes it; status and logs say what there is', async () => {

@@ -72,6 +72,18 @@ export async function runExecutor(g: { config: string; state?: string; color: bo
   // sharing ORGLOOP_STATE_KEY accept each other's tokens (and keep accepting them across restarts)
   const ex = new Executor({ store, settings, write: (t) => process.stdout.write(t), color: g.color, stateLocation: statePath(g), tracing: traces.tracing, consoleToken: process.env.ORGLOOP_CONSOLE_TOKEN || null, callbackKey: (await import('./plan-common.js')).stateKey().secret });
   // Started by `start --daemon`: the pid file is ours to remove when we exit.
+  // Run with its output appended to a log (start --daemon, a service): keep that log bounded.
+  const logFile = process.env.ORGLOOP_LOG_FILE;
+  if (logFile) {
+    const { rotateOptions, watchLog } = await import('../engine/daemon/log-rotate.js');
+    let o;
+    try {
+      o = rotateOptions(process.env);
+    } catch (err) {
+      throw new UserError((err as Error).message);
+    }
+    watchLog(logFile, o, Number(process.env.ORGLOOP_LOG_CHECK_MS) || 5000);
+  }
   const pidFile = process.env.ORGLOOP_PID_FILE;
   if (pidFile) {
     const { releasePidFile } = await import('../engine/daemon/daemon.js');

@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { rotateLog, rotateOptions } from './log-rotate.js';
 
 export interface DaemonPaths {
   dir: string;
@@ -85,6 +86,8 @@ export type SpawnResult = { ok: true; record: DaemonRecord } | { ok: false; erro
  */
 export async function spawnDaemon(o: SpawnOptions): Promise<SpawnResult> {
   mkdirSync(o.paths.dir, { recursive: true });
+  // rotate now rather than under the child while it is starting (its readiness is read from the log)
+  rotateLog(o.paths.logFile, rotateOptions(o.env));
   const offset = existsSync(o.paths.logFile) ? statSync(o.paths.logFile).size : 0;
   const out = openSync(o.paths.logFile, 'a');
   const started_at = new Date().toISOString();
@@ -92,7 +95,7 @@ export async function spawnDaemon(o: SpawnOptions): Promise<SpawnResult> {
   const child = spawn(o.argv[0]!, o.argv.slice(1), {
     detached: true,
     stdio: ['ignore', out, out],
-    env: { ...o.env, ORGLOOP_PID_FILE: o.paths.pidFile, NO_COLOR: '1' },
+    env: { ...o.env, ORGLOOP_PID_FILE: o.paths.pidFile, ORGLOOP_LOG_FILE: o.paths.logFile, NO_COLOR: '1' },
     cwd: process.cwd(),
   });
   closeSync(out);
@@ -123,7 +126,9 @@ export async function spawnDaemon(o: SpawnOptions): Promise<SpawnResult> {
 
 function readLogFrom(file: string, offset: number): string {
   try {
-    return readFileSync(file).subarray(offset).toString('utf8');
+    const all = readFileSync(file);
+    // rotated since (copied away and truncated): what is there is all new
+    return all.subarray(all.length < offset ? 0 : offset).toString('utf8');
   } catch {
     return '';
   }

@@ -90,6 +90,8 @@ WorkingDirectory=${systemdWord(s.workingDir)}
 ExecStart=${s.command.map(systemdWord).join(' ')}
 Environment=${systemdWord(`PATH=${s.path}`)}
 Environment=NO_COLOR=1
+# the executor keeps this log to a bounded size (ORGLOOP_LOG_MAX_BYTES, ORGLOOP_LOG_KEEP)
+Environment=${systemdWord(`ORGLOOP_LOG_FILE=${s.logFile}`)}
 Restart=on-failure
 RestartSec=5
 # SIGTERM lets the executor finish in-flight deliveries and release its leases
@@ -128,6 +130,8 @@ ${args}
     <string>${xml(s.path)}</string>
     <key>NO_COLOR</key>
     <string>1</string>
+    <key>ORGLOOP_LOG_FILE</key>
+    <string>${xml(s.logFile)}</string>
   </dict>
   <key>RunAtLoad</key>
   <true/>
