@@ -33,6 +33,7 @@ import { register as show } from './show.js';
 import { register as forceUnlock } from './force-unlock.js';
 import { register as providers } from './providers.js';
 import { register as consoleCmd } from './console.js';
+import { register as inbox } from './inbox.js';
 
 const program = new Command();
 program
@@ -46,7 +47,7 @@ program
   .configureOutput({ outputError: (str, write) => write(str) });
 
 // Help lists commands in this order: author, change, inspect state, run, observe, integrate.
-for (const register of [init, validate, fmt, plan, apply, show, drift, rollback, history, diff, stateCmd, forceUnlock, graph, up, start, daemon, status, logs, routes, sources, testEvent, events, deliveries, hook, doctor, providers, consoleCmd, version]) register(program);
+for (const register of [init, validate, fmt, plan, apply, show, drift, rollback, history, diff, stateCmd, forceUnlock, graph, up, start, daemon, status, logs, routes, sources, testEvent, events, deliveries, inbox, hook, doctor, providers, consoleCmd, version]) register(program);
 
 program.parseAsync(terraformArgs(process.argv)).catch((err) => {
   process.exitCode = reportError(err);

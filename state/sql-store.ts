@@ -19,6 +19,8 @@ import type {
   StoredLogEntry,
 } from './runtime-plane.js';
 import { isoTime } from './iso-time.js';
+import { ackSteps, enqueueSteps, sessionSteps, takeSteps, type InboxEnqueue, type InboxEntry, type InboxSessionInfo, type Steps } from './inbox.js';
+import type { IngestItem } from './runtime-plane.js';
 import { INFO_COLUMNS, limitClause, toInfo, toVersion, type VersionRow } from './rows.js';
 import { LOCK_HOLDER, conditions } from './sql.js';
 
@@ -35,6 +37,12 @@ export abstract class SqlStore {
   protected abstract row<T>(text: string, args?: readonly unknown[]): Promise<T | undefined>;
   /** One write statement, committed (SQLite: with the rest of its batch); the rows it changed. */
   protected abstract run(text: string, args?: readonly unknown[]): Promise<number>;
+
+  /**
+   * Runs a multi-statement operation (state/inbox.ts) in one transaction of this dialect. It takes
+   * a maker, not a generator: SQLite's write batch may roll back and run an operation again.
+   */
+  protected abstract drive<T>(make: () => Steps<T>): Promise<T>;
 
   protected iso(ms = this.now()): string {
     return isoTime(ms);
@@ -299,5 +307,27 @@ export abstract class SqlStore {
 
   async kvSet(key: string, value: string): Promise<void> {
     await this.run('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+
+  // ---- runtime plane: inbox batching (state/inbox.ts) ----
+
+  inboxEnqueue(e: InboxEnqueue): Promise<{ held: boolean; notified: boolean }> {
+    return this.drive(() => enqueueSteps(e, this.now()));
+  }
+
+  inboxTake(key: string, limit: number, holdMs: number, token: string): Promise<{ entries: InboxEntry[]; remaining: number }> {
+    return this.drive(() => takeSteps(key, limit, holdMs, token, this.now()));
+  }
+
+  inboxAck(key: string, token: string, notify: IngestItem | null): Promise<{ remaining: number; notified: boolean }> {
+    return this.drive(() => ackSteps(key, token, notify, this.now()));
+  }
+
+  async inboxSession(key: string): Promise<InboxSessionInfo | null> {
+    return (await this.drive(() => sessionSteps(key, this.now())))[0] ?? null;
+  }
+
+  inboxSessions(): Promise<InboxSessionInfo[]> {
+    return this.drive(() => sessionSteps(null, this.now()));
   }
 }

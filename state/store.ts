@@ -18,8 +18,10 @@ import type {
   TransformState,
   Wakeups,
 } from './runtime-plane.js';
+import type { Inbox } from './inbox.js';
 
 export * from './config-plane.js';
+export type { Inbox, InboxEnqueue, InboxEntry, InboxSessionInfo } from './inbox.js';
 export * from './runtime-plane.js';
 export type * from './snapshot.js';
 
@@ -52,6 +54,7 @@ export interface Store
     TransformState,
     LogSink,
     Retention,
+    Inbox,
     Wakeups {
   readonly kind: 'sqlite' | 'postgres';
   readonly location: string;

@@ -246,6 +246,12 @@ function routeSpec(item: Record<string, any>, entry: Entry, ctx: BuildContext, a
     transforms,
     then: { actor: then.actor, ...(isObject(then.config) ? { config: then.config } : {}) },
   };
+  if (isObject(then.config) && then.config.inbox === true) {
+    durationCheck(then.config.inbox_ttl, ['then', 'config', 'inbox_ttl'], at);
+    if (typeof then.config.session_key !== 'string' || !then.config.session_key) {
+      at(['then', 'config', 'inbox'], 'inbox needs then.config.session_key (the key events are batched by): without one, events are delivered one by one', 'warning');
+    }
+  }
   const pf = isObject(item.with) ? item.with.prompt_file : undefined;
   if (typeof pf === 'string' && pf) {
     const tried = findPrompt(pf, entry, ctx);

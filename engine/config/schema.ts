@@ -125,7 +125,15 @@ export const routeItemSchema: JSONSchema = {
       additionalProperties: false,
       properties: {
         actor: { type: 'string', minLength: 1 },
-        config: { type: 'object', description: 'per-route actor settings; {{path}} renders from the event' },
+        config: {
+          type: 'object',
+          description: 'per-route actor settings; {{path}} renders from the event',
+          properties: {
+            inbox: { type: 'boolean', description: 'batch this route\'s events per session_key and notify the actor once per batch (orgloop inbox drain)' },
+            inbox_ttl: { ...duration, description: 'how long an event waits in the inbox before it is dropped unread (default 1h)' },
+            inbox_max_batch: { type: 'integer', minimum: 1, description: 'events a drain hands out when it names no --limit (default 100)' },
+          },
+        },
       },
     },
     with: {

@@ -10,6 +10,8 @@ import type { EventMemory } from './event-memory.js';
 import type { RuntimeActor, RuntimeRoute } from './graph.js';
 import { afterFailure, deliveryContext, deliveryEntry, type DeliveryContext, type Outcome } from './outcome.js';
 import { runTransforms } from './pipeline.js';
+import { isNotification, notificationItem } from '../inbox/inbox.js';
+import type { InboxSessionInfo } from '../../state/store.js';
 import { attemptsOf, withExecutorCap, type RetryPolicy } from './retry.js';
 import type { DeliverySpans, Tracing } from './tracing.js';
 
@@ -46,6 +48,8 @@ export interface DeliveryDeps {
   stopped(d: Delivery, parent: OrgEvent, report: StoppedReport): Promise<void>;
   /** spans of each delivery (traceparents are handed to actors even when none are recorded) */
   tracing: Tracing;
+  /** inbox batching: a key's session, and the command an agent drains it with */
+  inbox: { session(key: string): Promise<InboxSessionInfo | null>; drainCommand(key: string): string };
 }
 
 export interface Attempted {
@@ -96,7 +100,20 @@ async function deliver(
   const { route } = target;
   const fail = (f: { error: string; retryable: boolean; retryAfterMs?: number }) => afterFailure(dl, maxAttempts, f, policy);
   let event = original;
-  if (route && route.transforms.length > 0) {
+  let routeConfig: Record<string, unknown> | null = null;
+  let routeTemplate = route?.thenConfig;
+  if (isNotification(original)) {
+    // an inbox notification: told how many wait now, not when it was queued; no transforms
+    const key = String(original.payload.session_key ?? '');
+    const session = await d.inbox.session(key);
+    if (!session || session.notify_delivery_id !== dl.id) return { kind: 'complete', note: `inbox ${key} was drained since: this notification is superseded` };
+    if (session.pending === 0) return { kind: 'complete', note: `inbox ${key} is empty: nothing to notify` };
+    event = { ...original, payload: { ...original.payload, pending_count: session.pending, oldest_event_at: session.oldest_enqueued_at === null ? null : new Date(session.oldest_enqueued_at).toISOString() } };
+    routeConfig = JSON.parse(session.route_config) as Record<string, unknown>;
+    // template-rendering actors see the key from the notification itself (the first event's
+    // other per-event values mean nothing for a batch)
+    if (route) routeTemplate = { ...route.thenConfig, session_key: '{{payload.session_key}}' };
+  } else if (route && route.transforms.length > 0) {
     const res = await runTransforms(route, structuredClone(original), d.transformStore, (e) => {
       spans.transform(String(e.data?.transform ?? ''), e.phase.slice('transform.'.length), e.message);
       d.log(deliveryEntry(ctx, e.phase, e.level, e.message ?? '', e.data));
@@ -105,6 +122,28 @@ async function deliver(
     if (res.action === 'drop') return { kind: 'complete', note: `dropped by transform ${res.transform}` };
     if (res.action === 'error') return fail({ error: `transform ${res.transform}: ${res.error}`, retryable: true });
     event = res.event;
+  }
+  if (route?.inbox && !isNotification(original)) {
+    const rendered = renderDeep(route.thenConfig, event);
+    const key = typeof rendered.session_key === 'string' ? rendered.session_key : '';
+    if (key) {
+      return {
+        kind: 'inbox',
+        entry: {
+          delivery_id: dl.id,
+          session_key: key,
+          route: dl.route,
+          actor: dl.actor,
+          event_id: original.id,
+          event_json: event === original ? json : JSON.stringify(event),
+          ttl_ms: route.inbox.ttlMs,
+          route_config: JSON.stringify(rendered),
+          max_batch: route.inbox.maxBatch,
+          notify: notificationItem({ key, route: dl.route, actor: dl.actor, serial: dl.state_serial, drainCommand: d.inbox.drainCommand(key), cause: original }),
+        },
+      };
+    }
+    d.log(deliveryEntry(ctx, 'inbox.skip', 'warn', `session_key rendered empty for this event: delivered directly, not batched`));
   }
 
   const timeoutMs = route?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -121,8 +160,8 @@ async function deliver(
       route: dl.route,
       event,
       prompt: route?.prompt ?? null,
-      routeConfig: route ? renderDeep(route.thenConfig, event) : {},
-      routeTemplate: route?.thenConfig ?? {},
+      routeConfig: routeConfig ?? (route ? renderDeep(route.thenConfig, event) : {}),
+      routeTemplate: routeTemplate ?? {},
       timeoutMs,
       signal: ac.signal,
       eventJson: event === original ? json : JSON.stringify(event),

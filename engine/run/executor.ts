@@ -43,6 +43,7 @@ import type { Tracing } from './tracing.js';
 import { ConsoleRoutes } from '../console/server.js';
 import { openQueries, type RuntimeQueries } from '../../state/queries/queries.js';
 import { AllowedHosts, CallbackTokens, isLoopbackBind } from './guard.js';
+import { drainCommand } from '../inbox/inbox.js';
 
 export interface ExecutorOptions {
   store: Store;
@@ -169,6 +170,10 @@ export class Executor {
       target: (d) => this.target(d),
       callback: (d) => this.callbackFor(d),
       stopped: (d, parent, report) => this.emitStopped(d.actor, { delivery: d, parent }, report).then(() => undefined),
+      inbox: {
+        session: (key) => o.store.inboxSession(key),
+        drainCommand: (key) => drainCommand(key, o.store.kind === 'sqlite' ? o.store.location : null),
+      },
       leaseMs: set.leaseMs,
       pollMs: shared(o.store.kind, set.claimPollMs, DEFAULT_SETTINGS.claimPollMs, PG_FALLBACK_CLAIM_POLL_MS),
       tracing: o.tracing,

@@ -20,6 +20,7 @@ import { blankSecretIssues } from '../../providers/lib/blank-secret.js';
 import { providerContext } from '../provider-context.js';
 import { webhookMaxBody } from '../../providers/sources/webhook.js';
 import { containsSecret, resolveSecrets, sensitiveConfigFields } from '../secrets/index.js';
+import { DEFAULT_INBOX_MAX_BATCH, DEFAULT_INBOX_TTL_MS, type RouteInbox } from '../inbox/inbox.js';
 
 export const DEFAULT_MAX_HOPS = 8;
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
@@ -97,6 +98,8 @@ export interface RuntimeRoute {
   transforms: RuntimeTransform[];
   actor: string;
   thenConfig: Record<string, unknown>;
+  /** `then.config.inbox: true` with a `session_key`: events wait in the key's inbox (engine/run/inbox.ts) */
+  inbox: RouteInbox | null;
   prompt: string | null;
   /** `delivery.max_attempts` (null: as many as the retry policy has delays, plus one) */
   maxAttempts: number | null;
@@ -151,6 +154,16 @@ function durationAt(value: unknown, fallback: number, what: string): number {
 }
 
 /** A route's own retry policy: `delivery.retry` (delays before each retry) or, older, `delivery.backoff`. */
+/** OrgLoop's inbox settings of a route (without a session key it delivers one by one, as OrgLoop's). */
+function routeInbox(c: Record<string, unknown>, address: string): RouteInbox | null {
+  if (c.inbox !== true || typeof c.session_key !== 'string' || !c.session_key) return null;
+  const max = Number(c.inbox_max_batch);
+  return {
+    ttlMs: durationAt(c.inbox_ttl, DEFAULT_INBOX_TTL_MS, `${address}.then.config.inbox_ttl`),
+    maxBatch: Number.isInteger(max) && max >= 1 ? max : DEFAULT_INBOX_MAX_BATCH,
+  };
+}
+
 function routeRetry(delivery: { retry?: unknown; backoff?: unknown } | undefined, address: string): RetryPolicy | null {
   if (Array.isArray(delivery?.retry) && delivery.retry.length > 0) {
     return { kind: 'schedule', delaysMs: delivery.retry.map((d, i) => durationAt(d, 0, `${address}.delivery.retry[${i}]`)) };
@@ -263,6 +276,7 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
       transforms: chain,
       actor,
       thenConfig: (s.then?.config ?? {}) as Record<string, unknown>,
+      inbox: routeInbox((s.then?.config ?? {}) as Record<string, unknown>, address),
       prompt: r.prompt,
       maxAttempts: Number.isFinite(maxAttempts) && maxAttempts >= 1 ? Math.floor(maxAttempts) : null,
       timeoutMs: durationAt(s.delivery?.timeout ?? actorTimeout, DEFAULT_TIMEOUT_MS, `${address}.delivery.timeout`),

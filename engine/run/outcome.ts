@@ -2,7 +2,7 @@
 // outcome in the store, fenced by the lease, with its log entry.
 
 import type { LogEntry } from '../../providers/types.js';
-import type { Delivery, Store } from '../../state/store.js';
+import type { Delivery, InboxEnqueue, Store } from '../../state/store.js';
 import { isoTime } from '../../state/iso-time.js';
 import { retryDelay, type RetryPolicy } from './retry.js';
 
@@ -10,7 +10,9 @@ export type Outcome =
   | { kind: 'complete'; note?: string; durationMs?: number }
   | { kind: 'retry'; runAt: number; error: string }
   | { kind: 'dead'; error: string }
-  | { kind: 'cancel'; reason: string };
+  | { kind: 'cancel'; reason: string }
+  /** an inbox route's event: waits in the key's inbox (completing the delivery in the same transaction) */
+  | { kind: 'inbox'; entry: Omit<InboxEnqueue, 'owner'> };
 
 /** What the log entries about one delivery share. */
 export type DeliveryContext = Pick<LogEntry, 'route' | 'actor' | 'delivery_id' | 'event_id' | 'trace_id' | 'source'>;
@@ -56,6 +58,8 @@ export class OutcomeRecorder {
     private readonly store: Store,
     private readonly owner: string,
     private readonly log: (e: LogEntry) => void,
+    /** work was queued in the store (an inbox notification): claim soon */
+    private readonly onQueued?: () => void,
   ) {}
 
   /** Records the outcome and logs it; returns what happened (for the delivery's spans). */
@@ -66,6 +70,7 @@ export class OutcomeRecorder {
       log(deliveryEntry(ctx, 'deliver.cancel', 'warn', o.reason));
       return 'cancelled';
     }
+    if (o.kind === 'inbox') return this.enqueue(dl, o.entry, ctx);
     let held: boolean;
     try {
       held = o.kind === 'complete' ? await store.complete(dl.id, owner) : await store.fail(dl.id, owner, o.error, o.kind === 'retry' ? { runAt: o.runAt } : 'dead');
@@ -93,5 +98,26 @@ export class OutcomeRecorder {
     }
     log(deliveryEntry(ctx, 'deliver.dead', 'error', `dead: ${o.error}`, { attempt: dl.attempts }));
     return 'dead';
+  }
+
+  private async enqueue(dl: Delivery, entry: Omit<InboxEnqueue, 'owner'>, ctx: DeliveryContext): Promise<string> {
+    const { store, owner, log } = this;
+    let r: { held: boolean; notified: boolean };
+    try {
+      r = await store.inboxEnqueue({ ...entry, owner });
+    } catch (err) {
+      log(deliveryEntry(ctx, 'executor.error', 'error', `could not add ${dl.id} to inbox ${entry.session_key}: ${(err as Error).message}`));
+      return 'unrecorded';
+    }
+    if (!r.held) {
+      log(deliveryEntry(ctx, 'deliver.lease_lost', 'warn', `lease on ${dl.id} was lost before completion; another worker owns it now`));
+      return 'lease_lost';
+    }
+    log(deliveryEntry(ctx, 'deliver.success', 'info', `added to inbox ${entry.session_key}${r.notified ? `; ${dl.actor} notified` : ''}`, { attempt: dl.attempts, inbox: entry.session_key }));
+    if (r.notified) {
+      log(deliveryEntry(ctx, 'inbox.notify', 'info', `inbox ${entry.session_key}: notification queued for ${dl.actor}`, { inbox: entry.session_key }));
+      this.onQueued?.();
+    }
+    return 'inbox';
   }
 }

@@ -36,7 +36,7 @@ export class DeliveryWorkers {
   constructor(private readonly d: WorkerDeps) {
     const { store, owner, slots, log } = d;
     this.pump = new ClaimPump({ store, owner, leaseMs: d.leaseMs, pollMs: d.pollMs, slots, log, run: (dl) => this.run(dl, false) });
-    this.recorder = new OutcomeRecorder(store, owner, log);
+    this.recorder = new OutcomeRecorder(store, owner, log, () => this.pump.wake());
     const transformStores = new Map<string, TransformStore>();
     this.attemptDeps = {
       ...d,

@@ -8,6 +8,7 @@ import { openStore } from '../open.js';
 import { StoreUnavailableError } from '../store.js';
 import { describeStoreContract, type Backend } from '../test-helpers/contract.js';
 import { describeDeliveryModel } from '../test-helpers/delivery-model.js';
+import { describeInboxContract } from '../test-helpers/inbox-contract.js';
 
 const PG_URL = process.env.ORGLOOP_TEST_PG_URL;
 const run = `orgloop_test_${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -67,4 +68,5 @@ describe.skipIf(!PG_URL)('postgres store', () => {
 
   describeStoreContract(backend);
   describeDeliveryModel(backend, 60);
+  describeInboxContract(backend);
 });

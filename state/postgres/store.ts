@@ -48,6 +48,7 @@ import {
 import { SqlStore } from '../sql-store.js';
 import { TurnBatch } from './batch.js';
 import { WORK_CHANNEL, ingestBatch } from './ingest.js';
+import type { Steps } from '../inbox.js';
 import { APPLY_CHANNEL, Listener, sessionName } from './listen.js';
 
 export interface PostgresStoreOptions {
@@ -234,6 +235,24 @@ export class PostgresStore extends SqlStore implements Store {
     } finally {
       client.release(broken);
     }
+  }
+
+  protected drive<T>(make: () => Steps<T>): Promise<T> {
+    return this.tx(async (c) => {
+      const steps = make();
+      let next = steps.next();
+      while (!next.done) {
+        const s = next.value;
+        let result: unknown;
+        if (s.kind === 'wake') await c.query(`SELECT pg_notify('${WORK_CHANNEL}', current_schema())`);
+        else {
+          const r = await c.query(pgText(s.sql), s.args);
+          result = s.kind === 'run' ? (r.rowCount ?? 0) : r.rows;
+        }
+        next = steps.next(result);
+      }
+      return next.value;
+    });
   }
 
   protected async rows<T>(text: string, args: readonly unknown[] = []): Promise<T[]> {

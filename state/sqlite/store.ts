@@ -42,6 +42,7 @@ import {
   renameStatements,
 } from '../sql.js';
 import { SqlStore } from '../sql-store.js';
+import type { Steps } from '../inbox.js';
 import { WriteBatcher } from './batch.js';
 import { connect } from './connect.js';
 import { toStoreError } from './errors.js';
@@ -99,6 +100,18 @@ export class SqliteStore extends SqlStore implements Store {
 
   protected run(text: string, args: readonly unknown[] = []): Promise<number> {
     return this.write(() => this.sql(text).run(...args).changes);
+  }
+
+  protected drive<T>(make: () => Steps<T>): Promise<T> {
+    return this.write(() => {
+      const steps = make();
+      let next = steps.next();
+      while (!next.done) {
+        const s = next.value;
+        next = steps.next(s.kind === 'run' ? this.sql(s.sql).run(...s.args).changes : s.kind === 'all' ? this.sql(s.sql).all(...s.args) : undefined);
+      }
+      return next.value;
+    });
   }
 
   /** Ids are [a-z0-9_], all below DEL, so [prefix, prefix + DEL) is exactly the prefix, and the primary key serves it. */
