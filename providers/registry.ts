@@ -35,6 +35,7 @@ import { agentCtlSource } from './sources/agent-ctl.js';
 import { agentGateTransform } from './transforms/agent-gate.js';
 import { gmailSource } from './sources/gmail.js';
 import { googleCalendarSource } from './sources/google-calendar.js';
+import { syslogLogger } from './loggers/syslog.js';
 
 const PROVIDERS: Provider[] = [
   webhookSource,
@@ -71,6 +72,7 @@ const PROVIDERS: Provider[] = [
   agentGateTransform,
   gmailSource,
   googleCalendarSource,
+  syslogLogger,
 ];
 
 const PREFIXES: Record<ProviderKind, string[]> = {
