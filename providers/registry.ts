@@ -36,6 +36,7 @@ import { agentGateTransform } from './transforms/agent-gate.js';
 import { gmailSource } from './sources/gmail.js';
 import { googleCalendarSource } from './sources/google-calendar.js';
 import { syslogLogger } from './loggers/syslog.js';
+import { otelLogger } from './loggers/otel.js';
 
 const PROVIDERS: Provider[] = [
   webhookSource,
@@ -73,6 +74,7 @@ const PROVIDERS: Provider[] = [
   gmailSource,
   googleCalendarSource,
   syslogLogger,
+  otelLogger,
 ];
 
 const PREFIXES: Record<ProviderKind, string[]> = {
