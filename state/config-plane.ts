@@ -36,16 +36,10 @@ export interface StateVersion {
 
 export type StateVersionInfo = Omit<StateVersion, 'snapshot'>;
 
-export interface NewVersion {
+/** What a writer supplies; the store assigns serial, parent and time. */
+export interface NewVersion extends Pick<StateVersion, 'kind' | 'who' | 'message' | 'config_digest' | 'summary' | 'rollback_of' | 'snapshot'> {
   /** the serial the writer planned against; the write fails with StaleSerialError if it moved */
   expectedSerial: number;
-  kind: VersionKind;
-  who: string;
-  message: string | null;
-  config_digest: string;
-  summary: VersionSummary;
-  rollback_of?: number | null;
-  snapshot: StateSnapshot;
   /** prompt blobs referenced by the snapshot: sha256 -> text */
   blobs: Record<string, string>;
   /**

@@ -95,11 +95,14 @@ export function nextTerm(r: { holder: string; term: number; expires_at: number }
   return live ? r.term : r.term + 1;
 }
 
+/** The filters that are set, as clauses to AND together and their arguments, in order. */
+export function setFilters(filters: Array<[string, string | number | undefined]>): { clauses: string[]; args: Array<string | number> } {
+  const set = filters.filter((f): f is [string, string | number] => f[1] !== undefined);
+  return { clauses: set.map((f) => f[0]), args: set.map((f) => f[1]) };
+}
+
 /** WHERE clause from the filters that are set; the SQL text stays stable per filter combination. */
 export function conditions(filters: Array<[string, string | number | undefined]>): { where: string; args: Array<string | number> } {
-  const set = filters.filter((f): f is [string, string | number] => f[1] !== undefined);
-  return {
-    where: set.length ? `WHERE ${set.map((f) => f[0]).join(' AND ')}` : '',
-    args: set.map((f) => f[1]),
-  };
+  const { clauses, args } = setFilters(filters);
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', args };
 }

@@ -31,16 +31,20 @@ export function durationOr(value: unknown, fallback: number): number {
   return parseDuration(value as string);
 }
 
-/** Validation helper: returns an issue for config[path] when it is present and not a valid duration. */
+/**
+ * Validation helper: returns an issue for config[key] when it is present and not a valid
+ * duration, or zero where zero is not allowed (`zero: true` allows it).
+ */
 export function durationIssue(
   config: Record<string, unknown>,
   key: string,
   path: string = key,
+  allow: { zero?: boolean } = {},
 ): { path: string; message: string } | null {
   const v = config[key];
   if (v === undefined || v === null) return null;
   try {
-    if (parseDuration(v as string) <= 0) return { path, message: `${path} must be greater than zero` };
+    if (parseDuration(v as string) <= 0 && !allow.zero) return { path, message: `${path} must be greater than zero` };
     return null;
   } catch (err) {
     return { path, message: (err as Error).message };

@@ -12,6 +12,7 @@
 
 import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '../types.js';
 import { durationOr } from '../lib/duration.js';
+import { INITIAL_LOOKBACK_PROPERTY } from '../lib/poll-window.js';
 import { DEFAULT_DOCKER_SOCKET, dockerError, dockerEvents, dockerRequest, dockerTarget } from '../lib/docker-api.js';
 import { readCursor } from '../lib/cursor.js';
 
@@ -93,7 +94,7 @@ export const dockerSource: SourceProvider = {
       containers: { type: 'array', items: { type: 'string' }, description: 'only these container names or ids' },
       labels: { type: 'array', items: { type: 'string' }, description: 'only containers with these labels (key or key=value)' },
       actions: { type: 'array', items: { type: 'string' }, description: 'only these actions (start, die, health_status...)' },
-      initial_lookback: { type: 'string', description: 'how far back the first poll looks (default 0: from now)' },
+      initial_lookback: INITIAL_LOOKBACK_PROPERTY,
     },
     additionalProperties: false,
   },

@@ -15,7 +15,8 @@
 // a restarted executor waits too instead of spending a request to learn it again.
 
 import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '../types.js';
-import { durationIssue, durationOr } from '../lib/duration.js';
+import { durationOr } from '../lib/duration.js';
+import { INITIAL_LOOKBACK_PROPERTY, pollWindowIssues } from '../lib/poll-window.js';
 import {
   GithubClient,
   GithubRateLimitError,
@@ -483,10 +484,7 @@ function validate(config: Record<string, unknown>): Array<{ path: string; messag
       }
     });
   }
-  for (const k of ['overlap', 'initial_lookback']) {
-    const i = durationIssue(config, k);
-    if (i && !(k === 'initial_lookback' && /zero/.test(i.message))) issues.push(i);
-  }
+  issues.push(...pollWindowIssues(config));
   return issues;
 }
 
@@ -507,7 +505,7 @@ export const githubSource: SourceProvider = {
       authors: { type: 'array', items: { type: 'string' } },
       base_url: { type: 'string', description: 'API base, e.g. https://github.example.com/api/v3 for GitHub Enterprise' },
       overlap: { type: 'string', description: 're-read window behind the cursor (default 5m)' },
-      initial_lookback: { type: 'string', description: 'how far back the first poll looks (default 0: start now)' },
+      initial_lookback: INITIAL_LOOKBACK_PROPERTY,
       max_pages: { type: 'integer', minimum: 1, maximum: 100 },
     },
   },

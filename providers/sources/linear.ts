@@ -13,7 +13,8 @@
 // (+ the fact; comments: id when new), so the overlap window never produces an event twice.
 
 import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '../types.js';
-import { durationIssue, durationOr } from '../lib/duration.js';
+import { durationOr } from '../lib/duration.js';
+import { INITIAL_LOOKBACK_PROPERTY, pollWindowIssues } from '../lib/poll-window.js';
 import { LinearClient, LinearRateLimitError, linearApiKey } from '../lib/linear-api.js';
 import { assigneeChanged, commentCreated, issueCreated, labelNames, labelsChanged, priorityChanged, stateChanged } from '../lib/linear-events.js';
 
@@ -269,10 +270,7 @@ async function check(ctx: ProviderContext): Promise<{ ok: boolean; detail: strin
 function validate(config: Record<string, unknown>): Array<{ path: string; message: string }> {
   const issues: Array<{ path: string; message: string }> = [];
   if (typeof config.team !== 'string' || !config.team) issues.push({ path: 'team', message: 'team (a Linear team key such as ENG) is required' });
-  for (const k of ['overlap', 'initial_lookback']) {
-    const i = durationIssue(config, k);
-    if (i && !(k === 'initial_lookback' && /zero/.test(i.message))) issues.push(i);
-  }
+  issues.push(...pollWindowIssues(config));
   return issues;
 }
 
@@ -290,7 +288,7 @@ export const linearSource: SourceProvider = {
       base_url: { type: 'string', description: 'API origin (default https://api.linear.app)' },
       events: { type: 'array', items: { type: 'string' } },
       overlap: { type: 'string' },
-      initial_lookback: { type: 'string' },
+      initial_lookback: INITIAL_LOOKBACK_PROPERTY,
       max_pages: { type: 'integer', minimum: 1, maximum: 200 },
     },
   },

@@ -13,7 +13,8 @@
 // the scheduler to wait until the rate limit resets, which is kept in the cursor across restarts.
 
 import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '../types.js';
-import { durationIssue, durationOr } from '../lib/duration.js';
+import { durationOr } from '../lib/duration.js';
+import { INITIAL_LOOKBACK_PROPERTY, pollWindowIssues } from '../lib/poll-window.js';
 import { PagerdutyClient, logEntryEvent } from '../lib/pagerduty-api.js';
 import { RateLimitedError } from '../lib/vendor-http.js';
 import { readCursor } from '../lib/cursor.js';
@@ -146,10 +147,7 @@ async function check(ctx: ProviderContext): Promise<{ ok: boolean; detail: strin
 
 function validate(config: Record<string, unknown>): Array<{ path: string; message: string }> {
   const issues: Array<{ path: string; message: string }> = [];
-  for (const k of ['overlap', 'initial_lookback']) {
-    const i = durationIssue(config, k);
-    if (i && !(k === 'initial_lookback' && /zero/.test(i.message))) issues.push(i);
-  }
+  issues.push(...pollWindowIssues(config));
   return issues;
 }
 
@@ -167,7 +165,7 @@ export const pagerdutySource: SourceProvider = {
       events: { type: 'array', items: { type: 'string' }, description: 'only these event names (incident.triggered, incident.resolved...)' },
       log_entries: { type: 'boolean', description: 'also emit log entries (default true)' },
       overlap: { type: 'string', description: 're-read window behind the cursor (default 2m)' },
-      initial_lookback: { type: 'string', description: 'how far back the first poll looks (default 0: start now)' },
+      initial_lookback: INITIAL_LOOKBACK_PROPERTY,
       max_pages: { type: 'integer', minimum: 1, maximum: 100 },
       base_url: { type: 'string', description: 'REST API base (default https://api.pagerduty.com; https://api.eu.pagerduty.com in the EU)' },
     },

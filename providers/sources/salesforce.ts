@@ -21,7 +21,8 @@
 // memory only.
 
 import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '../types.js';
-import { durationIssue, durationOr } from '../lib/duration.js';
+import { durationOr } from '../lib/duration.js';
+import { INITIAL_LOOKBACK_PROPERTY, pollWindowIssues } from '../lib/poll-window.js';
 import { SOQL_NAME, SalesforceClient, soqlDateTime, type SalesforceConfig } from '../lib/salesforce-api.js';
 import { RateLimitedError, baseUrl } from '../lib/vendor-http.js';
 import { readCursor } from '../lib/cursor.js';
@@ -145,8 +146,7 @@ function validate(config: Record<string, unknown>): Array<{ path: string; messag
   }
   if (!config.token && !(config.refresh_token && config.client_id)) issues.push({ path: 'token', message: 'set token (an access token), or refresh_token with client_id (and client_secret)' });
   if (config.refresh_token && !config.client_id) issues.push({ path: 'client_id', message: 'a refresh_token needs the connected app client_id' });
-  const i = durationIssue(config, 'initial_lookback');
-  if (i && !/zero/.test(i.message)) issues.push(i);
+  issues.push(...pollWindowIssues(config));
   return issues;
 }
 
@@ -167,7 +167,7 @@ export const salesforceSource: SourceProvider = {
       api_version: { type: 'string', pattern: '^v\\d+\\.\\d$', description: 'REST API version (default v59.0)' },
       objects: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'object API names (default Lead, Opportunity)' },
       fields: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'fields per object, beyond Id, OwnerId, CreatedDate, LastModifiedById, SystemModstamp' },
-      initial_lookback: { type: 'string', description: 'how far back the first poll looks (default 0: from now)' },
+      initial_lookback: INITIAL_LOOKBACK_PROPERTY,
       max_pages: { type: 'integer', minimum: 1, maximum: 100 },
     },
     required: ['instance_url'],

@@ -15,7 +15,8 @@
 // a version the export returns twice is stored once.
 
 import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '../types.js';
-import { durationIssue, durationOr } from '../lib/duration.js';
+import { durationOr } from '../lib/duration.js';
+import { INITIAL_LOOKBACK_PROPERTY, pollWindowIssues } from '../lib/poll-window.js';
 import { ticketExportPage, zendeskBase } from '../lib/zendesk-api.js';
 import { RateLimitedError, vendorJson } from '../lib/vendor-http.js';
 import { zendeskAuthorization } from '../lib/zendesk-api.js';
@@ -113,8 +114,7 @@ function validate(config: Record<string, unknown>): Array<{ path: string; messag
   if (!config.base_url && !(typeof config.subdomain === 'string' && /^[a-z0-9][a-z0-9-]*$/i.test(config.subdomain))) {
     issues.push({ path: 'subdomain', message: 'set the Zendesk subdomain (acme for acme.zendesk.com)' });
   }
-  const i = durationIssue(config, 'initial_lookback');
-  if (i && !/zero/.test(i.message)) issues.push(i);
+  issues.push(...pollWindowIssues(config));
   return issues;
 }
 
@@ -130,7 +130,7 @@ export const zendeskSource: SourceProvider = {
       token: { type: 'string', sensitive: true, description: 'API token (with email) or OAuth access token (write "${ZENDESK_TOKEN}")' },
       email: { type: 'string', description: 'agent email for API token auth (email/token); omit for an OAuth token' },
       statuses: { type: 'array', items: { type: 'string' }, description: 'only tickets in these statuses (new, open, pending, hold, solved, closed, deleted)' },
-      initial_lookback: { type: 'string', description: 'how far back the first poll looks (default 0: from now)' },
+      initial_lookback: INITIAL_LOOKBACK_PROPERTY,
       per_page: { type: 'integer', minimum: 1, maximum: 1000 },
       max_pages: { type: 'integer', minimum: 1, maximum: 100 },
       base_url: { type: 'string', description: 'API origin instead of https://<subdomain>.zendesk.com' },

@@ -7,71 +7,15 @@
 // filter only looks at a bounded window of recent rows per request (`scanned` tells the client
 // where to continue) instead of walking the whole table for a value that may be rare.
 
-import type { DeliveryStatus } from '../runtime-plane.js';
 import { isPostgresUrl } from '../open.js';
+import { setFilters } from '../sql.js';
+import type { DeliveryStatus } from '../runtime-plane.js';
+import type { BacklogRow, DeliveryRow, EventFilter, EventRow, LogRow, Page } from './rows.js';
 
-export interface BacklogRow {
-  route: string;
-  actor: string;
-  status: DeliveryStatus;
-  count: number;
-  /** run_at (epoch ms) of the oldest row in this group */
-  oldest_run_at: number | null;
-}
+export type * from './rows.js';
 
-export interface EventFilter {
-  source?: string;
-  type?: string;
-  route?: string;
-  actor?: string;
-  status?: DeliveryStatus;
-  /** substring of the event JSON */
-  text?: string;
-}
-
-export interface EventRow {
-  id: string;
-  source: string;
-  type: string;
-  received_at: string;
-  trace_id: string;
-  parent_id: string | null;
-  hops: number;
-}
-
-export interface DeliveryRow {
-  id: string;
-  event_id: string;
-  route: string;
-  actor: string;
-  state_serial: number;
-  status: DeliveryStatus;
-  attempts: number;
-  run_at: number;
-  last_error: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface LogRow {
-  id: number;
-  time: string;
-  phase: string;
-  level: string;
-  source: string | null;
-  route: string | null;
-  actor: string | null;
-  event_id: string | null;
-  delivery_id: string | null;
-  message: string | null;
-  data: string | null;
-}
-
-export interface Page<T> {
-  items: T[];
-  /** pass as `before` for the next page; null when the table has no older rows */
-  next: string | null;
-}
+const EVENT_COLUMNS = 'id, source, type, received_at, trace_id, parent_id, hops';
+const DELIVERY_COLUMNS = 'id, event_id, route, actor, state_serial, status, attempts, run_at, last_error, created_at, updated_at';
 
 /** Rows examined per request when filtering events (text search reads each event's JSON: fewer). */
 export const SCAN_WINDOW = 20_000;
@@ -109,35 +53,21 @@ export abstract class RuntimeQueries {
   async events(f: EventFilter, before: string | null, limit: number): Promise<Page<EventRow>> {
     const filtered = Object.values(f).some((v) => v !== undefined && v !== '');
     const window = f.text ? TEXT_SCAN_WINDOW : SCAN_WINDOW;
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (f.source) {
-      where.push('e.source = ?');
-      params.push(f.source);
-    }
-    if (f.type) {
-      where.push('e.type = ?');
-      params.push(f.type);
-    }
-    if (f.text) {
-      where.push(`e.event_json LIKE ? ESCAPE '\\'`);
-      params.push(`%${f.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    }
-    const dl: string[] = [];
-    if (f.route) {
-      dl.push('d.route = ?');
-      params.push(f.route);
-    }
-    if (f.actor) {
-      dl.push('d.actor = ?');
-      params.push(f.actor);
-    }
-    if (f.status) {
-      dl.push('d.status = ?');
-      params.push(f.status);
-    }
-    if (dl.length) where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND ${dl.join(' AND ')})`);
-    const cols = 'e.id, e.source, e.type, e.received_at, e.trace_id, e.parent_id, e.hops';
+    // an empty filter value matches everything, as an absent one does
+    const ev = setFilters([
+      ['e.source = ?', f.source || undefined],
+      ['e.type = ?', f.type || undefined],
+      [`e.event_json LIKE ? ESCAPE '\\'`, f.text ? `%${f.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined],
+    ]);
+    const dl = setFilters([
+      ['d.route = ?', f.route || undefined],
+      ['d.actor = ?', f.actor || undefined],
+      ['d.status = ?', f.status || undefined],
+    ]);
+    const where = ev.clauses;
+    if (dl.clauses.length) where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND ${dl.clauses.join(' AND ')})`);
+    const params = [...ev.args, ...dl.args];
+    const cols = EVENT_COLUMNS.replace(/\w+/g, 'e.$&');
     const range = before ? 'WHERE id < ?' : '';
     const rangeParams = before ? [before] : [];
     if (!filtered) {
@@ -156,7 +86,7 @@ export abstract class RuntimeQueries {
   }
 
   async event(id: string): Promise<(EventRow & { event_json: string }) | null> {
-    const [r] = await this.all<EventRow & { event_json: string }>('SELECT id, source, type, received_at, trace_id, parent_id, hops, event_json FROM events WHERE id = ?', [id]);
+    const [r] = await this.all<EventRow & { event_json: string }>(`SELECT ${EVENT_COLUMNS}, event_json FROM events WHERE id = ?`, [id]);
     return r ?? null;
   }
 
@@ -168,8 +98,7 @@ export abstract class RuntimeQueries {
       const ids = eventIds.slice(i, i + 200);
       out.push(
         ...(await this.all<DeliveryRow>(
-          `SELECT id, event_id, route, actor, state_serial, status, attempts, run_at, last_error, created_at, updated_at
-           FROM deliveries WHERE event_id IN (${ids.map(() => '?').join(', ')})`,
+          `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE event_id IN (${ids.map(() => '?').join(', ')})`,
           ids,
         )),
       );
@@ -179,7 +108,7 @@ export abstract class RuntimeQueries {
 
   async delivery(id: string): Promise<DeliveryRow | null> {
     const [r] = await this.all<DeliveryRow>(
-      'SELECT id, event_id, route, actor, state_serial, status, attempts, run_at, last_error, created_at, updated_at FROM deliveries WHERE id = ?',
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ?`,
       [id],
     );
     return r ?? null;
@@ -187,7 +116,7 @@ export abstract class RuntimeQueries {
 
   /** Every event of one trace (the loop's hops), oldest first; bounded. */
   traceEvents(traceId: string, limit = 500): Promise<EventRow[]> {
-    return this.all<EventRow>('SELECT id, source, type, received_at, trace_id, parent_id, hops FROM events WHERE trace_id = ? ORDER BY id LIMIT ?', [traceId, limit]);
+    return this.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE trace_id = ? ORDER BY id LIMIT ?`, [traceId, limit]);
   }
 
   /** The log entries of one trace, oldest first; bounded. */
@@ -204,24 +133,20 @@ export abstract class RuntimeQueries {
    * page's `next`: created_at and id of its last row.
    */
   async dead(f: { route?: string; actor?: string; status?: 'dead' | 'retry' }, before: string | null, limit: number): Promise<Page<DeliveryRow>> {
-    const where = ['status = ?'];
-    const params: unknown[] = [f.status ?? 'dead'];
-    if (f.route) {
-      where.push('route = ?');
-      params.push(f.route);
-    }
-    if (f.actor) {
-      where.push('actor = ?');
-      params.push(f.actor);
-    }
+    const { clauses, args } = setFilters([
+      ['status = ?', f.status ?? 'dead'],
+      ['route = ?', f.route || undefined],
+      ['actor = ?', f.actor || undefined],
+    ]);
+    const where: string[] = clauses;
+    const params: unknown[] = args;
     const cut = before?.indexOf('|') ?? -1;
     if (before && cut > 0) {
       where.push('(created_at < ? OR (created_at = ? AND id < ?))');
       params.push(before.slice(0, cut), before.slice(0, cut), before.slice(cut + 1));
     }
     const rows = await this.all<DeliveryRow>(
-      `SELECT id, event_id, route, actor, state_serial, status, attempts, run_at, last_error, created_at, updated_at
-       FROM deliveries WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
       [...params, limit + 1],
     );
     const last = rows[limit - 1];
@@ -230,17 +155,13 @@ export abstract class RuntimeQueries {
 
   /** Ids of dead deliveries matching a filter (retry all matching), at most `max`. */
   async deadIds(f: { route?: string; actor?: string }, max: number): Promise<string[]> {
-    const where = [`status = 'dead'`];
-    const params: unknown[] = [];
-    if (f.route) {
-      where.push('route = ?');
-      params.push(f.route);
-    }
-    if (f.actor) {
-      where.push('actor = ?');
-      params.push(f.actor);
-    }
-    const rows = await this.all<{ id: string }>(`SELECT id FROM deliveries WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`, [...params, max]);
+    // the status stays literal in the SQL text, where the planner can match partial indexes
+    const { clauses, args } = setFilters([
+      ['route = ?', f.route || undefined],
+      ['actor = ?', f.actor || undefined],
+    ]);
+    const where = [`status = 'dead'`, ...clauses].join(' AND ');
+    const rows = await this.all<{ id: string }>(`SELECT id FROM deliveries WHERE ${where} ORDER BY id LIMIT ?`, [...args, max]);
     return rows.map((r) => r.id);
   }
 

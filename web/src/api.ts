@@ -43,29 +43,8 @@ function authHeaders(): Record<string, string> {
   return t ? { authorization: `Bearer ${t}` } : {};
 }
 
-export interface Delivery {
-  id: string;
-  event_id: string;
-  route: string;
-  actor: string;
-  state_serial: number;
-  status: string;
-  attempts: number;
-  run_at: number;
-  last_error: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface EventRow {
-  id: string;
-  source: string;
-  type: string;
-  received_at: string;
-  trace_id: string;
-  parent_id: string | null;
-  hops: number;
-}
+// the API's rows are the store's query rows (types only: nothing of state/ is bundled)
+export type { DeliveryRow as Delivery, EventRow } from '../../state/queries/rows.js';
 
 export interface TopoNode {
   id: string;
