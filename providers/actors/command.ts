@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ActorProvider, DeliveryRequest, DeliveryResult, ProviderContext } from '../types.js';
 import { durationIssue, parseDuration } from '../lib/duration.js';
+import { stoppingOutcome } from '../lib/http-outcome.js';
 import { describeCommand, runProcess } from '../lib/process.js';
 
 export const PROMPT_ENV_LIMIT = 64 * 1024;
@@ -76,7 +77,7 @@ export async function deliverCommand(ctx: ProviderContext, req: DeliveryRequest)
       return { ok: false, retryable: true, error: `could not start ${describeCommand(config.command as string | string[])}: ${r.spawnError}` };
     }
     // The executor is stopping: the work did not finish, so there is no actor.stopped to report.
-    if (r.aborted && !r.timedOut) return { ok: false, retryable: true, error: 'delivery aborted (executor stopping)' };
+    if (r.aborted && !r.timedOut) return stoppingOutcome();
     const outcome = r.timedOut ? 'timeout' : r.exitCode === 0 ? 'success' : 'failure';
     const stopped = { outcome, exit_code: r.exitCode, duration_ms: r.durationMs, output_tail: r.outputTail };
     if (outcome === 'success') return { ok: true, stopped };

@@ -14,7 +14,7 @@ import type { ActorProvider, DeliveryRequest, DeliveryResult, OrgEvent, Provider
 import { durationIssue, parseDuration } from '../lib/duration.js';
 import { hasTemplate, renderTemplateText } from '../lib/template.js';
 import { fetchErrorText } from '../lib/fetch-error.js';
-import { isRetryableStatus, parseRetryAfter, unsendableHeader } from '../lib/http-outcome.js';
+import { isRetryableStatus, parseRetryAfter, stoppingOutcome, unsendableHeader } from '../lib/http-outcome.js';
 
 export const DEFAULT_OPENCLAW_URL = 'http://127.0.0.1:18789';
 const MAX_EVENT_JSON = 12_000;
@@ -121,7 +121,7 @@ async function deliver(ctx: ProviderContext, req: DeliveryRequest): Promise<Deli
     res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(agentRequestBody(ctx, req)), signal: AbortSignal.any([req.signal, timeout]) });
   } catch (err) {
     if (timeout.aborted) return { ok: false, retryable: true, error: `OpenClaw gateway did not answer within ${timeoutMs}ms` };
-    if (req.signal.aborted) return { ok: false, retryable: true, error: 'delivery aborted (executor stopping)' };
+    if (req.signal.aborted) return stoppingOutcome();
     return { ok: false, retryable: true, error: `OpenClaw gateway at ${gatewayUrl(ctx.config)} unreachable: ${fetchErrorText(err)}` };
   }
   const text = await res.text().catch(() => '');

@@ -52,7 +52,7 @@ async function deliver(ctx: ProviderContext, req: DeliveryRequest): Promise<Deli
     await vendorJson('PagerDuty', `Events API ${body.event_action}`, eventsUrl(ctx.config.events_url), { method: 'POST', body, signal: req.signal, timeoutMs: req.timeoutMs, defaultBackoffMs: 30_000 });
     return { ok: true };
   } catch (err) {
-    return deliveryFailure(err);
+    return deliveryFailure(err, req.signal);
   }
 }
 

@@ -74,8 +74,7 @@ async function deliver(ctx: ProviderContext, req: DeliveryRequest): Promise<Deli
     }
     return { ok: true };
   } catch (err) {
-    if (err instanceof VendorApiError && err.status === 0 && req.signal.aborted) return { ok: false, retryable: true, error: 'delivery aborted (executor stopping)' };
-    return deliveryFailure(err);
+    return deliveryFailure(err, req.signal);
   }
 }
 

@@ -19,7 +19,7 @@ import type { ActorProvider, DeliveryRequest, DeliveryResult, ProviderContext } 
 import { durationIssue, parseDuration } from '../lib/duration.js';
 import { isHttpUrl, RequestTimeoutError, sendRequest, type HttpResponse } from '../lib/http-request.js';
 import { standardHeaders } from '../lib/signatures.js';
-import { isRetryableStatus, parseRetryAfter, unsendableHeader } from '../lib/http-outcome.js';
+import { isRetryableStatus, parseRetryAfter, stoppingOutcome, unsendableHeader } from '../lib/http-outcome.js';
 import { jsonObject } from '../lib/json.js';
 import { hasTemplate, renderDeep, renderTemplateText } from '../lib/template.js';
 import { renderForm, renderJsonText, renderUrl } from '../lib/template-position.js';
@@ -137,7 +137,7 @@ export async function deliverWebhook(ctx: ProviderContext, req: DeliveryRequest)
     res = await sent;
   } catch (err) {
     if (err instanceof RequestTimeoutError) return { ok: false, retryable: true, error: `timed out after ${timeoutMs}ms` };
-    if (req.signal.aborted) return { ok: false, retryable: true, error: 'delivery aborted (executor stopping)' };
+    if (req.signal.aborted) return stoppingOutcome();
     return { ok: false, retryable: true, error: `request failed: ${networkErrorText(err)}` };
   }
   const text = res.text;

@@ -1,8 +1,18 @@
 // What a failed HTTP request means for retrying it, for every actor that calls HTTP: which
 // answers a later attempt may change, how long the server asked us to wait, and which requests
-// cannot be sent at all as built (no retry can fix those, so they fail at once).
+// cannot be sent at all as built (no retry can fix those, so they fail at once); and what an
+// attempt cut short by the executor stopping reports.
 
 import { validateHeaderName } from 'node:http';
+import type { DeliveryResult } from '../types.js';
+
+/**
+ * The executor is stopping (the request's signal fired): the attempt did not finish, so it goes
+ * back to the queue to run again, with no actor.stopped to report. Every actor answers this way.
+ */
+export function stoppingOutcome(): DeliveryResult {
+  return { ok: false, retryable: true, error: 'delivery aborted (executor stopping)' };
+}
 
 /** Statuses a later attempt may change: timeouts, conflicts, too early, rate limits, server errors. */
 export function isRetryableStatus(status: number): boolean {

@@ -4,6 +4,8 @@
 // (stop the poll and keep what it has) or for a delivery (retry or give up).
 
 import { fetchErrorText } from './fetch-error.js';
+import { stoppingOutcome } from './http-outcome.js';
+import type { DeliveryResult } from '../types.js';
 
 export class RateLimitedError extends Error {
   constructor(
@@ -125,8 +127,12 @@ export function baseUrl(value: unknown, fallback: string): string {
   return (typeof value === 'string' && value.trim() ? value.trim() : fallback).replace(/\/+$/, '');
 }
 
-/** What an actor reports for a failed vendor call: rate limits and retryable errors retry, the rest fail at once. */
-export function deliveryFailure(err: unknown): { ok: false; error: string; retryable: boolean; retryAfterMs?: number } {
+/**
+ * What an actor reports for a failed vendor call: rate limits and retryable errors retry, the rest
+ * fail at once; a call cut short because the executor is stopping (its `signal`) goes back to the queue.
+ */
+export function deliveryFailure(err: unknown, signal?: AbortSignal): DeliveryResult {
+  if (signal?.aborted && err instanceof VendorApiError && err.status === 0) return stoppingOutcome();
   if (err instanceof RateLimitedError) return { ok: false, error: err.message, retryable: true, retryAfterMs: Math.max(0, err.retryAt - Date.now()) };
   if (err instanceof VendorApiError) return { ok: false, error: err.message, retryable: err.retryable };
   return { ok: false, error: (err as Error)?.message ?? String(err), retryable: true };
