@@ -7,7 +7,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { newId } from '../engine/run/ids.js';
 import { openStore } from '../state/open.js';
-import { applyDirect, CLI, tempProject } from './test-helpers/executor.js';
+import { applyDirect, CLI, tempProject, webhookProject } from './test-helpers/executor.js';
 
 const procs: ChildProcess[] = [];
 afterEach(() => {
@@ -48,21 +48,7 @@ function statusWithHost(url: string, host: string): Promise<number> {
 describe('orgloop console', () => {
   it('serves the app and its API from the store, read-only without a token', async () => {
     const dir = tempProject({
-      'orgloop.yaml': `
-sources:
-  - id: a
-    connector: webhook
-  - id: b
-    connector: webhook
-actors:
-  - id: x
-    connector: command
-    config: { command: "true" }
-routes:
-  - name: ra
-    when: { source: a }
-    then: { actor: x }
-`,
+      'orgloop.yaml': webhookProject({ sources: ['a', 'b'], actor: 'x', command: 'true', route: 'ra' }),
     });
     await applyDirect(dir);
     const store = await openStore(join(dir, '.orgloop', 'state.db'));
@@ -124,19 +110,7 @@ routes:
 
   it('with --token retries dead letters under the current version', async () => {
     const dir = tempProject({
-      'orgloop.yaml': `
-sources:
-  - id: a
-    connector: webhook
-actors:
-  - id: x
-    connector: command
-    config: { command: "true" }
-routes:
-  - name: ra
-    when: { source: a }
-    then: { actor: x }
-`,
+      'orgloop.yaml': webhookProject({ sources: ['a'], actor: 'x', command: 'true', route: 'ra' }),
     });
     await applyDirect(dir);
     await applyDirect(dir); // version 2

@@ -5,21 +5,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, tempProject } from './test-helpers/executor.js';
+import { cli, tempProject, webhookProject } from './test-helpers/executor.js';
 
-const PROJECT = (name: string) => `name: ${name}
-sources:
-  - id: hook
-    connector: webhook
-actors:
-  - id: sink
-    connector: command
-    config: { command: "cat > /dev/null" }
-routes:
-  - name: hook-to-sink
-    when: { source: hook }
-    then: { actor: sink }
-`;
+const PROJECT = (name: string) => webhookProject({ name });
 
 async function applied(name: string): Promise<string> {
   const dir = tempProject({ 'orgloop.yaml': PROJECT(name) });

@@ -3,21 +3,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, tempProject } from './test-helpers/executor.js';
+import { cli, tempProject, webhookProject } from './test-helpers/executor.js';
 
-const PROJECT = `name: first
-sources:
-  - id: hook
-    connector: webhook
-actors:
-  - id: sink
-    connector: command
-    config: { command: "cat > /dev/null" }
-routes:
-  - name: hook-to-sink
-    when: { source: hook }
-    then: { actor: sink }
-`;
+const PROJECT = webhookProject({ name: 'first' });
 
 describe('read-only commands on a project never applied', () => {
   it('plan says there is no applied state and creates nothing; status, history and drift neither', async () => {

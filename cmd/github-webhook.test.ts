@@ -1,31 +1,17 @@
 // End-to-end: the github-webhook source's repository hook is an external object managed by
 // `orgloop apply` and watched by `orgloop drift`, here against the fake GitHub API.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, tempProject } from './test-helpers/executor.js';
-import { startFakeGithub, type FakeGithub } from '../test/fakes/github.js';
+import { fakeGithubForFile, githubHookSource } from './test-helpers/github-hook.js';
 
-let gh: FakeGithub;
-beforeAll(async () => {
-  gh = await startFakeGithub({ token: 'gh-tok' });
-  gh.repo('acme/api');
-});
-afterAll(() => gh.close());
+const github = fakeGithubForFile();
 
 const project = (events: string[] | null) => `
 sources:
-  - id: gh-hook
-    connector: "@orgloop/connector-github-webhook"
-    config:
-      repo: acme/api
-      token: "\${GITHUB_TOKEN}"
-      secret: "\${GITHUB_WEBHOOK_SECRET}"
-      public_url: https://hooks.example.com
-      base_url: "\${GITHUB_API_URL}"
-${events ? `      events: [${events.join(', ')}]` : ''}
-  - id: inbox
+${githubHookSource({ connector: '"@orgloop/connector-github-webhook"', events })}  - id: inbox
     connector: webhook
 actors:
   - id: agent
@@ -39,9 +25,9 @@ routes:
 
 describe('github-webhook hook lifecycle through apply and drift', () => {
   it('apply creates, updates and deletes the hook; drift exits 2 naming a hook deleted on GitHub', async () => {
-    const env = { GITHUB_TOKEN: 'gh-tok', GITHUB_WEBHOOK_SECRET: 'whsec-123', GITHUB_API_URL: gh.url };
+    const env = { GITHUB_TOKEN: 'gh-tok', GITHUB_WEBHOOK_SECRET: 'whsec-123', GITHUB_API_URL: github.gh.url };
     const dir = tempProject({ 'orgloop.yaml': project(['pull_request_review', 'issue_comment']) });
-    const hooks = () => gh.repo('acme/api').hooks;
+    const hooks = () => github.gh.repo('acme/api').hooks;
 
     const a1 = await cli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(a1.stderr).toBe('');
@@ -69,7 +55,7 @@ describe('github-webhook hook lifecycle through apply and drift', () => {
     expect(edited.stdout + edited.stderr).toContain('events: applied [pull_request_review, workflow_run], on GitHub [push]');
 
     // deleted on GitHub
-    gh.repo('acme/api').hooks = [];
+    github.gh.repo('acme/api').hooks = [];
     const gone = await cli(['drift'], { cwd: dir, env });
     expect(gone.code).toBe(2);
     expect(gone.stdout + gone.stderr).toMatch(/source\.gh-hook/);

@@ -2,30 +2,16 @@
 // github-webhook source's repository hook deleted or edited on GitHub is recreated or repaired by
 // the next apply, with unchanged configuration. Real CLI child processes, the fake GitHub API.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { cli, tempProject, type CliResult } from './test-helpers/executor.js';
-import { startFakeGithub, type FakeGithub } from '../test/fakes/github.js';
+import { fakeGithubForFile, githubHookSource } from './test-helpers/github-hook.js';
 
-let gh: FakeGithub;
-beforeAll(async () => {
-  gh = await startFakeGithub({ token: 'gh-tok' });
-  gh.repo('acme/api');
-});
-afterAll(() => gh.close());
+const github = fakeGithubForFile();
 
 const PROJECT = `
 sources:
-  - id: gh-hook
-    connector: "@orgloop/connector-github-webhook"
-    config:
-      repo: acme/api
-      token: "\${GITHUB_TOKEN}"
-      secret: "\${GITHUB_WEBHOOK_SECRET}"
-      public_url: https://hooks.example.com
-      base_url: "\${GITHUB_API_URL}"
-      events: [pull_request_review, issue_comment]
-actors:
+${githubHookSource({ connector: '"@orgloop/connector-github-webhook"', events: ['pull_request_review', 'issue_comment'] })}actors:
   - id: agent
     connector: command
     config: { command: "cat > /dev/null" }
@@ -39,10 +25,10 @@ const all = (r: CliResult) => r.stdout + r.stderr;
 
 describe('plan refreshes provider-managed objects', () => {
   it('recreates a hook deleted on GitHub, repairs one edited there, and --refresh=false skips the check', async () => {
-    const env = { GITHUB_TOKEN: 'gh-tok', GITHUB_WEBHOOK_SECRET: 'whsec-123', GITHUB_API_URL: gh.url };
+    const env = { GITHUB_TOKEN: 'gh-tok', GITHUB_WEBHOOK_SECRET: 'whsec-123', GITHUB_API_URL: github.gh.url };
     const dir = tempProject({ 'orgloop.yaml': PROJECT });
     const run = (...args: string[]) => cli(args, { cwd: dir, env });
-    const hooks = () => gh.repo('acme/api').hooks;
+    const hooks = () => github.gh.repo('acme/api').hooks;
     const storedHookId = async () => {
       const shown = await run('state', 'show', 'source.gh-hook', '--json');
       expect(shown.code).toBe(0);
@@ -59,7 +45,7 @@ describe('plan refreshes provider-managed objects', () => {
     expect((await run('plan', '--detailed-exitcode')).code).toBe(0);
 
     // --- deleted on GitHub ---
-    gh.repo('acme/api').hooks = [];
+    github.gh.repo('acme/api').hooks = [];
     const p1 = await run('plan', '--detailed-exitcode');
     outputs.push(p1);
     expect(p1.stderr).toBe('');
@@ -143,8 +129,8 @@ describe('plan refreshes provider-managed objects', () => {
   });
 
   it('a failed read is a clear error naming the resource and suggesting --refresh=false', async () => {
-    const env = { GITHUB_TOKEN: 'gh-tok', GITHUB_WEBHOOK_SECRET: 'whsec-9', GITHUB_API_URL: gh.url };
-    const repo = gh.repo('acme/api');
+    const env = { GITHUB_TOKEN: 'gh-tok', GITHUB_WEBHOOK_SECRET: 'whsec-9', GITHUB_API_URL: github.gh.url };
+    const repo = github.gh.repo('acme/api');
     repo.hooks = [];
     const dir = tempProject({ 'orgloop.yaml': PROJECT });
     const run = (...args: string[]) => cli(args, { cwd: dir, env });
@@ -152,7 +138,7 @@ describe('plan refreshes provider-managed objects', () => {
     const hookId = repo.hooks[0].id;
 
     // the token no longer works: GitHub answers 401
-    gh.state.token = 'rotated-elsewhere';
+    github.gh.state.token = 'rotated-elsewhere';
     try {
       const denied = await run('plan');
       expect(denied.code).toBe(1);
@@ -166,7 +152,7 @@ describe('plan refreshes provider-managed objects', () => {
       // without refresh, nothing asks GitHub
       expect((await run('plan', '--refresh=false', '--detailed-exitcode')).code).toBe(0);
     } finally {
-      gh.state.token = 'gh-tok';
+      github.gh.state.token = 'gh-tok';
     }
 
     // GitHub fails with 500 on the hook GET (the fake's handler throws on a corrupt hook list)
@@ -175,7 +161,7 @@ describe('plan refreshes provider-managed objects', () => {
     try {
       const broken = await run('plan', '--detailed-exitcode');
       expect(broken.code).toBe(1);
-      expect(broken.stderr).toContain(`cannot refresh source.gh-hook: reading the github-webhook object it manages failed: GitHub GET ${gh.url}/repos/acme/api/hooks/${hookId} failed with 500`);
+      expect(broken.stderr).toContain(`cannot refresh source.gh-hook: reading the github-webhook object it manages failed: GitHub GET ${github.gh.url}/repos/acme/api/hooks/${hookId} failed with 500`);
       expect(broken.stderr).toContain('--refresh=false');
     } finally {
       repo.hooks = kept;

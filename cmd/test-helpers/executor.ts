@@ -19,6 +19,29 @@ export function tempProject(files: Record<string, string>): string {
   return dir;
 }
 
+/**
+ * orgloop.yaml of the smallest project that runs: webhook sources, one command actor, one route
+ * from the first source to it. Tests that need more write their YAML out.
+ */
+export function webhookProject(o: { name?: string; sources?: string[]; actor?: string; command?: string; route?: string } = {}): string {
+  const sources = o.sources ?? ['hook'];
+  const actor = o.actor ?? 'sink';
+  return [
+    ...(o.name ? [`name: ${o.name}`] : []),
+    'sources:',
+    ...sources.flatMap((id) => [`  - id: ${id}`, '    connector: webhook']),
+    'actors:',
+    `  - id: ${actor}`,
+    '    connector: command',
+    `    config: { command: "${o.command ?? 'cat > /dev/null'}" }`,
+    'routes:',
+    `  - name: ${o.route ?? `${sources[0]}-to-${actor}`}`,
+    `    when: { source: ${sources[0]} }`,
+    `    then: { actor: ${actor} }`,
+    '',
+  ].join('\n');
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;

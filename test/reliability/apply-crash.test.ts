@@ -5,17 +5,12 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
+import { describe, expect, it } from 'vitest';
+import { fakeGithubForFile, githubHookSource } from '../../cmd/test-helpers/github-hook.js';
 import { CLI } from '../../cmd/test-helpers/executor.js';
 import { cli, openState, sleep, startProxy, tempProject } from './harness.js';
 
-let gh: FakeGithub;
-beforeAll(async () => {
-  gh = await startFakeGithub({ token: 'gh-tok' });
-  gh.repo('acme/api');
-});
-afterAll(() => gh.close());
+const github = fakeGithubForFile();
 
 const base = `
 sources:
@@ -36,16 +31,7 @@ const withHook = `${base}  - name: reviews
     then: { actor: agent }
 `.replace(
   'sources:\n',
-  `sources:
-  - id: gh-hook
-    connector: github-webhook
-    config:
-      repo: acme/api
-      token: "\${GITHUB_TOKEN}"
-      secret: "\${GITHUB_WEBHOOK_SECRET}"
-      public_url: https://hooks.example.com
-      base_url: "\${GITHUB_API_URL}"
-`,
+  `sources:\n${githubHookSource()}`,
 );
 
 function runApply(dir: string, env: NodeJS.ProcessEnv) {
@@ -70,7 +56,7 @@ describe('reliability: kill -9 during apply (scenario 4)', () => {
   it('a kill after the hook was created leaves the old version and a dead lock; the next apply takes the lock over and adopts the hook', async () => {
     const dir = tempProject({ 'orgloop.yaml': base });
     let victim: ReturnType<typeof runApply> | null = null;
-    const px = await startProxy(gh.url, async (method, path) => {
+    const px = await startProxy(github.gh.url, async (method, path) => {
       if (method === 'POST' && path.endsWith('/hooks') && victim) {
         // GitHub created the hook; the apply dies before it hears back or records anything
         victim.p.kill('SIGKILL');
@@ -89,7 +75,7 @@ describe('reliability: kill -9 during apply (scenario 4)', () => {
       const killed = await victim.done;
       expect(killed.signal).toBe('SIGKILL');
       victim = null;
-      expect(gh.repo('acme/api').hooks).toHaveLength(1);
+      expect(github.gh.repo('acme/api').hooks).toHaveLength(1);
 
       // old version intact, nothing half-written, the lock still names the dead process
       const after = await current(dir);
@@ -104,7 +90,7 @@ describe('reliability: kill -9 during apply (scenario 4)', () => {
       const v2 = await current(dir);
       expect(v2.meta.serial).toBe(2);
       expect(v2.lock).toBeNull();
-      const hooks = gh.repo('acme/api').hooks;
+      const hooks = github.gh.repo('acme/api').hooks;
       expect(hooks).toHaveLength(1);
       expect(v2.version!.snapshot.resources['source.gh-hook']!.provider_state).toMatchObject({ hook_id: hooks[0].id, repo: 'acme/api' });
 
