@@ -4,6 +4,7 @@ import type { Plan } from '../engine/plan/types.js';
 import type { ApplyResult } from '../engine/apply/apply.js';
 import { action, globals, printJson } from './util.js';
 import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan, stateKey } from './plan-common.js';
+import { whoAmI } from './who.js';
 
 interface ApplyOpts {
   autoApprove?: boolean;
@@ -92,6 +93,7 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
         const store = await openWorkspaceStore(g);
         try {
           const session = await runApplySession(store, {
+            who: whoAmI(),
             lockTimeoutMs,
             makePlan,
             savedPlan: !!planFile,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { EXIT, UserError } from '../engine/errors.js';
 import { action, globals } from './util.js';
 import { addRefreshFlags, parseLockTimeout, refreshWanted } from './plan-common.js';
+import { whoAmI } from './who.js';
 
 interface RollbackOpts {
   to: string;
@@ -65,6 +66,7 @@ Exit codes: 0 rolled back (or nothing to do), 1 error or cancelled, 3 state lock
           const { runApplySession } = await import('../engine/apply/session.js');
           const session = await runApplySession(store, {
             operation: `rollback --to ${to}`,
+            who: whoAmI(),
             lockTimeoutMs,
             makePlan: () => planRollback(store, to, { refresh }),
             kind: 'rollback',

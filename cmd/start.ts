@@ -3,6 +3,7 @@ import { action, globals } from './util.js';
 import { UserError } from '../engine/errors.js';
 import type { ExecutorSettings } from '../engine/run/settings.js';
 import { readSettings, settingsHelp } from './settings.js';
+import { outputColor } from './color.js';
 
 export interface StartFlags {
   port?: string;
@@ -61,7 +62,7 @@ export async function startSettings(g: { config: string }, flags: StartFlags): P
 }
 
 /** Runs the executor in the foreground until SIGINT/SIGTERM. Used by `start` and `up`. */
-export async function runExecutor(g: { config: string; state?: string; color: boolean }, settings: ExecutorSettings): Promise<number> {
+export async function runExecutor(g: { config: string; state?: string; noColor: boolean }, settings: ExecutorSettings): Promise<number> {
   const { openWorkspaceStore, statePath } = await import('../engine/workspace.js');
   const { Executor } = await import('../engine/run/executor.js');
   const { setupTraceExport } = await import('./otel.js');
@@ -70,7 +71,7 @@ export async function runExecutor(g: { config: string; state?: string; color: bo
   const store = await openWorkspaceStore(g);
   // callback tokens are keyed with the state key: it is kept outside the store, and executors
   // sharing ORGLOOP_STATE_KEY accept each other's tokens (and keep accepting them across restarts)
-  const ex = new Executor({ store, settings, write: (t) => process.stdout.write(t), color: g.color, stateLocation: statePath(g), tracing: traces.tracing, consoleToken: process.env.ORGLOOP_CONSOLE_TOKEN || null, callbackKey: (await import('./plan-common.js')).stateKey().secret });
+  const ex = new Executor({ store, settings, write: (t) => process.stdout.write(t), color: outputColor(g.noColor), stateLocation: statePath(g), tracing: traces.tracing, consoleToken: process.env.ORGLOOP_CONSOLE_TOKEN || null, callbackKey: (await import('./plan-common.js')).stateKey().secret });
   // Started by `start --daemon`: the pid file is ours to remove when we exit.
   // Run with its output appended to a log (start --daemon, a service): keep that log bounded.
   const logFile = process.env.ORGLOOP_LOG_FILE;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT, UserError } from '../engine/errors.js';
 import { action, globals, printJson } from './util.js';
+import { whoAmI } from './who.js';
 
 type Engine = typeof import('../engine/state-edit/state-edit.js');
 
@@ -93,7 +94,7 @@ takes the state lock and writes a new version of kind "state-edit" (see \`orgloo
         }
         return withStore(cmd, async (store, engine) => {
           const doc = engine.parseStateDocument(text, file);
-          const r = await engine.pushDocument(store, doc, { force: !!opts.force, file });
+          const r = await engine.pushDocument(store, doc, { force: !!opts.force, file, who: whoAmI() });
           const moved = r.version.serial !== r.file_serial ? ` (stored as serial ${r.version.serial}: local history already used ${r.file_serial})` : '';
           const lineage = r.replaced_lineage ? `; replaced lineage ${r.replaced_lineage} with ${doc.lineage}` : '';
           process.stdout.write(`Pushed ${file}: state is now at serial ${r.version.serial}${moved}${lineage}.\n`);
@@ -109,7 +110,7 @@ takes the state lock and writes a new version of kind "state-edit" (see \`orgloo
     .action(
       action(async (addresses: string[], _opts: unknown, cmd: Command) =>
         withStore(cmd, async (store, engine) => {
-          const { version, dependents } = await engine.removeResources(store, addresses);
+          const { version, dependents } = await engine.removeResources(store, addresses, whoAmI());
           for (const a of addresses) process.stdout.write(`Removed ${a}\n`);
           for (const d of dependents) process.stderr.write(`Warning: ${d}; the next plan will show it\n`);
           process.stdout.write(`State version ${version.serial} (state-edit). The next \`orgloop plan\` creates them again if the configuration still declares them.\n`);
@@ -125,7 +126,7 @@ takes the state lock and writes a new version of kind "state-edit" (see \`orgloo
     .action(
       action(async (from: string, to: string, _opts: unknown, cmd: Command) =>
         withStore(cmd, async (store, engine) => {
-          const version = await engine.moveResource(store, from, to);
+          const version = await engine.moveResource(store, from, to, whoAmI());
           process.stdout.write(`Moved ${from} to ${to}. State version ${version.serial} (state-edit).\n`);
         }),
       ),

@@ -3,6 +3,7 @@ import { UserError } from '../engine/errors.js';
 import { action, globals, type GlobalOpts } from './util.js';
 import { addRunFlags, runExecutor, startSettings, type StartFlags } from './start.js';
 import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan, stateKey } from './plan-common.js';
+import { whoAmI } from './who.js';
 
 interface UpFlags extends StartFlags {
   autoApprove?: boolean;
@@ -53,6 +54,7 @@ export async function up(g: GlobalOpts, flags: UpFlags): Promise<number> {
   try {
     const session = await runApplySession(store, {
       operation: 'up',
+      who: whoAmI(),
       lockTimeoutMs,
       unattended: !!flags.autoApprove,
       cancelPending: !!flags.cancelPending,

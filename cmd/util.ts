@@ -2,13 +2,15 @@
 
 import type { Command } from 'commander';
 import { ConfigError, EXIT, UserError, formatDiagnostic } from '../engine/errors.js';
-import { colorFor } from '../providers/lib/color.js';
+import { colorFor } from './color.js';
 import { parseDuration } from '../providers/lib/duration.js';
 
 export interface GlobalOpts {
   config: string;
   state?: string;
   color: boolean;
+  /** --no-color was given */
+  noColor: boolean;
 }
 
 /** Global options live on the root program; subcommands read them from there. */
@@ -20,6 +22,7 @@ export function globals(cmd: Command): GlobalOpts {
     config: o.config ?? process.env.ORGLOOP_CONFIG ?? 'orgloop.yaml',
     state: o.state ?? process.env.ORGLOOP_STATE,
     color: colorFor(process.stdout, o.color === false),
+    noColor: o.color === false,
   };
 }
 

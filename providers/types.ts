@@ -50,6 +50,12 @@ export interface Logger {
   error(msg: string, data?: Record<string, unknown>): void;
 }
 
+/** The CLI's colour decision per output stream (cmd/color.ts). */
+export interface OutputColor {
+  stdout: boolean;
+  stderr: boolean;
+}
+
 /** Context passed to every provider call. `config` has secrets resolved to their values. */
 export interface ProviderContext {
   /** resource id/name (source id, actor id, transform name, logger name) */
@@ -68,6 +74,8 @@ export interface ProviderContext {
   /** Resolve an environment variable the way config substitution does (shell, then .env). */
   env(name: string): string | undefined;
   signal?: AbortSignal;
+  /** Present for loggers: whether each output stream is coloured, as the CLI decided (NO_COLOR, FORCE_COLOR, a terminal). */
+  color?: OutputColor;
   /** Present for loggers: appends an entry to the state store's log table (used by `store`). */
   appendStoreLog?(entry: LogEntry): void;
 }

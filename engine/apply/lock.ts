@@ -1,7 +1,7 @@
 // The state lock: one writer of the config plane at a time. A lock whose holder is provably gone
 // (same host and its pid is not running, or no heartbeat for `staleMs`) is taken over with a warning.
 
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { LockInfo, StateLocker } from '../../state/config-plane.js';
 import { EXIT, UserError } from '../errors.js';
@@ -33,19 +33,6 @@ export interface LockOptions {
 export interface HeldLock {
   info: LockInfo;
   release(): Promise<void>;
-}
-
-export function whoAmI(): string {
-  if (process.env.ORGLOOP_WHO) return process.env.ORGLOOP_WHO;
-  let user = process.env.USER ?? process.env.USERNAME;
-  if (!user) {
-    try {
-      user = userInfo().username;
-    } catch {
-      user = 'unknown';
-    }
-  }
-  return `${user}@${hostname()}`;
 }
 
 function ageOf(iso: string, now: number): number {

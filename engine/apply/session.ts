@@ -6,7 +6,7 @@ import type { Store } from '../../state/store.js';
 import type { StateSnapshot } from '../graph/types.js';
 import { hasChanges, type Plan } from '../plan/types.js';
 import { applyPlan, checkPlanFits, type ApplyOptions, type ApplyResult } from './apply.js';
-import { withLock, whoAmI } from './lock.js';
+import { withLock } from './lock.js';
 import { UserError } from '../errors.js';
 
 export interface SessionOptions {
@@ -21,7 +21,8 @@ export interface SessionOptions {
   message?: string | null;
   kind?: ApplyOptions['kind'];
   rollback_of?: number | null;
-  who?: string;
+  /** who is writing, for the lock and the version (cmd/who.ts) */
+  who: string;
   progress?: (line: string) => void;
   warn?: (line: string) => void;
   /**
@@ -52,7 +53,7 @@ export interface SessionResult {
 }
 
 export async function runApplySession(store: Store, opts: SessionOptions): Promise<SessionResult> {
-  const who = opts.who ?? whoAmI();
+  const who = opts.who;
   return withLock(
     store,
     { operation: opts.operation ?? 'apply', who, timeoutMs: opts.lockTimeoutMs, warn: opts.warn },

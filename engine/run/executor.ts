@@ -6,7 +6,7 @@ import { redact } from '../secrets/index.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import type { Logger, LogEntry, OrgEvent, ProviderKind, Provider } from '../../providers/types.js';
+import type { Logger, LogEntry, OrgEvent, OutputColor, ProviderKind, Provider } from '../../providers/types.js';
 import type { Delivery, Store } from '../../state/store.js';
 import type { ResourceKind } from '../graph/types.js';
 import { UserError } from '../errors.js';
@@ -50,7 +50,8 @@ export interface ExecutorOptions {
   settings: ExecutorSettings;
   /** executor console output (stdout) */
   write: (text: string) => void;
-  color?: boolean;
+  /** the CLI's colour decision per stream (its own console output goes to stdout); default none */
+  color?: OutputColor;
   /** the store's location unredacted (a Postgres URL with its password), for the read-only queries behind /metrics */
   stateLocation?: string;
   /** spans through @opentelemetry/api (cmd/otel.ts registers an SDK when asked); default: none recorded */
@@ -120,10 +121,11 @@ export class Executor {
 
   constructor(private readonly o: ExecutorOptions) {
     const set = o.settings;
-    this.console = new ConsoleOut({ level: set.consoleLevel, color: !!o.color, write: o.write });
+    this.console = new ConsoleOut({ level: set.consoleLevel, color: o.color?.stdout ?? false, write: o.write });
     this.bus = new LogBus(o.store, {
       fallbackConsole: (e) => this.console.entry(e),
       fallbackLevel: set.consoleLevel,
+      color: o.color,
       warn: (m) => this.console.line(`warning: ${m}`),
     });
     // Built in the order data flows: intake puts deliveries leased at ingest into the slots, the

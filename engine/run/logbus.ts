@@ -2,7 +2,7 @@
 // table (so `orgloop logs` works without a `store` logger). Logging must never slow delivery
 // down or take the executor with it: sinks that throw are reported once and skipped.
 
-import type { LogEntry, LoggerSink } from '../../providers/types.js';
+import type { LogEntry, LoggerSink, OutputColor } from '../../providers/types.js';
 import type { LogSink, StoredLogEntry } from '../../state/runtime-plane.js';
 import type { RuntimeLogger } from './graph.js';
 import { levelRank as rank } from '../../providers/lib/level.js';
@@ -23,6 +23,8 @@ export interface LogBusOptions {
   fallbackConsole?: (entry: LogEntry) => void;
   /** the least level fallbackConsole prints (default: it is given every entry) */
   fallbackLevel?: string;
+  /** the CLI's colour decision, for console loggers (default: no colour) */
+  color?: OutputColor;
   /** where the bus reports its own trouble */
   warn: (msg: string) => void;
   flushMs?: number;
@@ -73,7 +75,7 @@ export class LogBus {
         continue;
       }
       try {
-        const ctx = { ...l.ctx, appendStoreLog: (e: LogEntry) => this.toStore(e) };
+        const ctx = { ...l.ctx, color: this.opts.color, appendStoreLog: (e: LogEntry) => this.toStore(e) };
         keep.push({ fingerprint: l.fingerprint, name: l.name, minRank: rank(l.level), sink: l.provider.open(ctx), failed: false });
       } catch (err) {
         this.opts.warn(`logger ${l.name}: could not open: ${(err as Error).message}`);

@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import { parseAddress } from '../graph/address.js';
 import { canonicalJson } from '../graph/canonical.js';
 import { snapshotDigest } from '../plan/snapshot.js';
-import { withLock, whoAmI } from '../apply/lock.js';
+import { withLock } from '../apply/lock.js';
 import { moveInSnapshot } from '../graph/move.js';
 
 export const STATE_FORMAT = 'orgloop-state';
@@ -116,8 +116,8 @@ export interface PushResult {
  * serial (or the store is empty). `force` overrides both; it never rewrites history, so a
  * forced push below the local serial lands at the next free serial.
  */
-export async function pushDocument(store: Store, doc: StateDocument, opts: { force: boolean; file: string }): Promise<PushResult> {
-  return withLock(store, { operation: 'state push', who: whoAmI(), timeoutMs: 0 }, async () => {
+export async function pushDocument(store: Store, doc: StateDocument, opts: { force: boolean; file: string; who: string }): Promise<PushResult> {
+  return withLock(store, { operation: 'state push', who: opts.who, timeoutMs: 0 }, async () => {
     const meta = await store.meta();
     const versions = await store.versions();
     const top = versions.reduce((m, v) => Math.max(m, v.serial), 0);
@@ -149,7 +149,7 @@ export async function pushDocument(store: Store, doc: StateDocument, opts: { for
       expectedSerial: meta.serial,
       serial,
       kind: 'import',
-      who: whoAmI(),
+      who: opts.who,
       message: `state push ${opts.file} (serial ${doc.serial}${replaced ? `, replacing lineage ${replaced}` : ''})`,
       config_digest: snapshotDigest(doc.snapshot),
       summary: summaryBetween((await store.current())?.snapshot ?? null, doc.snapshot),
@@ -177,10 +177,11 @@ function summaryBetween(before: StateSnapshot | null, after: StateSnapshot): { a
 
 async function editCurrent(
   store: Store,
+  who: string,
   operation: string,
   edit: (snapshot: StateSnapshot) => { message: string; renames?: RuntimeRename[] },
 ): Promise<StateVersionInfo> {
-  return withLock(store, { operation, who: whoAmI(), timeoutMs: 0 }, async () => {
+  return withLock(store, { operation, who, timeoutMs: 0 }, async () => {
     const current = await requireCurrent(store);
     const snapshot = structuredClone(current.snapshot);
     const { message, renames } = edit(snapshot);
@@ -193,7 +194,7 @@ async function editCurrent(
     return store.writeVersion({
       expectedSerial: current.serial,
       kind: 'state-edit',
-      who: whoAmI(),
+      who,
       message,
       config_digest: snapshotDigest(snapshot),
       summary: summaryBetween(current.snapshot, snapshot),
@@ -205,9 +206,9 @@ async function editCurrent(
 }
 
 /** Forgets resources; their providers' delete hooks are not called. */
-export async function removeResources(store: Store, addresses: Address[]): Promise<{ version: StateVersionInfo; dependents: string[] }> {
+export async function removeResources(store: Store, addresses: Address[], who: string): Promise<{ version: StateVersionInfo; dependents: string[] }> {
   let dependents: string[] = [];
-  const version = await editCurrent(store, `state rm ${addresses.join(' ')}`, (snapshot) => {
+  const version = await editCurrent(store, who, `state rm ${addresses.join(' ')}`, (snapshot) => {
     for (const a of addresses) if (!snapshot.resources[a]) throw new UserError(notFound(a, snapshot));
     for (const a of addresses) delete snapshot.resources[a];
     dependents = Object.entries(snapshot.resources)
@@ -224,14 +225,14 @@ export async function removeResources(store: Store, addresses: Address[]): Promi
  * whole. Use it after renaming something in the YAML, before `plan`, to avoid destroy+create
  * (or declare the rename under `moved:`, which plan and apply carry out the same way).
  */
-export async function moveResource(store: Store, from: Address, to: Address): Promise<StateVersionInfo> {
+export async function moveResource(store: Store, from: Address, to: Address, who: string): Promise<StateVersionInfo> {
   const a = parseAddress(from);
   const b = parseAddress(to);
   if (!a) throw new UserError(`"${from}" is not a resource address (expected KIND.NAME)`);
   if (!b) throw new UserError(`"${to}" is not a resource address (expected KIND.NAME)`);
   if (a.kind !== b.kind) throw new UserError(`cannot move ${from} to ${to}: a ${a.kind} cannot become a ${b.kind}`);
   if (from === to) throw new UserError(`${from} and ${to} are the same address`);
-  return editCurrent(store, `state mv ${from} ${to}`, (snapshot) => {
+  return editCurrent(store, who, `state mv ${from} ${to}`, (snapshot) => {
     if (!snapshot.resources[from]) throw new UserError(notFound(from, snapshot));
     if (snapshot.resources[to]) throw new UserError(`cannot move ${from} to ${to}: ${to} is already in the state`);
     const rename = moveInSnapshot(snapshot, from, to);

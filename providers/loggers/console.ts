@@ -1,9 +1,9 @@
 // Logger `console`: one readable line per entry at or above `level` (default info), to stdout
-// (or `stream: stderr`). Colour as the CLI decides it (lib/color.ts) unless `color:` says otherwise.
+// (or `stream: stderr`). Colour as the CLI decided it for that stream (ctx.color) unless `color:`
+// says otherwise.
 
 import type { LogEntry, LoggerProvider, LoggerSink } from '../types.js';
 import { atLeast, levelSchema } from '../lib/level.js';
-import { colorFor } from '../lib/color.js';
 import { forTerminal } from '../lib/terminal.js';
 import { shortId } from '../lib/short-id.js';
 
@@ -33,9 +33,10 @@ export function formatConsoleLine(entry: LogEntry, color = false): string {
   return `${DIM}${time}${RESET} ${COLORS[entry.level] ?? ''}${level}${RESET} ${parts.join('  ')}`;
 }
 
-export function createConsoleSink(config: Record<string, unknown>, out: NodeJS.WritableStream & { isTTY?: boolean }): LoggerSink {
+/** `decided`: the CLI's colour decision for `out`, which `color:` in config overrides. */
+export function createConsoleSink(config: Record<string, unknown>, out: NodeJS.WritableStream, decided = false): LoggerSink {
   const threshold = (config.level as string | undefined) ?? 'info';
-  const color = config.color === undefined ? colorFor(out) : Boolean(config.color);
+  const color = config.color === undefined ? decided : Boolean(config.color);
   return {
     log(entry) {
       if (atLeast(entry, threshold)) out.write(`${formatConsoleLine(entry, color)}\n`);
@@ -58,6 +59,7 @@ export const consoleLogger: LoggerProvider = {
     },
   },
   open(ctx) {
-    return createConsoleSink(ctx.config, ctx.config.stream === 'stderr' ? process.stderr : process.stdout);
+    const stream = ctx.config.stream === 'stderr' ? 'stderr' : 'stdout';
+    return createConsoleSink(ctx.config, process[stream], ctx.color?.[stream] ?? false);
   },
 };
