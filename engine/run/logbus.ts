@@ -5,6 +5,7 @@
 import type { LogEntry, LoggerSink, OutputColor } from '../../providers/types.js';
 import type { LogSink, StoredLogEntry } from '../../state/runtime-plane.js';
 import type { RuntimeLogger } from './graph.js';
+import { toLogRow } from './log-row.js';
 import { levelRank as rank } from '../../providers/lib/level.js';
 
 
@@ -106,19 +107,7 @@ export class LogBus {
 
   private toStore(e: LogEntry): void {
     if (!this.store) return;
-    this.storeBuffer.push({
-      time: e.time,
-      phase: e.phase,
-      level: e.level,
-      source: e.source ?? null,
-      route: e.route ?? null,
-      actor: e.actor ?? null,
-      event_id: e.event_id ?? null,
-      delivery_id: e.delivery_id ?? null,
-      trace_id: e.trace_id ?? null,
-      message: e.message ?? null,
-      data: e.data ? JSON.stringify(e.data) : null,
-    });
+    this.storeBuffer.push(toLogRow(e));
     if (this.storeBuffer.length >= 2000) void this.flush();
     else if (!this.flushTimer) this.flushTimer = setTimeout(() => void this.flush(), this.opts.flushMs ?? 200);
   }

@@ -2,36 +2,12 @@
 // (or `stream: stderr`). Colour as the CLI decided it for that stream (ctx.color) unless `color:`
 // says otherwise.
 
-import type { LogEntry, LoggerProvider, LoggerSink } from '../types.js';
+import type { LoggerProvider, LoggerSink } from '../types.js';
 import { atLeast, levelSchema } from '../lib/level.js';
-import { forTerminal } from '../lib/terminal.js';
-import { shortId } from '../lib/short-id.js';
+import { flowLine } from '../lib/log-line.js';
 
-const COLORS: Record<string, string> = { debug: '\x1b[90m', info: '\x1b[36m', warn: '\x1b[33m', error: '\x1b[31m' };
-const RESET = '\x1b[0m';
-const DIM = '\x1b[2m';
-
-function short(id: string | undefined): string | undefined {
-  return id ? shortId(id) : id;
-}
-
-/** `12:00:01.123 INFO  deliver.success  github -> pr-review -> engineering-agent  evt=… dlv=…  message` */
-export function formatConsoleLine(entry: LogEntry, color = false): string {
-  const time = entry.time.length >= 23 ? entry.time.slice(11, 23) : entry.time;
-  const level = entry.level.toUpperCase().padEnd(5);
-  const flow = [entry.source, entry.route, entry.actor].filter(Boolean).join(' -> ');
-  const ids = [entry.event_id && `evt=${short(entry.event_id)}`, entry.delivery_id && `dlv=${short(entry.delivery_id)}`]
-    .filter(Boolean)
-    .join(' ');
-  let extra = '';
-  if (entry.data && Object.keys(entry.data).length > 0) {
-    extra = JSON.stringify(entry.data);
-    if (extra.length > 300) extra = `${extra.slice(0, 300)}…`;
-  }
-  const parts = [entry.phase.padEnd(16), flow, ids, entry.message ?? '', extra].filter((p) => p !== '').map(forTerminal);
-  if (!color) return `${time} ${level} ${parts.join('  ')}`;
-  return `${DIM}${time}${RESET} ${COLORS[entry.level] ?? ''}${level}${RESET} ${parts.join('  ')}`;
-}
+/** The console logger's line (the flow layout of lib/log-line.ts). */
+export const formatConsoleLine = flowLine;
 
 /** `decided`: the CLI's colour decision for `out`, which `color:` in config overrides. */
 export function createConsoleSink(config: Record<string, unknown>, out: NodeJS.WritableStream, decided = false): LoggerSink {
