@@ -19,7 +19,8 @@
 // (dedupe `gmail:<message id>`) and `email.label_changed` (`gmail:<message id>:labels:<history id>`).
 
 import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '../types.js';
-import { durationIssue, durationOr } from '../lib/duration.js';
+import { durationOr } from '../lib/duration.js';
+import { pollWindowIssues } from '../lib/poll-window.js';
 import { GOOGLE_AUTH_PROPERTIES, GOOGLE_SENSITIVE, GoogleClient, backoffMs, googleAuthIssues } from '../lib/google-api.js';
 import { RateLimitedError, VendorApiError, baseUrl } from '../lib/vendor-http.js';
 import { readCursor } from '../lib/cursor.js';
@@ -305,8 +306,7 @@ async function check(ctx: ProviderContext): Promise<{ ok: boolean; detail: strin
 
 function validate(config: Record<string, unknown>): Array<{ path: string; message: string }> {
   const issues = googleAuthIssues(config);
-  const i = durationIssue(config, 'initial_lookback');
-  if (i && !/zero/.test(i.message)) issues.push(i);
+  issues.push(...pollWindowIssues(config));
   if (config.service_account_key && !config.subject && (config.user === undefined || config.user === 'me')) {
     issues.push({ path: 'subject', message: 'a service account reads a mailbox only for a Workspace user it acts for: set subject (domain-wide delegation)' });
   }
