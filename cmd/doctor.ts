@@ -12,7 +12,7 @@ interface DoctorOpts {
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description('check credentials and reachability of every configured provider (GitHub, Linear, OpenClaw, ...)')
+    .description('check credentials and reachability of every configured provider (GitHub, Linear, OpenClaw, webhook endpoints, local commands, ...)')
     .option('--json', 'machine-readable: { ok, project, checks: [{ address, provider, status, detail }] }')
     .option('--timeout <duration>', 'time limit per check (e.g. 5s, 1m)', '20s')
     .addHelpText(
@@ -22,7 +22,13 @@ Loads the project (-c) the way validate does, then runs each provider's check co
   github / github-webhook   GET /user with the token, then the repository (and its hooks)
   linear                    the GraphQL viewer query, then the team
   openclaw                  GET /health, then the hooks token
-Providers without a remote service are listed as skipped.
+  webhook (actor)           connects to the url's host and port (TLS handshake for https);
+                            no request is sent, since the endpoint may act on any request
+  command (actor)           the cwd exists and the program is on PATH (this shell's PATH:
+                            the executor's may differ)
+Each row's detail says what was checked. Providers without anything to check are listed as
+skipped. \`validate\` reports the offline ones (program, cwd, a cron firing more often
+than once a minute) as warnings, since the executor may run on another machine.
 
 Exit codes: 0 every check passed, 1 a check failed or the project does not load.`,
     )

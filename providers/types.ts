@@ -201,14 +201,17 @@ export interface ProviderBase {
    * in `configSchema` (what the built-ins do); this list is read too, for older providers.
    */
   sensitive?: string[];
-  /** Semantic checks beyond the schema; return messages keyed by dotted config path. */
-  validate?(config: Record<string, unknown>): Array<{ path: string; message: string }>;
+  /**
+   * Semantic checks beyond the schema; return messages keyed by dotted config path. `ctx` says
+   * where the project is (for checks of local files); a `warning` does not fail validation.
+   */
+  validate?(config: Record<string, unknown>, ctx?: { projectDir: string; env: (name: string) => string | undefined }): Array<{ path: string; message: string; severity?: 'error' | 'warning' }>;
   create?(ctx: ProviderContext): Promise<ProviderState>;
   update?(ctx: ProviderContext, prior: ProviderState): Promise<ProviderState>;
   delete?(ctx: ProviderContext, prior: ProviderState): Promise<void>;
   read?(ctx: ProviderContext, prior: ProviderState): Promise<ObservedState>;
-  /** Credentials / reachability check used by `orgloop doctor`. */
-  check?(ctx: ProviderContext): Promise<{ ok: boolean; detail: string }>;
+  /** Credentials / reachability check used by `orgloop doctor`; `skipped` when there was nothing it could check. */
+  check?(ctx: ProviderContext): Promise<{ ok: boolean; detail: string; skipped?: boolean }>;
 }
 
 export interface SourceProvider extends ProviderBase {

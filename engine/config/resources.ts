@@ -85,7 +85,7 @@ export function buildResource(entry: Entry, ctx: BuildContext): DesiredResource 
     // A config with an unresolved ${...} would only produce follow-on errors; an unset variable
     // in validate only hides the checks of the fields that name it.
     const blocked = resolved.problems.some((x) => x.path[0] === 'config' && !(x.unset && ctx.unsetVars === 'warn'));
-    if (p && !blocked) checkConfig(p, config, unsetAt.length ? unsetFilter(at, unsetAt) : at);
+    if (p && !blocked) checkConfig(p, config, unsetAt.length ? unsetFilter(at, unsetAt) : at, { projectDir: ctx.dir, env: (n) => ctx.lookup(n) ?? undefined });
     spec = providerSpec(kind, item, provider, config, p, ctx, at);
   }
   if (diags.errors.length > errorsBefore) return undefined;
@@ -144,7 +144,7 @@ function unsetFilter(at: At, unsetAt: string[]): At {
   };
 }
 
-function checkConfig(p: Provider, config: Record<string, unknown>, at: At): void {
+function checkConfig(p: Provider, config: Record<string, unknown>, at: At, where: { projectDir: string; env: (name: string) => string | undefined }): void {
   const issues = check(p.configSchema, config, ['config']);
   for (const issue of issues) at(issue.path, issue.message, issue.severity, issue.atKey);
   // Schemas that tolerate extra keys (additionalProperties true/absent) still get a warning for
@@ -156,9 +156,9 @@ function checkConfig(p: Provider, config: Record<string, unknown>, at: At): void
   }
   for (const b of blankSecretIssues(config, sensitiveConfigFields(p, config))) at(['config', ...b.path.split('.')], b.message);
   if (issues.some((i) => i.severity === 'error') || !p.validate) return;
-  for (const v of p.validate(config)) {
+  for (const v of p.validate(config, where)) {
     const path = v.path ? ['config', ...v.path.split('.')] : ['config'];
-    at(path, `${dotted(path)}: ${v.message}`);
+    at(path, `${dotted(path)}: ${v.message}`, v.severity ?? 'error');
   }
 }
 

@@ -47,7 +47,7 @@ export async function runDoctor(project: LoadedProject, opts: DoctorOptions): Pr
       });
       try {
         const res = await withTimeout(provider.check(ctx), timeoutMs, `${r.address} check`);
-        return { ...base, status: res.ok ? 'ok' : 'fail', detail: res.detail };
+        return { ...base, status: res.skipped ? 'skip' : res.ok ? 'ok' : 'fail', detail: res.detail };
       } catch (err) {
         controller.abort();
         return { ...base, status: 'fail', detail: (err as Error).message };

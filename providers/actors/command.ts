@@ -15,6 +15,7 @@ import type { ActorProvider, DeliveryRequest, DeliveryResult, ProviderContext } 
 import { durationIssue, parseDuration } from '../lib/duration.js';
 import { stoppingOutcome } from '../lib/http-outcome.js';
 import { describeCommand, runProcess } from '../lib/process.js';
+import { cwdProblem, findProgram, programOf } from '../lib/preflight.js';
 
 export const PROMPT_ENV_LIMIT = 64 * 1024;
 
@@ -22,6 +23,20 @@ function stringEnv(env: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (env && typeof env === 'object') {
     for (const [k, v] of Object.entries(env as Record<string, unknown>)) if (v !== undefined && v !== null) out[k] = String(v);
+  }
+  return out;
+}
+
+/** A missing working directory, or a program that is not on PATH (nor a path to an executable). */
+function localProblems(config: Record<string, unknown>, projectDir: string, path: string | undefined): Array<{ path: string; message: string }> {
+  const out: Array<{ path: string; message: string }> = [];
+  const cwd = resolve(projectDir, typeof config.cwd === 'string' ? config.cwd : '.');
+  const badCwd = cwdProblem(cwd);
+  if (badCwd) out.push({ path: typeof config.cwd === 'string' ? 'cwd' : '', message: badCwd });
+  const program = typeof config.command === 'string' || Array.isArray(config.command) ? programOf(config.command as string | string[]) : null;
+  // without a PATH to look in (a loader given no environment) there is nothing to tell
+  if (program && !badCwd && (path !== undefined || program.includes('/')) && !findProgram(program, cwd, path)) {
+    out.push({ path: 'command', message: program.includes('/') ? `${program} is not an executable file` : `${program} is not on PATH` });
   }
   return out;
 }
@@ -64,10 +79,17 @@ export async function deliverCommand(ctx: ProviderContext, req: DeliveryRequest)
       env.ORGLOOP_PROMPT_FILE = file;
     }
   }
+  const cwd = resolve(ctx.projectDir, typeof config.cwd === 'string' ? config.cwd : '.');
+  // spawn reports a missing cwd as `spawn /bin/sh ENOENT`, which blames the shell: name the directory
+  const badCwd = cwdProblem(cwd);
+  if (badCwd) {
+    if (promptDir) rmSync(promptDir, { recursive: true, force: true });
+    return { ok: false, retryable: true, error: `could not start ${describeCommand(config.command as string | string[])}: ${badCwd} (config.cwd, relative to the project)` };
+  }
   try {
     const r = await runProcess({
       command: config.command as string | string[],
-      cwd: resolve(ctx.projectDir, typeof config.cwd === 'string' ? config.cwd : '.'),
+      cwd,
       env,
       stdin: req.eventJson,
       timeoutMs,
@@ -113,14 +135,26 @@ export const commandActor: ActorProvider = {
       timeout: { type: 'string', description: 'kill after this long, e.g. 10m (default: the route delivery timeout)' },
     },
   },
-  validate(config) {
-    const issues: Array<{ path: string; message: string }> = [];
+  validate(config, where) {
+    const issues: Array<{ path: string; message: string; severity?: 'warning' }> = [];
     if (Array.isArray(config.command) && (typeof config.command[0] !== 'string' || config.command[0] === '')) {
       issues.push({ path: 'command', message: 'command array must start with the program to run' });
     }
     const t = durationIssue(config, 'timeout');
     if (t) issues.push(t);
+    // Local files, checked here as warnings: the executor may run on another machine (doctor checks them as failures).
+    if (where && !issues.length) {
+      for (const p of localProblems(config, where.projectDir, where.env('PATH'))) issues.push({ ...p, severity: 'warning' });
+    }
     return issues;
+  },
+  async check(ctx) {
+    const problems = localProblems(ctx.config, ctx.projectDir, process.env.PATH);
+    if (problems.length) return { ok: false, detail: problems.map((p) => p.message).join('; ') };
+    const cwd = resolve(ctx.projectDir, typeof ctx.config.cwd === 'string' ? ctx.config.cwd : '.');
+    const program = programOf(ctx.config.command as string | string[]);
+    const found = program ? findProgram(program, cwd, process.env.PATH) : null;
+    return { ok: true, detail: `cwd ${cwd} exists; ${found ? `${program} is ${found}` : 'program not checked (the shell line has shell syntax)'} (PATH of this shell; the executor's may differ)` };
   },
   deliver: deliverCommand,
 };

@@ -24,6 +24,7 @@ import { jsonObject } from '../lib/json.js';
 import { hasTemplate, renderDeep, renderTemplateText } from '../lib/template.js';
 import { renderForm, renderJsonText, renderUrl } from '../lib/template-position.js';
 import { anyCase } from '../lib/schema.js';
+import { reach } from '../lib/preflight.js';
 
 const RESPONSE_SNIPPET = 300;
 /** Response bytes kept for error messages; the rest is read and discarded so the socket is reused. */
@@ -206,6 +207,20 @@ export const webhookActor: ActorProvider = {
       if (a.type === undefined && a.bearer === undefined) issues.push({ path: 'auth', message: 'auth needs bearer: <token>, or type: bearer | basic' });
     }
     return issues;
+  },
+  /** doctor: can this machine reach the endpoint? A connection (and TLS handshake), never a request: the actor may act on any. */
+  async check(ctx) {
+    const raw = typeof ctx.config.url === 'string' ? ctx.config.url : '';
+    const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(raw)?.[0];
+    if (!origin || hasTemplate(origin)) return { ok: true, skipped: true, detail: 'the url host comes from the event (templated): not checked' };
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      return { ok: false, detail: 'url is not a valid URL' };
+    }
+    const timeoutMs = ctx.config.timeout ? Math.min(parseDuration(ctx.config.timeout as string), 10_000) : 10_000;
+    return reach(url, timeoutMs, ctx.signal);
   },
   deliver: deliverWebhook,
 };

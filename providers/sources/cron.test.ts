@@ -51,4 +51,15 @@ describe('cron source', () => {
     expect(v({ every: 'often' })).toEqual([{ path: 'every', message: expect.stringContaining('invalid duration "often"') }]);
     expect(v({ every: '10ms' })).toEqual([{ path: 'every', message: 'every must be at least 1s' }]);
   });
+
+  it('hole 18: firing more often than the floor (min_interval, default 1m) is a warning, in every form', () => {
+    const v = cronSource.validate!;
+    const warned = (config: Record<string, unknown>) => v(config).map((i) => [i.path, i.severity, i.message.slice(0, 40)]);
+    expect(warned({ every: '1s' })).toEqual([['every', 'warning', 'fires every 1s (86,400 events a day, eac']]);
+    expect(warned({ schedule: '*/5 * * * * *' })).toEqual([['schedule', 'warning', 'fires every 5s (17,280 events a day, eac']]);
+    expect(warned({ schedules: [{ name: 'x', cron: 'every 30s' }] })).toEqual([['schedules.0.cron', 'warning', 'fires every 30s (2,880 events a day, eac']]);
+    expect(v({ schedule: '* * * * *' })).toEqual([]);
+    expect(v({ every: '1s', min_interval: '1s' })).toEqual([]);
+    expect(v({ every: '5m', min_interval: '10ms' })).toEqual([{ path: 'min_interval', message: 'min_interval must be at least 1s' }]);
+  });
 });

@@ -81,6 +81,35 @@ function checkExpression(expr: string, tz?: string): string | null {
   }
 }
 
+/** The default floor for how often a cron source fires: each fire is an event kept for the retention period. */
+export const CRON_FLOOR_MS = 60_000;
+
+/** Shortest gap between the next fires of a (valid) cron expression: seconds fields can make it tiny. */
+function shortestGapMs(expr: string, tz?: string): number {
+  const it = CronExpressionParser.parse(expr.trim(), { currentDate: new Date(Date.UTC(2030, 0, 1)), ...(tz ? { tz } : {}) });
+  let prev = it.next().getTime();
+  let min = Infinity;
+  for (let i = 0; i < 20; i++) {
+    const t = it.next().getTime();
+    min = Math.min(min, t - prev);
+    prev = t;
+  }
+  return min;
+}
+
+const human = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
+/**
+ * A warning when a schedule fires more often than the source's floor (`min_interval`, default
+ * 1m): every fire is stored as an event until retention prunes it, so a cron every second is
+ * 86,400 events a day. Raising the floor deliberately (min_interval: 1s) silences it.
+ */
+function floorWarning(everyMs: number, floorMs: number): string | null {
+  if (everyMs >= floorMs) return null;
+  const perDay = Math.round(86_400_000 / everyMs).toLocaleString('en-US');
+  return `fires every ${human(everyMs)} (${perDay} events a day, each stored until defaults.event_retention prunes it), more often than the ${human(floorMs)} floor; set min_interval: ${human(everyMs)} on this source if you mean it`;
+}
+
 export function timezoneError(tz: string): string | null {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
@@ -184,6 +213,7 @@ export const cronSource: SourceProvider = {
       schedule: { type: 'string', minLength: 1, description: 'cron expression, e.g. "0 6 * * 1"' },
       every: { type: 'string', minLength: 1, description: 'interval shorthand, e.g. 5m, 1h30m' },
       timezone: { type: 'string', minLength: 1, description: 'IANA timezone for schedule (default UTC)' },
+      min_interval: { type: 'string', minLength: 1, description: 'the shortest interval this source may fire at without a validate warning (default 1m; each fire is a stored event)' },
       payload: { type: 'object', description: 'merged into each event payload (plus scheduled_at)' },
       schedules: {
         type: 'array',
@@ -203,7 +233,21 @@ export const cronSource: SourceProvider = {
     },
   },
   validate(config) {
-    const issues: Array<{ path: string; message: string }> = [];
+    const issues: Array<{ path: string; message: string; severity?: 'warning' }> = [];
+    let floorMs = CRON_FLOOR_MS;
+    if (config.min_interval !== undefined) {
+      try {
+        floorMs = parseDuration(config.min_interval as string);
+        if (floorMs < 1000) issues.push({ path: 'min_interval', message: 'min_interval must be at least 1s' });
+      } catch (err) {
+        issues.push({ path: 'min_interval', message: (err as Error).message });
+      }
+    }
+    const floor = (path: string, everyMs: number) => {
+      const w = floorWarning(everyMs, floorMs);
+      if (w) issues.push({ path, message: w, severity: 'warning' });
+    };
+    const tzOf = () => (typeof config.timezone === 'string' && !timezoneError(config.timezone) ? config.timezone : undefined);
     const hasSchedule = config.schedule !== undefined;
     const hasEvery = config.every !== undefined;
     if (Array.isArray(config.schedules)) {
@@ -222,9 +266,11 @@ export const cronSource: SourceProvider = {
         }
         if (every !== null) {
           if (every < 1000) issues.push({ path: `schedules.${i}.cron`, message: 'an interval must be at least 1s' });
+          else floor(`schedules.${i}.cron`, every);
         } else {
           const e = cronExpressionError(s.cron, typeof config.timezone === 'string' ? config.timezone : undefined);
           if (e) issues.push({ path: `schedules.${i}.cron`, message: `${e} (or write an interval: every 5m)` });
+          else floor(`schedules.${i}.cron`, shortestGapMs(s.cron, tzOf()));
         }
       });
       return issues;
@@ -242,10 +288,13 @@ export const cronSource: SourceProvider = {
     if (typeof config.schedule === 'string') {
       const e = cronExpressionError(config.schedule, tzOk ? (config.timezone as string | undefined) : undefined);
       if (e) issues.push({ path: 'schedule', message: e });
+      else floor('schedule', shortestGapMs(config.schedule, tzOf()));
     }
     if (hasEvery) {
       try {
-        if (parseDuration(config.every as string) < 1000) issues.push({ path: 'every', message: 'every must be at least 1s' });
+        const every = parseDuration(config.every as string);
+        if (every < 1000) issues.push({ path: 'every', message: 'every must be at least 1s' });
+        else floor('every', every);
       } catch (err) {
         issues.push({ path: 'every', message: (err as Error).message });
       }
