@@ -175,7 +175,7 @@ describe('otel logger', () => {
     const srv = await receiver((n) => (n === 1 ? { status: 503, headers: { 'retry-after': '1' } } : n === 2 ? { status: 200 } : { status: 400, body: '{"message":"bad"}' }));
     const { ctx, sink } = open({ endpoint: `${srv.url.replace('http://', `http://user:${TOKEN}@`)}/v1/logs?api_key=${TOKEN}`, headers: { 'x-api-key': TOKEN }, batch: { scheduled_delay_ms: 50 } });
     sink.log(entry({ message: 'first' }));
-    await until('the retry', () => srv.requests.length === 2, 15_000);
+    await until('the retry to be answered', () => (sink as OtelSink).stats().logs!.sent === 1, 15_000);
     expect(srv.requests[1]!.body.toString()).toBe(srv.requests[0]!.body.toString());
     // fetch takes no credentials in a URL: the endpoint's userinfo is sent as Basic auth
     expect(srv.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}`);
@@ -264,5 +264,22 @@ describe('otel logger', () => {
     expect(otelLogger.validate!({ protocol: 'grpc' })[0]!.message).toBe("protocol grpc is not supported: orgloop's otel logger sends OTLP/HTTP JSON (set protocol: http/json; collectors take it on port 4318)");
     expect(otelLogger.validate!({ export: { metrics: true } })[0]!.path).toBe('export.metrics');
     expect(otelLogger.validate!({ endpoint: 'localhost:4318' })[0]).toMatchObject({ path: 'endpoint' });
+  });
+});
+
+describe('otel logger: doctor', () => {
+  it('posts an empty export request with the headers; names a refusal', async () => {
+    const srv = await startServer((req, res) => {
+      res.writeHead(req.headers.authorization === `Bearer ${TOKEN}` ? 200 : 401);
+      res.end('{}');
+    });
+    try {
+      expect(await otelLogger.check!(makeCtx({ endpoint: srv.url, headers: { Authorization: `Bearer ${TOKEN}` } }))).toEqual({ ok: true, detail: `${srv.url}/v1/logs accepts OTLP/HTTP JSON (HTTP 200)` });
+      expect(JSON.parse(srv.requests[0]!.body.toString())).toEqual({ resourceLogs: [] });
+      const bad = await otelLogger.check!(makeCtx({ endpoint: srv.url, headers: { Authorization: 'Bearer wrong-token' } }));
+      expect(bad).toEqual({ ok: false, detail: `${srv.url}/v1/logs answered HTTP 401 (check headers)` });
+    } finally {
+      await srv.close();
+    }
   });
 });

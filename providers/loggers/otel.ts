@@ -281,6 +281,27 @@ export function createOtelSink(ctx: ProviderContext): OtelSink {
   };
 }
 
+/** doctor: an empty export request (valid OTLP: no records) to the logs endpoint, with the headers. */
+async function check(ctx: ProviderContext): Promise<{ ok: boolean; detail: string }> {
+  let s: OtelSettings;
+  try {
+    s = otelSettings(ctx.config);
+  } catch (err) {
+    return { ok: false, detail: `endpoint: ${(err as Error).message}` };
+  }
+  const url = s.logsUrl ?? s.tracesUrl!;
+  const body = s.logsUrl ? JSON.stringify({ resourceLogs: [] }) : JSON.stringify({ resourceSpans: [] });
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { ...s.headers, 'content-type': 'application/json' }, body, signal: ctx.signal ?? AbortSignal.timeout(10_000) });
+    await res.text().catch(() => '');
+    if (res.ok) return { ok: true, detail: `${shown(url)} accepts OTLP/HTTP JSON (HTTP ${res.status})` };
+    const hint = res.status === 401 || res.status === 403 ? ' (check headers)' : res.status === 404 ? ' (is this the OTLP HTTP port, usually 4318?)' : res.status === 415 ? ' (the receiver does not take JSON)' : '';
+    return { ok: false, detail: `${shown(url)} answered HTTP ${res.status}${hint}` };
+  } catch (err) {
+    return { ok: false, detail: `${shown(url)}: ${(err as Error).message}` };
+  }
+}
+
 const positive = { type: 'integer', minimum: 1 };
 
 export const otelLogger: LoggerProvider = {
@@ -347,6 +368,7 @@ export const otelLogger: LoggerProvider = {
     return issues;
   },
   open: createOtelSink,
+  check,
 };
 
 export default otelLogger;

@@ -241,6 +241,19 @@ describe('syslog logger', () => {
     expect(p.sd[0]!.params).toMatchObject({ api_key: '[redacted]', authorization: '[redacted]', tokens: '12' });
   });
 
+  it('doctor: tcp connects, a closed port fails with the reason', async () => {
+    const l = streamListener('lf');
+    await listen(l.server);
+    const port = (l.server.address() as AddressInfo).port;
+    cleanup.push(() => new Promise<void>((r) => { for (const s of l.sockets) s.destroy(); l.server.close(() => r()); }));
+    expect(await syslogLogger.check!(makeCtx({ transport: 'tcp', port }))).toEqual({ ok: true, detail: `tcp 127.0.0.1:${port} accepts connections` });
+    const probe = createServer();
+    await listen(probe);
+    const closed = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    expect(await syslogLogger.check!(makeCtx({ transport: 'tcp', port: closed }))).toMatchObject({ ok: false, detail: expect.stringContaining('ECONNREFUSED') });
+  });
+
   it('validate: protocol is another name for transport; unknown keys and transports are refused by the schema', () => {
     expect(syslogLogger.validate!({ transport: 'udp', protocol: 'tcp' })).toEqual([{ path: 'protocol', message: 'protocol is another name for transport: set one of them' }]);
     expect((syslogLogger.configSchema.properties as any).transport.enum).toEqual(['udp', 'tcp', 'unix']);

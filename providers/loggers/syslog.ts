@@ -261,6 +261,30 @@ export function createSyslogSink(ctx: ProviderContext): LoggerSink {
   };
 }
 
+/** doctor: tcp and unix connect (and hang up); udp has no answer to wait for, so only the address is named. */
+async function check(ctx: ProviderContext): Promise<{ ok: boolean; detail: string }> {
+  const s = syslogSettings(ctx.config);
+  if (s.transport === 'udp') return { ok: true, detail: `UDP to ${s.host}:${s.port} (datagrams are not acknowledged: nothing to check)` };
+  const target = s.transport === 'unix' ? { path: s.path } : { host: s.host, port: s.port };
+  const where = s.transport === 'unix' ? s.path : `${s.host}:${s.port}`;
+  return new Promise((resolve) => {
+    const sock = createConnection(target as never);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve({ ok: false, detail: `${where}: no connection within 5 s` });
+    }, 5000);
+    sock.on('connect', () => {
+      clearTimeout(timer);
+      sock.end();
+      resolve({ ok: true, detail: `${s.transport} ${where} accepts connections` });
+    });
+    sock.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ ok: false, detail: `${where}: ${err.message}` });
+    });
+  });
+}
+
 const FACILITY_NAMES = Object.keys(FACILITIES);
 
 export const syslogLogger: LoggerProvider = {
@@ -296,6 +320,7 @@ export const syslogLogger: LoggerProvider = {
     return issues;
   },
   open: createSyslogSink,
+  check,
 };
 
 export default syslogLogger;

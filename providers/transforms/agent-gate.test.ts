@@ -61,6 +61,12 @@ describe('agent-gate transform', () => {
     expect((await run({ binary_path: join(fake.dir, 'missing') }).result).action).toBe('pass');
   });
 
+  it('doctor lists the sessions and says whether the gate is open', async () => {
+    fake.write([{ id: 'e1', adapter: 'claude-code', status: 'running' }]);
+    expect(await agentGateTransform.check!(makeCtx({ binary_path: fake.binary }))).toEqual({ ok: true, detail: `${fake.binary} lists 1 session(s); the gate is closed now: 1 session(s) running (e1)` });
+    expect(await agentGateTransform.check!(makeCtx({ binary_path: join(fake.dir, 'missing') }))).toMatchObject({ ok: false, detail: expect.stringMatching(/could not run .*\(events would pass: the gate fails open\)$/) });
+  });
+
   it("rejects keys it does not know, as OrgLoop's does", () => {
     expect(agentGateTransform.configSchema.additionalProperties).toBe(false);
     expect(agentGateTransform.validate!({ timeout: 'later' })[0]).toMatchObject({ path: 'timeout' });

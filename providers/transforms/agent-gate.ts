@@ -83,6 +83,16 @@ export const agentGateTransform: TransformProvider = {
     return [];
   },
   transform,
+  async check(ctx) {
+    const binary = agentCtlBinary(ctx.config, ctx.env);
+    try {
+      const list = await listSessions(binary, timeoutMs(ctx.config.timeout, DEFAULT_GATE_TIMEOUT_MS, parseDuration));
+      const closed = gateClosedBy(list, ctx.config);
+      return { ok: true, detail: `${binary} lists ${list.length} session(s); the gate is ${closed ? `closed now: ${closed.replace(/^agent-gate: /, '')}` : 'open now'}` };
+    } catch (err) {
+      return { ok: false, detail: `${(err as Error).message} (events would pass: the gate fails open)` };
+    }
+  },
 };
 
 export default agentGateTransform;
