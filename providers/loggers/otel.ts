@@ -96,7 +96,7 @@ export function otelSettings(config: Record<string, any>): OtelSettings {
     delayMs: batch.scheduled_delay_ms ?? 5000,
     maxBatch: batch.max_export_batch_size ?? 512,
     timeoutMs: typeof config.timeout_ms === 'number' ? config.timeout_ms : 10_000,
-    level: typeof config.level === 'string' ? config.level : 'debug',
+    level: typeof config.level === 'string' ? config.level : 'info',
   };
 }
 
@@ -339,7 +339,7 @@ export const otelLogger: LoggerProvider = {
         },
       },
       timeout_ms: { ...positive, default: 10_000, description: 'per request' },
-      level: { ...levelSchema, default: 'debug' },
+      level: { ...levelSchema, default: 'info' },
     },
   },
   validate(config) {
