@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const cli = join(import.meta.dirname, '..', 'dist/cmd/main.js');
-const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' };
+// ORGLOOP_PORT=0: doctor's port check does not depend on what else listens on 4800 here
+const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', ORGLOOP_PORT: '0' };
 
 function run(args: string[], cwd: string, input?: string) {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd, env, encoding: 'utf8', input });

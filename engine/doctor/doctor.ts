@@ -9,7 +9,8 @@ import { providerContext } from '../provider-context.js';
 export interface DoctorRow {
   address: string;
   provider: string;
-  status: 'ok' | 'fail' | 'skip';
+  /** warn: worth doing something about, but not a failure (nothing applied yet, no executor running) */
+  status: 'ok' | 'fail' | 'skip' | 'warn';
   detail: string;
 }
 
@@ -17,6 +18,8 @@ export interface DoctorOptions {
   env: (name: string) => string | undefined;
   getProvider: (kind: Provider['kind'], name: string) => Provider | undefined;
   timeoutMs?: number;
+  /** called as each check finishes */
+  onDone?: (row: DoctorRow) => void;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -53,5 +56,6 @@ export async function runDoctor(project: LoadedProject, opts: DoctorOptions): Pr
         return { ...base, status: 'fail', detail: (err as Error).message };
       }
     });
-  return Promise.all(jobs);
+  // each row as it finishes, for progress on a terminal
+  return Promise.all(jobs.map((j) => j.then((row) => (opts.onDone?.(row), row))));
 }
