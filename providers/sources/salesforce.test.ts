@@ -69,4 +69,21 @@ describe('salesforce source (SOQL on SystemModstamp)', () => {
     expect(salesforceSource.validate!({ instance_url: 'x' })).toEqual([{ path: 'token', message: 'set token (an access token), or refresh_token with client_id (and client_secret)' }]);
     expect(await salesforceSource.check!(ctxFor())).toEqual({ ok: true, detail: `authenticated at ${sf.url}; Lead, Opportunity readable; 14990 of 15000 daily API requests left` });
   });
+
+  it('records re-read from the boundary second (SOQL datetimes are whole seconds) are not mistaken for updates of themselves', async () => {
+    sf = await startFakeSalesforce();
+    const base = Math.floor(Date.now() / 1000) * 1000 - 10_000;
+    const a = sf.create('Lead', { Name: 'A' }, new Date(base + 441).toISOString());
+    sf.create('Lead', { Name: 'B' }, new Date(base + 442).toISOString());
+    const start = JSON.stringify({ v: 1, objects: { Lead: { since: new Date(base - 60_000).toISOString() } } });
+    const first = await salesforceSource.poll!(ctxFor(), start, null);
+    expect(first.events.map((e) => e.provenance!.platform_event)).toEqual(['lead.created', 'lead.created']);
+    // since is now base+442 ms; the query asks >= base (seconds), so A (base+441) comes back
+    const second = await salesforceSource.poll!(ctxFor(), first.cursor, null);
+    expect(second.events.map((e) => e.dedupe_key).sort()).toEqual(first.events.map((e) => e.dedupe_key).sort());
+    // a real change in that second is still an update
+    sf.update('Lead', a.Id, { Status: 'Working' }, new Date(base + 900).toISOString());
+    const third = await salesforceSource.poll!(ctxFor(), second.cursor, null);
+    expect(third.events.map((e) => e.provenance!.platform_event)).toContain('lead.updated');
+  });
 });

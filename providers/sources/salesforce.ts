@@ -65,8 +65,10 @@ export function recordEvent(object: string, r: Record<string, any>, prevSince: s
   const since = Date.parse(prevSince);
   let name = `${lower}.updated`;
   let key = `${lower}:${r.Id}:${r.SystemModstamp}`;
-  // Records at exactly `since` were read by the previous poll: created only if never modified since.
-  const created = at(r.CreatedDate) > since || (at(r.CreatedDate) === since && r.CreatedDate === r.SystemModstamp);
+  // A version never modified since its creation is the creation, whenever it is read again: the
+  // query's `since` is whole seconds (SOQL), so records from that second come back, and those at
+  // or before `since` were read by the previous poll (same key: a no-op), or missed by it (emitted).
+  const created = at(r.CreatedDate) > since || (r.CreatedDate !== undefined && r.CreatedDate === r.SystemModstamp);
   const stageMoved = object === 'Opportunity' && (at(r.LastStageChangeDate) > since || (at(r.LastStageChangeDate) === since && r.LastStageChangeDate === r.SystemModstamp && !created));
   if (object === 'Opportunity' && r.IsClosed && (stageMoved || created)) {
     // a deal that closed in this window is its close, even when it was also created in it
