@@ -226,6 +226,11 @@ export interface SourceProvider extends ProviderBase {
   platformEvents?: string[];
   /** true when the source is polled by the scheduler */
   polling?: boolean;
+  /**
+   * For a source that is not `polling` but polls when its config asks (github-webhook's
+   * reconciliation): the interval in ms its config names, or null when it does not poll.
+   */
+  pollIntervalMs?(config: Record<string, unknown>): number | null;
   poll?(ctx: ProviderContext, cursor: string | null, etag: string | null): Promise<PollResult>;
   handleWebhook?(ctx: ProviderContext, req: WebhookRequest): Promise<WebhookResult> | WebhookResult;
   /** body limit in bytes when the source config sets no `max_body` (default 1 MB) */

@@ -77,7 +77,7 @@ function projectYaml(opts: HarnessOptions): Record<string, unknown> {
   const doc: Record<string, unknown> = { ...extra };
   if (p.kind === 'source') {
     const src: Record<string, unknown> = { id: SUBJECT, connector: p.name, config: opts.config ?? {} };
-    if (p.polling || p.poll) src.poll = { interval: opts.poll ?? '1s' };
+    if (p.polling || (p.poll && !p.pollIntervalMs)) src.poll = { interval: opts.poll ?? '1s' };
     doc.sources = [src, ...list('sources')];
   } else if (p.kind === 'actor') {
     doc.sources = [{ id: 'inbox', connector: 'webhook' }, ...list('sources')];

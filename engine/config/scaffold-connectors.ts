@@ -60,7 +60,7 @@ export function addConnectors(yamlText: string, choices: ConnectorChoice[]): { t
       const config = configFor(p, id, vars);
       if (p.kind === 'source') {
         const src: Record<string, unknown> = { id, connector: c.written, config };
-        if (p.polling || typeof p.poll === 'function') src.poll = { interval: '5m' };
+        if (p.polling || (typeof p.poll === 'function' && !p.pollIntervalMs)) src.poll = { interval: '5m' };
         doc.addIn(['sources'], doc.createNode(src));
         doc.addIn(['routes'], doc.createNode({ name: `${id}-to-inbox`, when: { source: id }, then: { actor: 'inbox' }, with: { prompt_file: './sops/hello.md' } }));
       } else if (p.kind === 'actor') {

@@ -63,7 +63,7 @@ export function catalogEntry(p: Provider, origin: string): CatalogEntry {
     name: p.name,
     origin,
     description: p.description,
-    polling: !!src && (!!src.polling || typeof src.poll === 'function'),
+    polling: !!src && (!!src.polling || (typeof src.poll === 'function' && !src.pollIntervalMs)),
     webhook: !!src && typeof src.handleWebhook === 'function',
     contract_version: p.contractVersion ?? 1,
     fields: summarizeSchema(p.configSchema, p.sensitive),

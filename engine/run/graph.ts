@@ -215,7 +215,7 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
               : () => ctx,
           path: normalizePath(typeof config.path === 'string' && config.path ? config.path : `/webhook/${r.name}`),
           maxBodyBytes: sizeAt(config, address, provider.defaultMaxBody),
-          pollIntervalMs: provider.polling ? durationAt(interval, 60_000, `${address}.poll.interval`) : null,
+          pollIntervalMs: provider.polling ? durationAt(interval, 60_000, `${address}.poll.interval`) : (provider.pollIntervalMs?.(config) ?? null),
         };
         sources.set(r.name, src);
         if (provider.handleWebhook) {

@@ -110,13 +110,13 @@ export class Scheduler {
   /** Starts jobs for sources of a new graph; restarts those whose config changed; stops removed ones. */
   sync(graph: Graph): void {
     const want = new Map<string, RuntimeSource>();
-    for (const s of graph.sources.values()) if (s.provider.nextFire || (s.provider.polling && s.provider.poll)) want.set(s.id, s);
+    for (const s of graph.sources.values()) if (s.provider.nextFire || (s.pollIntervalMs !== null && s.provider.poll)) want.set(s.id, s);
     for (const [id, job] of this.jobs) {
       const next = want.get(id);
       if (!next || JSON.stringify(next.ctx.config) !== JSON.stringify(job.source.ctx.config) || next.pollIntervalMs !== job.source.pollIntervalMs || next.provider !== job.source.provider) {
         this.stopJob(job);
         this.jobs.delete(id);
-        if (job.source.provider.polling) void this.d.store.releaseLease(`source:${id}`, this.d.owner).catch(() => {});
+        if (job.source.pollIntervalMs !== null) void this.d.store.releaseLease(`source:${id}`, this.d.owner).catch(() => {});
       }
     }
     for (const [id, src] of want) {
@@ -138,7 +138,7 @@ export class Scheduler {
     this.slots.clear();
     for (const job of this.jobs.values()) this.stopJob(job);
     const releases = [...this.jobs.values()]
-      .filter((j) => j.source.provider.polling)
+      .filter((j) => j.source.pollIntervalMs !== null)
       .map((j) => this.d.store.releaseLease(`source:${j.source.id}`, this.d.owner).catch(() => {}));
     this.jobs.clear();
     await Promise.all(releases);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { githubWebhookSource as src, hookEvents } from './github-webhook.js';
+import { githubWebhookSource as src, hookEvents, reconciledEvents, reconciliationInterval } from './github-webhook.js';
 import { startFakeGithub, type FakeGithub } from '../../test/fakes/github.js';
 import { providerContext } from '../../test/fakes/context.js';
 import { signGithub } from '../lib/signatures.js';
@@ -106,7 +106,7 @@ describe('github-webhook deliveries', () => {
   const pr = { number: 5, title: 'Fix', html_url: 'https://github.com/acme/api/pull/5', user: { login: 'bob' } };
   const repository = { full_name: REPO };
 
-  it('verifies the signature and maps a review to pull_request.review_submitted with the delivery id as dedupe key', async () => {
+  it('verifies the signature and maps a review to pull_request.review_submitted, keyed by the review (from the signed body)', async () => {
     const r = await src.handleWebhook!(
       ctx(),
       delivery(
@@ -120,8 +120,9 @@ describe('github-webhook deliveries', () => {
     expect(r.events).toHaveLength(1);
     expect(r.events[0]).toMatchObject({
       type: 'resource.changed',
-      // GitHub signs the body, not the delivery id: the signed body is the identity (issue 17, hole 6)
-      dedupe_key: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      // GitHub signs the body, not the delivery id: the item named in the signed body is the
+      // identity (issue 17, hole 6), the same key the API poll gives it (reconciliation)
+      dedupe_key: 'review:9',
       provenance: { platform: 'github', platform_event: 'pull_request.review_submitted', author: 'carol', author_type: 'team_member', delivery_id: 'abc-123', pr_author: 'bob', pr_number: 5, review_state: 'approved' },
       payload: { repo: REPO, number: 5, title: 'Fix', body: 'LGTM', review_state: 'approved', review_body: 'LGTM', pr_title: 'Fix', action: 'review_submitted' },
     });
@@ -156,5 +157,22 @@ describe('github-webhook deliveries', () => {
   it('hookEvents maps orgloop names to GitHub hook events', () => {
     expect(hookEvents({})).toEqual(['issue_comment', 'pull_request', 'pull_request_review', 'pull_request_review_comment', 'workflow_run']);
     expect(hookEvents({ events: ['pull_request.merged', 'pull_request.opened', 'check_suite.completed'] })).toEqual(['check_suite', 'pull_request']);
+  });
+});
+
+describe('github-webhook reconciliation settings', () => {
+  const base = { repo: 'acme/api', token: 't', secret: 's' };
+  it('polls every 5 minutes when token, repo and secret are set; never without a secret (deliveries could not be matched)', () => {
+    expect(reconciliationInterval(base)).toBe(300_000);
+    expect(reconciliationInterval({ ...base, reconciliation_interval_ms: 60_000 })).toBe(60_000);
+    expect(reconciliationInterval({ ...base, reconciliation_interval_ms: 0 })).toBeNull();
+    expect(reconciliationInterval({ repo_owner: 'acme', repo_name: 'api', token: 't', secret: 's' })).toBe(300_000);
+    expect(reconciliationInterval({ repo: 'acme/api', token: 't' })).toBeNull();
+    expect(reconciliationInterval({ repo: 'acme/api', secret: 's' })).toBeNull();
+  });
+  it('looks for the events the webhook accepts that both paths key alike', () => {
+    expect(reconciledEvents(base)).toEqual(['pull_request.review_submitted', 'pull_request_review_comment', 'issue_comment', 'pull_request.opened', 'pull_request.closed', 'pull_request.merged', 'workflow_run.completed']);
+    expect(reconciledEvents({ ...base, events: ['pull_request_review', 'issue_comment'] })).toEqual(['pull_request.review_submitted', 'issue_comment']);
+    expect(reconciledEvents({ ...base, events: ['pull_request.merged', 'check_suite.completed'] })).toEqual(['pull_request.closed', 'pull_request.merged']);
   });
 });

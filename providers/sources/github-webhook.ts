@@ -7,10 +7,21 @@
 // Without `public_url` the hook is not managed (register it by hand); deliveries still work.
 //
 // Deliveries: X-Hub-Signature-256 is verified against `secret` (required once a secret is set),
-// X-GitHub-Delivery is the dedupe key (GitHub redelivers with the same id), X-GitHub-Event plus
-// the body's action map to the same platform_event names as the polling `github` source.
+// X-GitHub-Event plus the body's action map to the same platform_event names as the polling
+// `github` source. Identity: a signed delivery's events are keyed by the item they are about
+// (`review:<id>`, `issue_comment:<id>`, ... as the polling source keys them; the signed body is
+// the proof), other signed deliveries by the body's digest, unsigned ones by X-GitHub-Delivery.
+//
+// Reconciliation (OrgLoop's, for deliveries GitHub never made: GitHub does not retry a failed
+// delivery): with a token, the repository and a secret, the source also polls the API every
+// `reconciliation_interval_ms` (default 5 min; 0 = off) through the polling source's code
+// (cursor in the store, ETags, pagination, rate limits), looking back
+// `reconciliation_lookback_ms` (default 15 min) behind its cursor, for the events whose item
+// keys the two paths share: reviews, review comments, new issue comments, PRs opened, closed or
+// merged, failed workflow runs (within `events`). A reconciled event has the webhook's key, so
+// the store keeps whichever came first and drops the other as a duplicate.
 
-import type { EmittedEvent, ObservedState, ProviderContext, ProviderState, SourceProvider, WebhookRequest, WebhookResult } from '../types.js';
+import type { EmittedEvent, ObservedState, PollResult, ProviderContext, ProviderState, SourceProvider, WebhookRequest, WebhookResult } from '../types.js';
 import { verifyGithub } from '../lib/signatures.js';
 import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
 import { bodyDigestKey } from '../lib/webhook-identity.js';
@@ -28,6 +39,7 @@ import {
   workflowRunEvent,
 } from '../lib/github-events.js';
 import { sameEventNames } from '../lib/event-aliases.js';
+import { githubSource } from './github.js';
 
 /** GitHub hook events subscribed when `events` is not set. */
 export const DEFAULT_HOOK_EVENTS = ['issue_comment', 'pull_request', 'pull_request_review', 'pull_request_review_comment', 'workflow_run'];
@@ -181,15 +193,67 @@ function handleWebhook(ctx: ProviderContext, req: WebhookRequest): WebhookResult
   // (a replay with a changed or missing delivery id is still a duplicate); without one the
   // delivery id is all there is (GitHub redelivers with the same id). Edits of a comment keep
   // their debounce key (comment id and edit window, from the signed body).
-  const identity = keys.length > 0 ? bodyDigestKey(req.rawBody) : delivery;
+  const signed = keys.length > 0;
+  const identity = signed ? bodyDigestKey(req.rawBody) : delivery;
   const debounce = ctx.config.issue_comment_edit_debounce_ms;
   const normalized = normalizeDelivery(ghEvent, body, typeof debounce === 'number' ? { editDebounceMs: debounce } : {}).filter((e) => allowedByConfig(ctx.config, ghEvent, e));
   const events = normalized.map((e, i, all) => ({
     ...e,
-    dedupe_key: e.provenance?.platform_event === 'issue_comment.edited' && e.dedupe_key ? e.dedupe_key : identity ? (all.length > 1 ? `${identity}:${i}` : identity) : e.dedupe_key,
+    dedupe_key:
+      e.dedupe_key && (signed || e.provenance?.platform_event === 'issue_comment.edited') ? e.dedupe_key : identity ? (all.length > 1 ? `${identity}:${i}` : identity) : e.dedupe_key,
     provenance: { ...e.provenance, delivery_id: delivery },
   }));
   return { ok: true, events };
+}
+
+// ---- reconciliation: the API polled for what the webhook missed ----
+
+const DEFAULT_RECONCILIATION_INTERVAL_MS = 300_000;
+const DEFAULT_RECONCILIATION_LOOKBACK_MS = 900_000;
+/** Events both paths key by the same item (github-events.ts), so a reconciled one dedupes against its delivery. */
+const RECONCILED = ['pull_request.review_submitted', 'pull_request_review_comment', 'issue_comment', 'pull_request.opened', 'pull_request.closed', 'pull_request.merged', 'workflow_run.completed'];
+
+const hasToken = (config: Record<string, unknown>) => typeof config.token === 'string' && config.token.trim() !== '';
+
+/** Milliseconds between reconciliation polls, or null when the source does not reconcile. */
+export function reconciliationInterval(config: Record<string, unknown>): number | null {
+  const ms = config.reconciliation_interval_ms ?? DEFAULT_RECONCILIATION_INTERVAL_MS;
+  if (typeof ms !== 'number' || ms <= 0) return null;
+  // only signed deliveries carry item keys a reconciled event can be matched with
+  if (!repoOf(config) || !hasToken(config) || configuredSecrets(config).values.length === 0) return null;
+  return ms;
+}
+
+/** The events reconciliation looks for: those the webhook accepts and both paths key alike. */
+export function reconciledEvents(config: Record<string, unknown>): string[] {
+  return RECONCILED.filter((name) => allowedByConfig(config, HOOK_EVENT_OF[name] ?? name.split('.')[0]!, { type: 'resource.changed', payload: {}, provenance: { platform_event: name } }));
+}
+
+/** The polling source's config for a webhook source's reconciliation, one per config object. */
+const reconcileConfigs = new WeakMap<Record<string, unknown>, Record<string, unknown>>();
+function reconcileConfig(config: Record<string, unknown>): Record<string, unknown> {
+  let c = reconcileConfigs.get(config);
+  if (!c) {
+    const lookback = typeof config.reconciliation_lookback_ms === 'number' && config.reconciliation_lookback_ms > 0 ? config.reconciliation_lookback_ms : DEFAULT_RECONCILIATION_LOOKBACK_MS;
+    c = {
+      repo: repoOf(config),
+      token: config.token,
+      ...(config.base_url !== undefined ? { base_url: config.base_url } : {}),
+      events: reconciledEvents(config),
+      // each poll looks back this far behind its cursor, and the first one from now
+      overlap: `${lookback}ms`,
+      initial_lookback: `${lookback}ms`,
+    };
+    reconcileConfigs.set(config, c);
+  }
+  return c;
+}
+
+async function reconcile(ctx: ProviderContext, cursor: string | null, etag: string | null): Promise<PollResult> {
+  const config = reconcileConfig(ctx.config);
+  if ((config.events as string[]).length === 0) return { events: [], cursor, etag };
+  const r = await githubSource.poll!({ ...ctx, config }, cursor, etag);
+  return { ...r, events: r.events.map((e) => ({ ...e, provenance: { ...e.provenance, reconciled: true } })) };
 }
 
 // ---- the hook as an external object ----
@@ -331,6 +395,16 @@ function validate(config: Record<string, unknown>): Array<{ path: string; messag
     }
     if (!repoOf(config)) issues.push({ path: 'repo', message: 'repo (owner/name) is required to manage the webhook' });
   }
+  const explicit = config.reconciliation_interval_ms;
+  if (typeof explicit === 'number' && explicit > 0) {
+    const missing = [!repoOf(config) && 'repo (or repo_owner and repo_name)', !hasToken(config) && 'token', configuredSecrets(config).values.length === 0 && !config.secret && 'secret'].filter(Boolean);
+    if (missing.length) {
+      issues.push({
+        path: 'reconciliation_interval_ms',
+        message: `reconciliation needs ${missing.join(', ')}: it reads the repository's API with the token, and only signed deliveries can be matched to what it finds (set reconciliation_interval_ms: 0 to turn it off)`,
+      });
+    }
+  }
   if (config.base_url !== undefined) {
     try {
       new URL(normalizeBaseUrl(String(config.base_url)));
@@ -362,6 +436,12 @@ export const githubWebhookSource: SourceProvider = {
       issue_comment_edit_debounce_ms: { type: 'integer', minimum: 0, description: 'edits of one comment within this window are one event (default 120000; 0 = every edit)' },
       repo_owner: { type: 'string', description: 'OrgLoop spelling: with repo_name, the same as repo: owner/name' },
       repo_name: { type: 'string' },
+      reconciliation_interval_ms: {
+        type: 'integer',
+        minimum: 0,
+        description: 'poll the API this often for deliveries GitHub never made (default 300000 when token, repo and secret are set; 0 = off)',
+      },
+      reconciliation_lookback_ms: { type: 'integer', minimum: 1, description: 'how far behind its cursor each reconciliation poll looks (default 900000)' },
     },
   },
   replaceOn: ['repo', 'base_url'],
@@ -369,6 +449,8 @@ export const githubWebhookSource: SourceProvider = {
   defaultMaxBody: 25 * 1024 * 1024,
   validate,
   handleWebhook,
+  pollIntervalMs: reconciliationInterval,
+  poll: reconcile,
   create,
   update,
   delete: remove,

@@ -1,0 +1,119 @@
+// github-webhook's reconciliation poll end to end: a real executor, signed deliveries, and the
+// fake GitHub API (tests/fakes/github.ts: GitHub's listings, `since`, Link pagination, rate-limit
+// headers). A delivery GitHub never made is found by the poll; one it made is not stored twice,
+// whichever path came first.
+
+import { createHmac } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cli, runExecutor, tempProject, type RunningExecutor } from './test-helpers/executor.js';
+import { startFakeGithub, type FakeGithub } from '../test/fakes/github.js';
+
+let gh: FakeGithub;
+const running: RunningExecutor[] = [];
+beforeAll(async () => {
+  gh = await startFakeGithub({ token: 'gh-tok' });
+});
+afterAll(() => gh.close());
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.stop();
+});
+
+const SECRET = 'whsec-rec';
+const project = (extra = '') => `
+sources:
+  - id: gh
+    connector: github-webhook
+    config:
+      repo_owner: acme
+      repo_name: rec
+      token: "\${GITHUB_TOKEN}"
+      secret: "\${GITHUB_WEBHOOK_SECRET}"
+      base_url: "\${GITHUB_API_URL}"
+      reconciliation_interval_ms: 500
+${extra}
+actors:
+  - id: agent
+    connector: command
+    config: { command: "cat > /dev/null" }
+routes:
+  - name: all
+    when: { source: gh }
+    then: { actor: agent }
+`;
+
+async function events(dir: string): Promise<Array<{ dedupe_key?: string; payload: any }>> {
+  const r = await cli(['events', 'list', '--source', 'gh', '--json'], { cwd: dir });
+  expect(r.stderr).toBe('');
+  return JSON.parse(r.stdout);
+}
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const v = await fn();
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function deliver(url: string, event: string, body: unknown, id: string) {
+  const raw = JSON.stringify(body);
+  return fetch(`${url}/webhook/gh`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': event,
+      'x-github-delivery': id,
+      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(raw).digest('hex')}`,
+    },
+    body: raw,
+  });
+}
+
+describe('github-webhook reconciliation', () => {
+  it('finds what GitHub never delivered; a delivered item, or one redelivered later, is stored once', async () => {
+    const env = { GITHUB_TOKEN: 'gh-tok', GITHUB_WEBHOOK_SECRET: SECRET, GITHUB_API_URL: gh.url };
+    const repo = 'acme/rec';
+    const dir = tempProject({ 'orgloop.yaml': project() });
+    const applied = await cli(['apply', '--auto-approve'], { cwd: dir, env });
+    expect(applied.code).toBe(0);
+
+    // on GitHub: a PR with a review, and a comment whose delivery failed
+    const pr = gh.addPull(repo, { number: 5, title: 'Fix the cache', user: { login: 'bob', type: 'User' } });
+    const review = gh.addReview(repo, 5, { state: 'APPROVED', body: 'LGTM', user: { login: 'carol', type: 'User' } });
+    const missed = gh.addIssueComment(repo, 5, { body: 'ship it', user: { login: 'dave', type: 'User' } });
+
+    const ex = await runExecutor(['start', '--port', '0'], { cwd: dir, env });
+    running.push(ex);
+    // the review was delivered
+    const r1 = await deliver(ex.url, 'pull_request_review', { action: 'submitted', repository: { full_name: repo }, pull_request: pr, review }, 'd-1');
+    expect(r1.status).toBe(202);
+
+    const got = await until(() => events(dir), (e) => e.length >= 3, 'the reconciled comment and PR');
+    const names = got.map((e) => `${e.payload.provenance.platform_event}${e.payload.provenance.reconciled ? ' (reconciled)' : ''}`).sort();
+    // the PR's opening was never delivered either (no pull_request delivery was sent)
+    expect(names).toEqual(['issue_comment (reconciled)', 'pull_request.opened (reconciled)', 'pull_request.review_submitted']);
+    const comment = got.find((e) => e.payload.provenance.platform_event === 'issue_comment')!;
+    expect(comment.payload.payload).toMatchObject({ comment_body: 'ship it', issue_number: 5, author: 'dave' });
+    // the poll really ran against the API, with the token
+    const calls = gh.state.requests.filter((q) => q.path.startsWith('/repos/acme/rec/'));
+    expect(calls.some((q) => q.path === '/repos/acme/rec/issues/comments' && q.query.since)).toBe(true);
+    expect(calls.every((q) => q.auth === 'Bearer gh-tok')).toBe(true);
+
+    // GitHub redelivers the missed comment by hand: a duplicate
+    const r2 = await deliver(ex.url, 'issue_comment', { action: 'created', repository: { full_name: repo }, issue: { number: 5, title: 'Fix the cache', pull_request: {} }, comment: missed }, 'd-2');
+    expect(r2.status).toBe(200); // the ingress's answer to a duplicate
+    expect(await r2.json()).toMatchObject({ duplicate: true });
+    // a few more polls: still one event each
+    const polls = gh.state.requests.filter((q) => q.path === '/repos/acme/rec/issues/comments').length;
+    await until(async () => gh.state.requests.filter((q) => q.path === '/repos/acme/rec/issues/comments').length, (n) => n >= polls + 2, 'two more polls');
+    expect((await events(dir)).length).toBe(3);
+  });
+
+  it('validate names what reconciliation needs; without a secret it stays off', async () => {
+    const dir = tempProject({ 'orgloop.yaml': project().replace(/ {6}secret: .*\n/, '') });
+    const r = await cli(['validate'], { cwd: dir, env: { GITHUB_TOKEN: 'gh-tok', GITHUB_API_URL: gh.url } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/orgloop\.yaml:\d+:\d+: .*reconciliation needs secret: it reads the repository's API with the token, and only signed deliveries can be matched/);
+  });
+});
