@@ -43,12 +43,26 @@ export function attributes(map: Record<string, unknown>): KeyValue[] {
 /** Nanoseconds since the epoch, as the decimal string OTLP JSON uses. */
 export function unixNano(iso: string | number): string {
   const ms = typeof iso === 'number' ? iso : Date.parse(iso);
-  return (BigInt(Math.round(Number.isFinite(ms) ? ms : Date.now())) * 1_000_000n).toString();
+  const whole = Math.round(Number.isFinite(ms) ? ms : Date.now());
+  return whole === 0 ? '0' : `${whole}000000`; // milliseconds are whole: appending the zeros is exact
 }
 
+/** Recent ids by key: one event's or delivery's entries come together, so a small map saves most hashes. */
+function cached(fn: (key: string) => string, size = 1024): (key: string) => string {
+  const m = new Map<string, string>();
+  return (key) => {
+    let v = m.get(key);
+    if (v === undefined) {
+      v = fn(key);
+      if (m.size >= size) m.delete(m.keys().next().value as string);
+      m.set(key, v);
+    }
+    return v;
+  };
+}
 const hexOf = (s: string, bytes: number) => createHash('sha256').update(s).digest('hex').slice(0, bytes * 2);
-export const traceIdOf = (traceId: string) => hexOf(`trace:${traceId}`, 16);
-export const spanIdOf = (key: string) => hexOf(`span:${key}`, 8);
+export const traceIdOf = cached((traceId) => hexOf(`trace:${traceId}`, 16));
+export const spanIdOf = cached((key) => hexOf(`span:${key}`, 8));
 
 const RESERVED = new Set(['fatal']);
 

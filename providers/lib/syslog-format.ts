@@ -67,8 +67,8 @@ function structuredData(e: LogEntry): string {
 
 /** Cuts `s` to at most `bytes` UTF-8 bytes without splitting a character. */
 export function cutUtf8(s: string, bytes: number): string {
+  if (s.length * 3 <= bytes || Buffer.byteLength(s, 'utf8') <= bytes) return s;
   const b = Buffer.from(s, 'utf8');
-  if (b.length <= bytes) return s;
   let end = Math.max(0, bytes);
   while (end > 0 && (b[end]! & 0xc0) === 0x80) end--; // back off continuation bytes
   return b.subarray(0, end).toString('utf8');

@@ -145,6 +145,18 @@ describe('syslog logger', () => {
     expect(Buffer.byteLength(got[0]!)).toBeLessThanOrEqual(2048);
   });
 
+  it('UDP: close() lets the sends in flight finish (closing the socket at once would cancel them)', async () => {
+    const udp = createSocket('udp4');
+    const got: string[] = [];
+    udp.on('message', (b) => got.push(b.toString('utf8')));
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+    cleanup.push(() => udp.close());
+    const s = syslogLogger.open(makeCtx({ port: (udp.address() as AddressInfo).port }));
+    for (let i = 0; i < 20; i++) s.log(entry({ message: `m${i}` }));
+    await s.close();
+    await until('20 datagrams', () => got.length === 20);
+  });
+
   it('cuts a long message to max_message_size without splitting a character, and honours level', async () => {
     const udp = createSocket('udp4');
     const got: string[] = [];

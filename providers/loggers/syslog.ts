@@ -3,7 +3,7 @@
 // older receivers) sent over UDP (default), TCP or a unix stream socket.
 //
 // Never in delivery's way: log() formats and hands the message to the transport and returns.
-//   udp   one datagram per message (RFC 5426), fire and forget; at most 1000 sends in flight,
+//   udp   one datagram per message (RFC 5426), fire and forget; at most 4096 sends in flight,
 //         beyond that messages are dropped and counted
 //   tcp / unix  one connection, reconnected with backoff (0.5 s doubling to 30 s); messages are
 //         framed by a newline (OrgLoop's framing; newlines inside a message become spaces) or,
@@ -28,7 +28,7 @@ import { atLeast, levelSchema } from '../lib/level.js';
 import { FACILITIES, formatSyslog, type SyslogOptions } from '../lib/syslog-format.js';
 import { redactor } from '../lib/log-redact.js';
 
-const MAX_UDP_IN_FLIGHT = 1000;
+const MAX_UDP_IN_FLIGHT = 4096;
 const QUEUE_BYTES = 1024 * 1024;
 /** a connected socket holding more than this unsent is backed up: new messages queue instead */
 const SOCKET_HIGH_WATER = 256 * 1024;
@@ -79,8 +79,10 @@ class UdpTransport implements Transport {
       if (err) this.drops.add(1, `UDP send failed: ${err.message}`);
     });
   }
-  close(): Promise<void> {
-    return new Promise((resolve) => {
+  async close(): Promise<void> {
+    // closing the socket cancels sends still in flight: let them finish first (briefly)
+    for (const deadline = Date.now() + CLOSE_FLUSH_MS; this.inFlight > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 5));
+    await new Promise<void>((resolve) => {
       try {
         this.socket.close(() => resolve());
       } catch {
