@@ -1,6 +1,6 @@
 // `orgloop init` as a user runs it: a real child process, a real temp directory.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,18 @@ const run = (args: string[], cwd: string) => {
 };
 
 describe('orgloop init', () => {
+  it('writes what fmt would: fmt --check passes on a fresh project, with --connectors too, and on every shipped example', () => {
+    for (const args of [['init'], ['init', '--connectors', 'github,slack,zendesk']]) {
+      const dir = mkdtempSync(join(tmpdir(), 'orgloop-init-fmt-'));
+      expect(run(args, dir).code).toBe(0);
+      expect(run(['fmt', '--check'], dir)).toMatchObject({ code: 0, stderr: '' });
+    }
+    for (const example of readdirSync(join(root, 'examples'))) {
+      const r = run(['fmt', '--check'], join(root, 'examples', example));
+      expect({ example, ...r }).toMatchObject({ example, code: 0, stderr: '' });
+    }
+  });
+
   it('does not copy state or .env left in examples/quickstart by running it in place', () => {
     const quick = join(root, 'examples/quickstart');
     const hadState = existsSync(join(quick, '.orgloop'));

@@ -78,6 +78,11 @@ describe('formatYaml', () => {
     expect((err as ConfigError).message).toMatch(/^routes\/x\.yaml:\d+:\d+: /);
   });
 
+  it('keeps a double-quoted string with \\n escapes on one line', () => {
+    const text = 'with: { text: "New ticket: {{payload.subject}}\\n{{payload.url}}\\n\\n{{prompt}}" }\n';
+    expect(formatYaml(text, 'x.yaml')).toBe(text);
+  });
+
   it('leaves long strings on one line', () => {
     const long = `description: ${'word '.repeat(40).trim()}\n`;
     expect(formatYaml(long, 'x')).toBe(long);

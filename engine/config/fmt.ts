@@ -13,7 +13,8 @@ import { Document, Lexer, YAMLMap, parseAllDocuments, visit } from 'yaml';
 import type { Diagnostic } from '../graph/types.js';
 import { ConfigError, UserError } from '../errors.js';
 
-const TO_STRING = { indent: 2, indentSeq: true, lineWidth: 0, minContentWidth: 0 } as const;
+// doubleQuotedAsJSON: a "...\n..." string keeps its escapes instead of breaking over lines
+const TO_STRING = { indent: 2, indentSeq: true, lineWidth: 0, minContentWidth: 0, doubleQuotedAsJSON: true } as const;
 
 function parseDocs(text: string, file: string): Document.Parsed[] {
   const docs = parseAllDocuments(text, { keepSourceTokens: false, prettyErrors: true });

@@ -5,6 +5,8 @@ import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import { addConnectors, type ConnectorChoice } from './scaffold-connectors.js';
+// what init writes is what `orgloop fmt` would write: `fmt --check` passes on a fresh project
+import { formatYaml } from './fmt.js';
 
 /** The template's orgloop.yaml with `init --connectors` additions; their variables go to .env.example. */
 function withConnectors(text: string, connectors: ConnectorChoice[] | undefined, dir: string): string {
@@ -88,7 +90,7 @@ export function scaffoldProject(target: string, opts: { force?: boolean; connect
     mkdirSync(join(dest, '..'), { recursive: true });
     if (f === '.gitignore') writeFileSync(dest, GITIGNORE);
     else if (f === 'package.json') writeFileSync(dest, packageJson(name));
-    else if (f === 'orgloop.yaml') writeFileSync(dest, withConnectors(readFileSync(join(template, f), 'utf8').replace(/^name: quickstart$/m, `name: ${name}`), opts.connectors, dir));
+    else if (f === 'orgloop.yaml') writeFileSync(dest, formatYaml(withConnectors(readFileSync(join(template, f), 'utf8').replace(/^name: quickstart$/m, `name: ${name}`), opts.connectors, dir), dest));
     else copyFileSync(join(template, f), dest);
   }
   return { dir, name, files };
