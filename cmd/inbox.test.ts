@@ -88,6 +88,23 @@ describe('inbox batching', () => {
     expect(w3.map((w) => w.payload.session_key)).toEqual(['pr-7', 'pr-7', 'pr-8']);
   });
 
+  it('what waits survives kill -9 of the executor, and drains without one', async () => {
+    const dir = tempProject({ 'orgloop.yaml': PROJECT });
+    expect((await cli(['apply', '--auto-approve'], { cwd: dir })).code).toBe(0);
+    const ex = await runExecutor(['start', '--port', '0'], { cwd: dir });
+    running.push(ex);
+    for (const n of [1, 2, 3]) {
+      const res = await fetch(`${ex.url}/webhook/hooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pr: 9, n }) });
+      expect(res.status).toBe(202);
+    }
+    await until(() => cli(['inbox', 'status', '--key', 'pr-9', '--json'], { cwd: dir }), (r) => JSON.parse(r.stdout).pending === 3, 'three entries');
+    ex.proc.kill('SIGKILL');
+    await ex.stop();
+    const d = await cli(['inbox', 'drain', '--key', 'pr-9', '--limit', '10'], { cwd: dir });
+    expect(d.stderr).toBe('');
+    expect(JSON.parse(d.stdout).events.map((e: any) => e.payload.n)).toEqual([1, 2, 3]);
+  });
+
   it('validate names what inbox needs: a session key, and a valid ttl', async () => {
     const dir = tempProject({
       'orgloop.yaml': PROJECT.replace('session_key: "pr-{{payload.pr}}", ', '').replace('inbox_ttl: 1h', 'inbox_ttl: soon'),

@@ -135,5 +135,15 @@ export function describeInboxContract(backend: Backend): void {
       const t = randomUUID();
       expect((await s.inboxTake('k', 10, 60_000, t)).entries.map((e) => JSON.parse(e.event_json).n)).toEqual([2]);
     });
+
+    it('a delivered notification whose entries all expired unread does not silence the key', async () => {
+      const s = await open();
+      await s.inboxEnqueue({ ...entry('k', await leased(s), 1), ttl_ms: 1000 });
+      const [note] = await s.claim('ex-1', 10, 60_000, now + 1);
+      expect(await s.complete(note!.id, 'ex-1')).toBe(true);
+      expect(await s.inboxEnqueue(entry('k', await leased(s), 2))).toEqual({ held: true, notified: false });
+      now += 3_600_001; // both gone unread
+      expect(await s.inboxEnqueue(entry('k', await leased(s), 3))).toEqual({ held: true, notified: true });
+    });
   });
 }
