@@ -63,6 +63,20 @@ describe('orgloop init', () => {
     expect(JSON.parse(v.stdout)).toEqual({ valid: true, errors: [], warnings: [], counts: { sources: 1, actors: 1, routes: 1, transforms: 0, loggers: 1 } });
   });
 
+  it('--connectors asks for every field a connector needs (its own checks included): filled in, the project validates', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orgloop-init-conn-'));
+    const r = run(['init', 'org', '--connectors', 'gmail,google-calendar,salesforce,zendesk,pagerduty,slack'], dir);
+    expect(r.code).toBe(0);
+    const project = join(dir, 'org');
+    const vars = readFileSync(join(project, '.env.example'), 'utf8').split('\n').filter((l) => /^[A-Z0-9_]+=$/.test(l)).map((l) => l.slice(0, -1));
+    expect(vars).toEqual(expect.arrayContaining(['GMAIL_CLIENT_ID', 'GMAIL_CLIENT_SECRET', 'GMAIL_REFRESH_TOKEN', 'GOOGLE_CALENDAR_REFRESH_TOKEN', 'SALESFORCE_INSTANCE_URL', 'SALESFORCE_TOKEN']));
+    const unset = run(['validate'], project);
+    expect(unset.code).toBe(0); // unset variables are warnings in validate
+    writeFileSync(join(project, '.env'), vars.map((v) => `${v}=${v.endsWith('_URL') ? 'https://example.com/hook' : 'acme'}\n`).join(''));
+    const filled = run(['validate'], project);
+    expect(filled).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('refuses to overwrite without --force, and overwrites with it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'orgloop-init-'));
     writeFileSync(join(dir, 'orgloop.yaml'), 'sources: []\n');

@@ -40,6 +40,13 @@ function configFor(p: Provider, prefix: string, vars: string[]): Record<string, 
     const secret = Object.keys(props).find((k) => props[k]?.sensitive === true || p.sensitive?.includes(k));
     if (secret) config[secret] = placeholder(secret, {}, prefix, vars);
   }
+  // Fields the provider's own checks ask for (one way to authenticate, complete): add them too,
+  // so the scaffold validates once its variables are set.
+  for (let round = 0; round < 8 && p.validate; round++) {
+    const missing = p.validate(config).map((i) => i.path).find((f) => f in props && !(f in config));
+    if (!missing) break;
+    config[missing] = placeholder(missing, isObject(props[missing]) ? props[missing]! : {}, prefix, vars);
+  }
   return config;
 }
 

@@ -58,7 +58,8 @@ export function googleAuthIssues(config: Record<string, unknown>): Array<{ path:
     return issues;
   }
   if (!config.refresh_token) issues.push({ path: 'refresh_token', message: 'set refresh_token with client_id and client_secret (a user\'s OAuth grant), or service_account_key' });
-  else if (!config.client_id || !config.client_secret) issues.push({ path: 'client_id', message: 'a refresh_token needs the OAuth client_id and client_secret it was issued to' });
+  else if (!config.client_id) issues.push({ path: 'client_id', message: 'a refresh_token needs the OAuth client_id and client_secret it was issued to' });
+  else if (!config.client_secret) issues.push({ path: 'client_secret', message: 'a refresh_token needs the OAuth client_id and client_secret it was issued to' });
   return issues;
 }
 
