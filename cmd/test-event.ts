@@ -58,7 +58,7 @@ export function register(program: Command): void {
             const cur = await store.current();
             if (!cur) throw new UserError(`No applied version in ${store.location}. Run \`orgloop apply\` first, or drop --applied to use the config on disk.`);
             const deps = graphDeps(cur.snapshot.project.dir, () => ({ debug() {}, info() {}, warn() {}, error() {} }));
-            input = await inputFromSnapshot(cur.serial, cur.snapshot, (sha) => store.blob(sha), deps.resolve);
+            input = await inputFromSnapshot(cur.serial, cur.snapshot, (sha) => store.blob(sha), deps.fillTemplate);
           } finally {
             await store.close();
           }

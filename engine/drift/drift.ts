@@ -106,7 +106,7 @@ export async function detectDrift(store: Store, opts: DriftOptions = {}): Promis
   const dir = snapshot.project.dir;
   const { projectEnv, substitute } = await import('../config/env.js');
   const env = opts.env ?? projectEnv(dir);
-  const resolveTemplate = (t: string) => substitute(t, env);
+  const fillTemplate = (t: string) => substitute(t, env);
   let stateKey: StateKey | null | undefined;
   const key = () => (stateKey === undefined ? (stateKey = opts.stateKey?.() ?? null) : stateKey);
 
@@ -136,7 +136,7 @@ export async function detectDrift(store: Store, opts: DriftOptions = {}): Promis
         continue;
       }
       report.checked.secrets++;
-      const result = checkSecret(address, path, found.secret, meta.secret_salt, key, resolveTemplate);
+      const result = checkSecret(address, path, found.secret, meta.secret_salt, key, fillTemplate);
       if (result && 'item' in result) report.items.push(result.item);
       else if (result) report.errors.push({ address, message: result.error });
     }

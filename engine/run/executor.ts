@@ -66,7 +66,11 @@ export interface ExecutorOptions {
   callbackKey?: Buffer;
 }
 
-export function graphDeps(dir: string, log: (kind: ResourceKind, name: string) => Logger): GraphDeps & { resolve: (t: string) => string } {
+/**
+ * What building a graph needs from the project: providers, its environment (shell, then .env),
+ * and `fillTemplate`, which fills a `${VAR}` template from that environment as it is now.
+ */
+export function graphDeps(dir: string, log: (kind: ResourceKind, name: string) => Logger): GraphDeps & { fillTemplate: (t: string) => string } {
   const env = projectEnv(dir);
   return {
     getProvider: (kind: ProviderKind, name: string) => {
@@ -76,8 +80,8 @@ export function graphDeps(dir: string, log: (kind: ResourceKind, name: string) =
     },
     env,
     providerLog: log,
-    resolve: (t) => substitute(t, env),
-    freshResolver: () => {
+    fillTemplate: (t) => substitute(t, env),
+    freshTemplateFiller: () => {
       const now = projectEnv(dir);
       return (t) => substitute(t, now);
     },
@@ -90,7 +94,7 @@ export async function loadGraph(store: Store, serial: number, providerLog: (kind
   if (!v) throw new Error(`state version ${serial} is missing from ${store.location}`);
   await ensureSnapshotProviders(v.snapshot);
   const deps = graphDeps(v.snapshot.project.dir, providerLog);
-  const input = await inputFromSnapshot(serial, v.snapshot, (sha) => store.blob(sha), deps.resolve);
+  const input = await inputFromSnapshot(serial, v.snapshot, (sha) => store.blob(sha), deps.fillTemplate);
   return buildGraph(input, deps);
 }
 

@@ -49,8 +49,8 @@ export interface GraphDeps {
   env: (name: string) => string | undefined;
   /** builds the logger a provider gets (prefixes messages with the resource) */
   providerLog: (kind: ResourceKind, name: string) => Logger;
-  /** a template resolver over the environment as it is now (re-reads .env), for secret rotation */
-  freshResolver?: () => (template: string) => string;
+  /** makes a `${VAR}` template filler over the environment as it is now (re-reads .env), for secret rotation */
+  freshTemplateFiller?: () => (template: string) => string;
 }
 
 export interface RuntimeSource {
@@ -210,8 +210,8 @@ export function buildGraph(input: GraphInput, deps: GraphDeps): Graph {
           provider,
           ctx,
           pollContext:
-            deps.freshResolver && containsSecret(rawConfig)
-              ? freshContext(ctx, rawConfig, deps.freshResolver)
+            deps.freshTemplateFiller && containsSecret(rawConfig)
+              ? freshContext(ctx, rawConfig, deps.freshTemplateFiller)
               : () => ctx,
           path: normalizePath(typeof config.path === 'string' && config.path ? config.path : `/webhook/${r.name}`),
           maxBodyBytes: sizeAt(config, address, provider.defaultMaxBody),
@@ -347,13 +347,13 @@ export async function inputFromSnapshot(
   serial: number,
   snapshot: StateSnapshot,
   blob: (sha256: string) => Promise<string | null>,
-  resolveTemplate: (template: string) => string,
+  fillTemplate: (template: string) => string,
 ): Promise<GraphInput> {
   const resources: GraphResource[] = [];
   for (const [address, rs] of Object.entries(snapshot.resources)) {
     let spec: Record<string, any>;
     try {
-      spec = resolveSecrets(rs.attributes, resolveTemplate) as Record<string, any>;
+      spec = resolveSecrets(rs.attributes, fillTemplate) as Record<string, any>;
     } catch (err) {
       throw new GraphError(`${address}: ${(err as Error).message}`);
     }
