@@ -7,7 +7,7 @@
 import { applyMoves } from '../graph/move.js';
 import type { Address, ResourceKind, ResourceState, StateSnapshot } from '../graph/types.js';
 import type { ProviderBase, ProviderContext, ProviderState } from '../../providers/types.js';
-import { StaleSerialError, type Store, type StateVersionInfo, type VersionKind } from '../../state/store.js';
+import { StaleSerialError, type StateReader, type StateVersionInfo, type StateWriter, type VersionKind } from '../../state/store.js';
 import { EXIT, UserError } from '../errors.js';
 import type { EnvLookup } from '../config/env.js';
 import { providerContext } from '../provider-context.js';
@@ -96,7 +96,7 @@ function checkPlanIntact(plan: Plan, prior: StateSnapshot | null): void {
   }
 }
 
-export async function applyPlan(store: Store, plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
+export async function applyPlan(store: StateReader & StateWriter, plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const meta = await store.meta();
   checkPlanFits(plan, meta);
   const current = await store.current();

@@ -2,7 +2,7 @@
 // the plan under it, ask for confirmation, apply, release. Interaction is injected (confirm,
 // progress) so commands keep the rendering and this module keeps the order of operations.
 
-import type { Store } from '../../state/store.js';
+import type { StateLocker, StateReader, StateWriter } from '../../state/store.js';
 import type { StateSnapshot } from '../graph/types.js';
 import { hasChanges, type Plan } from '../plan/types.js';
 import { applyPlan, checkPlanFits, type ApplyOptions, type ApplyResult } from './apply.js';
@@ -52,7 +52,7 @@ export interface SessionResult {
   cancelled: boolean;
 }
 
-export async function runApplySession(store: Store, opts: SessionOptions): Promise<SessionResult> {
+export async function runApplySession(store: StateReader & StateWriter & StateLocker, opts: SessionOptions): Promise<SessionResult> {
   const who = opts.who;
   return withLock(
     store,

@@ -2,7 +2,8 @@
 // Reads go through RuntimeQueries (a read-only connection, bounded queries); actions through
 // the Store's operator controls, the same ones `orgloop deliveries retry` uses.
 
-import type { Store } from '../../state/store.js';
+import type { DeliveryControl } from '../../state/store.js';
+import type { PlanStore } from '../plan/plan.js';
 import type { DeliveryStatus } from '../../state/runtime-plane.js';
 import type { EventFilter, RuntimeQueries } from '../../state/queries/queries.js';
 import { UserError } from '../errors.js';
@@ -13,7 +14,8 @@ import { parsePlanText } from '../plan/planfile.js';
 import { renderText } from '../plan/render-text.js';
 
 export interface ApiDeps {
-  store: Store;
+  /** versions (history, diff, rollback plans) and the two actions on a delivery */
+  store: PlanStore & Pick<DeliveryControl, 'cancel' | 'redrive'>;
   queries: RuntimeQueries;
   /** the executor serving the console, if one does */
   executorId?: string;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ProviderBase } from '../../providers/types.js';
-import type { Store } from '../../state/store.js';
+import type { Inspection, StateReader } from '../../state/store.js';
 import type { Address, ResourceState, StateSnapshot } from '../graph/types.js';
 import { UserError } from '../errors.js';
 import { sha256Hex } from '../graph/canonical.js';
@@ -98,7 +98,7 @@ function checkSecret(
   return { item: { kind: 'secret', address, detail: path, message: `${path} (${template}): the value changed since apply (sensitive value not shown)` } };
 }
 
-export async function detectDrift(store: Store, opts: DriftOptions = {}): Promise<DriftReport> {
+export async function detectDrift(store: StateReader & Pick<Inspection, 'executors'>, opts: DriftOptions = {}): Promise<DriftReport> {
   const meta = await store.meta();
   const current = await store.current();
   if (!current) throw new UserError(`nothing has been applied yet in ${store.location}; there is nothing to compare`);

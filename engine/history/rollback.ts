@@ -2,7 +2,7 @@
 // snapshot. Prompt texts come from the store's blobs, so what is restored is byte-for-byte what
 // version N ran, whatever the files on disk say now. Runtime data is not rewound.
 
-import type { Store } from '../../state/store.js';
+import type { PlanStore } from '../plan/plan.js';
 import { UserError } from '../errors.js';
 import { planAgainstStore } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
@@ -20,7 +20,7 @@ export function rollbackTarget(plan: Pick<Plan, 'origin'>): number | null {
   return plan.origin.type === 'version' && typeof plan.origin.serial === 'number' ? plan.origin.serial : null;
 }
 
-export async function planRollback(store: Store, to: number, opts: { refresh?: boolean } = {}): Promise<Plan> {
+export async function planRollback(store: PlanStore, to: number, opts: { refresh?: boolean } = {}): Promise<Plan> {
   const current = await store.current();
   if (!current) throw new UserError(`nothing has been applied yet in ${store.location}; there is nothing to roll back`);
   const target = await requireVersion(store, to, '--to');

@@ -5,7 +5,10 @@
 // `plan`, `apply` and `up` use; rollback and `diff` call `planAgainstStore` with stored snapshots.
 
 import type { LoadedProject, ResourceState, StateSnapshot } from '../graph/types.js';
-import type { Store } from '../../state/store.js';
+import type { Inspection, StateReader } from '../../state/store.js';
+
+/** What planning reads: the applied versions, and for annotations the delivery counters and received events. */
+export type PlanStore = StateReader & Pick<Inspection, 'deliveryCounts' | 'eventsReceived' | 'events'>;
 import type { ProviderBase } from '../../providers/types.js';
 import { diffSnapshots, type ReplaceOnLookup } from './diff.js';
 import { refreshManaged } from './refresh.js';
@@ -54,7 +57,7 @@ function noKey(): never {
   throw new Error('a sensitive value needs hashing, but no state key was given (PlanOptions.stateKey)');
 }
 
-export async function planFromProject(store: Store, project: LoadedProject, opts: PlanOptions = {}): Promise<Plan> {
+export async function planFromProject(store: PlanStore, project: LoadedProject, opts: PlanOptions = {}): Promise<Plan> {
   const meta = await store.meta();
   const hints = opts.hints ?? (await registryHints());
   const desired = toSnapshot(project, { salt: meta.secret_salt, key: opts.stateKey ?? noKey, sensitive: hints.sensitive });
@@ -72,7 +75,7 @@ export async function planFromProject(store: Store, project: LoadedProject, opts
  * not have yet (from the project files); the rest are read from the store.
  */
 export async function planAgainstStore(
-  store: Store,
+  store: PlanStore,
   desired: StateSnapshot,
   blobs: Record<string, string>,
   opts: PlanOptions = {},

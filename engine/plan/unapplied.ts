@@ -4,7 +4,7 @@
 import { loadProject } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import type { KeySource } from '../secrets/index.js';
-import type { Store } from '../../state/store.js';
+import type { PlanStore } from './plan.js';
 import { planFromProject } from './plan.js';
 import type { PlanSummary } from './types.js';
 
@@ -14,7 +14,7 @@ export type Unapplied =
   | { kind: 'invalid'; serial: number; errors: number };
 
 /** Null when the project plans to no changes against the applied version (or nothing is applied). */
-export async function unappliedChanges(store: Store, configFile: string, stateKey: KeySource): Promise<Unapplied | null> {
+export async function unappliedChanges(store: PlanStore, configFile: string, stateKey: KeySource): Promise<Unapplied | null> {
   const serial = (await store.meta()).serial;
   if (serial === 0) return null;
   let project;

@@ -5,7 +5,7 @@
 // deliveries do, in the executor, as for any delivery.
 
 import type { OrgEvent } from '../../providers/types.js';
-import type { Store } from '../../state/store.js';
+import type { DeliveryControl, Inspection, LogSink, StateReader } from '../../state/store.js';
 import { DEFAULT_MAX_HOPS } from './graph.js';
 import { newId } from './ids.js';
 import { Router } from './router.js';
@@ -33,7 +33,7 @@ export interface BackfillReport {
 
 export class BackfillError extends Error {}
 
-export async function backfillRoute(store: Store, route: string, since: string, until = new Date().toISOString()): Promise<BackfillReport> {
+export async function backfillRoute(store: StateReader & Pick<DeliveryControl, 'addDeliveries'> & Pick<Inspection, 'eventsReceived'> & LogSink, route: string, since: string, until = new Date().toISOString()): Promise<BackfillReport> {
   const cur = await store.current();
   if (!cur) throw new BackfillError(`no applied version in ${store.location}: apply the route first`);
   const view = routeViews(snapshotResources(cur.snapshot)).find((r) => r.name === route);

@@ -4,11 +4,11 @@
 // (retries, expired leases).
 
 import type { LogEntry } from '../../providers/types.js';
-import type { Delivery, Store } from '../../state/store.js';
+import type { Delivery, DeliveryQueue } from '../../state/store.js';
 import type { Slots } from './slots.js';
 
 export interface ClaimPumpDeps {
-  store: Store;
+  store: Pick<DeliveryQueue, 'claim' | 'claimable'>;
   owner: string;
   leaseMs: number;
   pollMs: number;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger, LogEntry, OrgEvent, OutputColor, ProviderKind, Provider } from '../../providers/types.js';
-import type { Delivery, Store } from '../../state/store.js';
+import type { Delivery, StateReader, Store } from '../../state/store.js';
 import type { ResourceKind } from '../graph/types.js';
 import { UserError } from '../errors.js';
 import { projectEnv, substitute } from '../config/env.js';
@@ -89,7 +89,7 @@ export function graphDeps(dir: string, log: (kind: ResourceKind, name: string) =
 }
 
 /** Loads and compiles the graph of an applied serial. */
-export async function loadGraph(store: Store, serial: number, providerLog: (kind: ResourceKind, name: string) => Logger): Promise<Graph> {
+export async function loadGraph(store: StateReader, serial: number, providerLog: (kind: ResourceKind, name: string) => Logger): Promise<Graph> {
   const v = await store.version(serial);
   if (!v) throw new Error(`state version ${serial} is missing from ${store.location}`);
   await ensureSnapshotProviders(v.snapshot);

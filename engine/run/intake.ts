@@ -3,7 +3,7 @@
 // event-loop turn); polling sources commit their prepared items together with the cursor.
 
 import type { EmittedEvent, LogEntry, OrgEvent } from '../../providers/types.js';
-import type { IngestItem, IngestResult, Store } from '../../state/store.js';
+import type { EventIntake, IngestItem, IngestResult } from '../../state/store.js';
 import type { EventMemory } from './event-memory.js';
 import { isoTime } from '../../state/iso-time.js';
 import { routeEvent, type Graph, type RuntimeRoute } from './graph.js';
@@ -58,7 +58,7 @@ export interface LocalQueue {
 
 export class Intake {
   constructor(
-    private readonly store: Store,
+    private readonly store: EventIntake,
     private readonly log: (e: LogEntry) => void,
     /** deliveries are inserted leased to this executor while its slots have room */
     private readonly local: LocalQueue,

@@ -3,11 +3,12 @@
 // process is alive; /ready says it can do its work, for load balancers and orchestrators.
 
 import type http from 'node:http';
-import type { Store } from '../../state/store.js';
+import type { StateReader } from '../../state/store.js';
 import type { ExecutorMetrics } from './metrics.js';
 
 export interface ObserveDeps {
-  store: Store;
+  /** read for the health check */
+  store: Pick<StateReader, 'meta'>;
   metrics: ExecutorMetrics;
   /** the loaded graph's serial, or null before one is loaded */
   serial(): number | null;

@@ -2,7 +2,7 @@
 // outcome in the store, fenced by the lease, with its log entry.
 
 import type { LogEntry } from '../../providers/types.js';
-import type { Delivery, InboxEnqueue, Store } from '../../state/store.js';
+import type { Delivery, DeliveryControl, DeliveryQueue, Inbox, InboxEnqueue } from '../../state/store.js';
 import { isoTime } from '../../state/iso-time.js';
 import { retryDelay, type RetryPolicy } from './retry.js';
 
@@ -55,7 +55,7 @@ export function afterFailure(dl: Delivery, maxAttempts: number, f: FailedAttempt
 /** Writes outcomes: only the lease holder's count (fencing); a lost lease or a store error is logged, never thrown. */
 export class OutcomeRecorder {
   constructor(
-    private readonly store: Store,
+    private readonly store: DeliveryQueue & Pick<DeliveryControl, 'cancel'> & Pick<Inbox, 'inboxEnqueue'>,
     private readonly owner: string,
     private readonly log: (e: LogEntry) => void,
     /** work was queued in the store (an inbox notification): claim soon */

@@ -3,7 +3,7 @@
 // is what "fix the actor, apply, retry" needs.
 
 import { UserError } from '../errors.js';
-import type { Delivery, Store } from '../../state/store.js';
+import type { Delivery, DeliveryControl, StateReader } from '../../state/store.js';
 
 export type RetryVersion = 'pinned' | 'current';
 
@@ -26,7 +26,7 @@ function missingNow(d: Delivery, resources: Record<string, unknown>, serial: num
  * Sends dead or cancelled deliveries again with attempts reset. With `current`, each must still
  * have its route and actor in the applied version (else a UserError for one id; skipped for many).
  */
-export async function retryDeliveries(store: Store, rows: Delivery[], version: RetryVersion, opts: { strict: boolean }): Promise<RetryOutcome> {
+export async function retryDeliveries(store: StateReader & Pick<DeliveryControl, 'redrive'>, rows: Delivery[], version: RetryVersion, opts: { strict: boolean }): Promise<RetryOutcome> {
   const cur = await store.current();
   const serial = cur?.serial ?? 0;
   const out: RetryOutcome = { retried: [], behind: [], ...(version === 'current' ? { serial } : {}) };

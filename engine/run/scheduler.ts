@@ -17,7 +17,7 @@
 // process 60 times a minute instead of 2,000 (figures: docs/performance.md).
 
 import type { LogEntry } from '../../providers/types.js';
-import type { Store } from '../../state/store.js';
+import type { Coordination, PollCursors, TransformState } from '../../state/store.js';
 import type { Graph, RuntimeSource } from './graph.js';
 import type { Intake } from './intake.js';
 
@@ -41,7 +41,8 @@ interface Tenure {
 }
 
 export interface SchedulerDeps {
-  store: Store;
+  /** poll leases, cursors, and cron's last fire times */
+  store: Pick<Coordination, 'acquireLease' | 'releaseLease' | 'renewLeases'> & PollCursors & Pick<TransformState, 'kvGet' | 'kvSet'>;
   owner: string;
   intake: Intake;
   log(e: LogEntry): void;

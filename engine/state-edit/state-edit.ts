@@ -3,7 +3,10 @@
 // push), so history shows it and rollback can undo it.
 
 import type { Address, ResourceState, StateSnapshot } from '../graph/types.js';
-import type { RuntimeRename, StateVersion, StateVersionInfo, Store } from '../../state/store.js';
+import type { RuntimeRename, StateLocker, StateReader, StateVersion, StateVersionInfo, StateWriter } from '../../state/store.js';
+
+/** A state edit reads the current version and writes the next under the apply lock. */
+type EditStore = StateReader & StateWriter & StateLocker;
 import { UserError } from '../errors.js';
 import { parseAddress } from '../graph/address.js';
 import { canonicalJson } from '../graph/canonical.js';
@@ -31,20 +34,20 @@ export interface StateDocument {
   blobs: Record<string, string>;
 }
 
-async function requireCurrent(store: Store): Promise<StateVersion> {
+async function requireCurrent(store: StateReader): Promise<StateVersion> {
   const current = await store.current();
   if (!current) throw new UserError(`nothing has been applied yet in ${store.location}; the state is empty`);
   return current;
 }
 
-export async function listResources(store: Store): Promise<Array<{ address: Address; kind: string; provider: string; managed: boolean }>> {
+export async function listResources(store: StateReader): Promise<Array<{ address: Address; kind: string; provider: string; managed: boolean }>> {
   const current = await requireCurrent(store);
   return Object.entries(current.snapshot.resources)
     .map(([address, r]) => ({ address, kind: r.kind, provider: r.provider, managed: !!r.provider_state && Object.keys(r.provider_state).length > 0 }))
     .sort((a, b) => (a.address < b.address ? -1 : 1));
 }
 
-export async function showResource(store: Store, address: Address): Promise<{ address: Address; serial: number; resource: ResourceState; prompt: string | null }> {
+export async function showResource(store: StateReader, address: Address): Promise<{ address: Address; serial: number; resource: ResourceState; prompt: string | null }> {
   const current = await requireCurrent(store);
   const r = current.snapshot.resources[address];
   if (!r) throw new UserError(notFound(address, current.snapshot));
@@ -58,7 +61,7 @@ function notFound(address: string, snapshot: StateSnapshot): string {
   return `${address} is not in the state${same.length ? ` (${address.split('.')[0]}s in state: ${same.slice(0, 8).join(', ')}${same.length > 8 ? ', …' : ''})` : ''}; see \`orgloop state list\``;
 }
 
-export async function pullDocument(store: Store): Promise<StateDocument> {
+export async function pullDocument(store: StateReader): Promise<StateDocument> {
   const meta = await store.meta();
   const current = await requireCurrent(store);
   const blobs: Record<string, string> = {};
@@ -116,7 +119,7 @@ export interface PushResult {
  * serial (or the store is empty). `force` overrides both; it never rewrites history, so a
  * forced push below the local serial lands at the next free serial.
  */
-export async function pushDocument(store: Store, doc: StateDocument, opts: { force: boolean; file: string; who: string }): Promise<PushResult> {
+export async function pushDocument(store: EditStore, doc: StateDocument, opts: { force: boolean; file: string; who: string }): Promise<PushResult> {
   return withLock(store, { operation: 'state push', who: opts.who, timeoutMs: 0 }, async () => {
     const meta = await store.meta();
     const versions = await store.versions();
@@ -176,7 +179,7 @@ function summaryBetween(before: StateSnapshot | null, after: StateSnapshot): { a
 }
 
 async function editCurrent(
-  store: Store,
+  store: EditStore,
   who: string,
   operation: string,
   edit: (snapshot: StateSnapshot) => { message: string; renames?: RuntimeRename[] },
@@ -206,7 +209,7 @@ async function editCurrent(
 }
 
 /** Forgets resources; their providers' delete hooks are not called. */
-export async function removeResources(store: Store, addresses: Address[], who: string): Promise<{ version: StateVersionInfo; dependents: string[] }> {
+export async function removeResources(store: EditStore, addresses: Address[], who: string): Promise<{ version: StateVersionInfo; dependents: string[] }> {
   let dependents: string[] = [];
   const version = await editCurrent(store, who, `state rm ${addresses.join(' ')}`, (snapshot) => {
     for (const a of addresses) if (!snapshot.resources[a]) throw new UserError(notFound(a, snapshot));
@@ -225,7 +228,7 @@ export async function removeResources(store: Store, addresses: Address[], who: s
  * whole. Use it after renaming something in the YAML, before `plan`, to avoid destroy+create
  * (or declare the rename under `moved:`, which plan and apply carry out the same way).
  */
-export async function moveResource(store: Store, from: Address, to: Address, who: string): Promise<StateVersionInfo> {
+export async function moveResource(store: EditStore, from: Address, to: Address, who: string): Promise<StateVersionInfo> {
   const a = parseAddress(from);
   const b = parseAddress(to);
   if (!a) throw new UserError(`"${from}" is not a resource address (expected KIND.NAME)`);
