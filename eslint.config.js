@@ -23,6 +23,25 @@ export default tseslint.config(
     },
   },
   {
+    // providers code against providers/types.ts; what they need of the runtime comes in their context
+    files: ['providers/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/engine/**', '**/state/**', '**/cmd/**'], message: 'providers/ must not import engine/, state/ or cmd/' }] },
+      ],
+    },
+  },
+  {
+    // data flows cmd -> engine: the engine is handed settings, never reaches back into the CLI
+    files: ['engine/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/cmd/**'], message: 'engine/ must not import cmd/' }] }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
