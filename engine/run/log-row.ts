@@ -4,6 +4,7 @@
 import type { LogEntry } from '../../providers/types.js';
 import type { NewLogEntry, StoredLogEntry } from '../../state/runtime-plane.js';
 
+/** On the executor's hot path: one object literal, every column set. */
 export function toLogRow(e: LogEntry): NewLogEntry {
   return {
     time: e.time,
@@ -20,18 +21,11 @@ export function toLogRow(e: LogEntry): NewLogEntry {
   };
 }
 
+const OPTIONAL = ['source', 'route', 'actor', 'event_id', 'delivery_id', 'trace_id', 'message'] as const;
+
 /** The entry a row was written from, without its data (the printed line does not show it). */
 export function fromLogRow(r: StoredLogEntry): LogEntry {
-  return {
-    time: r.time,
-    phase: r.phase,
-    level: r.level as LogEntry['level'],
-    source: r.source ?? undefined,
-    route: r.route ?? undefined,
-    actor: r.actor ?? undefined,
-    event_id: r.event_id ?? undefined,
-    delivery_id: r.delivery_id ?? undefined,
-    trace_id: r.trace_id ?? undefined,
-    message: r.message ?? undefined,
-  };
+  const e: LogEntry = { time: r.time, phase: r.phase, level: r.level as LogEntry['level'] };
+  for (const k of OPTIONAL) if (r[k] !== null) e[k] = r[k];
+  return e;
 }

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { parseDuration } from './duration.js';
 import { runProcess } from './process.js';
 
 export interface AgentSession {
@@ -49,10 +50,32 @@ export function agentCtlBinary(config: Record<string, unknown>, env: (name: stri
 }
 
 /** `timeout` as upstream writes it (milliseconds, a number) or as a duration string (`5s`). */
-export function timeoutMs(value: unknown, fallback: number, parse: (s: string) => number): number {
+export function timeoutMs(value: unknown, fallback: number): number {
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
-  if (typeof value === 'string' && value.trim()) return parse(value);
+  if (typeof value === 'string' && value.trim()) return parseDuration(value);
   return fallback;
+}
+
+/** The `timeout` both agent-ctl providers take: how long one listing may take. */
+export function timeoutProperty(example: string, description: string): Record<string, unknown> {
+  return {
+    oneOf: [
+      { type: 'number', exclusiveMinimum: 0, description: 'milliseconds (as OrgLoop writes it)' },
+      { type: 'string', description: `a duration, e.g. ${example}` },
+    ],
+    description,
+  };
+}
+
+/** A duration-string `timeout` that does not parse (numbers the schema checks). */
+export function timeoutIssues(config: Record<string, unknown>): Array<{ path: string; message: string }> {
+  if (typeof config.timeout !== 'string') return [];
+  try {
+    parseDuration(config.timeout);
+    return [];
+  } catch (err) {
+    return [{ path: 'timeout', message: (err as Error).message }];
+  }
 }
 
 /** Parses a listing; throws with what is wrong (an entry without an id or status is skipped). */

@@ -147,6 +147,17 @@ export function createFileSink(s: FileLogSettings): LoggerSink {
 
 const sizeSchema = { type: ['string', 'integer'], description: 'e.g. 10MB' };
 
+const ROTATION_SCHEMA = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    max_size: sizeSchema,
+    max_files: { type: 'integer', minimum: 0 },
+    max_age: { type: 'string', description: 'remove rotated files older than this, e.g. 7d' },
+    compress: { type: 'boolean', description: 'gzip rotated files' },
+  },
+};
+
 export const fileLogger: LoggerProvider = {
   kind: 'logger',
   name: 'file',
@@ -161,27 +172,8 @@ export const fileLogger: LoggerProvider = {
       level: { ...levelSchema, default: 'debug' },
       max_size: { ...sizeSchema, description: 'rotate when larger (default 10MB)' },
       max_files: { type: 'integer', minimum: 0, default: DEFAULT_MAX_FILES, description: 'rotated files kept' },
-      rotation: {
-        type: 'object',
-        additionalProperties: true,
-        properties: {
-          max_size: sizeSchema,
-          max_files: { type: 'integer', minimum: 0 },
-          max_age: { type: 'string', description: 'remove rotated files older than this, e.g. 7d' },
-          compress: { type: 'boolean', description: 'gzip rotated files' },
-        },
-      },
-      rotate: {
-        type: 'object',
-        description: 'same as rotation',
-        additionalProperties: true,
-        properties: {
-          max_size: sizeSchema,
-          max_files: { type: 'integer', minimum: 0 },
-          max_age: { type: 'string', description: 'remove rotated files older than this, e.g. 7d' },
-          compress: { type: 'boolean', description: 'gzip rotated files' },
-        },
-      },
+      rotation: ROTATION_SCHEMA,
+      rotate: { ...ROTATION_SCHEMA, description: 'same as rotation' },
     },
   },
   replaceOn: ['path'],

@@ -23,9 +23,8 @@
 
 import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '../types.js';
 import { CONTRACT_VERSION } from '../contract.js';
-import { agentCtlBinary, listSessions, timeoutMs, type AgentSession } from '../lib/agent-ctl.js';
+import { agentCtlBinary, listSessions, timeoutIssues, timeoutMs, timeoutProperty, type AgentSession } from '../lib/agent-ctl.js';
 import { readCursor } from '../lib/cursor.js';
-import { parseDuration } from '../lib/duration.js';
 import { eventTypeFor, TERMINAL, type Outcome, type Phase } from '../lib/lifecycle.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -114,7 +113,7 @@ export function diffSessions(prev: Record<string, AgentSession>, current: AgentS
 
 const settings = (ctx: ProviderContext) => ({
   binary: agentCtlBinary(ctx.config, ctx.env, { upstreamDefault: true }),
-  timeout: timeoutMs(ctx.config.timeout, DEFAULT_TIMEOUT_MS, parseDuration),
+  timeout: timeoutMs(ctx.config.timeout, DEFAULT_TIMEOUT_MS),
 });
 
 async function poll(ctx: ProviderContext, raw: string | null): Promise<PollResult> {
@@ -151,25 +150,10 @@ export const agentCtlSource: SourceProvider = {
     additionalProperties: false,
     properties: {
       binary_path: { type: 'string', minLength: 1, description: 'the agent-ctl program (default: $AGENT_CTL_PATH, else ~/personal/agent-ctl/agent-ctl if present, else agent-ctl on the PATH); ~ is the home directory' },
-      timeout: {
-        oneOf: [
-          { type: 'number', exclusiveMinimum: 0, description: 'milliseconds (as OrgLoop writes it)' },
-          { type: 'string', description: 'a duration, e.g. 10s' },
-        ],
-        description: 'how long one listing may take (default 10000 ms)',
-      },
+      timeout: timeoutProperty('10s', 'how long one listing may take (default 10000 ms)'),
     },
   },
-  validate(config) {
-    if (typeof config.timeout === 'string') {
-      try {
-        parseDuration(config.timeout);
-      } catch (err) {
-        return [{ path: 'timeout', message: (err as Error).message }];
-      }
-    }
-    return [];
-  },
+  validate: timeoutIssues,
   poll,
   check,
 };

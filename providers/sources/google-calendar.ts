@@ -230,8 +230,8 @@ async function check(ctx: ProviderContext): Promise<{ ok: boolean; detail: strin
 
 function validate(config: Record<string, unknown>): Array<{ path: string; message: string }> {
   const issues = googleAuthIssues(config);
-  const i = durationIssue(config, 'starting_soon');
-  if (i && !/zero/.test(i.message)) issues.push(i);
+  const soon = durationIssue(config, 'starting_soon', 'starting_soon', { zero: true });
+  if (soon) issues.push(soon);
   return issues;
 }
 

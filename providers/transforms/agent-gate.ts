@@ -13,8 +13,7 @@
 
 import type { OrgEvent, ProviderContext, TransformProvider, TransformResult } from '../types.js';
 import { CONTRACT_VERSION } from '../contract.js';
-import { agentCtlBinary, listSessions, timeoutMs } from '../lib/agent-ctl.js';
-import { parseDuration } from '../lib/duration.js';
+import { agentCtlBinary, listSessions, timeoutIssues, timeoutMs, timeoutProperty } from '../lib/agent-ctl.js';
 
 export const DEFAULT_GATE_TIMEOUT_MS = 5000;
 const DEFAULT_ACTIVE = ['running'];
@@ -37,7 +36,7 @@ async function transform(ctx: ProviderContext, event: OrgEvent): Promise<Transfo
   const binary = agentCtlBinary(ctx.config, ctx.env);
   let sessions;
   try {
-    sessions = await listSessions(binary, timeoutMs(ctx.config.timeout, DEFAULT_GATE_TIMEOUT_MS, parseDuration));
+    sessions = await listSessions(binary, timeoutMs(ctx.config.timeout, DEFAULT_GATE_TIMEOUT_MS));
   } catch (err) {
     const now = Date.now();
     if (now - (warnedAt.get(ctx.config) ?? 0) >= WARN_EVERY_MS) {
@@ -63,25 +62,10 @@ export const agentGateTransform: TransformProvider = {
       binary_path: { type: 'string', minLength: 1, description: 'the agent-ctl program (default: $AGENT_CTL_PATH, else agent-ctl on the PATH); ~ is the home directory' },
       adapter_filter: { type: 'string', minLength: 1, description: 'count only sessions of this adapter (e.g. claude-code)' },
       active_statuses: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, default: DEFAULT_ACTIVE, description: 'statuses that count as running (default [running])' },
-      timeout: {
-        oneOf: [
-          { type: 'number', exclusiveMinimum: 0, description: 'milliseconds (as OrgLoop writes it)' },
-          { type: 'string', description: 'a duration, e.g. 5s' },
-        ],
-        description: 'how long one listing may take (default 5000 ms); past it the event passes',
-      },
+      timeout: timeoutProperty('5s', 'how long one listing may take (default 5000 ms); past it the event passes'),
     },
   },
-  validate(config) {
-    if (typeof config.timeout === 'string') {
-      try {
-        parseDuration(config.timeout);
-      } catch (err) {
-        return [{ path: 'timeout', message: (err as Error).message }];
-      }
-    }
-    return [];
-  },
+  validate: timeoutIssues,
   transform,
   async check(ctx) {
     const binary = agentCtlBinary(ctx.config, ctx.env);
