@@ -70,7 +70,7 @@ export const agentGateTransform: TransformProvider = {
   async check(ctx) {
     const binary = agentCtlBinary(ctx.config, ctx.env);
     try {
-      const list = await listSessions(binary, timeoutMs(ctx.config.timeout, DEFAULT_GATE_TIMEOUT_MS, parseDuration));
+      const list = await listSessions(binary, timeoutMs(ctx.config.timeout, DEFAULT_GATE_TIMEOUT_MS));
       const closed = gateClosedBy(list, ctx.config);
       return { ok: true, detail: `${binary} lists ${list.length} session(s); the gate is ${closed ? `closed now: ${closed.replace(/^agent-gate: /, '')}` : 'open now'}` };
     } catch (err) {
