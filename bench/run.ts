@@ -1,6 +1,6 @@
 // `npm run bench [-- NAME...]`: runs the benchmarks (all, or the named ones), prints a table of
 // targets vs measured figures, and writes every figure to bench/results/latest.json.
-// Names: plan-apply, executor, latency, routing, fanout, idle, heap, memory, console, retention,
+// Names: plan-apply, executor, latency, routing, fanout, idle, heap, memory, healthz, console, retention,
 // plan-traffic.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   idle: async () => (await import('./idle.js')).run(),
   heap: async () => (await import('./heap.js')).run(),
   memory: async () => (await import('./memory.js')).run(),
+  healthz: async () => (await import('./healthz.js')).run(),
   console: async () => (await import('./console.js')).run(),
   retention: async () => (await import('./retention.js')).run(),
   'plan-traffic': async () => (await import('./plan-traffic.js')).run(),

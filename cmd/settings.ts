@@ -163,6 +163,15 @@ export const SETTINGS: { [K in Key]: Spec<K> } = {
     help: 'open connections at most; past it the oldest one not being answered is closed',
     parse: int(1),
   },
+  ingestBudgetBytes: {
+    env: 'ORGLOOP_INGEST_BUDGET',
+    help: 'memory for parsing and storing request bodies at once (a body counts 5x its size; a larger one goes alone); others wait, already read',
+    parse: (raw) => {
+      const n = parseSize(raw as string);
+      if (n < 1024) throw new Error('expected at least 1KB');
+      return n;
+    },
+  },
   bodyBudgetBytes: {
     env: 'ORGLOOP_BODY_BUDGET',
     help: 'bytes of request bodies read at once over all requests; others wait',

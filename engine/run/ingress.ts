@@ -10,7 +10,7 @@ import type { Graph, RuntimeSource } from './graph.js';
 import type { Accepted, Intake } from './intake.js';
 import { decodePathSegment, jsonTooDeep, MAX_JSON_DEPTH } from './json-limits.js';
 import { bearerToken, checkStateChange, fromBrowser, type AllowedHosts } from './guard.js';
-import { applyTimeouts, BodyBudget, ConnectionCap, DEFAULT_LIMITS, type IngressLimits } from './connection-limits.js';
+import { applyTimeouts, BodyBudget, ConnectionCap, DEFAULT_LIMITS, INGEST_COST, type IngressLimits } from './connection-limits.js';
 
 /** bodies of requests we reject before reading (unknown path) or callbacks are capped lower */
 const CALLBACK_MAX_BODY = 1024 * 1024;
@@ -53,28 +53,39 @@ function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
       reject(new HttpError(413, `body of ${declared} bytes exceeds the limit of ${max} bytes`));
       return;
     }
+    // With a declared length the body is copied into one buffer as it arrives: the chunks die
+    // young, instead of all of them living until a concat doubles the body (5 MB bodies from
+    // four senders at once cost ~60 MB more that way).
+    const into = Number.isFinite(declared) && declared > 0 ? Buffer.allocUnsafe(declared) : null;
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
     req.on('data', (c: Buffer) => {
       if (over) return;
-      size += c.length;
-      if (size > max) {
+      if (size + c.length > max || (into && size + c.length > into.length)) {
         over = true;
         chunks.length = 0;
         reject(new HttpError(413, `body exceeds the limit of ${max} bytes`));
         return;
       }
-      chunks.push(c);
+      if (into) c.copy(into, size);
+      else chunks.push(c);
+      size += c.length;
     });
     req.on('end', () => {
-      if (!over) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      if (over) return;
+      if (into) resolve(size === into.length ? into : into.subarray(0, size));
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
     req.on('error', (err) => {
       if (!over) reject(new HttpError(400, `could not read the request body: ${err.message}`));
     });
   });
 }
+
+/** Bodies from this size up yield to other requests between their synchronous stages. */
+const YIELD_BYTES = 1024 * 1024;
+const turn = () => new Promise<void>((r) => setImmediate(r));
 
 function headersOf(req: http.IncomingMessage): Record<string, string | undefined> {
   // node joins repeated headers into one string, except set-cookie: copy only when it is there
@@ -99,6 +110,7 @@ export class Ingress {
   private server: http.Server;
   private readonly cap: ConnectionCap;
   private readonly budget: BodyBudget;
+  private readonly ingestBudget: BodyBudget;
 
   constructor(private readonly d: IngressDeps) {
     const limits = { ...DEFAULT_LIMITS, ...d.limits };
@@ -109,6 +121,7 @@ export class Ingress {
     this.cap = new ConnectionCap(limits.maxConnections);
     this.cap.attach(this.server);
     this.budget = new BodyBudget(limits.bodyBudgetBytes);
+    this.ingestBudget = new BodyBudget(limits.ingestBudgetBytes);
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
       if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
@@ -265,7 +278,6 @@ export class Ingress {
   }
 
   private async ingest(req: http.IncomingMessage, res: http.ServerResponse, src: RuntimeSource, path: string, max: number): Promise<void> {
-    const graph = this.d.graph();
     let rawBody: Buffer;
     try {
       rawBody = await readBody(req, max);
@@ -274,8 +286,31 @@ export class Ingress {
       throw err;
     }
     this.answering(req, res);
+    // Parsing and storing cost several times the body (INGEST_COST): wait for room before
+    // starting, so concurrent large bodies are worked on one after another, not all at once.
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    let release: () => void;
+    try {
+      release = await this.ingestBudget.acquire(rawBody.length * INGEST_COST, gone.signal);
+    } catch {
+      return; // the client went away while waiting
+    }
+    try {
+      await this.store(req, res, src, path, rawBody);
+    } finally {
+      release();
+    }
+  }
+
+  private async store(req: http.IncomingMessage, res: http.ServerResponse, src: RuntimeSource, path: string, rawBody: Buffer): Promise<void> {
+    const graph = this.d.graph();
     // Rejected before any provider parses it: nothing downstream has to survive deep nesting.
     if (jsonTooDeep(rawBody)) return this.reject(req, res, 400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, src.id);
+    // Each stage below is synchronous work proportional to the body (scan, parse, serialize):
+    // between the stages of a large body, other requests (/healthz) get a turn (hole 11).
+    const large = rawBody.length >= YIELD_BYTES;
+    if (large) await turn();
     const wreq: WebhookRequest = { method: req.method!, path, headers: headersOf(req), rawBody, target: req.url ?? path };
     let result;
     try {
@@ -288,7 +323,9 @@ export class Ingress {
 
     const tp = req.headers.traceparent;
     const traceparent = typeof tp === 'string' ? tp : undefined;
+    if (large) await turn();
     const prepared = result.events.map((e) => this.d.intake.prepare(graph, src.id, e, traceparent));
+    if (large) await turn();
     let accepted: Accepted[];
     try {
       accepted = await this.d.intake.submit(prepared);

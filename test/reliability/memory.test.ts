@@ -51,4 +51,17 @@ describe('reliability: bounded event memory', () => {
     expect(deliveries.filter((d) => d.status !== 'delivered')).toEqual([]);
     for (const h of sink.hits) expect(h.body.event.payload.pad).toHaveLength(300_000);
   }, 60_000);
+
+  it('concurrent senders of bodies larger than the ingest budget are served one after another: all acknowledged and stored', async () => {
+    const sink = await startRecordingSink();
+    cleanup.push(sink.close);
+    const dir = await appliedProject(webhookToSink(sink.url).replace('connector: webhook\nactors', 'connector: webhook\n    config: { max_body: 2MB }\nactors'));
+    // 1 MB of ingest memory: every 800 KB body (~4 MB of work) takes all of it, alone
+    const ex = await startExec(dir, { ORGLOOP_INGEST_BUDGET: '1MB', ORGLOOP_BODY_BUDGET: '2MB' });
+    cleanup.push(() => ex.kill9());
+    const sent = await sendLoad(`${ex.url}/webhook/inbox`, 12, { prefix: 'conc', concurrency: 4, bytes: 800_000 });
+    expect(acked(sent)).toHaveLength(12);
+    const { events } = await snapshot(dir);
+    expect(events.filter((e) => e.source === 'inbox')).toHaveLength(12);
+  }, 60_000);
 });
