@@ -111,6 +111,13 @@ describe('google-calendar source (sync tokens, starting soon)', () => {
     expect(a.retryAfterMs).toBeGreaterThan(0);
     const b = await poll(ctx, JSON.stringify({ ...JSON.parse(a.cursor!), blocked_until: 0 }));
     expect(names(b)).toEqual([['calendar.event_created', 'x']]);
+    // only what `events` asks for is emitted, and the starting-soon listing is skipped when left out
+    const listings = () => g.requests.filter((r) => r.path.endsWith('/events')).length;
+    const before = listings();
+    g.addEvent('primary', { summary: 'soon', start: inMin(3) });
+    const c = await poll(makeCtx({ service_account_key: g.serviceAccountKey, base_url: g.url, events: ['calendar.event_cancelled'] }), b.cursor);
+    expect(c.events).toEqual([]);
+    expect(listings()).toBe(before + 1);
     expect(await googleCalendarSource.check!(ctx)).toEqual({ ok: true, detail: 'reading calendar "ops@acme.com" (UTC) with the calendar.readonly scope' });
   });
 });

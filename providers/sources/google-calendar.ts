@@ -145,6 +145,7 @@ async function poll(ctx: ProviderContext, raw: string | null): Promise<PollResul
   const g = new CalendarPoll(ctx, c.backoff ?? 0);
   const maxPages = typeof ctx.config.max_pages === 'number' ? ctx.config.max_pages : DEFAULT_MAX_PAGES;
   const lead = durationOr(ctx.config.starting_soon, 600_000);
+  const wanted = Array.isArray(ctx.config.events) && ctx.config.events.length ? new Set(ctx.config.events as string[]) : null;
   const events: EmittedEvent[] = [];
   const seen = new Set<string>();
   const push = (e: EmittedEvent) => {
@@ -187,8 +188,8 @@ async function poll(ctx: ProviderContext, raw: string | null): Promise<PollResul
     }
     if (page) ctx.log.warn(`google-calendar: more than ${maxPages} pages of changes; the rest are read by the next poll`);
 
-    // 2. starting soon
-    if (lead > 0) {
+    // 2. starting soon (not asked for when `events` leaves it out)
+    if (lead > 0 && (!wanted || wanted.has('calendar.event_starting'))) {
       const horizon = now + lead;
       const from = Math.max(c.soon_until ?? now, now - lead);
       let token: string | undefined;
@@ -213,7 +214,6 @@ async function poll(ctx: ProviderContext, raw: string | null): Promise<PollResul
     ctx.log.warn((err as Error).message);
     return { events, cursor: JSON.stringify(next) };
   }
-  const wanted = Array.isArray(ctx.config.events) && ctx.config.events.length ? new Set(ctx.config.events as string[]) : null;
   return { events: wanted ? events.filter((e) => wanted.has(e.provenance!.platform_event!)) : events, cursor: JSON.stringify(next) };
 }
 
