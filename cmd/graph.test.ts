@@ -17,6 +17,7 @@ const EXAMPLE_ENV = {
   GITHUB_REPO: 'acme/api', GITHUB_TOKEN: 't', LINEAR_API_KEY: 'k', OPENCLAW_TOKEN: 'o', OPENCLAW_URL: 'http://127.0.0.1:9',
   ...{ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: 'a@acme.test', ZENDESK_TOKEN: 'z', SLACK_BOT_TOKEN: 's', PAGERDUTY_API_KEY: 'p', PAGERDUTY_ROUTING_KEY: 'r' },
   ...{ SALESFORCE_URL: 'https://acme.my.salesforce.com', SALESFORCE_TOKEN: 't', SALESFORCE_REFRESH_TOKEN: 'r', SALESFORCE_CLIENT_ID: 'c', SALESFORCE_CLIENT_SECRET: 's', CONTRACT_HMAC_SECRET: 'h' },
+  ...{ GOOGLE_CLIENT_ID: 'g', GOOGLE_CLIENT_SECRET: 'gs', GOOGLE_REFRESH_TOKEN: 'gr' },
 };
 
 function projects(): string[] {
