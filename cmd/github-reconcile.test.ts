@@ -78,13 +78,16 @@ describe('github-webhook reconciliation', () => {
     const applied = await cli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(applied.code).toBe(0);
 
-    // on GitHub: a PR with a review, and a comment whose delivery failed
+    // activity before the source's first poll is not reconciled (it only sets the cursor)
+    gh.addPull(repo, { number: 4, title: 'Old', user: { login: 'bob', type: 'User' } });
+    const ex = await runExecutor(['start', '--port', '0'], { cwd: dir, env });
+    running.push(ex);
+    await until(async () => gh.state.requests.filter((q) => q.path === '/repos/acme/rec/issues/comments').length, (n) => n >= 1, 'the first poll');
+
+    // then on GitHub: a PR with a review, and a comment whose delivery failed
     const pr = gh.addPull(repo, { number: 5, title: 'Fix the cache', user: { login: 'bob', type: 'User' } });
     const review = gh.addReview(repo, 5, { state: 'APPROVED', body: 'LGTM', user: { login: 'carol', type: 'User' } });
     const missed = gh.addIssueComment(repo, 5, { body: 'ship it', user: { login: 'dave', type: 'User' } });
-
-    const ex = await runExecutor(['start', '--port', '0'], { cwd: dir, env });
-    running.push(ex);
     // the review was delivered
     const r1 = await deliver(ex.url, 'pull_request_review', { action: 'submitted', repository: { full_name: repo }, pull_request: pr, review }, 'd-1');
     expect(r1.status).toBe(202);
@@ -95,6 +98,7 @@ describe('github-webhook reconciliation', () => {
     expect(names).toEqual(['issue_comment (reconciled)', 'pull_request.opened (reconciled)', 'pull_request.review_submitted']);
     const comment = got.find((e) => e.payload.provenance.platform_event === 'issue_comment')!;
     expect(comment.payload.payload).toMatchObject({ comment_body: 'ship it', issue_number: 5, author: 'dave' });
+    expect(got.some((e) => e.payload.payload.pr_number === 4)).toBe(false);
     // the poll really ran against the API, with the token
     const calls = gh.state.requests.filter((q) => q.path.startsWith('/repos/acme/rec/'));
     expect(calls.some((q) => q.path === '/repos/acme/rec/issues/comments' && q.query.since)).toBe(true);
@@ -108,6 +112,15 @@ describe('github-webhook reconciliation', () => {
     const polls = gh.state.requests.filter((q) => q.path === '/repos/acme/rec/issues/comments').length;
     await until(async () => gh.state.requests.filter((q) => q.path === '/repos/acme/rec/issues/comments').length, (n) => n >= polls + 2, 'two more polls');
     expect((await events(dir)).length).toBe(3);
+
+    // the executor is down while a comment is made (GitHub's delivery fails, and is not retried):
+    // the next executor's poll, from the cursor in the store, finds it
+    await ex.stop();
+    gh.addReviewComment(repo, 5, { body: 'nit: rename', path: 'src/cache.ts', user: { login: 'erin', type: 'User' } });
+    const next = await runExecutor(['start', '--port', '0'], { cwd: dir, env });
+    running.push(next);
+    const after = await until(() => events(dir), (e) => e.length >= 4, 'the comment made while down');
+    expect(after.find((e) => e.payload.provenance.platform_event === 'pull_request_review_comment')?.payload.payload).toMatchObject({ comment_body: 'nit: rename', path: 'src/cache.ts' });
   });
 
   it('validate names what reconciliation needs; without a secret it stays off', async () => {

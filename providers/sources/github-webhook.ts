@@ -19,7 +19,8 @@
 // `reconciliation_lookback_ms` (default 15 min) behind its cursor, for the events whose item
 // keys the two paths share: reviews, review comments, new issue comments, PRs opened, closed or
 // merged, failed workflow runs (within `events`). A reconciled event has the webhook's key, so
-// the store keeps whichever came first and drops the other as a duplicate.
+// the store keeps whichever came first and drops the other as a duplicate. It reports nothing
+// from before its first poll.
 
 import type { EmittedEvent, ObservedState, PollResult, ProviderContext, ProviderState, SourceProvider, WebhookRequest, WebhookResult } from '../types.js';
 import { verifyGithub } from '../lib/signatures.js';
@@ -249,11 +250,35 @@ function reconcileConfig(config: Record<string, unknown>): Record<string, unknow
   return c;
 }
 
+/** Reconciliation's cursor: when it started (epoch ms) and the polling source's cursor. */
+interface ReconcileCursor {
+  v: 1;
+  start: number;
+  gh: string | null;
+}
+
+function parseReconcileCursor(raw: string | null): ReconcileCursor | null {
+  if (!raw) return null;
+  try {
+    const c = JSON.parse(raw) as ReconcileCursor;
+    return c && c.v === 1 && typeof c.start === 'number' && (c.gh === null || typeof c.gh === 'string') ? c : null;
+  } catch {
+    return null; // unreadable: start afresh
+  }
+}
+
 async function reconcile(ctx: ProviderContext, cursor: string | null, etag: string | null): Promise<PollResult> {
   const config = reconcileConfig(ctx.config);
   if ((config.events as string[]).length === 0) return { events: [], cursor, etag };
-  const r = await githubSource.poll!({ ...ctx, config }, cursor, etag);
-  return { ...r, events: r.events.map((e) => ({ ...e, provenance: { ...e.provenance, reconciled: true } })) };
+  const prior = parseReconcileCursor(cursor);
+  // It starts from its first poll: what came before was delivered (under the digest keys earlier
+  // versions gave signed deliveries) or predates the source, and the lookback must not reach it.
+  // GitHub's times are whole seconds: one in the second the first poll ran counts as after it
+  const start = prior?.start ?? Math.floor(Date.now() / 1000) * 1000;
+  const r = await githubSource.poll!({ ...ctx, config }, prior?.gh ?? null, etag);
+  const events = prior ? r.events.filter((e) => !e.time || Date.parse(e.time) >= start).map((e) => ({ ...e, provenance: { ...e.provenance, reconciled: true } })) : [];
+  const next = prior && r.cursor === prior.gh ? cursor : JSON.stringify({ v: 1, start, gh: r.cursor } satisfies ReconcileCursor);
+  return { ...r, events, cursor: next };
 }
 
 // ---- the hook as an external object ----
