@@ -3,7 +3,8 @@
 // Its memory must stay bounded by its settings (event memory, prefetch), not by the backlog:
 // peak RSS under 250 MB. Afterwards every event must be in the store with its delivery.
 // BENCH_MEMORY_EVENTS / BENCH_MEMORY_EVENT_MB shrink it for a quick look; BENCH_MEMORY_SENDERS
-// (default 1) posts that many at once (the ingress then holds that many bodies while it parses them).
+// (default 1) posts that many at once (the ingress reads that many bodies at once and works on them
+// one at a time, as its ingest budget allows: ORGLOOP_INGEST_BUDGET).
 
 import http from 'node:http';
 import Database from 'better-sqlite3';
