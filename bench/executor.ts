@@ -71,7 +71,8 @@ export interface RunningExecutor {
 export async function startExecutor(yaml: string, env: NodeJS.ProcessEnv = {}, cli = CLI): Promise<RunningExecutor> {
   const dir = mkdtempSync(join(tmpdir(), 'orgloop-bench-exec-'));
   writeFileSync(join(dir, 'orgloop.yaml'), yaml);
-  await runCli(['apply', '--auto-approve'], { cwd: dir, env });
+  // applied by the build under test: another build's store may carry a schema it does not know
+  await runCli(['apply', '--auto-approve'], { cwd: dir, env, cli });
   // BENCH_EXECUTOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the executor under load
   // (from `env` first, so bench/ab.ts can compare node flags)
   const nodeArgs = (env.BENCH_EXECUTOR_NODE_ARGS ?? process.env.BENCH_EXECUTOR_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);

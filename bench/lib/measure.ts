@@ -27,12 +27,13 @@ export interface CliRun {
  * (Node start included). Peak RSS comes from GNU time (-f %M) when installed, else from a
  * --require hook that writes process.resourceUsage().maxRSS at exit.
  */
-export function runCli(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; okCodes?: number[] }): Promise<CliRun> {
+export function runCli(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; okCodes?: number[]; cli?: string }): Promise<CliRun> {
+  const cli = opts.cli ?? CLI;
   const tmp = mkdtempSync(join(tmpdir(), 'orgloop-bench-rss-'));
   const rssFile = join(tmp, 'rss');
   const useTime = existsSync(TIME);
   const cmd = useTime ? TIME : process.execPath;
-  const argv = useTime ? ['-f', '%M %U %S', '-o', rssFile, process.execPath, CLI, ...args] : ['--import', RSS_HOOK, CLI, ...args];
+  const argv = useTime ? ['-f', '%M %U %S', '-o', rssFile, process.execPath, cli, ...args] : ['--import', RSS_HOOK, cli, ...args];
   const env = { ...process.env, NO_COLOR: '1', ...opts.env, ...(useTime ? {} : { ORGLOOP_BENCH_RSS_FILE: rssFile }) };
   return new Promise((res, rej) => {
     const t0 = process.hrtime.bigint();
