@@ -76,11 +76,10 @@ export function register(program: Command): void {
   events
     .command('replay [id]')
     .description(
-      'send a stored event through the current applied routes again, as a new event (a running executor delivers it;\n' +
-        'the id may be a prefix); or, with --since and --route, backfill a route: the stored events of the window that\n' +
-        'the route matches become\n' +
-        'its deliveries under the current version (events that already have one on that route are skipped, so running it\n' +
-        'twice adds nothing)',
+      'send a stored event through the current applied routes again, as a new event (a running executor delivers it; ' +
+        'the id may be a prefix); or, with --since and --route, backfill a route: the stored events of the window that ' +
+        'the route matches become its deliveries under the current version (events that already have one on that route ' +
+        'are skipped, so running it twice adds nothing)',
     )
     .option('--since <duration>', 'backfill: events received in this window, back from now (e.g. 24h, 7d)')
     .option('--route <name>', 'backfill: the route (of the applied version) to give the events to')

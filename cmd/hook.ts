@@ -163,13 +163,13 @@ and ORGLOOP_DELIVERY_ID in its environment) also reports the end of that deliver
 See docs/connectors.md.`;
 
 export function register(program: Command): void {
-  const hook = program.command('hook').description(`Commands coding agents call as hooks (${AGENTS.join(', ')}; -start and -stop)`);
+  const hook = program.command('hook').description(`commands coding agents call as hooks (${AGENTS.join(', ')}; -start and -stop)`);
   for (const agent of AGENTS) {
     for (const phase of ['stop', 'start'] as const) {
       const c = hook
         .command(`${agent}-${phase}`)
         .argument('[json]', agent === 'codex' ? "the hook input as an argument instead of stdin (Codex's notify program gets it so)" : 'the hook input as an argument instead of stdin')
-        .description(`forward a ${agent} ${phase} hook (JSON on stdin) to the executor as a session.${phase === 'start' ? 'started' : 'completed|failed|stopped'} event`)
+        .description(`forward ${/^[aeio]/.test(agent) ? 'an' : 'a'} ${agent} ${phase} hook (JSON on stdin) to the executor as a session.${phase === 'start' ? 'started' : 'completed|failed|stopped'} event`)
         .addHelpText('after', (agent === 'claude-code' ? CLAUDE_HELP : '') + COMMON_HELP)
         .option('--url <url>', 'executor ingress URL')
         .option('--port <port>', 'executor port on 127.0.0.1 (also ORGLOOP_PORT)')
