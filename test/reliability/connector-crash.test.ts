@@ -9,7 +9,7 @@
 //     committed ahead of its events would lose items forever; a cursor behind them is harmless,
 //     the dedupe keys absorb the repeat), and every event's delivery reached the actor.
 // github has the same scenario with more detail in poll.test.ts (scenario 3); docker's fake
-// Engine listens on a unix socket this HTTP proxy cannot stand in front of.
+// Engine listens on a unix socket, and the proxy forwards to it (the source reads tcp://proxy).
 
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import { startFakeSalesforce } from '../fakes/salesforce.js';
 import { startFakeHttpApi } from '../fakes/http-api.js';
 import { startFakeLinear } from '../fakes/linear.js';
 import { startFakeGoogle } from '../fakes/google.js';
+import { startFakeDocker } from '../fakes/docker.js';
 import { appliedProject, snapshot, startExec, startProxy, startRecordingSink, statePath, until, type Exec } from './harness.js';
 
 
@@ -98,6 +99,20 @@ const CASES: ConnectorCase[] = [
       return { url: ln.url, close: ln.close, env: { LINEAR_KEY: 'lin_api_k1' }, add: (i) => ln.addIssue({ title: `item-${i}` }) };
     },
     config: (proxy) => `      team: ENG\n      api_key: "\${LINEAR_KEY}"\n      base_url: ${proxy}\n      initial_lookback: 1h`,
+  },
+  {
+    connector: 'docker',
+    dataPath: /\/events/,
+    async start() {
+      const d = await startFakeDocker();
+      return {
+        url: `unix:${d.socket}`,
+        close: d.close,
+        env: {},
+        add: (i) => d.emit(d.addContainer(`item-${i}`, 'alpine:3.20', true), 'start'),
+      };
+    },
+    config: (proxy) => `      host: ${proxy.replace('http:', 'tcp:')}\n      actions: [start]\n      initial_lookback: 1h`,
   },
   {
     connector: 'gmail',

@@ -197,8 +197,31 @@ export interface ProxyRequest {
   end: number;
 }
 
+/** One request to the proxied API: an http origin, or `unix:<socket path>` (the Docker Engine). */
+async function forward(target: string, req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: Headers; arrayBuffer(): Promise<ArrayBuffer> }> {
+  const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>;
+  const withBody = !(req.method === 'GET' || req.method === 'HEAD');
+  if (!target.startsWith('unix:')) return fetch(target + req.url, { method: req.method, headers, body: withBody ? body : undefined });
+  return new Promise((resolve, reject) => {
+    const up = http.request({ socketPath: target.slice('unix:'.length), path: req.url, method: req.method, headers: { ...headers, host: 'docker' } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+        const buf = Buffer.concat(parts);
+        resolve({ status: res.statusCode ?? 502, headers: h, arrayBuffer: async () => buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer });
+      });
+    });
+    up.on('error', reject);
+    if (withBody) up.write(body);
+    up.end();
+  });
+}
+
 /**
- * A pass-through HTTP proxy (in front of a fake API) that records each request's time span and
+ * A pass-through HTTP proxy (in front of a fake API: an http origin or `unix:<socket>`) that records each request's time span and
  * the most requests it ever had in flight at once. `hook` runs after the upstream answered and
  * before the answer is relayed: it may delay, or act on the client (freeze or kill it).
  */
@@ -222,13 +245,7 @@ export async function startProxy(target: string, hook: (method: string, path: st
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
       try {
-        const upstream = await fetch(target + req.url, {
-          method: req.method,
-          headers: Object.fromEntries(
-            Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k)),
-          ) as Record<string, string>,
-          body: req.method === 'GET' || req.method === 'HEAD' ? undefined : Buffer.concat(chunks),
-        });
+        const upstream = await forward(target, req, Buffer.concat(chunks));
         const body = Buffer.from(await upstream.arrayBuffer());
         await hook(req.method ?? 'GET', req.url ?? '/');
         if (res.destroyed) return;
