@@ -71,7 +71,41 @@ export interface ScaffoldResult {
   files: string[];
 }
 
-export function scaffoldProject(target: string, opts: { force?: boolean; connectors?: ConnectorChoice[] } = {}): ScaffoldResult {
+export interface ScaffoldOptions {
+  force?: boolean;
+  connectors?: ConnectorChoice[];
+  /** the project's name (default: from the directory's name) */
+  name?: string;
+  /** add Claude Code's Stop hook to .claude/settings.json (the claude-code source comes with --connectors) */
+  claudeHook?: boolean;
+}
+
+const NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+/** The Stop hook entry `orgloop hook claude-code-stop` needs (docs/connectors.md). */
+const STOP_HOOK = { type: 'command', command: 'orgloop hook claude-code-stop', timeout: 10 };
+
+/** .claude/settings.json with the Stop hook added, keeping whatever else the file has. */
+function withClaudeHook(file: string): string {
+  let settings: Record<string, any> = {};
+  if (existsSync(file)) {
+    try {
+      settings = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new UserError(`${file} is not JSON (${(err as Error).message}); add the hook by hand (docs/connectors.md, claude-code)`);
+    }
+  }
+  const hooks = (settings.hooks ??= {});
+  const stop: any[] = (hooks.Stop ??= []);
+  const present = stop.some((g) => Array.isArray(g?.hooks) && g.hooks.some((h: any) => typeof h?.command === 'string' && h.command.includes('hook claude-code-stop')));
+  if (!present) stop.push({ hooks: [STOP_HOOK] });
+  return JSON.stringify(settings, null, 2) + '\n';
+}
+
+export function scaffoldProject(target: string, opts: ScaffoldOptions = {}): ScaffoldResult {
+  if (opts.name !== undefined && !NAME.test(opts.name)) {
+    throw new UserError(`invalid project name "${opts.name}": use lower-case letters, digits, - and _, starting with a letter or digit`);
+  }
   const dir = resolve(target);
   const template = quickstartDir();
   // The seed's getting-started runs `npm install` after init: give it a package.json to read,
@@ -84,7 +118,7 @@ export function scaffoldProject(target: string, opts: { force?: boolean; connect
       throw new UserError(`${dir} already has ${existing.join(', ')}; nothing was written (use --force to overwrite these files)`);
     }
   }
-  const name = projectName(dir);
+  const name = opts.name ?? projectName(dir);
   for (const f of files) {
     const dest = join(dir, f);
     mkdirSync(join(dest, '..'), { recursive: true });
@@ -92,6 +126,14 @@ export function scaffoldProject(target: string, opts: { force?: boolean; connect
     else if (f === 'package.json') writeFileSync(dest, packageJson(name));
     else if (f === 'orgloop.yaml') writeFileSync(dest, formatYaml(withConnectors(readFileSync(join(template, f), 'utf8').replace(/^name: quickstart$/m, `name: ${name}`), opts.connectors, dir), dest));
     else copyFileSync(join(template, f), dest);
+  }
+  if (opts.claudeHook) {
+    // merged into an existing file rather than refused: the user asked for the hook there
+    const file = join(dir, '.claude', 'settings.json');
+    const text = withClaudeHook(file);
+    mkdirSync(join(dir, '.claude'), { recursive: true });
+    writeFileSync(file, text);
+    files.push('.claude/settings.json');
   }
   return { dir, name, files };
 }
