@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import type { ActorProvider, DeliveryRequest, DeliveryResult, ProviderContext } from '../types.js';
 import { durationIssue, parseDuration } from '../lib/duration.js';
 import { stoppingOutcome } from '../lib/http-outcome.js';
-import { describeCommand, runProcess } from '../lib/process.js';
+import { COMMAND_PROPERTY, describeCommand, runProcess } from '../lib/process.js';
 import { cwdProblem, findProgram, programOf } from '../lib/preflight.js';
 
 export const PROMPT_ENV_LIMIT = 64 * 1024;
@@ -124,12 +124,7 @@ export const commandActor: ActorProvider = {
     additionalProperties: true,
     required: ['command'],
     properties: {
-      command: {
-        oneOf: [
-          { type: 'string', minLength: 1, description: 'run with sh -c' },
-          { type: 'array', items: { type: 'string' }, minItems: 1, description: 'argv, run directly' },
-        ],
-      },
+      command: COMMAND_PROPERTY,
       cwd: { type: 'string', description: 'working directory, relative to the project' },
       env: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
       timeout: { type: 'string', description: 'kill after this long, e.g. 10m (default: the route delivery timeout)' },

@@ -51,3 +51,15 @@ export function flowLine(e: LogEntry, color = false): string {
   if (!color) return `${time} ${level} ${parts.join('  ')}`;
   return `${DIM}${time}${RESET} ${LEVEL_COLORS[e.level] ?? ''}${level}${RESET} ${parts.join('  ')}`;
 }
+
+/** A log entry's correlation fields as exporters name them (the actor is the `target`), in a fixed order. */
+export function correlationFields(e: LogEntry): Array<[string, string | undefined]> {
+  return [
+    ['event_id', e.event_id],
+    ['trace_id', e.trace_id],
+    ['source', e.source],
+    ['route', e.route],
+    ['target', e.actor],
+    ['delivery_id', e.delivery_id],
+  ];
+}

@@ -13,6 +13,7 @@
 
 import { createHash } from 'node:crypto';
 import type { LogEntry } from '../types.js';
+import { correlationFields } from './log-line.js';
 
 export type AnyValue = { stringValue: string } | { intValue: string } | { doubleValue: number } | { boolValue: boolean };
 export interface KeyValue {
@@ -71,12 +72,7 @@ function entryAttributes(e: LogEntry): Record<string, unknown> {
   const put = (k: string, v: unknown) => {
     if (v !== undefined && v !== null && v !== '') a[k] = v;
   };
-  put('orgloop.event_id', e.event_id);
-  put('orgloop.trace_id', e.trace_id);
-  put('orgloop.source', e.source);
-  put('orgloop.route', e.route);
-  put('orgloop.target', e.actor);
-  put('orgloop.delivery_id', e.delivery_id);
+  for (const [k, v] of correlationFields(e)) put(`orgloop.${k}`, v);
   for (const [k, v] of Object.entries(e.data ?? {}).slice(0, 32)) if (!RESERVED.has(k) && !(`orgloop.${k}` in a)) put(`orgloop.${k}`, v);
   return a;
 }

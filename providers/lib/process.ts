@@ -52,6 +52,14 @@ class Tail {
   }
 }
 
+/** `command` as the command actor and the script transform take it. */
+export const COMMAND_PROPERTY = {
+  oneOf: [
+    { type: 'string', minLength: 1, description: 'run with sh -c' },
+    { type: 'array', items: { type: 'string' }, minItems: 1, description: 'argv, run directly' },
+  ],
+};
+
 export function describeCommand(command: string | string[]): string {
   return Array.isArray(command) ? command.join(' ') : command;
 }

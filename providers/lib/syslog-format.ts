@@ -10,6 +10,7 @@
 // RFC 3164:  <PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PID]: MSG (local time, no year, no structured data)
 
 import type { LogEntry } from '../types.js';
+import { correlationFields } from './log-line.js';
 
 export const FACILITIES: Record<string, number> = {
   kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9,
@@ -53,12 +54,7 @@ function structuredData(e: LogEntry): string {
     if (typeof v === 'object') return;
     params.push([k, String(v)]);
   };
-  add('event_id', e.event_id);
-  add('trace_id', e.trace_id);
-  add('source', e.source);
-  add('route', e.route);
-  add('target', e.actor);
-  add('delivery_id', e.delivery_id);
+  for (const [k, v] of correlationFields(e)) add(k, v);
   add('level', e.level);
   for (const [k, v] of Object.entries(e.data ?? {}).slice(0, 16)) if (!['fatal'].includes(k)) add(sdName(k), v);
   if (params.length === 0) return '-';

@@ -11,7 +11,7 @@
 
 import type { OrgEvent, ProviderContext, TransformProvider, TransformResult } from '../types.js';
 import { durationIssue, parseDuration } from '../lib/duration.js';
-import { runProcess } from '../lib/process.js';
+import { COMMAND_PROPERTY, runProcess } from '../lib/process.js';
 
 export const DEFAULT_SCRIPT_TIMEOUT = '30s';
 const ON_ERROR = ['pass', 'drop', 'halt'] as const;
@@ -84,12 +84,7 @@ export const scriptTransform: TransformProvider = {
     additionalProperties: true,
     required: ['command'],
     properties: {
-      command: {
-        oneOf: [
-          { type: 'string', minLength: 1 },
-          { type: 'array', items: { type: 'string' }, minItems: 1 },
-        ],
-      },
+      command: COMMAND_PROPERTY,
       timeout: { type: 'string', description: 'default 30s' },
       on_error: { type: 'string', enum: [...ON_ERROR], default: 'pass' },
       drop_exit_codes: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 255 }, description: 'exit codes meaning "drop the event" (OrgLoop scripts: [1])' },
