@@ -88,7 +88,7 @@ export function startRelay(sinkUrl: string, mode: RelayMode): Promise<RunningExe
 }
 
 /** Spawns a node process in `dir` and waits until it prints "listening on <url>"; stop() ends it and removes `dir`. */
-async function spawnListening(what: string, args: string[], dir: string, env: NodeJS.ProcessEnv): Promise<RunningExecutor> {
+export async function spawnListening(what: string, args: string[], dir: string, env: NodeJS.ProcessEnv): Promise<RunningExecutor> {
   const proc = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const url = await new Promise<string>((res, rej) => {
@@ -122,7 +122,8 @@ async function spawnListening(what: string, args: string[], dir: string, env: No
     pid: proc.pid!,
     dir,
     stop: async () => {
-      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      // a process already gone (killed by the benchmark) has nothing left to wait for
+      const exited = new Promise<void>((r) => (proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once('exit', () => r())));
       proc.kill('SIGTERM');
       const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
       await exited;
@@ -163,9 +164,10 @@ routes:
  * the executor's CPU per event (all threads, main thread; the settle wait is idle, so these stay
  * comparable on a busy machine) and peak RSS.
  */
-export async function loadThrough(lw: LoadWorker, ex: RunningExecutor, c: number, run: string) {
+export async function loadThrough(lw: LoadWorker, ex: RunningExecutor, c: number, run: string, afterWarmup?: () => Promise<void>) {
   const ingress = `${ex.url}/webhook/hook`;
   await lw.call('load', { url: ingress, run: `warm-${run}`, n: WARMUP, concurrency: c });
+  await afterWarmup?.();
   const cpu0 = procCpuMs(ex.pid);
   const main0 = procCpuMs(ex.pid, ex.pid);
   const result = await lw.call('load', { url: ingress, run, n: EVENTS, concurrency: c });

@@ -1,7 +1,8 @@
 // `npm run bench [-- NAME...]`: runs the benchmarks (all, or the named ones), prints a table of
 // targets vs measured figures, and writes every figure to bench/results/latest.json.
 // Names: plan-apply, executor, latency, routing, fanout, idle, heap, memory, healthz, console, retention,
-// plan-traffic.
+// plan-traffic, and on Postgres (BENCH_PG_URL or ORGLOOP_TEST_PG_URL; skipped without): pg-throughput,
+// pg-share, pg-failover, pg-idle.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -22,6 +23,10 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   console: async () => (await import('./console.js')).run(),
   retention: async () => (await import('./retention.js')).run(),
   'plan-traffic': async () => (await import('./plan-traffic.js')).run(),
+  'pg-throughput': async () => (await import('./pg-scale.js')).runThroughput(),
+  'pg-share': async () => (await import('./pg-scale.js')).runShare(),
+  'pg-failover': async () => (await import('./pg-scale.js')).runFailover(),
+  'pg-idle': async () => (await import('./pg-scale.js')).runIdle(),
 };
 
 async function main(): Promise<void> {

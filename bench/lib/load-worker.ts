@@ -111,9 +111,12 @@ async function settle(run: string, n: number, quietMs: number): Promise<void> {
   }
 }
 
-function outcome(run: string, n: number, sendAt: Float64Array, ackMs: number[], errors: number, firstSend: number) {
+function outcome(run: string, n: number, sendAt: Float64Array, ackMs: number[], errors: number, firstSend: number, ok?: Uint8Array) {
   const m = runs.get(run) ?? new Map<number, Arrival>();
   let dups = 0;
+  // acknowledged (2xx) and never delivered: what at-least-once forbids (the rest of `lost` was refused or never sent)
+  let ackedLost = 0;
+  if (ok) for (let seq = 0; seq < n; seq++) if (ok[seq] && !m.has(seq)) ackedLost++;
   let lastArrival = firstSend;
   const e2e: number[] = [];
   for (const [seq, a] of m) {
@@ -127,6 +130,7 @@ function outcome(run: string, n: number, sendAt: Float64Array, ackMs: number[], 
     sent: n,
     received: m.size,
     lost: n - m.size,
+    ...(ok ? { acked: ok.reduce((a, b) => a + b, 0), acked_lost: ackedLost } : {}),
     duplicated: dups,
     ingress_errors: errors,
     elapsed_s: elapsed,
@@ -141,10 +145,11 @@ function eventBody(run: string, seq: number): string {
 }
 
 /** Closed loop: `concurrency` senders, each sending the next event when its previous one is answered. */
-async function closedLoop(url: string, run: string, n: number, concurrency: number) {
+async function closedLoop(url: string, run: string, n: number, concurrency: number, quietMs = 10_000) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const sendAt = new Float64Array(n);
   const ackMs: number[] = new Array(n);
+  const ok = new Uint8Array(n);
   let next = 0;
   let errors = 0;
   const firstSend = performance.now();
@@ -158,6 +163,7 @@ async function closedLoop(url: string, run: string, n: number, concurrency: numb
         try {
           const status = await post(agent, url, eventBody(run, seq));
           if (status < 200 || status >= 300) errors++;
+          else ok[seq] = 1;
         } catch {
           errors++;
         }
@@ -165,9 +171,9 @@ async function closedLoop(url: string, run: string, n: number, concurrency: numb
       }
     }),
   );
-  await settle(run, n, 10_000);
+  await settle(run, n, quietMs);
   agent.destroy();
-  return outcome(run, n, sendAt, ackMs, errors, firstSend);
+  return outcome(run, n, sendAt, ackMs, errors, firstSend, ok);
 }
 
 /** Open loop: event i is sent at start + i / rate, whether or not earlier ones were answered. */
@@ -260,7 +266,8 @@ const handlers: Record<string, (m: Msg) => Promise<unknown>> = {
     if (!sink.listening) await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
     return { url: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` };
   },
-  load: async (m) => closedLoop(String(m.url), String(m.run), Number(m.n), Number(m.concurrency)),
+  load: async (m) => closedLoop(String(m.url), String(m.run), Number(m.n), Number(m.concurrency), m.quietMs === undefined ? undefined : Number(m.quietMs)),
+  received: async (m) => ({ received: runs.get(String(m.run))?.size ?? 0 }),
   rate: async (m) => openLoop(String(m.url), String(m.run), Number(m.rate), Number(m.durationMs)),
   fanout: async (m) => fanout(String(m.url), String(m.run), Number(m.expect), Number(m.repeats)),
   chain: async (m) => chain(String(m.url), String(m.run), Number(m.hops), Number(m.repeats)),
