@@ -227,7 +227,22 @@ export interface Coordination {
    */
   renewLeases(holder: string, leases: Array<{ name: string; term: number }>, ttlMs: number): Promise<string[]>;
   heartbeatExecutor(info: ExecutorInfo): Promise<void>;
+  /**
+   * An idle executor's one periodic look at the store: its heartbeat, and what it would otherwise
+   * poll for (peers alive within `liveWithinMs`, claimable work, the applied serial). One
+   * statement on Postgres, so an idle executor costs one statement per beat.
+   */
+  beat(info: ExecutorInfo, liveWithinMs: number): Promise<Beat>;
   removeExecutor(id: string): Promise<void>;
+}
+
+export interface Beat {
+  /** other executors whose heartbeat is fresh */
+  peers: number;
+  /** whether claim() would find anything now */
+  claimable: boolean;
+  /** the applied serial */
+  serial: number;
 }
 
 /** What wakes an executor besides its own timers: peers' new work and new applies. */

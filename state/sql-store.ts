@@ -5,6 +5,7 @@
 
 import type { LockInfo, StateMeta, StateVersion, StateVersionInfo } from './config-plane.js';
 import type {
+  Beat,
   Cursor,
   Delivery,
   DeliveryCount,
@@ -284,6 +285,17 @@ export abstract class SqlStore {
   async releaseLease(name: string, holder: string): Promise<void> {
     // keep the row so the term keeps counting up
     await this.run('UPDATE leases SET expires_at = 0 WHERE name = ? AND holder = ?', [name, holder]);
+  }
+
+  abstract claimable(now?: number): Promise<boolean>;
+
+  async beat(info: ExecutorInfo, liveWithinMs: number): Promise<Beat> {
+    await this.heartbeatExecutor(info);
+    const r = (await this.row<{ peers: number; serial: number }>(
+      `SELECT (SELECT COUNT(*) FROM executors WHERE id <> ? AND heartbeat_at >= ?) AS peers, (SELECT serial FROM state_meta WHERE id = 1) AS serial`,
+      [info.id, this.iso(this.now() - liveWithinMs)],
+    ))!;
+    return { peers: Number(r.peers), serial: r.serial, claimable: await this.claimable() };
   }
 
   async heartbeatExecutor(info: ExecutorInfo): Promise<void> {

@@ -1,7 +1,7 @@
 // The claim pump: takes due deliveries from the store into free slots. Woken in-process when
 // something may be claimable (deliveries queued at ingest, a slot freed while a backlog is
-// known, a new apply), and otherwise polling for work other executors queued or that became due
-// (retries, expired leases).
+// known, a new apply, a peer's NOTIFY, the executor's beat on Postgres), and otherwise polling for
+// work other executors queued or that became due (retries, expired leases).
 
 import type { LogEntry } from '../../providers/types.js';
 import type { Delivery, DeliveryQueue } from '../../state/store.js';
@@ -28,9 +28,12 @@ export class ClaimPump {
 
   constructor(private readonly d: ClaimPumpDeps) {}
 
-  start(): void {
-    this.pollTimer = setInterval(() => void this.poll(), this.d.pollMs);
-    this.pollTimer.unref();
+  /** `poll` false: someone else looks for work periodically and wakes the pump (Postgres beats) */
+  start(poll = true): void {
+    if (poll) {
+      this.pollTimer = setInterval(() => void this.poll(), this.d.pollMs);
+      this.pollTimer.unref();
+    }
     this.wake();
   }
 

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger, LogEntry, OrgEvent, OutputColor, ProviderKind, Provider } from '../../providers/types.js';
-import type { Delivery, StateReader, Store } from '../../state/store.js';
+import type { Beat, Delivery, ExecutorInfo, StateReader, Store } from '../../state/store.js';
 import type { ResourceKind } from '../graph/types.js';
 import { UserError } from '../errors.js';
 import { projectEnv, substitute } from '../config/env.js';
@@ -29,9 +29,15 @@ import { setHeapGrowth } from './heap.js';
 import { DEFAULT_SETTINGS, retryPolicy, type ExecutorSettings } from './settings.js';
 import { EXECUTOR_STALE_MS } from './inspect.js';
 
-/** Postgres executors are woken by LISTEN/NOTIFY; these polls are the fallback (and find dead peers' work). */
+/** Postgres executors are woken by LISTEN/NOTIFY; these polls are the fallback when they cannot subscribe. */
 const PG_FALLBACK_CLAIM_POLL_MS = 3000;
 const PG_FALLBACK_SWAP_POLL_MS = 15_000;
+/**
+ * Subscribed on Postgres: one statement this often is the heartbeat and the fallback look for
+ * work (a dead peer's leases, retries come due), peers and applies. It bounds how long a kill -9'd
+ * peer's work waits (its session is gone at once) and what an idle executor costs the server.
+ */
+const PG_BEAT_MS = 3000;
 
 /** A poll interval left at its default is the fallback one on Postgres; one set explicitly is kept. */
 function shared(kind: 'sqlite' | 'postgres', ms: number, byDefault: number, fallback: number): number {
@@ -247,9 +253,12 @@ export class Executor {
     // deliver nothing while looking alive: refuse to start instead.
     await this.heartbeat(true);
     // Postgres: peers' new work and new applies arrive as notifications; polling is the fallback
-    await store
+    const subscribed = await store
       .subscribe(this.id, { work: () => this.workers.wake(), apply: () => void this.checkSerial() })
-      .catch((err) => this.console.line(`warning: no wake-ups from the store, polling instead: ${(err as Error).message}`));
+      .catch((err) => {
+        this.console.line(`warning: no wake-ups from the store, polling instead: ${(err as Error).message}`);
+        return false;
+      });
     const { port, host } = this.o.settings;
     this.address = await this.ingress.listen(port, host).catch((err: NodeJS.ErrnoException) => {
       throw new UserError(
@@ -272,10 +281,15 @@ export class Executor {
     }
     this.console.flush();
     this.scheduler.sync(this.current);
-    this.workers.start();
+    // Subscribed (Postgres): the beat replaces the heartbeat and every poll left at its default
+    const set = this.o.settings;
+    this.workers.start(!(subscribed && set.claimPollMs === DEFAULT_SETTINGS.claimPollMs));
     this.pruner.start();
-    this.every(shared(store.kind, this.o.settings.swapPollMs, DEFAULT_SETTINGS.swapPollMs, PG_FALLBACK_SWAP_POLL_MS), () => this.checkSerial());
-    this.every(5000, () => this.heartbeat());
+    if (!(subscribed && set.swapPollMs === DEFAULT_SETTINGS.swapPollMs)) {
+      this.every(shared(store.kind, set.swapPollMs, DEFAULT_SETTINGS.swapPollMs, PG_FALLBACK_SWAP_POLL_MS), () => this.checkSerial());
+    }
+    if (subscribed) this.every(PG_BEAT_MS, () => this.beat());
+    else this.every(5000, () => this.heartbeat());
     this.started = true;
     return this.address;
   }
@@ -292,11 +306,28 @@ export class Executor {
     this.timers.push(t);
   }
 
+  private info(): ExecutorInfo {
+    return { id: this.id, host: hostname(), pid: process.pid, serial_loaded: this.current.serial, started_at: this.startedAt, heartbeat_at: new Date().toISOString() };
+  }
+
+  /** One look at the store: heartbeat, peers (prefetch), work to claim, a new apply. */
+  private async beat(): Promise<void> {
+    let b: Beat;
+    try {
+      b = await this.o.store.beat(this.info(), EXECUTOR_STALE_MS);
+    } catch (err) {
+      this.console.line(`warning: executor heartbeat failed: ${(err as Error).message}`);
+      return;
+    }
+    this.slots.setPrefetch(b.peers > 0 ? 0 : this.o.settings.prefetch);
+    if (b.claimable || this.slots.backlog) this.workers.wake();
+    if (b.serial !== this.current.serial) void this.checkSerial();
+  }
+
   /** strict (start-up): a store that cannot be written is an error, not a warning */
   private async heartbeat(strict = false): Promise<void> {
-    const now = new Date().toISOString();
     await this.o.store
-      .heartbeatExecutor({ id: this.id, host: hostname(), pid: process.pid, serial_loaded: this.current.serial, started_at: this.startedAt, heartbeat_at: now })
+      .heartbeatExecutor(this.info())
       .catch((err) => {
         if (strict) throw new UserError(`cannot run: ${(err as Error).message}`);
         this.console.line(`warning: executor heartbeat failed: ${(err as Error).message}`);

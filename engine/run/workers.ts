@@ -51,10 +51,11 @@ export class DeliveryWorkers {
     slots.serve({ admitted: () => this.startWaiting(), queued: () => this.pump.wake() });
   }
 
-  start(): void {
+  /** `poll` false: the claim pump does not poll; the executor wakes it (see ClaimPump.start) */
+  start(poll = true): void {
     this.leaseTimer = setInterval(() => void this.extendLeases(), Math.max(1000, Math.floor(this.d.leaseMs / 3)));
     this.leaseTimer.unref();
-    this.pump.start();
+    this.pump.start(poll);
   }
 
   get active(): number {

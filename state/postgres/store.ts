@@ -8,7 +8,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { migrations } from '../migrations/index.js';
 import type {
+  Beat,
   Delivery,
+  ExecutorInfo,
   IngestItem,
   IngestResult,
   LockInfo,
@@ -20,6 +22,7 @@ import type {
   WakeHandlers,
   StateVersionInfo,
   Store,
+  StoredEvent,
 } from '../store.js';
 import { StoreUnavailableError } from '../store.js';
 import { StaleSerialError, checkImportSerial } from '../config-plane.js';
@@ -41,7 +44,6 @@ import {
   UPSERT_CURSOR,
   eventValues,
   leasedValues,
-  nextTerm,
   pendingValues,
   renameStatements,
 } from '../sql.js';
@@ -89,6 +91,11 @@ const EXECUTOR_STALE_MS = 30_000;
 const abandoned = (staleParam: string) => `SELECT e.id FROM executors e WHERE e.session IS NOT NULL AND (e.heartbeat_at < ${staleParam}
   OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.application_name = e.session))`;
 
+/** Whether a claim would find anything: abandoned or expired leases, or due work. */
+const claimableSql = (nowParam: string, staleParam: string) =>
+  `(EXISTS (SELECT 1 FROM deliveries WHERE status = 'leased' AND (lease_until < ${nowParam} OR lease_owner IN (${abandoned(staleParam)})))
+    OR EXISTS (SELECT 1 FROM deliveries WHERE status IN ('pending', 'retry') AND run_at <= ${nowParam}))`;
+
 /** `?` placeholders numbered for Postgres ($1, $2, ...), once per SQL text. */
 const numbered = new Map<string, string>();
 export function pgText(text: string): string {
@@ -118,6 +125,16 @@ export class PostgresStore extends SqlStore implements Store {
   private readonly completions = new TurnBatch<{ id: string; owner: string }, boolean>(
     (calls) => this.completeAll(calls),
     (c) => super.complete(c.id, c.owner),
+    (e) => e instanceof StoreUnavailableError,
+  );
+
+  /**
+   * The event reads of one event-loop turn, as one statement: the deliveries of a claimed batch
+   * each read their event's body as they start, all in the same turn.
+   */
+  private readonly eventReads = new TurnBatch<string, StoredEvent | null>(
+    (ids) => this.eventsById(ids),
+    (id) => super.event(id),
     (e) => e instanceof StoreUnavailableError,
   );
 
@@ -434,6 +451,16 @@ export class PostgresStore extends SqlStore implements Store {
     return calls.map((items) => flat.slice(at, (at += items.length)));
   }
 
+  override event(id: string): Promise<StoredEvent | null> {
+    return this.eventReads.submit(id);
+  }
+
+  private async eventsById(ids: string[]): Promise<Array<StoredEvent | null>> {
+    const rows = await this.rows<StoredEvent>('SELECT * FROM events WHERE id = ANY(?::text[])', [ids]);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
   override complete(id: string, owner: string): Promise<boolean> {
     return this.completions.submit({ id, owner });
   }
@@ -499,12 +526,33 @@ export class PostgresStore extends SqlStore implements Store {
 
   async claimable(now?: number): Promise<boolean> {
     const t = now ?? this.now();
-    const [r] = await this.rows<{ any: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'leased' AND (lease_until < $1 OR lease_owner IN (${abandoned('$2')})))
-           OR EXISTS (SELECT 1 FROM deliveries WHERE status IN ('pending', 'retry') AND run_at <= $1) AS any`,
-      [t, this.iso(t - EXECUTOR_STALE_MS)],
-    );
+    const [r] = await this.rows<{ any: boolean }>(`SELECT ${claimableSql('$1', '$2')} AS any`, [t, this.iso(t - EXECUTOR_STALE_MS)]);
     return r?.any === true;
+  }
+
+  /** Heartbeat, live peers, claimable work and the applied serial in one statement. */
+  override async beat(info: ExecutorInfo, liveWithinMs: number): Promise<Beat> {
+    const t = this.now();
+    let r: pg.QueryResult;
+    try {
+      r = await this.pool.query(
+        `WITH hb AS (
+           INSERT INTO executors (id, host, pid, serial_loaded, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid,
+             serial_loaded = excluded.serial_loaded, heartbeat_at = excluded.heartbeat_at
+           RETURNING id
+         )
+         SELECT (SELECT COUNT(*) FROM hb) AS beat,
+           (SELECT COUNT(*) FROM executors WHERE id <> $1 AND heartbeat_at >= $7) AS peers,
+           (SELECT serial FROM state_meta WHERE id = 1) AS serial,
+           ${claimableSql('$8', '$9')} AS claimable`,
+        [info.id, info.host, info.pid, info.serial_loaded, info.started_at, info.heartbeat_at, this.iso(t - liveWithinMs), t, this.iso(t - EXECUTOR_STALE_MS)],
+      );
+    } catch (e) {
+      throw toStoreError(e, this.location);
+    }
+    const row = r.rows[0] as { peers: number; serial: number; claimable: boolean };
+    return { peers: row.peers, serial: row.serial, claimable: row.claimable };
   }
 
   extendLeases(owner: string, ids: string[], leaseMs: number): Promise<string[]> {
@@ -534,24 +582,25 @@ export class PostgresStore extends SqlStore implements Store {
 
   // ---- runtime plane: coordination ----
 
-  acquireLease(name: string, holder: string, ttlMs: number): Promise<number | null> {
-    return this.tx(async (c) => {
-      const now = this.now();
-      const fresh = await c.query(
-        'INSERT INTO leases (name, holder, term, expires_at) VALUES ($1, $2, 1, $3) ON CONFLICT (name) DO NOTHING',
-        [name, holder, now + ttlMs],
+  /**
+   * One statement (nextTerm in SQL): a new lease, a renewal by its holder (same term), or a
+   * takeover of an expired one (term + 1); no row back while another holder's lease is live.
+   */
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<number | null> {
+    const now = this.now();
+    try {
+      const r = await this.pool.query(
+        `INSERT INTO leases AS l (name, holder, term, expires_at) VALUES ($1, $2, 1, $3)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,
+           term = CASE WHEN l.expires_at > $4 THEN l.term ELSE l.term + 1 END
+         WHERE l.expires_at <= $4 OR l.holder = excluded.holder
+         RETURNING term`,
+        [name, holder, now + ttlMs, now],
       );
-      if (fresh.rowCount === 1) return 1;
-      const r = (await c.query('SELECT holder, term, expires_at FROM leases WHERE name = $1 FOR UPDATE', [name])).rows[0] as {
-        holder: string;
-        term: number;
-        expires_at: number;
-      };
-      const term = nextTerm(r, holder, now);
-      if (term === null) return null;
-      await c.query('UPDATE leases SET holder = $1, term = $2, expires_at = $3 WHERE name = $4', [holder, term, now + ttlMs, name]);
-      return term;
-    });
+      return (r.rows[0] as { term: number } | undefined)?.term ?? null;
+    } catch (e) {
+      throw toStoreError(e, this.location);
+    }
   }
 
   async renewLeases(holder: string, leases: Array<{ name: string; term: number }>, ttlMs: number): Promise<string[]> {

@@ -510,6 +510,23 @@ export function describeStoreContract(backend: Backend): void {
       expect(await s.executors()).toEqual([]);
     });
 
+    it('beat: the heartbeat, live peers, claimable work and the applied serial in one look', async () => {
+      let now = Date.parse('2024-01-01T00:00:00.000Z');
+      const s = await open(await backend.newLocation(), () => now);
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const me = { id: 'x1', host: 'h', pid: 1, serial_loaded: 0, started_at: iso(now), heartbeat_at: iso(now) };
+      expect(await s.beat(me, 15_000)).toEqual({ peers: 0, claimable: false, serial: 0 });
+      expect((await s.executors()).map((e) => e.id)).toEqual(['x1']);
+      await s.heartbeatExecutor({ ...me, id: 'x2' });
+      await s.ingest([ingestItem()]);
+      expect(await s.beat(me, 15_000)).toEqual({ peers: 1, claimable: true, serial: 0 });
+      now += 20_000;
+      expect(await s.claim('x1', 10, 60_000, now)).toHaveLength(1);
+      // x2 has not beaten for 20 s: no longer a live peer; the work is leased: nothing to claim
+      expect(await s.beat({ ...me, heartbeat_at: iso(now) }, 15_000)).toEqual({ peers: 0, claimable: false, serial: 0 });
+      expect((await s.executors()).find((e) => e.id === 'x1')!.heartbeat_at).toBe(iso(now));
+    });
+
     it('logs: filters, newest page without afterId, follow with afterId', async () => {
       const s = await open();
       const entry = (i: number, route: string | null, trace: string | null) => ({
