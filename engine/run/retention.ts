@@ -42,17 +42,31 @@ export class Pruner {
     this.schedule();
   }
 
+  /**
+   * Rounds that pruned nothing in a row: the next round waits twice as long each time, up to 8
+   * intervals and never past a tenth of the retention, so an idle store is not asked every minute
+   * and old rows still go within 10% of the retention of when they could.
+   */
+  private idleRounds = 0;
+
+  private delay(): number {
+    const cap = Math.max(this.intervalMs, Math.min(this.intervalMs * 8, this.o.retentionMs / 10));
+    return Math.min(cap, this.intervalMs * 2 ** this.idleRounds);
+  }
+
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.round = this.prune()
-        .then(() => undefined)
+        .then((n) => {
+          this.idleRounds = Object.values(n).some((c) => c > 0) ? 0 : Math.min(this.idleRounds + 1, 10);
+        })
         .catch((err: unknown) => this.o.log(entry('warn', `retention: pruning failed, will retry: ${(err as Error).message}`)))
         .finally(() => {
           this.round = null;
           this.schedule();
         });
-    }, this.intervalMs);
+    }, this.delay());
     this.timer.unref();
   }
 
@@ -60,7 +74,7 @@ export class Pruner {
   async prune(): Promise<PruneCounts> {
     const total: PruneCounts = { deliveries: 0, events: 0, log: 0, dedupe_keys: 0 };
     const { store, owner, retentionMs } = this.o;
-    if ((await store.acquireLease(LEASE, owner, this.intervalMs * 3)) === null) return total;
+    if ((await store.acquireLease(LEASE, owner, this.delay() * 3)) === null) return total;
     for (;;) {
       const now = this.now();
       const n = await store.prune({
