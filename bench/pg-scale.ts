@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { CLI, log, median, round } from './lib/measure.js';
+import { CLI, log, median, procCpuMs, round } from './lib/measure.js';
 import { EVENTS, LoadWorker, loadThrough, spawnListening, startExecutor, throughputProject, type RunningExecutor } from './executor.js';
 import type { BenchResult } from './lib/report.js';
 
@@ -74,12 +74,31 @@ class BenchDb {
   }
 }
 
-function readCounts(file: string): { statements: number; commits: number } {
+interface Counts {
+  statements: number;
+  commits: number;
+  /** statements by their first words */
+  kinds: Record<string, number>;
+}
+
+function readCounts(file: string): Counts {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as { statements: number; commits: number };
+    return JSON.parse(readFileSync(file, 'utf8')) as Counts;
   } catch {
-    return { statements: NaN, commits: NaN };
+    return { statements: NaN, commits: NaN, kinds: {} };
   }
+}
+
+function addCounts(a: Counts, b: Counts): Counts {
+  const kinds = { ...a.kinds };
+  for (const [k, n] of Object.entries(b.kinds)) kinds[k] = (kinds[k] ?? 0) + n;
+  return { statements: a.statements + b.statements, commits: a.commits + b.commits, kinds };
+}
+
+/** The statements sent most in a window, per event. */
+function topKinds(at0: Counts, at1: Counts, n = 8): Record<string, number> {
+  const d = Object.entries(at1.kinds).map(([k, v]) => [k, v - (at0.kinds[k] ?? 0)] as const);
+  return Object.fromEntries(d.sort((x, y) => y[1] - x[1]).slice(0, n).filter(([, v]) => v > 0).map(([k, v]) => [k, round(v / EVENTS, 3)]));
 }
 
 /** Where a process under test writes its pg counts (see pg-count-hook.mjs). */
@@ -127,14 +146,18 @@ interface PgRun {
   cpu_ms_per_event: number;
   statements_per_event: number;
   commits_per_event: number;
+  /** CPU, statements and commits: of every process under test (both executors of a pair) */
   /** the server's count, over the process's whole life (start-up, warm-up and shutdown included) */
   server_commits_per_event: number;
   e2e_p99_ms: number;
+  statements_per_event_by_kind: Record<string, number>;
 }
 
 /** A process under test, with what to do once the warm-up is done and before it stops. */
 interface UnderTest {
   ex: RunningExecutor;
+  /** more processes under test (a peer executor): their CPU and pg counts are added in */
+  more?: Array<{ pid: number; file: string }>;
   afterWarmup?: () => Promise<void>;
   beforeStop?: () => Promise<void>;
 }
@@ -146,16 +169,25 @@ async function measured(db: BenchDb, lw: LoadWorker, start: (file: string) => Pr
   const t = await start(file);
   let m: Awaited<ReturnType<typeof loadThrough>>;
   let counts: { statements: number; commits: number };
+  let kinds: Record<string, number> = {};
+  let moreCpuMs = 0;
   try {
     // counts over the measured window: from the end of the warm-up until every event arrived
-    let at0 = { statements: 0, commits: 0 };
+    const files = [file, ...(t.more ?? []).map((x) => x.file)];
+    const sum = () => files.map(readCounts).reduce(addCounts);
+    const cpu = () => (t.more ?? []).reduce((a, x) => a + procCpuMs(x.pid), 0);
+    let at0: Counts = { statements: 0, commits: 0, kinds: {} };
+    let cpu0 = 0;
     m = await loadThrough(lw, t.ex, C, run, async () => {
       await t.afterWarmup?.();
-      at0 = readCounts(file);
+      at0 = sum();
+      cpu0 = cpu();
     });
+    moreCpuMs = cpu() - cpu0;
     await sleep(300);
-    const at1 = readCounts(file);
+    const at1 = sum();
     counts = { statements: at1.statements - at0.statements, commits: at1.commits - at0.commits };
+    kinds = topKinds(at0, at1);
     await t.beforeStop?.();
   } finally {
     await t.ex.stop();
@@ -169,11 +201,12 @@ async function measured(db: BenchDb, lw: LoadWorker, start: (file: string) => Pr
     lost: r.lost,
     duplicated: r.duplicated,
     ingress_errors: r.ingress_errors,
-    cpu_ms_per_event: round(m.cpuPerEvent, 3),
+    cpu_ms_per_event: round(m.cpuPerEvent + moreCpuMs / EVENTS, 3),
     statements_per_event: round(counts.statements / EVENTS, 3),
     commits_per_event: round(counts.commits / EVENTS, 3),
     server_commits_per_event: round(server / (EVENTS + WARMUP), 3),
     e2e_p99_ms: round(r.e2e_ms.p99),
+    statements_per_event_by_kind: kinds,
   };
 }
 
@@ -266,6 +299,7 @@ export async function runShare(): Promise<BenchResult> {
           let before = new Map<string, number>();
           return {
             ex: { ...a, stop: async () => (await b.stop(), await a.stop()) },
+            more: [{ pid: b.pid, file: fileB }],
             afterWarmup: async () => {
               before = await withStore(s.url, deliveredBy);
             },

@@ -14,11 +14,17 @@ const file = process.env.ORGLOOP_BENCH_PG_COUNT_FILE;
 if (file) {
   let statements = 0;
   let commits = 0;
+  // statements by their first words, to see which ones dominate
+  const kinds = new Map();
   const inTx = new WeakSet();
   const query = pg.Client.prototype.query;
   pg.Client.prototype.query = function (config, ...rest) {
     statements++;
     const text = typeof config === 'string' ? config : config?.text;
+    if (typeof text === 'string') {
+      const k = text.replace(/\s+/g, ' ').trim().slice(0, 60);
+      kinds.set(k, (kinds.get(k) ?? 0) + 1);
+    }
     const head = typeof text === 'string' ? text.trimStart().slice(0, 8).toUpperCase() : '';
     if (head.startsWith('BEGIN') || head.startsWith('START')) inTx.add(this);
     else if (head.startsWith('COMMIT') || head.startsWith('END')) {
@@ -30,7 +36,7 @@ if (file) {
   };
   let written = '';
   const flush = () => {
-    const now = JSON.stringify({ statements, commits });
+    const now = JSON.stringify({ statements, commits, kinds: Object.fromEntries(kinds) });
     if (now === written) return;
     written = now;
     writeFileSync(file, now);
