@@ -155,6 +155,8 @@ export class PostgresStore extends SqlStore implements Store {
     const pool = new pg.Pool({
       connectionString,
       types,
+      // which process holds a connection, in pg_stat_activity (the LISTEN session names the executor)
+      application_name: `orgloop:pid-${process.pid}`,
       max: 8,
       connectionTimeoutMillis: 10_000,
       ...(settings.length ? { options: settings.join(' ') } : {}),

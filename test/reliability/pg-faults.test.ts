@@ -1,5 +1,5 @@
 // Postgres faults under load (issue 22), with the real executor as a child process and a real
-// Postgres (ORGLOOP_TEST_PG_URL), each test in a database of its own:
+// Postgres (ORGLOOP_TEST_PG_URL), each test in a schema of its own:
 // - every connection of the executor ended by the server (pg_terminate_backend) mid-load: it
 //   reconnects, keeps acknowledging, and delivers every event it acknowledged;
 // - Postgres unreachable (a TCP proxy in front of it stopped, then started on the same port):
@@ -9,7 +9,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { acked, byKey, cli, postJson, sendLoad, sleep, startExec, startRecordingSink, tempProject, until, webhookToSink, type Exec } from './harness.js';
-import { createTestDb, PG_URL, startTcpProxy, type TcpProxy, type TestDb } from './pg-helpers.js';
+import { createTestSchema, PG_URL, startTcpProxy, type TcpProxy, type TestSchema } from './pg-helpers.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -29,7 +29,7 @@ async function executorOn(sinkUrl: string, stateUrl: string, runUrl = stateUrl):
 
 describe.skipIf(!PG_URL)('postgres faults', () => {
   it("pg_terminate_backend of the executor's connections mid-load: it reconnects and loses nothing acknowledged", async () => {
-    const db: TestDb = await createTestDb('orgloop_rel_term');
+    const db: TestSchema = await createTestSchema('orgloop_rel_term');
     cleanup.push(() => db.drop());
     const sink = await startRecordingSink();
     cleanup.push(() => sink.close());
@@ -38,7 +38,7 @@ describe.skipIf(!PG_URL)('postgres faults', () => {
     const load = sendLoad(`${ex.url}/webhook/inbox`, 600, { prefix: 'term', concurrency: 8 });
     for (const at of [100, 300]) {
       await until(() => sink.hits.length >= at, 30_000, `${at} deliveries`);
-      terminated.push(await db.terminateAll());
+      terminated.push(await db.terminate(ex.pid));
     }
     const sent = await load;
     // the pool's connections and the LISTEN session were ended, twice
@@ -53,19 +53,19 @@ describe.skipIf(!PG_URL)('postgres faults', () => {
     expect(after.status).toBe(202);
     await until(() => byKey(sink.hits).has('after-term'), 20_000, 'the event after the terminations');
     // and its session is back, so peers do not take its leases for abandoned
-    const sessions = await db.query<{ n: string }>(`SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name LIKE 'orgloop:%' AND datname = current_database()`);
-    expect(Number(sessions[0]!.n)).toBe(1);
+    const [me] = await db.query<{ id: string }>('SELECT id FROM executors WHERE pid = $1', [ex.pid]);
+    await until(async () => (await db.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`orgloop:${me!.id}`])).length === 1, 10_000, 'its LISTEN session back');
   }, 120_000);
 
   it('Postgres unreachable: webhooks answer 503, the executor recovers when it is back, nothing acknowledged is lost', async () => {
-    const db: TestDb = await createTestDb('orgloop_rel_down');
+    const db: TestSchema = await createTestSchema('orgloop_rel_down');
     cleanup.push(() => db.drop());
     const target = new URL(PG_URL!);
     const proxy: TcpProxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     cleanup.push(() => proxy.close());
     const sink = await startRecordingSink();
     cleanup.push(() => sink.close());
-    const ex = await executorOn(sink.url, db.stateUrl(), db.stateUrl('orgloop', proxy));
+    const ex = await executorOn(sink.url, db.stateUrl(), db.stateUrl(proxy));
     const hook = `${ex.url}/webhook/inbox`;
 
     const load = sendLoad(hook, 400, { prefix: 'down', concurrency: 4 });

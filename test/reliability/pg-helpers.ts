@@ -1,7 +1,8 @@
-// Postgres for reliability tests: a database of the test's own (so a fault aimed at "every
-// connection to it" hits only the executors under test, never other tests sharing the server),
-// and a TCP proxy in front of the server that can be stopped and started on the same port to
-// make Postgres unreachable and back, as a restart or a network cut would.
+// Postgres for reliability tests: a schema of the test's own in the shared test database, a way
+// to end exactly one executor's connections (its pool names itself orgloop:pid-<pid>, its LISTEN
+// session orgloop:<executor id>), and a TCP proxy in front of the server that can be stopped and
+// started on the same port to make Postgres unreachable and back, as a restart or a network cut
+// would.
 
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -9,51 +10,45 @@ import pg from 'pg';
 
 export const PG_URL = process.env.ORGLOOP_TEST_PG_URL;
 
-export interface TestDb {
+export interface TestSchema {
   name: string;
-  /** the database's URL with `?schema=` set, for ORGLOOP_STATE */
-  stateUrl(schema?: string, via?: { port: number }): string;
-  /** ends every connection to the database (the executors'), as an operator or failover would */
-  terminateAll(): Promise<number>;
+  /** the store's URL (ORGLOOP_STATE), maybe through a proxy */
+  stateUrl(via?: { host?: string; port: number }): string;
+  /** ends every connection of the executor process `pid` (pool and LISTEN session), as an operator or a failover would */
+  terminate(pid: number): Promise<number>;
   query<T = Record<string, unknown>>(text: string, args?: unknown[]): Promise<T[]>;
   drop(): Promise<void>;
 }
 
-export async function createTestDb(prefix: string): Promise<TestDb> {
+export async function createTestSchema(prefix: string): Promise<TestSchema> {
   const name = `${prefix}_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const base = new URL(PG_URL!);
-  base.pathname = `/${name}`;
-  const stateUrl = (schema = 'orgloop', via?: { port: number }) => {
-    const u = new URL(base);
-    if (via) {
-      u.hostname = '127.0.0.1';
-      u.port = String(via.port);
-    }
-    u.searchParams.set('schema', schema);
-    return u.toString();
-  };
+  const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${name}` });
+  await c.connect();
+  const query = async <T>(text: string, args: unknown[] = []) => (await c.query(text, args)).rows as T[];
   return {
     name,
-    stateUrl,
-    terminateAll: async () => {
-      const r = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+    stateUrl: (via) => {
+      const u = new URL(PG_URL!);
+      if (via) {
+        u.hostname = via.host ?? '127.0.0.1';
+        u.port = String(via.port);
+      }
+      u.searchParams.set('schema', name);
+      return u.toString();
+    },
+    terminate: async (pid) => {
+      const [ex] = await query<{ id: string }>('SELECT id FROM executors WHERE pid = $1', [pid]);
+      const r = await c.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name IN ($1, $2)`,
+        [`orgloop:pid-${pid}`, `orgloop:${ex?.id ?? '-'}`],
+      );
       return r.rowCount ?? 0;
     },
-    query: async (text, args = []) => {
-      const c = new pg.Client({ connectionString: base.toString(), options: '-c search_path=orgloop' });
-      await c.connect();
-      try {
-        return (await c.query(text, args)).rows;
-      } finally {
-        await c.end();
-      }
-    },
+    query,
     drop: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-      await admin.end();
+      await c.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`).catch(() => {});
+      await c.end();
     },
   };
 }
@@ -67,8 +62,8 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-/** A TCP proxy on 127.0.0.1 (ephemeral port, kept across stop/start) to `target`. */
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+/** A TCP proxy on `host` (ephemeral port, kept across stop/start) to `target`. */
+export async function startTcpProxy(target: { host: string; port: number }, host = '127.0.0.1'): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let server: net.Server | null = null;
   let port = 0;
@@ -89,7 +84,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         upstream.pipe(client);
       });
       s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => {
+      s.listen(port, host, () => {
         port = (s.address() as net.AddressInfo).port;
         server = s;
         resolve();
