@@ -69,8 +69,8 @@ export interface SinkHit {
 export type SinkReply = { status: number; headers?: Record<string, string> };
 export type SinkHandler = (hit: SinkHit, res: http.ServerResponse) => SinkReply | Promise<SinkReply> | 'handled';
 
-/** Records every delivery; `handler` decides the answer (default 200 at once). */
-export async function startRecordingSink(handler: SinkHandler = () => ({ status: 200 })) {
+/** Records every delivery; `handler` decides the answer (default 200 at once). `host`: the address it listens on. */
+export async function startRecordingSink(handler: SinkHandler = () => ({ status: 200 }), host = '127.0.0.1') {
   const hits: SinkHit[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -98,10 +98,10 @@ export async function startRecordingSink(handler: SinkHandler = () => ({ status:
       });
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     hits,
     handler: (h: SinkHandler) => (handler = h),
     close: () =>
