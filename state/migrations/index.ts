@@ -7,6 +7,7 @@ import { migration as m002 } from './002_event_json.js';
 import { migration as m003 } from './003_retention.js';
 import { migration as m004 } from './004_executor_session.js';
 import { migration as m005 } from './005_inbox.js';
+import { migration as m006 } from './006_log_partitions.js';
 
 export interface Migration {
   version: number;
@@ -15,4 +16,4 @@ export interface Migration {
   postgres: string;
 }
 
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006];

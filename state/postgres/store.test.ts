@@ -66,6 +66,47 @@ describe.skipIf(!PG_URL)('postgres store', () => {
     await w.close();
   });
 
+  it('the log is pruned by whole days: days created ahead, stragglers moved into their day, days past the retention dropped', async () => {
+    const DAY = 86_400_000;
+    let now = Date.parse('2031-03-10T12:00:00.000Z');
+    const url = await backend.newLocation();
+    const s = await openStore(url, { clock: () => now });
+    const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${new URL(url).searchParams.get('schema')}` });
+    await c.connect();
+    const rowsIn = async () =>
+      Object.fromEntries(
+        (await c.query(`SELECT tableoid::regclass::text AS part, COUNT(*)::int AS n FROM log GROUP BY 1`)).rows.map((r: { part: string; n: number }) => [r.part, r.n]),
+      );
+    const parts = async () =>
+      (await c.query(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'log'::regclass ORDER BY 1`)).rows.map((r: { relname: string }) => r.relname);
+    const entry = (time: string) => ({ time, phase: 'deliver.success', level: 'info' as const, source: null, route: 'r', actor: null, event_id: null, delivery_id: null, trace_id: null, message: time, data: null });
+    const prune = () => s.prune({ before: now - 5 * DAY, keysBefore: now - 5 * DAY, limit: 500 });
+    try {
+      // no day of 2031 exists yet: its rows wait in the default partition
+      await s.appendLog([entry('2031-03-10T12:00:00.000Z'), entry('2031-03-11T01:00:00.000Z')]);
+      expect(await rowsIn()).toEqual({ log_later: 2 });
+      await prune();
+      expect(await parts()).toEqual(expect.arrayContaining(['log_later', 'log_p20310310', 'log_p20310311', 'log_p20310312']));
+      expect(await rowsIn()).toEqual({ log_p20310310: 1, log_p20310311: 1 });
+
+      // ten days on, five days' retention: 10 to 12 March and the history before them go whole
+      now = Date.parse('2031-03-20T06:00:00.000Z');
+      await s.appendLog([entry('2031-03-20T06:00:00.000Z')]);
+      await prune();
+      const left = await parts();
+      expect(left.filter((p) => p !== 'log_later').sort()).toEqual(['log_p20310320', 'log_p20310321', 'log_p20310322']);
+      expect(await rowsIn()).toEqual({ log_p20310320: 1 });
+      expect((await s.logs({})).map((l) => l.message)).toEqual(['2031-03-20T06:00:00.000Z']);
+      // a row of a day past the retention that sat in the default partition goes row by row
+      await s.appendLog([entry('2031-03-01T00:00:00.000Z')]);
+      expect((await prune()).log).toBe(1);
+      expect(await rowsIn()).toEqual({ log_p20310320: 1 });
+    } finally {
+      await c.end();
+      await s.close();
+    }
+  });
+
   describeStoreContract(backend);
   describeDeliveryModel(backend, 60);
   describeInboxContract(backend);

@@ -51,6 +51,7 @@ import { SqlStore } from '../sql-store.js';
 import { TurnBatch } from './batch.js';
 import { WORK_CHANNEL, ingestBatch } from './ingest.js';
 import type { Steps } from '../inbox.js';
+import { maintainLogPartitions } from './log-partitions.js';
 import { APPLY_CHANNEL, Listener, sessionName } from './listen.js';
 
 export interface PostgresStoreOptions {
@@ -113,6 +114,10 @@ export function pgText(text: string): string {
 export class PostgresStore extends SqlStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly lastPurge = new Map<string, number>();
+  /** when the log's partitions were last looked after, and for which cutoff (see prune) */
+  private partitionsCheckedAt = -Infinity;
+  private partitionsCutoff = -Infinity;
+  private mixedLogParts: string[] = [];
   private connection: { connectionString: string; schema: string } | null = null;
   private listener: Listener | null = null;
   /** the ingest calls of one event-loop turn, as one statement */
@@ -569,17 +574,40 @@ export class PostgresStore extends SqlStore implements Store {
     });
   }
 
-  prune(step: PruneStep): Promise<PruneCounts> {
-    return this.tx(async (c) => {
-      const cutoff = this.iso(step.before);
-      const n = async (text: string, bound: string | number) => (await c.query(pgText(text), [bound, step.limit])).rowCount ?? 0;
-      return {
-        deliveries: await n(PRUNE.deliveries, cutoff),
-        events: await n(PRUNE.events, cutoff),
-        log: await n(PRUNE.log, cutoff),
-        dedupe_keys: await n(PRUNE.dedupe_keys, step.keysBefore),
-      };
-    });
+  /**
+   * Deliveries, events and dedupe keys in small steps, as on SQLite; the log by whole days
+   * (migration 006): at most once a minute, days are created ahead and the days past the
+   * retention dropped; only the default partition's stragglers are deleted row by row.
+   */
+  async prune(step: PruneStep): Promise<PruneCounts> {
+    const now = this.now();
+    let partitionRows = 0;
+    if (now - this.partitionsCheckedAt >= 60_000 || step.before - this.partitionsCutoff >= 60_000) {
+      const changed = await this.tx((c) => maintainLogPartitions(c, now, step.before));
+      this.partitionsCheckedAt = now;
+      this.partitionsCutoff = step.before;
+      this.mixedLogParts = changed.mixed;
+      partitionRows = changed.droppedRows;
+    }
+    try {
+      return await this.tx(async (c) => {
+        const cutoff = this.iso(step.before);
+        const n = async (text: string, bound: string | number) => (await c.query(pgText(text), [bound, step.limit])).rowCount ?? 0;
+        let log = partitionRows;
+        // single days go whole; the rest (history before the upgrade, stragglers) row by row
+        for (const part of this.mixedLogParts) if (log < step.limit) log += await n(PRUNE.log.replace(/\blog\b/g, part), cutoff);
+        return {
+          deliveries: await n(PRUNE.deliveries, cutoff),
+          events: await n(PRUNE.events, cutoff),
+          log,
+          dedupe_keys: await n(PRUNE.dedupe_keys, step.keysBefore),
+        };
+      });
+    } catch (e) {
+      // a partition another executor dropped meanwhile: look at them again next step
+      this.partitionsCheckedAt = -Infinity;
+      throw e;
+    }
   }
 
   // ---- runtime plane: coordination ----
