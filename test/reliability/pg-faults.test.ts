@@ -37,7 +37,8 @@ describe.skipIf(!PG_URL)('postgres faults', () => {
     const terminated: number[] = [];
     const load = sendLoad(`${ex.url}/webhook/inbox`, 600, { prefix: 'term', concurrency: 8 });
     for (const at of [100, 300]) {
-      await until(() => sink.hits.length >= at, 30_000, `${at} deliveries`);
+      // generous waits: the machines these run on are shared and busy
+      await until(() => sink.hits.length >= at, 90_000, `${at} deliveries`);
       terminated.push(await db.terminate(ex.pid));
     }
     const sent = await load;
@@ -55,7 +56,7 @@ describe.skipIf(!PG_URL)('postgres faults', () => {
     // and its session is back, so peers do not take its leases for abandoned
     const [me] = await db.query<{ id: string }>('SELECT id FROM executors WHERE pid = $1', [ex.pid]);
     await until(async () => (await db.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`orgloop:${me!.id}`])).length === 1, 10_000, 'its LISTEN session back');
-  }, 120_000);
+  }, 240_000);
 
   it('Postgres unreachable: webhooks answer 503, the executor recovers when it is back, nothing acknowledged is lost', async () => {
     const db: TestSchema = await createTestSchema('orgloop_rel_down');
@@ -69,7 +70,7 @@ describe.skipIf(!PG_URL)('postgres faults', () => {
     const hook = `${ex.url}/webhook/inbox`;
 
     const load = sendLoad(hook, 400, { prefix: 'down', concurrency: 4 });
-    await until(() => sink.hits.length >= 50, 30_000, '50 deliveries');
+    await until(() => sink.hits.length >= 50, 90_000, '50 deliveries');
     await proxy.stop();
     // while the store is gone, every webhook is refused with 503: the sender keeps it and retries
     const down: number[] = [];
@@ -87,5 +88,5 @@ describe.skipIf(!PG_URL)('postgres faults', () => {
     await until(() => ok.every((k) => byKey(sink.hits).has(k)), 60_000, 'every acknowledged event delivered');
     // none of the events refused while it was down was delivered: a 503 stored nothing
     expect([...byKey(sink.hits).keys()].some((k) => k.startsWith('while-down-'))).toBe(false);
-  }, 120_000);
+  }, 240_000);
 });
