@@ -5,7 +5,7 @@
 
 import { fetchErrorText } from './fetch-error.js';
 import { stoppingOutcome } from './http-outcome.js';
-import type { DeliveryResult } from '../types.js';
+import type { DeliveryResult, EmittedEvent, Logger, PollResult } from '../types.js';
 
 export class RateLimitedError extends Error {
   constructor(
@@ -136,4 +136,19 @@ export function deliveryFailure(err: unknown, signal?: AbortSignal): DeliveryRes
   if (err instanceof RateLimitedError) return { ok: false, error: err.message, retryable: true, retryAfterMs: Math.max(0, err.retryAt - Date.now()) };
   if (err instanceof VendorApiError) return { ok: false, error: err.message, retryable: err.retryable };
   return { ok: false, error: (err as Error)?.message ?? String(err), retryable: true };
+}
+
+/**
+ * What a poll returns when a request failed part-way (the Google sources): rate limited, what was
+ * read so far, with a cursor that remembers the wait (`blocked_until`; `backoff` counts them in a
+ * row); any other error fails the poll when nothing was read, else it is logged and the records
+ * read are kept (the cursor moves with them; the error repeats next poll).
+ */
+export function partialPoll(err: unknown, events: EmittedEvent[], next: object, backoffs: number | undefined, log: Logger): PollResult {
+  if (err instanceof RateLimitedError) {
+    return { events, cursor: JSON.stringify({ ...next, backoff: (backoffs ?? 0) + 1, blocked_until: err.retryAt }), retryAfterMs: Math.max(0, err.retryAt - Date.now()) };
+  }
+  if (events.length === 0) throw err;
+  log.warn((err as Error).message);
+  return { events, cursor: JSON.stringify(next) };
 }

@@ -22,7 +22,7 @@ import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '
 import { durationOr } from '../lib/duration.js';
 import { pollWindowIssues } from '../lib/poll-window.js';
 import { GOOGLE_AUTH_PROPERTIES, GOOGLE_SENSITIVE, GoogleClient, backoffMs, googleAuthIssues } from '../lib/google-api.js';
-import { RateLimitedError, VendorApiError, baseUrl } from '../lib/vendor-http.js';
+import { VendorApiError, baseUrl, partialPoll } from '../lib/vendor-http.js';
 import { readCursor } from '../lib/cursor.js';
 
 interface Cursor {
@@ -282,14 +282,7 @@ async function poll(ctx: ProviderContext, raw: string | null): Promise<PollResul
       pageToken = r.nextPageToken;
     }
   } catch (err) {
-    if (err instanceof RateLimitedError) {
-      const n = (c.backoff ?? 0) + 1;
-      return { events, cursor: JSON.stringify({ ...next, backoff: n, blocked_until: err.retryAt }), retryAfterMs: Math.max(0, err.retryAt - Date.now()) };
-    }
-    if (events.length === 0) throw err;
-    // records already read are kept (the cursor moves with them); the error repeats next poll
-    ctx.log.warn((err as Error).message);
-    return { events, cursor: JSON.stringify(next) };
+    return partialPoll(err, events, next, c.backoff, ctx.log);
   }
   return { events, cursor: JSON.stringify(next) };
 }

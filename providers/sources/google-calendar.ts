@@ -22,7 +22,7 @@
 import type { EmittedEvent, PollResult, ProviderContext, SourceProvider } from '../types.js';
 import { durationIssue, durationOr } from '../lib/duration.js';
 import { GOOGLE_AUTH_PROPERTIES, GOOGLE_SENSITIVE, GoogleClient, backoffMs, googleAuthIssues } from '../lib/google-api.js';
-import { RateLimitedError, VendorApiError, baseUrl } from '../lib/vendor-http.js';
+import { VendorApiError, baseUrl, partialPoll } from '../lib/vendor-http.js';
 import { readCursor } from '../lib/cursor.js';
 
 interface Cursor {
@@ -206,13 +206,7 @@ async function poll(ctx: ProviderContext, raw: string | null): Promise<PollResul
       next = { ...next, soon_until: horizon };
     }
   } catch (err) {
-    if (err instanceof RateLimitedError) {
-      const n = (c.backoff ?? 0) + 1;
-      return { events, cursor: JSON.stringify({ ...next, backoff: n, blocked_until: err.retryAt }), retryAfterMs: Math.max(0, err.retryAt - Date.now()) };
-    }
-    if (events.length === 0) throw err;
-    ctx.log.warn((err as Error).message);
-    return { events, cursor: JSON.stringify(next) };
+    return partialPoll(err, events, next, c.backoff, ctx.log);
   }
   return { events: wanted ? events.filter((e) => wanted.has(e.provenance!.platform_event!)) : events, cursor: JSON.stringify(next) };
 }
