@@ -40,6 +40,18 @@ describe('orgloop up', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ id: r.json.event_id, payload: { type: 'test', message: 'hello from orgloop' }, provenance: { platform_event: 'test' } });
 
+    // the seed's next commands, with the executor running: status, routes, doctor
+    const status = await cli(['status'], { cwd: dir });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/alive/);
+    expect(status.stdout).toMatch(/webhook-to-inbox\s+inbox\s+0\s+0\s+0\s+1\s/);
+    const routes = await cli(['routes'], { cwd: dir });
+    expect(routes).toMatchObject({ code: 0, stderr: '' });
+    expect(routes.stdout).toContain('webhook-to-inbox: [resource.changed] -> inbox (sops/hello.md)');
+    const doctor = await cli(['doctor'], { cwd: dir });
+    expect(doctor.code).toBe(0);
+    expect(doctor.stdout).toMatch(/0 failed/);
+
     const stopped = await ex.stop();
     expect(stopped.code).toBe(0);
     const logs = await cli(['logs', '--json'], { cwd: dir });
