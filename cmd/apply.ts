@@ -72,10 +72,13 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
         let makePlan: () => Promise<Plan>;
         // a plan saved by `rollback -out` restores a stored version: record it as a rollback
         let restores: number | null = null;
+        // a plan saved by `plan -destroy -out` is recorded as a destroy
+        let destroys = false;
         if (planFile) {
           const { readPlanFile } = await import('../engine/plan/planfile.js');
           const saved = readPlanFile(planFile);
           restores = (await import('../engine/history/rollback.js')).rollbackTarget(saved);
+          destroys = (await import('../engine/plan/destroy.js')).isDestroyPlan(saved);
           makePlan = async () => saved;
         } else {
           const [{ loadProject }, { planFromProject }, { formatDiagnostic }] = await Promise.all([
@@ -99,8 +102,8 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
             savedPlan: !!planFile,
             unattended: !interactive,
             cancelPending: !!opts.cancelPending,
-            message: opts.message ?? (restores !== null ? `Rollback to ${restores}` : null),
-            ...(restores !== null ? { kind: 'rollback' as const, rollback_of: restores } : {}),
+            message: opts.message ?? (restores !== null ? `Rollback to ${restores}` : destroys ? 'Destroy' : null),
+            ...(restores !== null ? { kind: 'rollback' as const, rollback_of: restores } : destroys ? { kind: 'destroy' as const } : {}),
             confirm: async (plan) => {
               if (!planFile) out(await renderPlan(plan, 'text', color));
               if (!interactive) return true;

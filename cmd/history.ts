@@ -10,7 +10,7 @@ export function register(program: Command): void {
       'after',
       `
 Kinds: apply, rollback (restores an earlier version), import (state push), state-edit
-(state rm / mv). Status marks the current version, what each rollback restores, and the
+(state rm / mv), destroy (orgloop destroy, or an applied plan -destroy). Status marks the current version, what each rollback restores, and the
 versions a rollback undid ("rolled back by vR"). Compare two versions with
 \`orgloop diff --from N --to M\`; return to one with \`orgloop rollback --to N\`.`,
     )

@@ -7,6 +7,9 @@ describe('terraformArgs', () => {
     const before = [...argv];
     expect(terraformArgs(argv)).toEqual(['node', 'orgloop', 'plan', '--out', 'p.json', '--refresh=false', '--', '-out']);
     expect(terraformArgs(['node', 'orgloop', 'rollback', '--to', '1', '-out=r.plan'])).toEqual(['node', 'orgloop', 'rollback', '--to', '1', '--out=r.plan']);
+    expect(terraformArgs(['node', 'orgloop', 'plan', '-destroy'])).toEqual(['node', 'orgloop', 'plan', '--destroy']);
+    expect(terraformArgs(['node', 'orgloop', 'destroy', '-auto-approve'])).toEqual(['node', 'orgloop', 'destroy', '--auto-approve']);
+    expect(terraformArgs(['node', 'orgloop', 'fmt', '-diff'])).toEqual(['node', 'orgloop', 'fmt', '--diff']);
     expect(argv).toEqual(before);
   });
 });

@@ -58,7 +58,7 @@ export function refreshWanted(value: unknown): boolean {
 /**
  * Terraform users type `plan -out FILE` / `-out=FILE`. Commander only knows one-letter short
  * flags (and would read `-out` as `-o ut`), so main.ts parses a translated copy of the argument
- * list: `-out` becomes `--out` (and `-refresh=false` becomes `--refresh=false`).
+ * list: `-out` becomes `--out` (and `-refresh=false`, `-destroy`, `-diff`, `-auto-approve` gain their second dash).
  */
 export function terraformArgs(argv: readonly string[]): string[] {
   const out = [...argv];
@@ -67,6 +67,7 @@ export function terraformArgs(argv: readonly string[]): string[] {
     if (out[i] === '-out') out[i] = '--out';
     else if (out[i].startsWith('-out=')) out[i] = '--out=' + out[i].slice(5);
     else if (out[i].startsWith('-refresh=')) out[i] = '-' + out[i];
+    else if (out[i] === '-destroy' || out[i] === '-diff' || out[i] === '-auto-approve') out[i] = '-' + out[i];
   }
   return out;
 }

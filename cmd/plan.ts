@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { EXIT } from '../engine/errors.js';
+import { EXIT, UserError } from '../engine/errors.js';
+import type { Format } from './plan-common.js';
 import { action, durationFlag, globals } from './util.js';
 import { addRefreshFlags, pickFormat, repeatable, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 
@@ -11,6 +12,7 @@ interface PlanOpts {
   target?: string[];
   exclude?: string[];
   refreshOnly?: boolean;
+  destroy?: boolean;
   refresh?: boolean | string;
   traffic: boolean;
   trafficWindow: string;
@@ -25,6 +27,7 @@ export function register(program: Command): void {
     .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error)')
     .option('--target <addr>', 'plan only this resource (and what it depends on); repeatable; KIND.NAME, KIND or a * glob', repeatable, [])
     .option('--refresh-only', 'compare the applied state with reality instead (same as `orgloop drift`; exit 2 on drift)')
+    .option('--destroy', 'plan removing everything applied (what `orgloop destroy` would do); Terraform\'s -destroy')
     .option('--exclude <addr>', 'leave this resource out of the plan; repeatable', repeatable, [])
     .option('--traffic-window <duration>', 'run the changed routes over the events the store received in this window (e.g. 24h, 7d)', '7d')
     .option('--no-traffic', 'do not annotate the plan with stored traffic')
@@ -51,14 +54,17 @@ Examples:
   orgloop plan -out plan.json && orgloop apply plan.json
   orgloop plan --format markdown > comment.md
   orgloop plan --target route.pr-review --detailed-exitcode
-  orgloop plan --refresh=false`,
+  orgloop plan --refresh=false
+  orgloop plan -destroy -out destroy.plan && orgloop apply destroy.plan`,
     )
     .action(
       action(async (opts: PlanOpts, cmd: Command) => {
         const g = globals(cmd);
         const format = pickFormat(opts);
         const refresh = refreshWanted(opts.refresh);
+        if (opts.destroy && opts.refreshOnly) throw new UserError('--destroy and --refresh-only cannot be combined');
         if (opts.refreshOnly) return (await import('./drift.js')).runDrift(cmd, { json: format === 'json' });
+        if (opts.destroy) return planDestroyCommand(cmd, opts, format);
         const [{ loadProject }, { openWorkspaceStore, openWorkspaceStoreToRead }, { planFromProject }, { formatDiagnostic }] = await Promise.all([
           import('../engine/config/load.js'),
           import('../engine/workspace.js'),
@@ -95,4 +101,32 @@ Examples:
         }
       }),
     );
+}
+
+/** `plan -destroy`: the applied state against nothing. The project files are not read. */
+async function planDestroyCommand(cmd: Command, opts: PlanOpts, format: Format): Promise<number> {
+  if (opts.target?.length || opts.exclude?.length) {
+    throw new UserError('--destroy plans removing everything applied; --target/--exclude are not supported with it (remove resources from the project file and apply instead)');
+  }
+  const g = globals(cmd);
+  const [{ openWorkspaceStore, openWorkspaceStoreToRead }, { planDestroy }] = await Promise.all([
+    import('../engine/workspace.js'),
+    import('../engine/plan/destroy.js'),
+  ]);
+  const { store, missing } = opts.out ? { store: await openWorkspaceStore(g), missing: null } : await openWorkspaceStoreToRead(g);
+  try {
+    const plan = await planDestroy(store);
+    if (missing && format === 'text') process.stdout.write(`No applied state at ${missing}: there is nothing to destroy.\n\n`);
+    if (opts.out) {
+      const { writePlanFile } = await import('../engine/plan/planfile.js');
+      writePlanFile(opts.out, plan);
+    }
+    process.stdout.write(await renderPlan(plan, format, g.color));
+    if (opts.out && format === 'text') {
+      process.stdout.write(`\nSaved the destroy plan to ${opts.out}. To apply exactly these changes, run: orgloop apply ${opts.out}\n`);
+    }
+    return opts.detailedExitcode && plan.changes.length ? EXIT.CHANGES : EXIT.OK;
+  } finally {
+    await store.close();
+  }
 }

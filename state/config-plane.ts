@@ -4,7 +4,7 @@
 
 import type { StateSnapshot } from './snapshot.js';
 
-export type VersionKind = 'apply' | 'rollback' | 'import' | 'state-edit';
+export type VersionKind = 'apply' | 'rollback' | 'import' | 'state-edit' | 'destroy';
 
 export interface StateMeta {
   lineage: string;

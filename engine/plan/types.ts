@@ -134,7 +134,7 @@ export interface Plan {
   /** sha256 of the canonical desired snapshot's resources */
   config_digest: string;
   /** what the plan was computed from: the project files, or a stored version (rollback) */
-  origin: { type: 'project' | 'version'; file?: string; serial?: number };
+  origin: { type: 'project' | 'version' | 'destroy'; file?: string; serial?: number };
   targets?: { target: string[]; exclude: string[] };
   summary: PlanSummary;
   changes: ResourceChange[];
