@@ -59,7 +59,10 @@ export const DEFAULT_SETTINGS: Readonly<ExecutorSettings> = Object.freeze({
   consoleLevel: 'info',
   concurrency: 64,
   prefetch: 4096,
-  eventMemoryMb: 32,
+  // 5 MB bodies behind a stalled actor measured ~18 MB each held (text, parsed event, the request
+  // body each delivery renders and the garbage it leaves), against the 10 MB the budget counts:
+  // 32 MB let three through and four concurrent senders peaked at 264-283 MB (issue 17 hole 3)
+  eventMemoryMb: 16,
   leaseMs: 30_000,
   claimPollMs: 250,
   swapPollMs: 500,
