@@ -85,6 +85,7 @@ function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
 
 /** Bodies from this size up yield to other requests between their synchronous stages. */
 const YIELD_BYTES = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
 function headersOf(req: http.IncomingMessage): Record<string, string | undefined> {
@@ -296,25 +297,32 @@ export class Ingress {
     } catch {
       return; // the client went away while waiting
     }
+    // handed over, not kept: an await keeps a function's locals alive, and this frame waits for
+    // the whole store (5 MB more per large body at the peak of storing it)
+    const body = { raw: rawBody };
+    rawBody = EMPTY;
     try {
-      await this.store(req, res, src, path, rawBody);
+      await this.store(req, res, src, path, body);
     } finally {
       release();
     }
   }
 
-  private async store(req: http.IncomingMessage, res: http.ServerResponse, src: RuntimeSource, path: string, rawBody: Buffer): Promise<void> {
+  private async store(req: http.IncomingMessage, res: http.ServerResponse, src: RuntimeSource, path: string, body: { raw: Buffer }): Promise<void> {
     const graph = this.d.graph();
     // Rejected before any provider parses it: nothing downstream has to survive deep nesting.
-    if (jsonTooDeep(rawBody)) return this.reject(req, res, 400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, src.id);
+    if (jsonTooDeep(body.raw)) return this.reject(req, res, 400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, src.id);
     // Each stage below is synchronous work proportional to the body (scan, parse, serialize):
     // between the stages of a large body, other requests (/healthz) get a turn (hole 11).
-    const large = rawBody.length >= YIELD_BYTES;
+    const large = body.raw.length >= YIELD_BYTES;
     if (large) await turn();
-    const wreq: WebhookRequest = { method: req.method!, path, headers: headersOf(req), rawBody, target: req.url ?? path };
+    let wreq: WebhookRequest | null = { method: req.method!, path, headers: headersOf(req), rawBody: body.raw, target: req.url ?? path };
+    body.raw = EMPTY;
     let result;
     try {
       result = await src.provider.handleWebhook!(src.ctx, wreq);
+      // parsed: the raw bytes are not needed while the event is serialized and stored
+      wreq = null;
     } catch (err) {
       return this.reject(req, res, 400, `source ${src.id} could not handle the request: ${(err as Error).message}`, src.id);
     }
