@@ -39,6 +39,17 @@ export abstract class RuntimeQueries {
     );
   }
 
+  /**
+   * Dead deliveries per route, from the counters triggers keep (migration 003): its cost is the
+   * number of routes, not of dead letters.
+   */
+  async deadCounts(): Promise<Array<{ route: string; count: number }>> {
+    const rows = await this.all<{ route: string; count: number | string }>(
+      `SELECT route, CAST(SUM(count) AS BIGINT) AS count FROM delivery_counts WHERE status = 'dead' GROUP BY route HAVING SUM(count) <> 0`,
+    );
+    return rows.map((r) => ({ route: r.route, count: Number(r.count) }));
+  }
+
   /** Leased deliveries whose lease ran out: work a crashed or stalled worker left to be reclaimed. */
   async expiredLeases(now: number): Promise<number> {
     const [r] = await this.all<{ n: number }>(`SELECT COUNT(*) AS n FROM deliveries WHERE status = 'leased' AND lease_until < ?`, [now]);
