@@ -41,6 +41,7 @@ routes:
     when: { source: github }
     transforms: [no-bots]
     then: { actor: reviewer }
+    with: { prompt_file: ./sops/review.md }
     delivery: { max_attempts: 1 }
   - name: triage-issues
     when: { source: linear }
@@ -60,7 +61,7 @@ describe.skipIf(!haveBrowser)('web console in a browser', () => {
 
   beforeAll(async () => {
     sink = await startSink(() => (sinkFails ? 503 : 200));
-    dir = tempProject({ 'orgloop.yaml': yaml(sink.url) });
+    dir = tempProject({ 'orgloop.yaml': yaml(sink.url), 'sops/review.md': 'Review the pull request.\n' });
     await applyDirect(dir);
     // a second version, so there is a history to diff and roll back
     writeFileSync(join(dir, 'orgloop.yaml'), yaml(sink.url, '  - name: bots-too\n    when: { source: github, filter: { payload.bot: true } }\n    then: { actor: triage }\n'));
@@ -90,7 +91,9 @@ describe.skipIf(!haveBrowser)('web console in a browser', () => {
   it('shows the organization, the events with a whole trace, retries a dead letter into the sink, and the versions', async () => {
     // real traffic: a PR event (its delivery dies: the sink is down), a bot PR (dropped by the
     // transform, delivered to triage by the new route), an issue (triage, then the loop)
-    expect((await postJson(`${ex.url}/webhook/github`, { id: 'pr-1', title: 'Fix login' })).status).toBe(202);
+    const ingress = { authorization: 'Bearer sk-live-never-shown', 'x-hub-signature-256': 'sha256=0123abcd', 'x-request-source': 'ci-bot' };
+    const pr1 = await postJson(`${ex.url}/webhook/github`, { id: 'pr-1', title: 'Fix login' }, ingress);
+    expect(pr1.status).toBe(202);
     expect((await postJson(`${ex.url}/webhook/github`, { id: 'pr-2', bot: true })).status).toBe(202);
     expect((await postJson(`${ex.url}/webhook/linear`, { id: 'iss-1', title: 'Crash on start' })).status).toBe(202);
     // triage's actor.stopped events (from the issue and from the bot PR via bots-too) go to the
@@ -109,7 +112,13 @@ describe.skipIf(!haveBrowser)('web console in a browser', () => {
     await page.locator('svg.topology path.edge.loop').first().waitFor({ state: 'attached' });
     await page.locator('#routes tr', { hasText: 'review-prs' }).locator('.badge.dead').waitFor();
     await page.locator('svg.topology g.node.actor', { hasText: 'reviewer' }).locator('text.err', { hasText: '3 dead' }).waitFor();
+    // provider-level drift (orgloop drift): in sync, then a prompt file edited outside orgloop
+    await page.locator('#provider-drift', { hasText: 'in sync' }).waitFor();
     await shot('organization');
+    writeFileSync(join(dir, 'sops/review.md'), 'Review the pull request, and be quick.\n');
+    await page.click('#drift-again');
+    await page.locator('#drift-items li', { hasText: 'prompt file sops/review.md changed since apply' }).waitFor();
+    await page.locator('#drift-items li', { hasText: 'route.review-prs' }).waitFor();
 
     // Events: filter, then one event's trace across the loop's hops
     await page.click('a[data-view="events"]');
@@ -126,6 +135,18 @@ describe.skipIf(!haveBrowser)('web console in a browser', () => {
     await timeline.locator('[data-phase="deliver.dead"]').waitFor(); // after-triage to the down sink
     expect(await timeline.locator('.entry.event').count()).toBe(2);
     await shot('trace');
+
+    // the ingress headers of the PR's webhook, credentials and signatures masked
+    const prId = pr1.json.event_id as string;
+    const api = (await (await fetch(`${ex.url}/api/trace/${prId}`)).json()) as { events: Array<{ id: string; headers: Record<string, string> | null }> };
+    const stored = api.events.find((e) => e.id === prId)!.headers!;
+    expect(stored).toMatchObject({ authorization: '[redacted]', 'x-hub-signature-256': '[redacted]', 'x-request-source': 'ci-bot', 'content-type': 'application/json' });
+    await page.goto(`${ex.url}/console#/events/${prId}`);
+    const headers = page.locator(`details[data-headers="${prId}"]`); // open for the event the trace is of
+    await headers.locator('tr', { hasText: 'x-request-source' }).locator('td', { hasText: 'ci-bot' }).waitFor();
+    await headers.locator('tr', { hasText: 'authorization' }).locator('td', { hasText: '[redacted]' }).waitFor();
+    await shot('trace-headers');
+    expect(await page.content()).not.toContain('sk-live-never-shown');
 
     // Events filtered by status, text
     await page.goto(`${ex.url}/console#/events?status=dead`);

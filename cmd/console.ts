@@ -36,7 +36,8 @@ export function register(program: Command): void {
         ]);
         const store = await openWorkspaceStore(g);
         const queries = await openQueries(statePath(g));
-        const routes = new ConsoleRoutes({ store, queries, token, hosts: host === '0.0.0.0' || host === '::' ? [hostname()] : [host] });
+        const { driftCheck } = await import('./plan-common.js');
+        const routes = new ConsoleRoutes({ store, queries, token, drift: driftCheck(store), hosts: host === '0.0.0.0' || host === '::' ? [hostname()] : [host] });
         const server = createServer((req, res) => {
           const path = (req.url ?? '/').split('?')[0]!;
           if (path === '/') {

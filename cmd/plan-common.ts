@@ -71,3 +71,8 @@ export function terraformArgs(argv: readonly string[]): string[] {
   }
   return out;
 }
+
+/** What the console's drift check runs: `orgloop drift` against this store, with the state key. */
+export function driftCheck(store: import('../state/store.js').Store): () => Promise<import('../engine/drift/drift.js').DriftReport> {
+  return async () => (await import('../engine/drift/drift.js')).detectDrift(store, { stateKey });
+}

@@ -71,7 +71,7 @@ export async function runExecutor(g: { config: string; state?: string; noColor: 
   const store = await openWorkspaceStore(g);
   // callback tokens are keyed with the state key: it is kept outside the store, and executors
   // sharing ORGLOOP_STATE_KEY accept each other's tokens (and keep accepting them across restarts)
-  const ex = new Executor({ store, settings, write: (t) => process.stdout.write(t), color: outputColor(g.noColor), stateLocation: statePath(g), tracing: traces.tracing, consoleToken: process.env.ORGLOOP_CONSOLE_TOKEN || null, callbackKey: (await import('./plan-common.js')).stateKey().secret });
+  const ex = new Executor({ store, settings, write: (t) => process.stdout.write(t), color: outputColor(g.noColor), stateLocation: statePath(g), tracing: traces.tracing, consoleToken: process.env.ORGLOOP_CONSOLE_TOKEN || null, callbackKey: (await import('./plan-common.js')).stateKey().secret, drift: (await import('./plan-common.js')).driftCheck(store) });
   // Started by `start --daemon`: the pid file is ours to remove when we exit.
   // Run with its output appended to a log (start --daemon, a service): keep that log bounded.
   const logFile = process.env.ORGLOOP_LOG_FILE;
@@ -227,3 +227,4 @@ async function neverApplied(g: { config: string; state?: string }): Promise<bool
     await store.close();
   }
 }
+

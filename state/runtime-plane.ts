@@ -15,6 +15,8 @@ export interface StoredEvent {
   parent_id: string | null;
   hops: number;
   received_at: string;
+  /** a webhook's request headers, masked (engine/secrets/headers.ts), as JSON; absent otherwise */
+  headers?: string | null;
 }
 
 export interface Delivery {

@@ -23,7 +23,7 @@ import { isoTime } from './iso-time.js';
 import { ackSteps, enqueueSteps, sessionSteps, takeSteps, type InboxEnqueue, type InboxEntry, type InboxSessionInfo, type Steps } from './inbox.js';
 import type { IngestItem } from './runtime-plane.js';
 import { INFO_COLUMNS, limitClause, toInfo, toVersion, type VersionRow } from './rows.js';
-import { LOCK_HOLDER, conditions } from './sql.js';
+import { EVENT_COLUMNS, LOCK_HOLDER, conditions } from './sql.js';
 
 export abstract class SqlStore {
   protected constructor(
@@ -199,7 +199,7 @@ export abstract class SqlStore {
   }
 
   async event(id: string): Promise<StoredEvent | null> {
-    return (await this.row<StoredEvent>('SELECT * FROM events WHERE id = ?', [id])) ?? null;
+    return (await this.row<StoredEvent>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`, [id])) ?? null;
   }
 
   events(q: EventQuery): Promise<StoredEvent[]> {
@@ -208,7 +208,7 @@ export abstract class SqlStore {
       ['type = ?', q.type],
       ['trace_id = ?', q.trace_id],
     ]);
-    return this.rows<StoredEvent>(`SELECT * FROM events ${where} ORDER BY received_at DESC, id ${limitClause(q.limit)}`, args);
+    return this.rows<StoredEvent>(`SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY received_at DESC, id ${limitClause(q.limit)}`, args);
   }
 
   eventsReceived(q: ReceivedQuery): Promise<ReceivedEvent[]> {

@@ -4,12 +4,15 @@
 import type { RuntimeRename } from './config-plane.js';
 import type { IngestItem, StoredEvent } from './runtime-plane.js';
 
-export const INSERT_EVENT = `INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+export const INSERT_EVENT = `INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at, headers)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
 
 export function eventValues(e: StoredEvent): unknown[] {
-  return [e.id, e.source, e.type, e.dedupe_key, e.event_json, e.trace_id, e.parent_id, e.hops, e.received_at];
+  return [e.id, e.source, e.type, e.dedupe_key, e.event_json, e.trace_id, e.parent_id, e.hops, e.received_at, e.headers ?? null];
 }
+
+/** The columns of StoredEvent without the headers (which only the console's trace reads). */
+export const EVENT_COLUMNS = 'id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at';
 
 export const PRIOR_EVENT = 'SELECT id FROM events WHERE source = ? AND dedupe_key = ?';
 

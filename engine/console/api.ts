@@ -7,6 +7,7 @@ import type { PlanStore } from '../plan/plan.js';
 import type { DeliveryStatus } from '../../state/runtime-plane.js';
 import type { EventFilter, RuntimeQueries } from '../../state/queries/queries.js';
 import { UserError } from '../errors.js';
+import type { DriftReport } from '../drift/drift.js';
 import { buildPlanTopology, buildTopology, fromPlan, fromSnapshot } from '../graph/render-model.js';
 import { diffVersions } from '../history/diff.js';
 import { planRollback } from '../history/rollback.js';
@@ -19,6 +20,8 @@ export interface ApiDeps {
   queries: RuntimeQueries;
   /** the executor serving the console, if one does */
   executorId?: string;
+  /** `orgloop drift`'s check (prompts, secrets, provider-managed objects, executors), built in cmd/ */
+  drift?: () => Promise<DriftReport>;
   now?: () => number;
 }
 
@@ -31,6 +34,9 @@ const RATE_WINDOW_MS = 60_000;
 const STALE_MS = 30_000;
 /** the most deliveries one "retry all matching" touches */
 export const RETRY_ALL_MAX = 10_000;
+
+/** how long a provider drift check is reused */
+const DRIFT_TTL_MS = 60_000;
 
 const ok = (body: unknown): Answer => ({ status: 200, body });
 const bad = (error: string, status = 400): Answer => ({ status, body: { error } });
@@ -60,8 +66,12 @@ function parseJson(text: string | null): unknown {
   }
 }
 
+type DriftRun = { at: number; report: DriftReport | null; error: string | null };
+
 export class ConsoleApi {
   private readonly now: () => number;
+  private driftRun: DriftRun | null = null;
+  private driftPending: Promise<DriftRun> | null = null;
 
   constructor(private readonly d: ApiDeps) {
     this.now = d.now ?? Date.now;
@@ -84,6 +94,8 @@ export class ConsoleApi {
         return ok({ versions: (await this.d.store.versions()).reverse() });
       case 'rollback':
         return this.rollbackPlan(q);
+      case 'drift':
+        return this.drift(q.get('fresh') === '1');
       default:
         return bad(`no such API: /api/${path}`, 404);
     }
@@ -113,6 +125,30 @@ export class ConsoleApi {
       if (err instanceof UserError) return bad(err.message);
       throw err;
     }
+  }
+
+  /**
+   * GET /api/drift: what `orgloop drift` reports. It reads provider APIs (a GitHub webhook...),
+   * so one check runs at a time and its answer is reused for DRIFT_TTL_MS (`fresh=1` asks anew).
+   */
+  private async drift(fresh: boolean): Promise<Answer> {
+    if (!this.d.drift) return bad('drift is not available here', 404);
+    const now = this.now();
+    if (!this.driftRun || (!this.driftPending && (fresh || now - this.driftRun.at >= DRIFT_TTL_MS))) {
+      const run = this.d.drift().then(
+        (report) => ({ at: this.now(), report, error: null as string | null }),
+        (err: Error) => ({ at: this.now(), report: null, error: err.message }),
+      );
+      this.driftPending = run;
+      const done = await run;
+      this.driftPending = null;
+      this.driftRun = done;
+    } else if (this.driftPending) {
+      this.driftRun = await this.driftPending;
+    }
+    const r = this.driftRun;
+    if (r.error !== null) return ok({ checked_at: new Date(r.at).toISOString(), error: r.error });
+    return ok({ checked_at: new Date(r.at).toISOString(), ...r.report });
   }
 
   private async overview(): Promise<Answer> {
@@ -175,8 +211,8 @@ export class ConsoleApi {
   private async event(id: string): Promise<Answer> {
     const e = await this.d.queries.event(id);
     if (!e) return bad(`no event ${id}`, 404);
-    const { event_json, ...row } = e;
-    return ok({ ...row, event: parseJson(event_json), deliveries: await this.d.queries.deliveriesOf([id]) });
+    const { event_json, headers, ...row } = e;
+    return ok({ ...row, event: parseJson(event_json), headers: headers ? parseJson(headers) : null, deliveries: await this.d.queries.deliveriesOf([id]) });
   }
 
   /** One event's whole trace: every event of its chain, their deliveries and the log, as one timeline. */
@@ -186,11 +222,11 @@ export class ConsoleApi {
     if (!e) return bad(`no event ${id}`, 404);
     const [events, log] = await Promise.all([queries.traceEvents(e.trace_id), queries.traceLog(e.trace_id)]);
     const deliveries = await queries.deliveriesOf(events.map((x) => x.id));
-    const full = await Promise.all(events.map(async (x) => (x.id === id ? e : ((await queries.event(x.id)) ?? { ...x, event_json: 'null' }))));
+    const full = await Promise.all(events.map(async (x) => (x.id === id ? e : ((await queries.event(x.id)) ?? { ...x, event_json: 'null', headers: null }))));
     return ok({
       event_id: id,
       trace_id: e.trace_id,
-      events: full.map(({ event_json, ...row }) => ({ ...row, event: parseJson(event_json) })),
+      events: full.map(({ event_json, headers, ...row }) => ({ ...row, event: parseJson(event_json), headers: headers ? parseJson(headers) : null })),
       deliveries,
       log: log.map((l) => ({ ...l, data: parseJson(l.data) })),
     });

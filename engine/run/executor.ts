@@ -47,6 +47,7 @@ import { ExecutorMetrics } from './metrics.js';
 import { ObserveRoutes } from './observe-http.js';
 import type { Tracing } from './tracing.js';
 import { ConsoleRoutes } from '../console/server.js';
+import type { DriftReport } from '../drift/drift.js';
 import { openQueries, type RuntimeQueries } from '../../state/queries/queries.js';
 import { AllowedHosts, CallbackTokens, isLoopbackBind } from './guard.js';
 import { drainCommand } from '../inbox/inbox.js';
@@ -64,6 +65,8 @@ export interface ExecutorOptions {
   tracing?: Tracing;
   /** bearer token for the console's actions at /console (ORGLOOP_CONSOLE_TOKEN); none: read-only */
   consoleToken?: string | null;
+  /** the console's provider drift check (`orgloop drift`), built in cmd/ */
+  drift?: () => Promise<DriftReport>;
   /**
    * Key (kept outside the store) that per-delivery callback tokens are derived with. `orgloop
    * start` always passes one; without it (tests, harnesses) the process makes its own, and tokens
@@ -243,6 +246,7 @@ export class Executor {
           queries: this.queries,
           executorId: this.id,
           token: this.o.consoleToken ?? null,
+          ...(this.o.drift ? { drift: this.o.drift } : {}),
           hosts: () => this.allowedHosts(),
         });
       } catch (err) {

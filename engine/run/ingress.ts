@@ -11,6 +11,7 @@ import type { Accepted, Intake } from './intake.js';
 import { decodePathSegment, jsonTooDeep, MAX_JSON_DEPTH } from './json-limits.js';
 import { bearerToken, checkStateChange, fromBrowser, type AllowedHosts } from './guard.js';
 import { applyTimeouts, BodyBudget, ConnectionCap, DEFAULT_LIMITS, INGEST_COST, type IngressLimits } from './connection-limits.js';
+import { maskHeaders } from '../secrets/index.js';
 
 /** bodies of requests we reject before reading (unknown path) or callbacks are capped lower */
 const CALLBACK_MAX_BODY = 1024 * 1024;
@@ -332,7 +333,9 @@ export class Ingress {
     const tp = req.headers.traceparent;
     const traceparent = typeof tp === 'string' ? tp : undefined;
     if (large) await turn();
-    const prepared = result.events.map((e) => this.d.intake.prepare(graph, src.id, e, traceparent));
+    // the request's headers, masked, go with each event it carried (the console's trace shows them)
+    const headers = JSON.stringify(maskHeaders(wreq.headers));
+    const prepared = result.events.map((e) => this.d.intake.prepare(graph, src.id, e, traceparent, headers));
     if (large) await turn();
     let accepted: Accepted[];
     try {

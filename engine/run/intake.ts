@@ -66,7 +66,7 @@ export class Intake {
   ) {}
 
   /** `traceparent`: the W3C context the request that carried the event gave, if any */
-  prepare(graph: Graph, source: string, emitted: EmittedEvent, traceparent?: string): Prepared {
+  prepare(graph: Graph, source: string, emitted: EmittedEvent, traceparent?: string, headers?: string): Prepared {
     const event = toOrgEvent(source, emitted);
     const span = this.tracing.receive(source, event, emitted.traceparent ?? traceparent);
     if (span.traceparent) event.traceparent = span.traceparent;
@@ -86,6 +86,7 @@ export class Intake {
         parent_id: event.parent_id ?? null,
         hops: event.hops,
         received_at: event.time,
+        ...(headers ? { headers } : {}),
       },
       deliveries: deliver.map((r) => ({ id: newId('dlv'), route: r.name, actor: r.actor, state_serial: graph.serial })),
     };

@@ -45,3 +45,4 @@ export {
   type StateKey,
 } from './key.js';
 export { MIN_REDACTED_LENGTH, REDACTED, forgetSecrets, redact, rememberSecret } from './redact.js';
+export { isSecretHeader, maskHeaders } from './headers.js';

@@ -17,10 +17,10 @@ WITH k AS (
   SELECT s, k, e, $1 FROM unnest($3::text[], $4::text[], $5::text[]) AS u(s, k, e)
   ON CONFLICT DO NOTHING RETURNING event_id
 ), ev AS (
-  INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at)
-  SELECT u.id, u.source, u.type, u.dedupe_key, u.event_json, u.trace_id, u.parent_id, u.hops, u.received_at
-  FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::text[])
-    AS u(id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at)
+  INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at, headers)
+  SELECT u.id, u.source, u.type, u.dedupe_key, u.event_json, u.trace_id, u.parent_id, u.hops, u.received_at, u.headers
+  FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::text[], $24::text[])
+    AS u(id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at, headers)
   WHERE u.dedupe_key IS NULL OR u.id IN (SELECT event_id FROM k)
   ON CONFLICT DO NOTHING RETURNING id
 ), dl AS (
@@ -49,7 +49,7 @@ export async function ingestBatch(
   // a key or id repeated inside the batch is a duplicate of its first occurrence
   const firstOf = new Map<string, number>();
   const dupOf = new Array<number>(items.length).fill(-1);
-  const cols: unknown[][] = Array.from({ length: 21 }, () => []);
+  const cols: unknown[][] = Array.from({ length: 22 }, () => []);
   items.forEach(({ event: e, deliveries, leaseTo }, i) => {
     const keys = [`id\0${e.id}`, ...(e.dedupe_key === null ? [] : [`key\0${e.source}\0${e.dedupe_key}`])];
     const seen = keys.map((k) => firstOf.get(k)).find((j) => j !== undefined);
@@ -60,6 +60,7 @@ export async function ingestBatch(
     for (const k of keys) firstOf.set(k, i);
     if (e.dedupe_key !== null) [e.source, e.dedupe_key, e.id].forEach((v, c) => cols[c]!.push(v));
     [e.id, e.source, e.type, e.dedupe_key, e.event_json, e.trace_id, e.parent_id, e.hops, e.received_at].forEach((v, c) => cols[3 + c]!.push(v));
+    cols[21]!.push(e.headers ?? null);
     for (const d of deliveries) {
       const row = [d.id, e.id, d.route, d.actor, d.state_serial, leaseTo ? 'leased' : 'pending', leaseTo ? 1 : 0, leaseTo?.owner ?? null, leaseTo ? now + leaseTo.leaseMs : null];
       row.forEach((v, c) => cols[12 + c]!.push(v));

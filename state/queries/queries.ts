@@ -96,8 +96,9 @@ export abstract class RuntimeQueries {
     return { items: rows, next: edge ? edge.id : null };
   }
 
-  async event(id: string): Promise<(EventRow & { event_json: string }) | null> {
-    const [r] = await this.all<EventRow & { event_json: string }>(`SELECT ${EVENT_COLUMNS}, event_json FROM events WHERE id = ?`, [id]);
+  /** One event with its JSON and, for a webhook, its masked ingress headers (JSON, or null). */
+  async event(id: string): Promise<(EventRow & { event_json: string; headers: string | null }) | null> {
+    const [r] = await this.all<EventRow & { event_json: string; headers: string | null }>(`SELECT ${EVENT_COLUMNS}, event_json, headers FROM events WHERE id = ?`, [id]);
     return r ?? null;
   }
 

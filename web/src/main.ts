@@ -63,11 +63,52 @@ interface Overview {
   received: Array<{ source: string; count: number }>;
 }
 
+interface DriftAnswer {
+  checked_at: string;
+  error?: string;
+  drifted?: boolean;
+  items?: Array<{ kind: string; address: string; detail: string; message: string }>;
+  errors?: Array<{ address: string; message: string }>;
+  notes?: string[];
+  checked?: { prompts: number; secrets: number; external: number; executors: number };
+}
+
+/** `orgloop drift` in the Organization view: checked when the view opens, again on request. */
+function driftCard(): HTMLElement {
+  const card = h('div', { class: 'card', id: 'provider-drift' });
+  const show = async (fresh: boolean) => {
+    clear(card, h('h3', {}, 'Drift'), h('p', { class: 'muted' }, 'checking prompt files, secrets and the objects providers manage...'));
+    let d: DriftAnswer;
+    try {
+      d = await get<DriftAnswer>('drift', { fresh: fresh ? '1' : undefined });
+    } catch (err) {
+      return clear(card, h('h3', {}, 'Drift'), failure(err));
+    }
+    const again = h('button', { class: 'secondary', type: 'button', id: 'drift-again' }, 'Check again');
+    again.addEventListener('click', () => void show(true));
+    const c = d.checked;
+    clear(
+      card,
+      h('h3', {}, 'Drift'),
+      d.error
+        ? h('div', { class: 'notice bad', role: 'alert' }, `the drift check failed: ${d.error}`)
+        : d.drifted
+          ? h('ul', { id: 'drift-items' }, (d.items ?? []).map((i) => h('li', {}, badge(i.kind, 'bad'), ' ', h('strong', {}, i.address), ` ${i.message}`)))
+          : h('p', {}, badge('in sync', 'ok'), ' nothing changed outside orgloop since the apply'),
+      (d.errors ?? []).length ? h('ul', { class: 'muted' }, d.errors!.map((e) => h('li', {}, `not verified: ${e.address}: ${e.message}`))) : null,
+      (d.notes ?? []).length ? h('ul', { class: 'muted' }, d.notes!.map((n) => h('li', {}, n))) : null,
+      h('p', { class: 'muted' }, c ? `${c.prompts} prompt files, ${c.secrets} secrets, ${c.external} provider objects, ${c.executors} executors checked ${time(d.checked_at)} ` : `checked ${time(d.checked_at)} `, again),
+    );
+  };
+  void show(false);
+  return card;
+}
+
 function orgView(): void {
   const head = h('div', { class: 'card' });
   const picture = h('div', {});
   const tables = h('div', {});
-  clear(view, h('h2', {}, 'Organization'), head, picture, tables);
+  clear(view, h('h2', {}, 'Organization'), head, driftCard(), picture, tables);
   every(2000, async () => {
     let o: Overview;
     try {
@@ -85,7 +126,7 @@ function orgView(): void {
         h('div', {}, h('span', {}, 'project'), o.project ?? '(nothing applied)'),
         h('div', {}, h('span', {}, 'applied version'), h('strong', { id: 'serial' }, String(o.serial)), o.applied ? ` ${o.applied.kind} by ${o.applied.who}, ${time(o.applied.created_at)}` : ''),
         h('div', {}, h('span', {}, 'executors'), o.executors.filter((e) => e.alive).map((e) => `${e.id} (v${e.serial_loaded})`).join(', ') || 'none running'),
-        h('div', {}, h('span', {}, 'drift'), o.drift.length ? h('span', { class: 'badge bad' }, o.drift.join('; ')) : badge('none', 'ok')),
+        h('div', {}, h('span', {}, 'executors on the applied version'), o.drift.length ? h('span', { class: 'badge bad' }, o.drift.join('; ')) : badge('all', 'ok')),
       ),
     );
     const backlog = (f: (r: Overview['backlog'][number]) => boolean) => sum(o.backlog.filter((r) => f(r) && r.status !== 'dead'));
@@ -196,7 +237,7 @@ function eventsView(params: URLSearchParams): void {
 interface Trace {
   event_id: string;
   trace_id: string;
-  events: Array<EventRow & { event: unknown }>;
+  events: Array<EventRow & { event: unknown; headers: Record<string, string> | null }>;
   deliveries: Delivery[];
   log: Array<{ id: number; time: string; phase: string; level: string; source: string | null; route: string | null; actor: string | null; event_id: string | null; delivery_id: string | null; message: string | null; data: unknown }>;
 }
@@ -234,6 +275,15 @@ function traceView(id: string): void {
           h('span', { class: 'mono' }, e.id),
           e.id === t.event_id ? ' (this event)' : '',
           h('details', {}, h('summary', {}, 'event JSON'), h('pre', {}, JSON.stringify(e.event, null, 2))),
+          // the webhook request that carried it; credential and signature headers arrive masked
+          e.headers
+            ? h(
+                'details',
+                { class: 'headers', 'data-headers': e.id, open: e.id === t.event_id },
+                h('summary', {}, `ingress headers (${Object.keys(e.headers).length})`),
+                h('table', { class: 'headers' }, Object.entries(e.headers).map(([k, v]) => h('tr', {}, h('td', { class: 'mono' }, k), h('td', { class: 'mono' }, v)))),
+              )
+            : null,
           ds.length
             ? h(
                 'table',
