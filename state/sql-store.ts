@@ -45,6 +45,15 @@ export abstract class SqlStore {
    */
   protected abstract drive<T>(make: () => Steps<T>): Promise<T>;
 
+  /**
+   * The events table as a window walk reads it (eventsReceived). SQLite names the received_at
+   * index: with a source list its planner took the (source, dedupe_key) index and sorted every
+   * event of those sources for each page, so a walk grew with the square of the window.
+   */
+  protected get receivedScan(): string {
+    return 'events';
+  }
+
   protected iso(ms = this.now()): string {
     return isoTime(ms);
   }
@@ -220,12 +229,13 @@ export abstract class SqlStore {
       args.push(...q.sources);
     }
     if (q.after) {
-      where.push('(received_at > ? OR (received_at = ? AND id > ?))');
+      // a range on received_at first, so each page starts where the last ended in the index
+      where.push('received_at >= ?', '(received_at > ? OR id > ?)');
       args.push(q.after.received_at, q.after.received_at, q.after.id);
     }
     args.push(q.limit);
     return this.rows<ReceivedEvent>(
-      `SELECT id, source, type, received_at, event_json FROM events WHERE ${where.join(' AND ')} ORDER BY received_at, id LIMIT ?`,
+      `SELECT id, source, type, received_at, event_json FROM ${this.receivedScan} WHERE ${where.join(' AND ')} ORDER BY received_at, id LIMIT ?`,
       args,
     );
   }

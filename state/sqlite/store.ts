@@ -232,6 +232,10 @@ export class SqliteStore extends SqlStore implements Store {
     });
   }
 
+  protected override get receivedScan(): string {
+    return 'events INDEXED BY events_received';
+  }
+
   claim(owner: string, limit: number, leaseMs: number, now?: number): Promise<Delivery[]> {
     return this.write(() => {
       const t = now ?? this.now();
