@@ -32,6 +32,7 @@ import { INFO_COLUMNS, versionInfo, versionRowValues } from '../rows.js';
 import {
   CLAIM_KEY,
   INSERT_BLOB,
+  EVENT_COLUMNS,
   INSERT_EVENT,
   INSERT_LEASED,
   INSERT_LOCK,
@@ -463,7 +464,7 @@ export class PostgresStore extends SqlStore implements Store {
   }
 
   private async eventsById(ids: string[]): Promise<Array<StoredEvent | null>> {
-    const rows = await this.rows<StoredEvent>('SELECT * FROM events WHERE id = ANY(?::text[])', [ids]);
+    const rows = await this.rows<StoredEvent>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY(?::text[])`, [ids]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
