@@ -334,7 +334,7 @@ export class Ingress {
     const traceparent = typeof tp === 'string' ? tp : undefined;
     if (large) await turn();
     // the request's headers, masked, go with each event it carried (the console's trace shows them)
-    const headers = JSON.stringify(maskHeaders(wreq.headers));
+    const headers = JSON.stringify(maskHeaders(headersOf(req)));
     const prepared = result.events.map((e) => this.d.intake.prepare(graph, src.id, e, traceparent, headers));
     if (large) await turn();
     let accepted: Accepted[];
