@@ -3,7 +3,7 @@ import { EXIT, UserError } from '../engine/errors.js';
 import type { Plan } from '../engine/plan/types.js';
 import type { ApplyResult } from '../engine/apply/apply.js';
 import { action, globals, printJson } from './util.js';
-import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan, stateKey } from './plan-common.js';
+import { addRefreshFlags, applyComplete, parseLockTimeout, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 import { whoAmI } from './who.js';
 
 interface ApplyOpts {
@@ -81,13 +81,13 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
           destroys = (await import('../engine/plan/destroy.js')).isDestroyPlan(saved);
           makePlan = async () => saved;
         } else {
-          const [{ loadProject }, { planFromProject }, { formatDiagnostic }] = await Promise.all([
+          const [{ loadProject }, { planFromProject }, { formatWarning }] = await Promise.all([
             import('../engine/config/load.js'),
             import('../engine/plan/plan.js'),
             import('../engine/errors.js'),
           ]);
           const project = await loadProject(g.config);
-          makePlan = () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic), refresh, stateKey });
+          makePlan = () => planFromProject(store, project, { warnings: project.warnings.map(formatWarning), refresh, stateKey });
         }
 
         const out = (s: string) => {
@@ -122,10 +122,7 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
             out(renderText(session.plan, { color }));
             return EXIT.OK;
           }
-          const s = session.result.summary;
-          const moved = session.plan.moves?.length ? `, ${session.plan.moves.length} moved` : '';
-          out(`\nApply complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed${moved}.\n`);
-          if (session.result.version) out(`State serial: ${session.result.version.serial}\n`);
+          out(applyComplete(session.plan, session.result));
           return EXIT.OK;
         } finally {
           await store.close();

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../engine/errors.js';
 import type { Plan } from '../engine/plan/types.js';
+import type { ApplyResult } from '../engine/apply/apply.js';
 import { durationFlag } from './util.js';
 import { loadStateKey, type StateKey } from '../engine/secrets/key.js';
 
@@ -35,6 +36,14 @@ export async function renderPlan(plan: Plan, format: Format, color: boolean): Pr
   if (format === 'json') return (await import('../engine/plan/render-json.js')).renderJson(plan);
   if (format === 'markdown') return (await import('../engine/plan/render-markdown.js')).renderMarkdown(plan);
   return (await import('../engine/plan/render-text.js')).renderText(plan, { color });
+}
+
+/** What `apply` and `up` say once an apply has gone through: one wording for both. */
+export function applyComplete(plan: Plan, result: ApplyResult): string {
+  const s = result.summary;
+  const moved = plan.moves?.length ? `, ${plan.moves.length} moved` : '';
+  const serial = result.version ? `State serial: ${result.version.serial}\n` : '';
+  return `\nApply complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed${moved}.\n${serial}`;
 }
 
 export function parseLockTimeout(text: string): number {

@@ -65,7 +65,7 @@ Examples:
         if (opts.destroy && opts.refreshOnly) throw new UserError('--destroy and --refresh-only cannot be combined');
         if (opts.refreshOnly) return (await import('./drift.js')).runDrift(cmd, { json: format === 'json' });
         if (opts.destroy) return planDestroyCommand(cmd, opts, format);
-        const [{ loadProject }, { openWorkspaceStore, openWorkspaceStoreToRead }, { planFromProject }, { formatDiagnostic }] = await Promise.all([
+        const [{ loadProject }, { openWorkspaceStore, openWorkspaceStoreToRead }, { planFromProject }, { formatWarning }] = await Promise.all([
           import('../engine/config/load.js'),
           import('../engine/workspace.js'),
           import('../engine/plan/plan.js'),
@@ -82,7 +82,7 @@ Examples:
         try {
           const plan = await planFromProject(store, project, {
             targeting: { target: opts.target ?? [], exclude: opts.exclude ?? [] },
-            warnings: project.warnings.map(formatDiagnostic),
+            warnings: project.warnings.map(formatWarning),
             refresh,
             stateKey,
             traffic: opts.traffic ? { windowMs: durationFlag('--traffic-window', opts.trafficWindow), label: opts.trafficWindow } : undefined,

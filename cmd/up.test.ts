@@ -21,7 +21,8 @@ describe('orgloop up', () => {
 
     const ex = await runExecutor(['up', '--auto-approve', '--port', '0'], { cwd: dir });
     running.push(ex);
-    expect(ex.output()).toContain('Applied version 1.');
+    expect(ex.output()).toContain('Apply complete! Resources: 4 added, 0 changed, 0 destroyed.');
+    expect(ex.output()).toContain('State serial: 1');
 
     const r = await postJson(`${ex.url}/webhook/webhook`, { type: 'test', message: 'hello from orgloop' });
     expect(r.status).toBe(202);
@@ -84,7 +85,7 @@ describe('orgloop up', () => {
       expect(out).toContain('Plan: 4 to add, 0 to change, 0 to destroy.');
       p.stdin.write('yes\n');
       const url = await until(() => /listening on (http:\/\/[\d.]+:\d+)/.exec(out)?.[1], 15_000, 'the executor to listen');
-      expect(out).toContain('Applied version 1.');
+      expect(out).toContain('Apply complete! Resources: 4 added');
       const r = await postJson(`${url}/webhook/webhook`, { type: 'test', message: 'hello from orgloop' });
       expect(r.status).toBe(202);
     } finally {

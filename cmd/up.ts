@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UserError } from '../engine/errors.js';
 import { action, globals, type GlobalOpts } from './util.js';
 import { addRunFlags, runExecutor, startSettings, type StartFlags } from './start.js';
-import { addRefreshFlags, parseLockTimeout, refreshWanted, renderPlan, stateKey } from './plan-common.js';
+import { addRefreshFlags, applyComplete, parseLockTimeout, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 import { whoAmI } from './who.js';
 
 interface UpFlags extends StartFlags {
@@ -41,7 +41,7 @@ export async function up(g: GlobalOpts, flags: UpFlags): Promise<number> {
   if (!flags.autoApprove && !process.stdin.isTTY) {
     throw new UserError('up needs confirmation before applying, but there is no terminal to ask on: run it on a terminal or pass --auto-approve');
   }
-  const [{ loadProject }, { planFromProject }, { formatDiagnostic }, { openWorkspaceStore }, { runApplySession }] = await Promise.all([
+  const [{ loadProject }, { planFromProject }, { formatWarning }, { openWorkspaceStore }, { runApplySession }] = await Promise.all([
     import('../engine/config/load.js'),
     import('../engine/plan/plan.js'),
     import('../engine/errors.js'),
@@ -49,7 +49,6 @@ export async function up(g: GlobalOpts, flags: UpFlags): Promise<number> {
     import('../engine/apply/session.js'),
   ]);
   const project = await loadProject(g.config);
-  for (const w of project.warnings) process.stderr.write(formatDiagnostic(w) + '\n');
   const store = await openWorkspaceStore(g);
   try {
     const session = await runApplySession(store, {
@@ -58,7 +57,7 @@ export async function up(g: GlobalOpts, flags: UpFlags): Promise<number> {
       lockTimeoutMs,
       unattended: !!flags.autoApprove,
       cancelPending: !!flags.cancelPending,
-      makePlan: () => planFromProject(store, project, { warnings: project.warnings.map(formatDiagnostic), refresh, stateKey }),
+      makePlan: () => planFromProject(store, project, { warnings: project.warnings.map(formatWarning), refresh, stateKey }),
       confirm: async (plan) => {
         process.stdout.write(await renderPlan(plan, 'text', g.color));
         return flags.autoApprove ? true : confirm();
@@ -67,8 +66,12 @@ export async function up(g: GlobalOpts, flags: UpFlags): Promise<number> {
       warn: (line) => process.stderr.write(`Warning: ${line}\n`),
     });
     if (session.cancelled) throw new UserError('Cancelled: nothing applied, executor not started.');
-    if (session.result?.version) process.stdout.write(`Applied version ${session.result.version.serial}.\n`);
-    else process.stdout.write('No changes: running the applied version.\n');
+    if (session.result) process.stdout.write(applyComplete(session.plan, session.result));
+    else {
+      // the plan, which carries the config warnings, is only shown when there is something to apply
+      for (const w of session.plan.warnings) process.stderr.write(`Warning: ${w}\n`);
+      process.stdout.write('No changes: running the applied version.\n');
+    }
   } finally {
     await store.close();
   }

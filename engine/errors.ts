@@ -28,6 +28,11 @@ export class ConfigError extends UserError {
   }
 }
 
+/** A warning for a list that already says "Warning:" (the plan): position and message only. */
+export function formatWarning(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.col}: ${d.message}`;
+}
+
 export function formatDiagnostic(d: Diagnostic): string {
   const prefix = d.severity === 'warning' ? 'warning: ' : '';
   return `${d.file}:${d.line}:${d.col}: ${prefix}${d.message}`;

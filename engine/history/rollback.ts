@@ -36,10 +36,16 @@ export async function planRollback(store: PlanStore, to: number, opts: { refresh
       `cannot restore version ${to} exactly: the state store has no prompt text for ${missing.map(([a]) => a).join(', ')}`,
     );
   }
-  return planAgainstStore(store, desired, Object.fromEntries(blobs), {
+  const plan = await planAgainstStore(store, desired, Object.fromEntries(blobs), {
     origin: { type: 'version', serial: target.serial },
     warnings: [NOT_REWOUND],
     refresh: opts.refresh,
   });
+  // the diff's reasons speak of the configuration; a rollback's target is version N
+  for (const c of plan.changes) {
+    if (c.reason === 'new in configuration') c.reason = `restored from version ${to}`;
+    else if (c.reason === 'removed from configuration') c.reason = `not in version ${to}`;
+  }
+  return plan;
 }
 

@@ -1,0 +1,56 @@
+// Issue 20 item 13: the same words for the same things across commands, checked on what the CLI
+// prints as a real child process against real SQLite state.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, tempProject } from './test-helpers/executor.js';
+
+const BASE = `sources:
+  - id: hooks
+    connector: webhook
+    config: { colour: blue }
+actors:
+  - id: worker
+    connector: command
+    config: { command: "cat > /dev/null" }
+`;
+const ROUTE = `routes:
+  - name: triage
+    when: { source: hooks }
+    then: { actor: worker }
+`;
+const PAGER = `  - id: pager
+    connector: command
+    config: { command: "cat > /dev/null" }
+`;
+
+async function ok(dir: string, args: string[]) {
+  const r = await cli(['-c', join(dir, 'orgloop.yaml'), ...args], { cwd: dir });
+  if (r.code !== 0) throw new Error(`orgloop ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+describe('consistent wording', () => {
+  it('a config warning appears once in the plan, as "Warning: file:line:col: message"', async () => {
+    const dir = tempProject({ 'orgloop.yaml': BASE + ROUTE });
+    const r = await ok(dir, ['plan']);
+    const line = /Warning: \S*orgloop\.yaml:4:15: source "hooks": unknown field config\.colour \(ignored\)\n/g;
+    expect(r.stdout.match(line)).toHaveLength(1);
+    expect(r.stdout + r.stderr).not.toMatch(/Warning: .*: warning:/);
+  });
+
+  it('rollback plans say what version N had, not what the configuration lacks', async () => {
+    const dir = tempProject({ 'orgloop.yaml': BASE + ROUTE });
+    const first = await ok(dir, ['apply', '--auto-approve']);
+    expect(first.stdout).toContain('Apply complete! Resources: 3 added, 0 changed, 0 destroyed.');
+    expect(first.stdout).toContain('State serial: 1');
+    // version 2 drops the route and adds an actor
+    writeFileSync(join(dir, 'orgloop.yaml'), BASE + PAGER);
+    await ok(dir, ['apply', '--auto-approve']);
+    const r = await ok(dir, ['rollback', '--to', '1', '-out', join(dir, 'rb.plan')]);
+    expect(r.stdout).toContain('# route.triage will be created (restored from version 1)');
+    expect(r.stdout).toContain('# actor.pager will be destroyed (not in version 1)');
+    expect(r.stdout).not.toContain('configuration)');
+  });
+});
