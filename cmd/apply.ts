@@ -5,6 +5,7 @@ import type { ApplyResult } from '../engine/apply/apply.js';
 import { action, globals, printJson } from './util.js';
 import { addRefreshFlags, applyComplete, parseLockTimeout, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 import { whoAmI } from './who.js';
+import { projectGit } from './git.js';
 
 interface ApplyOpts {
   autoApprove?: boolean;
@@ -97,6 +98,7 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
         try {
           const session = await runApplySession(store, {
             who: whoAmI(),
+            git: projectGit(g.config),
             lockTimeoutMs,
             makePlan,
             savedPlan: !!planFile,

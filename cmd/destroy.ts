@@ -3,6 +3,7 @@ import { EXIT, UserError } from '../engine/errors.js';
 import { action, globals } from './util.js';
 import { parseLockTimeout } from './plan-common.js';
 import { whoAmI } from './who.js';
+import { projectGit } from './git.js';
 
 interface DestroyOpts {
   autoApprove?: boolean;
@@ -59,6 +60,7 @@ Exit codes: 0 destroyed (or nothing to destroy), 1 error or cancelled, 3 state l
           const session = await runApplySession(store, {
             operation: 'destroy',
             who: whoAmI(),
+            git: projectGit(g.config),
             lockTimeoutMs,
             makePlan: () => planDestroy(store),
             kind: 'destroy',

@@ -5,13 +5,14 @@ export function register(program: Command): void {
   program
     .command('history')
     .description('list the applied versions of the state: serial, time, who, kind, message, changes, status')
-    .option('--json', 'machine-readable: [{ serial, parent_serial, kind, created_at, who, message, config_digest, summary, rollback_of, current, rolled_back_by }]')
+    .option('--json', 'machine-readable: [{ serial, parent_serial, kind, created_at, who, message, config_digest, summary, rollback_of, git: { commit, dirty } | null, current, rolled_back_by }]')
     .addHelpText(
       'after',
       `
 Kinds: apply, rollback (restores an earlier version), import (state push), state-edit
 (state rm / mv), destroy (orgloop destroy, or an applied plan -destroy). Status marks the current version, what each rollback restores, and the
-versions a rollback undid ("rolled back by vR"). Compare two versions with
+versions a rollback undid ("rolled back by vR"). COMMIT is the git commit of the project
+directory at apply time ("-dirty": it had uncommitted changes; "-": not a git work tree). Compare two versions with
 \`orgloop diff --from N --to M\`; return to one with \`orgloop rollback --to N\`.`,
     )
     .action(
@@ -31,7 +32,7 @@ versions a rollback undid ("rolled back by vR"). Compare two versions with
             return;
           }
           const table = [
-            ['SERIAL', 'TIME', 'WHO', 'KIND', 'CHANGES', 'MESSAGE', 'STATUS'],
+            ['SERIAL', 'TIME', 'WHO', 'KIND', 'COMMIT', 'CHANGES', 'MESSAGE', 'STATUS'],
             ...rows
               .slice()
               .reverse()
@@ -40,6 +41,7 @@ versions a rollback undid ("rolled back by vR"). Compare two versions with
                 r.created_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
                 r.who,
                 r.kind,
+                r.git ? r.git.commit.slice(0, 12) + (r.git.dirty ? '-dirty' : '') : '-',
                 changeSummary(r.summary),
                 oneLine(r.message ?? ''),
                 statusText(r),

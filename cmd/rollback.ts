@@ -3,6 +3,7 @@ import { EXIT, UserError } from '../engine/errors.js';
 import { action, globals } from './util.js';
 import { addRefreshFlags, parseLockTimeout, refreshWanted } from './plan-common.js';
 import { whoAmI } from './who.js';
+import { projectGit } from './git.js';
 
 interface RollbackOpts {
   to: string;
@@ -67,6 +68,7 @@ Exit codes: 0 rolled back (or nothing to do), 1 error or cancelled, 3 state lock
           const session = await runApplySession(store, {
             operation: `rollback --to ${to}`,
             who: whoAmI(),
+            git: projectGit(g.config),
             lockTimeoutMs,
             makePlan: () => planRollback(store, to, { refresh }),
             kind: 'rollback',

@@ -4,6 +4,7 @@ import { action, globals, type GlobalOpts } from './util.js';
 import { addRunFlags, runExecutor, startSettings, type StartFlags } from './start.js';
 import { addRefreshFlags, applyComplete, parseLockTimeout, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 import { whoAmI } from './who.js';
+import { projectGit } from './git.js';
 
 interface UpFlags extends StartFlags {
   autoApprove?: boolean;
@@ -54,6 +55,7 @@ export async function up(g: GlobalOpts, flags: UpFlags): Promise<number> {
     const session = await runApplySession(store, {
       operation: 'up',
       who: whoAmI(),
+            git: projectGit(g.config),
       lockTimeoutMs,
       unattended: !!flags.autoApprove,
       cancelPending: !!flags.cancelPending,

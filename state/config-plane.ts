@@ -31,13 +31,21 @@ export interface StateVersion {
   summary: VersionSummary;
   /** for kind=rollback: the serial restored */
   rollback_of?: number | null;
+  /** the git commit of the project directory it was applied from (null: not a git work tree, or not recorded) */
+  git?: VersionGit | null;
   snapshot: StateSnapshot;
+}
+
+export interface VersionGit {
+  commit: string;
+  /** the work tree had uncommitted changes */
+  dirty: boolean;
 }
 
 export type StateVersionInfo = Omit<StateVersion, 'snapshot'>;
 
 /** What a writer supplies; the store assigns serial, parent and time. */
-export interface NewVersion extends Pick<StateVersion, 'kind' | 'who' | 'message' | 'config_digest' | 'summary' | 'rollback_of' | 'snapshot'> {
+export interface NewVersion extends Pick<StateVersion, 'kind' | 'who' | 'message' | 'config_digest' | 'summary' | 'rollback_of' | 'git' | 'snapshot'> {
   /** the serial the writer planned against; the write fails with StaleSerialError if it moved */
   expectedSerial: number;
   /** prompt blobs referenced by the snapshot: sha256 -> text */

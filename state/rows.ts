@@ -14,10 +14,12 @@ export interface VersionRow {
   config_digest: string;
   summary: string;
   rollback_of: number | null;
+  git_commit: string | null;
+  git_dirty: number | null;
   snapshot?: string;
 }
 
-export const INFO_COLUMNS = 'serial, parent_serial, kind, created_at, who, message, config_digest, summary, rollback_of';
+export const INFO_COLUMNS = 'serial, parent_serial, kind, created_at, who, message, config_digest, summary, rollback_of, git_commit, git_dirty';
 
 export function toInfo(r: VersionRow): StateVersionInfo {
   return {
@@ -30,6 +32,7 @@ export function toInfo(r: VersionRow): StateVersionInfo {
     config_digest: r.config_digest,
     summary: JSON.parse(r.summary) as StateVersionInfo['summary'],
     rollback_of: r.rollback_of,
+    git: r.git_commit ? { commit: r.git_commit, dirty: !!Number(r.git_dirty) } : null,
   };
 }
 
@@ -45,6 +48,7 @@ export function versionInfo(serial: number, parent: number | null, v: NewVersion
     config_digest: v.config_digest,
     summary: v.summary,
     rollback_of: v.rollback_of ?? null,
+    git: v.git ?? null,
   };
 }
 
@@ -60,6 +64,8 @@ export function versionRowValues(info: StateVersionInfo, snapshot: StateSnapshot
     info.config_digest,
     JSON.stringify(info.summary),
     info.rollback_of ?? null,
+    info.git?.commit ?? null,
+    info.git ? (info.git.dirty ? 1 : 0) : null,
     JSON.stringify(snapshot),
   ];
 }

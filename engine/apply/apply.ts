@@ -7,7 +7,7 @@
 import { applyMoves } from '../graph/move.js';
 import type { Address, ResourceKind, ResourceState, StateSnapshot } from '../graph/types.js';
 import type { ProviderBase, ProviderContext, ProviderState } from '../../providers/types.js';
-import { StaleSerialError, type StateReader, type StateVersionInfo, type StateWriter, type VersionKind } from '../../state/store.js';
+import { StaleSerialError, type StateReader, type StateVersionInfo, type StateWriter, type VersionGit, type VersionKind } from '../../state/store.js';
 import { EXIT, UserError } from '../errors.js';
 import type { EnvLookup } from '../config/env.js';
 import { providerContext } from '../provider-context.js';
@@ -42,6 +42,8 @@ export interface ApplyOptions {
   message?: string | null;
   kind?: VersionKind;
   rollback_of?: number | null;
+  /** the git commit the project was applied from (read by cmd/), stored with the version */
+  git?: VersionGit | null;
   /** provider for a resource (routes have none); hooks are called only where defined */
   providerFor?: (kind: ResourceKind, name: string) => ProviderBase | undefined;
   /** resolves secret templates (${VAR}) for hook contexts; defaults to the shell environment */
@@ -210,6 +212,7 @@ export async function applyPlan(store: StateReader & StateWriter, plan: Plan, op
         config_digest: snapshotDigest(snapshot),
         summary: { add: result.summary.add, change: result.summary.change, destroy: result.summary.destroy },
         rollback_of: opts.rollback_of ?? null,
+        git: opts.git ?? null,
         snapshot,
         blobs,
         ...(moved.moves.length ? { runtime_renames: moved.moves.flatMap((m) => (m.rename ? [m.rename] : [])) } : {}),

@@ -21,6 +21,7 @@ export interface SessionOptions {
   message?: string | null;
   kind?: ApplyOptions['kind'];
   rollback_of?: number | null;
+  git?: ApplyOptions['git'];
   /** who is writing, for the lock and the version (cmd/who.ts) */
   who: string;
   progress?: (line: string) => void;
@@ -71,6 +72,7 @@ export async function runApplySession(store: StateReader & StateWriter & StateLo
         message: opts.message ?? null,
         kind: opts.kind,
         rollback_of: opts.rollback_of,
+        git: opts.git,
         progress: opts.progress,
         warn: opts.warn,
       });

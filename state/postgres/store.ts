@@ -340,7 +340,7 @@ export class PostgresStore extends SqlStore implements Store {
     for (const [sha, text] of Object.entries(v.blobs)) await c.query(pgText(INSERT_BLOB), [sha, text]);
     const info = versionInfo(serial, parent, v, this.iso());
     await c.query(
-      pgText(`INSERT INTO state_versions (${INFO_COLUMNS}, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      pgText(`INSERT INTO state_versions (${INFO_COLUMNS}, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       versionRowValues(info, v.snapshot),
     );
     return info;

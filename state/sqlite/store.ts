@@ -136,7 +136,7 @@ export class SqliteStore extends SqlStore implements Store {
     const putBlob = this.sql(INSERT_BLOB);
     for (const [sha, text] of Object.entries(v.blobs)) putBlob.run(sha, text);
     const info = versionInfo(serial, parent, v, this.iso());
-    this.sql(`INSERT INTO state_versions (${INFO_COLUMNS}, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+    this.sql(`INSERT INTO state_versions (${INFO_COLUMNS}, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
       ...versionRowValues(info, v.snapshot),
     );
     return info;

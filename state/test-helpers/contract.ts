@@ -57,6 +57,16 @@ export function describeStoreContract(backend: Backend): void {
       expect((await a.meta()).serial).toBe(1);
     });
 
+    it('writeVersion stores the git commit with the version (null when not given)', async () => {
+      const s = await open();
+      await s.writeVersion({ ...newVersion(0, 'a'), git: { commit: 'a'.repeat(40), dirty: true } });
+      await s.writeVersion(newVersion(1, 'b'));
+      const [v1, v2] = await s.versions();
+      expect(v1!.git).toEqual({ commit: 'a'.repeat(40), dirty: true });
+      expect(v2!.git).toBeNull();
+      expect((await s.version(1))!.git).toEqual({ commit: 'a'.repeat(40), dirty: true });
+    });
+
     it('writeVersion re-keys runtime rows for state mv in the same transaction', async () => {
       const s = await open();
       await s.writeVersion(newVersion(0, 'a'));
