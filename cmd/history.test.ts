@@ -141,8 +141,8 @@ describe('rollback, history, diff and the re-apply warning', () => {
       expect(rows[2]).toMatchObject({ rollback_of: 1, current: true, rolled_back_by: null });
       expect(rows[1]).toMatchObject({ rolled_back_by: 3, current: false });
       const text = (await ok(dir, ['history'])).stdout;
-      expect(text).toMatch(/\*3 .* rollback +\+0 ~1 -0 +Rollback to 1 +current, restores v1/);
-      expect(text).toMatch(/ 2 .* apply +\+0 ~1 -0 +second +rolled back by v3/);
+      expect(text).toMatch(/\*3 .* rollback +- +\+0 ~1 -0 +Rollback to 1 +current, restores v1/);
+      expect(text).toMatch(/ 2 .* apply +- +\+0 ~1 -0 +second +rolled back by v3/);
     });
 
     it('a following plan against the changed files shows the v2 changes again with the re-apply warning', async () => {
