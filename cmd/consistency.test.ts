@@ -3,8 +3,13 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { cli, tempProject } from './test-helpers/executor.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli, postJson, runExecutor, tempProject, until, type RunningExecutor } from './test-helpers/executor.js';
+
+const running: RunningExecutor[] = [];
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.stop();
+});
 
 const BASE = `sources:
   - id: hooks
@@ -52,5 +57,41 @@ describe('consistent wording', () => {
     expect(r.stdout).toContain('# route.triage will be created (restored from version 1)');
     expect(r.stdout).toContain('# actor.pager will be destroyed (not in version 1)');
     expect(r.stdout).not.toContain('configuration)');
+  });
+
+  it('deliveries show includes a successful run\'s outcome and output; stop suggests nothing else', async () => {
+    const yaml = `sources:
+  - id: hooks
+    connector: webhook
+actors:
+  - id: echo
+    connector: command
+    config: { command: "echo first line; echo second line" }
+routes:
+  - name: say
+    when: { source: hooks }
+    then: { actor: echo }
+`;
+    const dir = tempProject({ 'orgloop.yaml': yaml });
+    await ok(dir, ['apply', '--auto-approve']);
+    const ex = await runExecutor(['start', '--port', '0'], { cwd: dir });
+    running.push(ex);
+    const posted = await postJson(`${ex.url}/webhook/hooks`, { type: 'test' });
+    expect(posted.status).toBe(202);
+    const id = await until(async () => {
+      const list = JSON.parse((await ok(dir, ['deliveries', 'list', '--json'])).stdout) as Array<{ id: string; status: string; route: string }>;
+      const d = list.find((x) => x.route === 'say');
+      return d?.status === 'delivered' ? d.id : null;
+    }, 15_000, 'the delivery to finish');
+    // actor.stopped is committed before the delivery completes, so it is there now
+    const text = (await ok(dir, ['deliveries', 'show', id])).stdout;
+    expect(text).toMatch(/ {2}run: {7}success, exit 0, \d+ ms\n {2}output:\n {4}first line\n {4}second line\n/);
+    const json = JSON.parse((await ok(dir, ['deliveries', 'show', id, '--json'])).stdout);
+    expect(json.run).toMatchObject({ outcome: 'success', exit_code: 0, output_tail: 'first line\nsecond line\n' });
+
+    // `stop` with no daemon says how to start one and does not point at `show`
+    const stop = await cli(['stop'], { cwd: dir });
+    expect(stop.code).toBe(0);
+    expect(stop.stdout + stop.stderr).not.toMatch(/show/);
   });
 });

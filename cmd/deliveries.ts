@@ -54,7 +54,14 @@ export function register(program: Command): void {
           const { requireId } = await import('../engine/run/short-id.js');
           const d = (await store.delivery(await requireId(store, 'delivery', id, 'orgloop deliveries list')))!;
           const ev = await store.event(d.event_id);
-          if (flags.json) return printJson({ ...d, event: ev ? JSON.parse(ev.event_json) : null });
+          // A finished run's outcome and output are kept in its actor.stopped event (one per delivery)
+          const stopped = ev
+            ? (await store.events({ source: d.actor, type: 'actor.stopped', trace_id: ev.trace_id, limit: 1000 })).find((e) => e.dedupe_key === `stopped:${d.id}`)
+            : undefined;
+          const run = stopped ? (JSON.parse(stopped.event_json) as { payload: { outcome: string; exit_code: number | null; duration_ms: number; output_tail: string } }).payload : null;
+          if (flags.json) {
+            return printJson({ ...d, run: run && { outcome: run.outcome, exit_code: run.exit_code, duration_ms: run.duration_ms, output_tail: run.output_tail }, event: ev ? JSON.parse(ev.event_json) : null });
+          }
           const { describeDelivery } = await import('../engine/run/inspect.js');
           process.stdout.write(
             [
@@ -66,6 +73,8 @@ export function register(program: Command): void {
               `  updated:   ${d.updated_at}`,
               ...(d.lease_owner && d.status === 'leased' ? [`  leased by: ${d.lease_owner} until ${new Date(d.lease_until ?? 0).toISOString()}`] : []),
               ...(d.last_error ? [`  last error: ${forTerminal(d.last_error)}`] : []),
+              ...(run ? [`  run:       ${run.outcome}${run.exit_code !== null ? `, exit ${run.exit_code}` : ''}, ${run.duration_ms} ms`] : []),
+              ...(run?.output_tail ? ['  output:', ...run.output_tail.replace(/\n$/, '').split('\n').map((l) => `    ${forTerminal(l)}`)] : []),
               `  event:     ${d.event_id}`,
             ].join('\n') + '\n',
           );
