@@ -89,6 +89,19 @@ routes:
     const json = JSON.parse((await ok(dir, ['deliveries', 'show', id, '--json'])).stdout);
     expect(json.run).toMatchObject({ outcome: 'success', exit_code: 0, output_tail: 'first line\nsecond line\n' });
 
+    // every time in --json is ISO-8601 UTC (the store keeps run_at and lease_until as epoch ms)
+    const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+    const listed = JSON.parse((await ok(dir, ['deliveries', 'list', '--json'])).stdout)[0];
+    for (const d of [json, listed]) {
+      for (const k of ['created_at', 'updated_at', 'run_at']) expect([k, d[k]]).toEqual([k, expect.stringMatching(iso)]);
+      expect(d.lease_until).toBeNull();
+    }
+    const hist = JSON.parse((await ok(dir, ['history', '--json'])).stdout)[0];
+    expect(hist.created_at).toMatch(iso);
+    const logs = (await ok(dir, ['logs', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(logs.length).toBeGreaterThan(0);
+    for (const l of logs) expect(l.time).toMatch(iso);
+
     // `stop` with no daemon says how to start one and does not point at `show`
     const stop = await cli(['stop'], { cwd: dir });
     expect(stop.code).toBe(0);

@@ -34,7 +34,7 @@ export function register(program: Command): void {
             event_id = await requireId(store, 'event', event_id, 'orgloop events list');
           }
           const rows = await store.deliveries({ status: flags.status as DeliveryStatus | undefined, route: flags.route, event_id, limit });
-          if (flags.json) return printJson(rows);
+          if (flags.json) return printJson(rows.map(deliveryJson));
           if (rows.length === 0) return void process.stdout.write('No deliveries.\n');
           const { describeDelivery } = await import('../engine/run/inspect.js');
           for (const d of rows) {
@@ -60,7 +60,7 @@ export function register(program: Command): void {
             : undefined;
           const run = stopped ? (JSON.parse(stopped.event_json) as { payload: { outcome: string; exit_code: number | null; duration_ms: number; output_tail: string } }).payload : null;
           if (flags.json) {
-            return printJson({ ...d, run: run && { outcome: run.outcome, exit_code: run.exit_code, duration_ms: run.duration_ms, output_tail: run.output_tail }, event: ev ? JSON.parse(ev.event_json) : null });
+            return printJson({ ...deliveryJson(d), run: run && { outcome: run.outcome, exit_code: run.exit_code, duration_ms: run.duration_ms, output_tail: run.output_tail }, event: ev ? JSON.parse(ev.event_json) : null });
           }
           const { describeDelivery } = await import('../engine/run/inspect.js');
           process.stdout.write(
@@ -142,4 +142,9 @@ export function register(program: Command): void {
         });
       }),
     );
+}
+
+/** The store keeps run_at and lease_until as epoch ms; --json gives every time as ISO-8601 UTC, like created_at. */
+function deliveryJson<T extends { run_at: number; lease_until: number | null }>(d: T): Omit<T, 'run_at' | 'lease_until'> & { run_at: string; lease_until: string | null } {
+  return { ...d, run_at: new Date(d.run_at).toISOString(), lease_until: d.lease_until === null ? null : new Date(d.lease_until).toISOString() };
 }
