@@ -107,4 +107,45 @@ routes:
     expect(stop.code).toBe(0);
     expect(stop.stdout + stop.stderr).not.toMatch(/show/);
   });
+
+  it('status and deliveries list are aligned tables with dead deliveries in red (FORCE_COLOR), plain under NO_COLOR', async () => {
+    const yaml = `sources:
+  - id: hooks
+    connector: webhook
+actors:
+  - id: broken
+    connector: command
+    config: { command: "exit 3" }
+routes:
+  - name: fails
+    when: { source: hooks }
+    then: { actor: broken }
+    delivery: { max_attempts: 1 }
+`;
+    const dir = tempProject({ 'orgloop.yaml': yaml });
+    await ok(dir, ['apply', '--auto-approve']);
+    const ex = await runExecutor(['start', '--port', '0'], { cwd: dir });
+    running.push(ex);
+    expect((await postJson(`${ex.url}/webhook/hooks`, { type: 'test' })).status).toBe(202);
+    await until(async () => JSON.parse((await ok(dir, ['deliveries', 'list', '--json'])).stdout)[0]?.status === 'dead', 15_000, 'the delivery to die');
+    const RED = '\u001b[31m';
+    const run = (args: string[], env: NodeJS.ProcessEnv) => cli(['-c', join(dir, 'orgloop.yaml'), ...args], { cwd: dir, env });
+
+    const coloured = await run(['status'], { NO_COLOR: '', FORCE_COLOR: '1' });
+    expect(coloured.stdout).toMatch(new RegExp(`fails +broken +0 +0 +0 +0 +${RED.replace('[', '\\[')}1`));
+    const plain = await run(['status'], { NO_COLOR: '1' });
+    expect(plain.stdout).not.toContain('\u001b[');
+    // the header and the row line up: DEAD starts where the 1 does
+    const lines = plain.stdout.split('\n');
+    const head = lines.find((l) => l.startsWith('ROUTE'))!;
+    const row = lines.find((l) => l.startsWith('fails'))!;
+    expect(row[head.indexOf('DEAD')]).toBe('1');
+
+    const list = await run(['deliveries', 'list'], { NO_COLOR: '', FORCE_COLOR: '1' });
+    expect(list.stdout).toContain(`${RED}dead, 1 attempt`);
+    const plainList = (await run(['deliveries', 'list'], { NO_COLOR: '1' })).stdout.split('\n');
+    expect(plainList[0]).toMatch(/^ID +ROUTE -> ACTOR +STATUS +EVENT$/);
+    expect(plainList[1]!.indexOf('dead')).toBe(plainList[0]!.indexOf('STATUS'));
+    expect(plainList[2]).toMatch(/^ {4}last error: exited with code 3/);
+  });
 });

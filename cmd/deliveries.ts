@@ -37,9 +37,14 @@ export function register(program: Command): void {
           if (flags.json) return printJson(rows.map(deliveryJson));
           if (rows.length === 0) return void process.stdout.write('No deliveries.\n');
           const { describeDelivery } = await import('../engine/run/inspect.js');
-          for (const d of rows) {
-            process.stdout.write(`${d.id}  ${d.route} -> ${d.actor}  ${describeDelivery(d)}  event ${d.event_id}${d.last_error ? `\n    last error: ${forTerminal(d.last_error)}` : ''}\n`);
-          }
+          const { table } = await import('./table.js');
+          const lines = table(
+            [['ID', 'ROUTE -> ACTOR', 'STATUS', 'EVENT'], ...rows.map((d) => [d.id, `${d.route} -> ${d.actor}`, describeDelivery(d), d.event_id])],
+            { color: globals(cmd).color, paint: (row, col) => (col === 2 && row[2]!.startsWith('dead') ? 'red' : null) },
+          ).split('\n');
+          // each row's last error goes on the line under it, indented
+          const out = [lines[0]!, ...rows.flatMap((d, i) => [lines[i + 1]!, ...(d.last_error ? [`    last error: ${forTerminal(d.last_error)}`] : [])])];
+          process.stdout.write(out.join('\n') + '\n');
         });
       }),
     );

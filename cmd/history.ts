@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action, globals, printJson } from './util.js';
+import { table as renderTable } from './table.js';
 
 export function register(program: Command): void {
   program
@@ -47,7 +48,7 @@ directory at apply time ("-dirty": it had uncommitted changes; "-": not a git wo
                 statusText(r),
               ]),
           ];
-          process.stdout.write(formatTable(table));
+          process.stdout.write(renderTable(table));
           process.stdout.write(`\nLineage ${meta.lineage}; * = current version (${meta.serial}).\n`);
         }  finally {
           await store.close();
@@ -61,7 +62,3 @@ function oneLine(s: string): string {
   return flat.length > 60 ? flat.slice(0, 59) + '…' : flat;
 }
 
-function formatTable(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
-}

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action, globals, printJson } from './util.js';
+import { table } from './table.js';
 
 function age(s: number | null): string {
   if (s === null) return '-';
@@ -24,10 +25,6 @@ function nextFire(at: string | null | undefined, now: number): string {
   return s <= 0 ? `due (missed at ${at.slice(0, 19)}Z)` : `in ${age(s)} (${at.slice(0, 19)}Z)`;
 }
 
-function table(rows: string[][]): string {
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n';
-}
 
 export function register(program: Command): void {
   program
@@ -69,7 +66,7 @@ export function register(program: Command): void {
                   `${age(e.heartbeat_age_s)} ago`,
                   e.alive ? 'alive' : 'stale (not heard from)',
                 ]),
-              ]).trimEnd(),
+              ], { color: g.color, paint: (row, col) => (col === 5 && row[5] !== 'alive' ? 'yellow' : null) }).trimEnd(),
             );
           }
           out.push('');
@@ -110,7 +107,7 @@ export function register(program: Command): void {
                   age(x.oldest_pending_age_s),
                   until(x.next_attempt_at),
                 ]),
-              ]).trimEnd(),
+              ], { color: g.color, paint: (row, col) => (col === 6 && row[6] !== '0' ? 'red' : null) }).trimEnd(),
             );
             out.push('');
           }
