@@ -147,5 +147,12 @@ routes:
     expect(plainList[0]).toMatch(/^ID +ROUTE -> ACTOR +STATUS +EVENT$/);
     expect(plainList[1]!.indexOf('dead')).toBe(plainList[0]!.indexOf('STATUS'));
     expect(plainList[2]).toMatch(/^ {4}last error: exited with code 3/);
+
+    const events = (await run(['events', 'list'], { NO_COLOR: '1' })).stdout.split('\n');
+    expect(events[0]).toMatch(/^ID +RECEIVED +SOURCE +TYPE +HOPS$/);
+    // the webhook's event, then the dead delivery's actor.stopped one hop later, in aligned columns
+    const stopped = events.find((l) => l.includes('actor.stopped'))!;
+    expect(stopped.indexOf('broken')).toBe(events[0]!.indexOf('SOURCE'));
+    expect(stopped.slice(events[0]!.indexOf('HOPS'))).toBe('1');
   });
 });

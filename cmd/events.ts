@@ -38,11 +38,13 @@ export function register(program: Command): void {
           // the JSON listing keeps its `payload` key for the whole event (scripts read it)
           if (flags.json) return printJson(rows.map(({ event_json, ...r }) => ({ ...r, payload: JSON.parse(event_json) })));
           if (rows.length === 0) return void process.stdout.write('No events.\n');
-          for (const r of rows) {
+          const { table } = await import('./table.js');
+          const cells = rows.map((r) => {
             const e = JSON.parse(r.event_json);
             const pe = e.provenance?.platform_event ? ` (${e.provenance.platform_event})` : '';
-            process.stdout.write(forTerminal(`${r.id}  ${r.received_at}  ${r.source}  ${r.type}${pe}${r.hops ? `  hops=${r.hops}` : ''}`) + '\n');
-          }
+            return [r.id, r.received_at, r.source, `${r.type}${pe}`, String(r.hops)].map(forTerminal);
+          });
+          process.stdout.write(table([['ID', 'RECEIVED', 'SOURCE', 'TYPE', 'HOPS'], ...cells]));
         }),
       ),
     );
