@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EXIT, UserError } from '../engine/errors.js';
 import type { Plan } from '../engine/plan/types.js';
 import type { ApplyResult } from '../engine/apply/apply.js';
-import { action, globals, printJson } from './util.js';
+import { action, askYes, globals, printJson } from './util.js';
 import { addRefreshFlags, applyComplete, parseLockTimeout, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 import { whoAmI } from './who.js';
 import { projectGit } from './git.js';
@@ -109,7 +109,7 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
             confirm: async (plan) => {
               if (!planFile) out(await renderPlan(plan, 'text', color));
               if (!interactive) return true;
-              return askYes();
+              return askYes('\nDo you want to perform these actions?\n  orgloop will perform the actions described above.\n  Only \'yes\' will be accepted to approve.\n\n  Enter a value: ');
             },
             progress: (line) => out(line + '\n'),
             warn: (line) => process.stderr.write(`Warning: ${line}\n`),
@@ -131,19 +131,6 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
         }
       }),
     );
-}
-
-async function askYes(): Promise<boolean> {
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    const answer = await rl.question(
-      '\nDo you want to perform these actions?\n  orgloop will perform the actions described above.\n  Only \'yes\' will be accepted to approve.\n\n  Enter a value: ',
-    );
-    return answer.trim() === 'yes';
-  } finally {
-    rl.close();
-  }
 }
 
 function resultJson(plan: Plan, result: ApplyResult | null): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT, UserError } from '../engine/errors.js';
-import { action, globals } from './util.js';
+import { action, askYes, globals } from './util.js';
 import { parseLockTimeout } from './plan-common.js';
 import { whoAmI } from './who.js';
 import { projectGit } from './git.js';
@@ -69,7 +69,7 @@ Exit codes: 0 destroyed (or nothing to destroy), 1 error or cancelled, 3 state l
             message: opts.message ?? 'Destroy',
             confirm: async (plan) => {
               process.stdout.write(renderText(plan, { color: g.color }));
-              return opts.autoApprove ? true : askYes();
+              return opts.autoApprove ? true : askYes('\nDo you really want to destroy all resources?\n  orgloop will remove everything applied, as shown above. There is no undo except `orgloop rollback`.\n  Only \'yes\' will be accepted to approve.\n\n  Enter a value: ');
             },
             progress: (line) => process.stdout.write(line + '\n'),
             warn: (line) => process.stderr.write(`Warning: ${line}\n`),
@@ -90,15 +90,3 @@ Exit codes: 0 destroyed (or nothing to destroy), 1 error or cancelled, 3 state l
     );
 }
 
-async function askYes(): Promise<boolean> {
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    const answer = await rl.question(
-      '\nDo you really want to destroy all resources?\n  orgloop will remove everything applied, as shown above. There is no undo except `orgloop rollback`.\n  Only \'yes\' will be accepted to approve.\n\n  Enter a value: ',
-    );
-    return answer.trim() === 'yes';
-  } finally {
-    rl.close();
-  }
-}

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../engine/errors.js';
-import { action, globals } from './util.js';
+import { action, askYes, globals } from './util.js';
 
 export function register(program: Command): void {
   program
@@ -28,11 +28,7 @@ whose process is gone on this host, or whose heartbeat stopped, by itself.`,
             if (!process.stdin.isTTY) throw new UserError('force-unlock needs confirmation: run it on a terminal or pass --force');
             const holder = await store.lockHolder();
             if (holder?.id === id) process.stdout.write(`The lock:\n${describeLock(holder)}\n`);
-            const { createInterface } = await import('node:readline/promises');
-            const rl = createInterface({ input: process.stdin, output: process.stdout });
-            const answer = await rl.question(`Do you really want to force-unlock ${id}? Only 'yes' will be accepted: `);
-            rl.close();
-            if (answer.trim() !== 'yes') throw new UserError('force-unlock cancelled.');
+            if (!(await askYes(`Do you really want to force-unlock ${id}? Only 'yes' will be accepted: `))) throw new UserError('force-unlock cancelled.');
           }
           const was = await forceUnlock(store, id);
           process.stdout.write(`Released the state lock ${was.id} (held by ${was.who} on ${was.host}, pid ${was.pid}).\n`);

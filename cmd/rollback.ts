@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT, UserError } from '../engine/errors.js';
-import { action, globals } from './util.js';
+import { action, askYes, globals } from './util.js';
 import { addRefreshFlags, parseLockTimeout, refreshWanted } from './plan-common.js';
 import { whoAmI } from './who.js';
 import { projectGit } from './git.js';
@@ -78,7 +78,7 @@ Exit codes: 0 rolled back (or nothing to do), 1 error or cancelled, 3 state lock
             message: rollbackMessage(to),
             confirm: async (plan) => {
               process.stdout.write(renderText(plan, { color }));
-              return opts.autoApprove ? true : askYes(to);
+              return opts.autoApprove ? true : askYes(`\nRoll back to version ${to}?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);
             },
             progress: (line) => process.stdout.write(line + '\n'),
             warn: (line) => process.stderr.write(`Warning: ${line}\n`),
@@ -98,15 +98,4 @@ Exit codes: 0 rolled back (or nothing to do), 1 error or cancelled, 3 state lock
         }
       }),
     );
-}
-
-async function askYes(to: number): Promise<boolean> {
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    const answer = await rl.question(`\nRoll back to version ${to}?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);
-    return answer.trim() === 'yes';
-  } finally {
-    rl.close();
-  }
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../engine/errors.js';
-import { action, globals, type GlobalOpts } from './util.js';
+import { action, askYes, globals, type GlobalOpts } from './util.js';
 import { addRunFlags, runExecutor, startSettings, type StartFlags } from './start.js';
 import { addRefreshFlags, applyComplete, parseLockTimeout, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 import { whoAmI } from './who.js';
@@ -11,17 +11,6 @@ interface UpFlags extends StartFlags {
   cancelPending?: boolean;
   lockTimeout?: string;
   refresh?: boolean | string;
-}
-
-async function confirm(): Promise<boolean> {
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    const answer = await rl.question("\nDo you want to apply these changes and start?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
-    return answer.trim() === 'yes';
-  } finally {
-    rl.close();
-  }
 }
 
 export function register(program: Command): void {
@@ -62,7 +51,7 @@ export async function up(g: GlobalOpts, flags: UpFlags): Promise<number> {
       makePlan: () => planFromProject(store, project, { warnings: project.warnings.map(formatWarning), refresh, stateKey }),
       confirm: async (plan) => {
         process.stdout.write(await renderPlan(plan, 'text', g.color));
-        return flags.autoApprove ? true : confirm();
+        return flags.autoApprove ? true : askYes("\nDo you want to apply these changes and start?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
       },
       progress: (line) => process.stdout.write(line + '\n'),
       warn: (line) => process.stderr.write(`Warning: ${line}\n`),

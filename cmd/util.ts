@@ -79,3 +79,14 @@ export function reportError(err: unknown): number {
   else process.stderr.write('(set ORGLOOP_DEBUG=1 for details)\n');
   return EXIT.ERROR;
 }
+
+/** Asks on the terminal and answers true only for a typed `yes`, as Terraform's prompts do. */
+export async function askYes(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return (await rl.question(question)).trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
