@@ -78,8 +78,11 @@ describe('github-webhook reconciliation', () => {
     const applied = await cli(['apply', '--auto-approve'], { cwd: dir, env });
     expect(applied.code).toBe(0);
 
-    // activity before the source's first poll is not reconciled (it only sets the cursor)
-    gh.addPull(repo, { number: 4, title: 'Old', user: { login: 'bob', type: 'User' } });
+    // activity before the source's first poll is not reconciled (it only sets the cursor). GitHub's
+    // times are whole seconds and the first poll counts its own second as after it, so the old
+    // PR is made clearly earlier: one opened in that same second would be reconciled, by design
+    const earlier = new Date(Date.now() - 10_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    gh.addPull(repo, { number: 4, title: 'Old', user: { login: 'bob', type: 'User' }, created_at: earlier, updated_at: earlier });
     const ex = await runExecutor(['start', '--port', '0'], { cwd: dir, env });
     running.push(ex);
     await until(async () => gh.state.requests.filter((q) => q.path === '/repos/acme/rec/issues/comments').length, (n) => n >= 1, 'the first poll');
