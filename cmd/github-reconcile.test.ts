@@ -126,6 +126,83 @@ describe('github-webhook reconciliation', () => {
     expect(after.find((e) => e.payload.provenance.platform_event === 'pull_request_review_comment')?.payload.payload).toMatchObject({ comment_body: 'nit: rename', path: 'src/cache.ts' });
   });
 
+  it('issues, readiness, comment edits and check suites: the missed ones are found, each stored once whichever path came first', async () => {
+    const env = { GITHUB_TOKEN: 'gh-tok', GITHUB_WEBHOOK_SECRET: SECRET, GITHUB_API_URL: gh.url };
+    const repo = 'acme/rec2';
+    const events_ = '      events: [issues, pull_request.ready_for_review, issue_comment, check_suite.completed]';
+    const dir = tempProject({ 'orgloop.yaml': project(events_).replace('repo_name: rec\n', 'repo_name: rec2\n') });
+    expect((await cli(['apply', '--auto-approve'], { cwd: dir, env })).code).toBe(0);
+    gh.repo(repo);
+    const ex = await runExecutor(['start', '--port', '0'], { cwd: dir, env });
+    running.push(ex);
+    const polls = () => gh.state.requests.filter((q) => q.path === `/repos/${repo}/issues/events`).length;
+    await until(async () => polls(), (n) => n >= 1, 'the first poll');
+
+    const repository = { full_name: repo };
+    const snap = <T>(v: T): T => structuredClone(v);
+    const carol = { login: 'carol', type: 'User' as const };
+    // an issue is opened (delivered), labeled (missed) and assigned (delivered)
+    const issue = gh.addIssue(repo, { number: 7, title: 'Login fails', user: { login: 'bob', type: 'User' } });
+    expect((await deliver(ex.url, 'issues', { action: 'opened', repository, issue: snap(issue), sender: issue.user }, 'i-1')).status).toBe(202);
+    const labeled = gh.labelIssue(repo, 7, 'bug', carol);
+    const labeledBody = { action: 'labeled', repository, issue: snap(labeled.issue), label: { name: 'bug' }, sender: carol };
+    const assigned = gh.assignIssue(repo, 7, { login: 'erin', type: 'User' }, carol);
+    expect([202, 200]).toContain((await deliver(ex.url, 'issues', { action: 'assigned', repository, issue: snap(assigned.issue), assignee: { login: 'erin', type: 'User' }, sender: carol }, 'i-2')).status);
+    // a draft PR made ready for review (missed)
+    gh.addPull(repo, { number: 8, title: 'Fix login', draft: true, user: { login: 'bob', type: 'User' } });
+    const ready = gh.markReady(repo, 8, { login: 'bob', type: 'User' });
+    const readyBody = { action: 'ready_for_review', repository, pull_request: snap(ready.pull), sender: { login: 'bob', type: 'User' } };
+    // a comment (delivered), edited two seconds later (missed)
+    const comment = gh.addIssueComment(repo, 7, { body: 'cannot reproduce', user: { login: 'dave', type: 'User' } });
+    expect([202, 200]).toContain((await deliver(ex.url, 'issue_comment', { action: 'created', repository, issue: snap(issue), comment: snap(comment) }, 'c-1')).status);
+    const edited = gh.editIssueComment(repo, comment.id, 'reproduced on Safari', Date.parse(comment.created_at) + 2000);
+    const editedBody = { action: 'edited', repository, issue: snap(issue), comment: snap(edited), changes: { body: { from: 'cannot reproduce' } } };
+    // check suites on the default branch: one failed (missed), one passed (delivered)
+    const failedSuite = gh.addCheckSuite(repo, { conclusion: 'failure', head_sha: 'f00d' });
+    const passed = gh.addCheckSuite(repo, { conclusion: 'success', head_sha: 'beef' });
+    expect([202, 200]).toContain((await deliver(ex.url, 'check_suite', { action: 'completed', repository, check_suite: snap(passed) }, 's-1')).status);
+
+    type Row = { dedupe_key?: string; payload: any };
+    const name = (e: Row) => e.payload.provenance.platform_event as string;
+    const got = await until(() => events(dir), (e) => e.length >= 8, 'the reconciled events');
+    expect(got.map(name).sort()).toEqual([
+      'check_suite.completed',
+      'check_suite.completed',
+      'issue_comment',
+      'issue_comment.edited',
+      'issues.assigned',
+      'issues.labeled',
+      'issues.opened',
+      'pull_request.ready_for_review',
+    ]);
+    // what GitHub never delivered came from the poll, in the webhook's shapes
+    const one = (n: string, where: (e: Row) => boolean = () => true) => got.find((e) => name(e) === n && where(e))!.payload;
+    expect(one('issues.labeled')).toMatchObject({ provenance: { reconciled: true, label: 'bug', author: 'carol' }, payload: { action: 'labeled', issue_number: 7, label: 'bug' } });
+    expect(one('pull_request.ready_for_review')).toMatchObject({ provenance: { reconciled: true, pr_number: 8 }, payload: { action: 'ready_for_review', pr_number: 8, head_ref: 'feature-8' } });
+    expect(one('issue_comment.edited')).toMatchObject({ provenance: { reconciled: true }, payload: { comment_body: 'reproduced on Safari', issue_number: 7 } });
+    expect(one('check_suite.completed', (e) => e.payload.payload.head_sha === 'f00d')).toMatchObject({ provenance: { reconciled: true }, payload: { conclusion: 'failure', failed: true } });
+    // ... and the poll asked GitHub's listings for them
+    const paths = new Set(gh.state.requests.map((q) => q.path));
+    for (const p of ['/issues', '/issues/events', '/commits/HEAD/check-suites', '/issues/comments']) expect(paths.has(`/repos/${repo}${p}`)).toBe(true);
+
+    // GitHub redelivers each missed one by hand: all duplicates of what the poll stored
+    for (const [ev, body, id] of [
+      ['issues', labeledBody, 'r-1'],
+      ['pull_request', readyBody, 'r-2'],
+      ['issue_comment', editedBody, 'r-3'],
+      ['check_suite', { action: 'completed', repository, check_suite: snap(failedSuite) }, 'r-4'],
+    ] as const) {
+      const r = await deliver(ex.url, ev, body, id);
+      expect({ ev, status: r.status, body: await r.json() }).toMatchObject({ ev, status: 200, body: { duplicate: true } });
+    }
+    // two more polls find nothing new
+    const before = polls();
+    await until(async () => polls(), (n) => n >= before + 2, 'two more polls');
+    const after = await events(dir);
+    expect(after.length).toBe(8);
+    expect(new Set(after.map((e) => e.dedupe_key)).size).toBe(8);
+  });
+
   it('validate names what reconciliation needs; without a secret it stays off', async () => {
     const dir = tempProject({ 'orgloop.yaml': project().replace(/ {6}secret: .*\n/, '') });
     const r = await cli(['validate'], { cwd: dir, env: { GITHUB_TOKEN: 'gh-tok', GITHUB_API_URL: gh.url } });

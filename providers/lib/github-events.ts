@@ -12,6 +12,7 @@
 //   pull_request.review_submitted   a review was submitted (alias pull_request_review)
 //   pull_request_review_comment     an inline review comment (alias pull_request.review_comment)
 //   issue_comment                   a comment on an issue or a PR; issue_comment.edited|deleted
+//                                   (edits of one comment within a debounce window are one event)
 //   pull_request.opened | .closed | .merged | .ready_for_review
 //   workflow_run.completed          a failed run (payload.action = workflow_run_failed)
 //   issues.opened | issues.labeled | issues.assigned   (issues only, never PRs)
@@ -33,6 +34,7 @@ export const GITHUB_EVENT_KINDS = {
   pull_request_review_comment: 'review_comments',
   'pull_request.review_comment': 'review_comments',
   issue_comment: 'issue_comments',
+  'issue_comment.edited': 'issue_comment_edits',
   'pull_request.opened': 'pull_opened',
   'pull_request.closed': 'pull_closed',
   'pull_request.merged': 'pull_merged',
@@ -240,10 +242,28 @@ export function issueCommentEvent(repo: string, comment: any, issue?: any, actio
   });
 }
 
+/** OrgLoop's `issue_comment_edit_debounce_ms` default. */
+export const EDIT_DEBOUNCE_MS = 120_000;
+
+/**
+ * The key of an edit of a comment. Edits come in bursts (typo fixes): within one debounce window
+ * (fixed windows of `windowMs` on the comment's update time) they are one event. A delivery and a
+ * poll see the same `updated_at` for the same edit, so they agree; a poll sees only the last edit.
+ */
+export function editedCommentKey(comment: any, windowMs: number): string {
+  const at = Date.parse(comment.updated_at ?? '');
+  if (windowMs > 0 && Number.isFinite(at)) return `issue_comment:${comment.id}:edited:${Math.floor(at / windowMs)}`;
+  return `issue_comment:${comment.id}:edited:${comment.updated_at ?? ''}`;
+}
+
 export type PullAction = 'opened' | 'closed' | 'merged' | 'ready_for_review';
 
-export function pullRequestEvent(repo: string, pr: any, action: PullAction, sender?: GhUser | null): EmittedEvent {
-  const at = action === 'opened' ? pr.created_at : action === 'merged' ? pr.merged_at : action === 'closed' ? pr.closed_at : (pr.updated_at ?? null);
+/**
+ * `readyAt`: when the PR was made ready for review. A delivery's PR was last updated by that
+ * change; a poll reads it from the issue event (the PR may have changed since), so both keys agree.
+ */
+export function pullRequestEvent(repo: string, pr: any, action: PullAction, sender?: GhUser | null, readyAt?: string): EmittedEvent {
+  const at = action === 'opened' ? pr.created_at : action === 'merged' ? pr.merged_at : action === 'closed' ? pr.closed_at : (readyAt ?? pr.updated_at ?? null);
   const merged = action === 'merged';
   const payload: Record<string, unknown> = { action, pr_title: pr.title ?? null, pr_number: pr.number };
   if (action === 'closed' || merged) {
@@ -276,8 +296,9 @@ export function pullRequestEvent(repo: string, pr: any, action: PullAction, send
     resourceId: `pr-${pr.number}-${action === 'ready_for_review' ? 'ready' : action}`,
     provenance: { ...prProvenance(pr), ...(action === 'opened' || action === 'ready_for_review' ? { pr_state: undefined, pr_merged: undefined } : {}) },
     payload,
-    // keyed by the transition time: a PR reopened and closed again is a new event
-    dedupeKey: `pull_request:${pr.id}:${action}:${at ?? ''}`,
+    // keyed by the transition time: a PR reopened and closed again is a new event. Readiness is
+    // keyed by number: a poll learns of it from an issue event, which carries the issue, not the PR
+    dedupeKey: action === 'ready_for_review' ? `pull_request:${repo}#${pr.number}:ready_for_review:${at ?? ''}` : `pull_request:${pr.id}:${action}:${at ?? ''}`,
     time: at ?? undefined,
   });
 }
@@ -321,8 +342,13 @@ export function workflowRunEvent(repo: string, run: any): EmittedEvent {
 
 export type IssueAction = 'opened' | 'labeled' | 'assigned';
 
-/** An issue event (`issues.opened|labeled|assigned`); `sender` made the change. Never for PRs. */
-export function issueEvent(repo: string, action: IssueAction, issue: any, sender: GhUser | null | undefined, extra: { label?: any; assignee?: any; id?: unknown; at?: string } = {}): EmittedEvent {
+/**
+ * An issue event (`issues.opened|labeled|assigned`); `sender` made the change. Never for PRs.
+ * `at` is when the change was made: a delivery's issue was last updated by it, a poll reads it from
+ * the issue event. The key is what both paths know alike (the issue, the change, its time), so a
+ * reconciled event and its delivery are one; an issue opens once, so its opening needs no time.
+ */
+export function issueEvent(repo: string, action: IssueAction, issue: any, sender: GhUser | null | undefined, extra: { label?: any; assignee?: any; at?: string } = {}): EmittedEvent {
   const label = extra.label?.name ?? '';
   const assignee = extra.assignee?.login ?? '';
   const payload: Record<string, unknown> = { action, issue_title: issue.title ?? null, issue_number: issue.number, issue_state: issue.state ?? null };
@@ -338,7 +364,7 @@ export function issueEvent(repo: string, action: IssueAction, issue: any, sender
     resourceId: `issue-${issue.number}-${action}${suffix}`,
     provenance: action === 'labeled' ? { label } : {},
     payload,
-    dedupeKey: extra.id !== undefined ? `issue_event:${extra.id}` : `issues:${issue.id}:${action}${suffix}:${extra.at ?? ''}`,
+    dedupeKey: action === 'opened' ? `issues:${repo}#${issue.number}:opened` : `issues:${repo}#${issue.number}:${action}${suffix}:${extra.at ?? ''}`,
     time: extra.at,
   });
 }

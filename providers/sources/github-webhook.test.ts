@@ -170,9 +170,22 @@ describe('github-webhook reconciliation settings', () => {
     expect(reconciliationInterval({ repo: 'acme/api', token: 't' })).toBeNull();
     expect(reconciliationInterval({ repo: 'acme/api', secret: 's' })).toBeNull();
   });
-  it('looks for the events the webhook accepts that both paths key alike', () => {
-    expect(reconciledEvents(base)).toEqual(['pull_request.review_submitted', 'pull_request_review_comment', 'issue_comment', 'pull_request.opened', 'pull_request.closed', 'pull_request.merged', 'workflow_run.completed']);
-    expect(reconciledEvents({ ...base, events: ['pull_request_review', 'issue_comment'] })).toEqual(['pull_request.review_submitted', 'issue_comment']);
-    expect(reconciledEvents({ ...base, events: ['pull_request.merged', 'check_suite.completed'] })).toEqual(['pull_request.closed', 'pull_request.merged']);
+  it('looks for the events the hook is subscribed to and the webhook accepts, that both paths key alike', () => {
+    // by default the hook is not subscribed to issues or check suites: no listing is spent on them
+    expect(reconciledEvents(base)).toEqual([
+      'pull_request.review_submitted',
+      'pull_request_review_comment',
+      'issue_comment',
+      'issue_comment.edited',
+      'pull_request.opened',
+      'pull_request.closed',
+      'pull_request.merged',
+      'pull_request.ready_for_review',
+      'workflow_run.completed',
+    ]);
+    expect(reconciledEvents({ ...base, events: ['pull_request_review', 'issue_comment'] })).toEqual(['pull_request.review_submitted', 'issue_comment', 'issue_comment.edited']);
+    expect(reconciledEvents({ ...base, events: ['pull_request.merged', 'check_suite.completed'] })).toEqual(['pull_request.closed', 'pull_request.merged', 'check_suite.completed']);
+    expect(reconciledEvents({ ...base, events: ['issues.labeled', 'issue_comment.edited'] })).toEqual(['issue_comment.edited', 'issues.labeled']);
+    expect(reconciledEvents({ ...base, events: ['issues'] })).toEqual(['issues.opened', 'issues.labeled', 'issues.assigned']);
   });
 });

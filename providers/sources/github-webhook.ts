@@ -17,9 +17,11 @@
 // `reconciliation_interval_ms` (default 5 min; 0 = off) through the polling source's code
 // (cursor in the store, ETags, pagination, rate limits), looking back
 // `reconciliation_lookback_ms` (default 15 min) behind its cursor, for the events whose item
-// keys the two paths share: reviews, review comments, new issue comments, PRs opened, closed or
-// merged, failed workflow runs (within `events`). A reconciled event has the webhook's key, so
-// the store keeps whichever came first and drops the other as a duplicate. It reports nothing
+// keys the two paths share: reviews, review comments, issue comments and their edits (the last
+// edit of a debounce window), PRs opened, closed, merged or made ready for review, failed workflow
+// runs, and, when `events` subscribes the hook to them, issues opened, labeled or assigned and
+// check suites completed on the default branch's head. A reconciled event has the webhook's key,
+// so the store keeps whichever came first and drops the other as a duplicate. It reports nothing
 // from before its first poll.
 
 import type { EmittedEvent, ObservedState, PollResult, ProviderContext, ProviderState, SourceProvider, WebhookRequest, WebhookResult } from '../types.js';
@@ -28,10 +30,12 @@ import { BLANK_SECRET_ERROR, configuredSecrets } from '../lib/blank-secret.js';
 import { bodyDigestKey } from '../lib/webhook-identity.js';
 import { GithubApiError, GithubClient, REPO_PATTERN, githubToken, normalizeBaseUrl, splitRepo } from '../lib/github-api.js';
 import {
+  EDIT_DEBOUNCE_MS,
   FAILED_CONCLUSIONS,
   GITHUB_EVENT_ALIASES,
   authorType,
   checkSuiteEvent,
+  editedCommentKey,
   issueCommentEvent,
   issueEvent,
   pullRequestEvent,
@@ -49,6 +53,7 @@ export const DEFAULT_HOOK_EVENTS = ['issue_comment', 'pull_request', 'pull_reque
 const HOOK_EVENT_OF: Record<string, string> = {
   'pull_request.review_submitted': 'pull_request_review',
   'pull_request.review_comment': 'pull_request_review_comment',
+  'issue_comment.edited': 'issue_comment',
   'issues.opened': 'issues',
   'issues.labeled': 'issues',
   'issues.assigned': 'issues',
@@ -85,9 +90,6 @@ function secrets(config: Record<string, unknown>): string[] {
   return configuredSecrets(config).values;
 }
 
-/** Debounce window for `issue_comment.edited`: OrgLoop's `issue_comment_edit_debounce_ms` default. */
-const EDIT_DEBOUNCE_MS = 120_000;
-
 /** Maps one delivery to events (empty for ping, runs and suites not completed, issue events on PRs). */
 export function normalizeDelivery(ghEvent: string, body: any, opts: { editDebounceMs?: number } = {}): EmittedEvent[] {
   const repo: string = body?.repository?.full_name ?? '';
@@ -107,11 +109,9 @@ export function normalizeDelivery(ghEvent: string, body: any, opts: { editDeboun
         // Edits come in bursts (typo fixes): one event per comment per debounce window. OrgLoop
         // holds the last edit in memory until the window is quiet; we store the first at once
         // (an acknowledged delivery must be durable) and collapse the rest of the window onto it.
-        const window = opts.editDebounceMs ?? EDIT_DEBOUNCE_MS;
         const e = issueCommentEvent(repo, body.comment, body.issue, 'edited');
-        const at = Date.parse(body.comment.updated_at ?? '') || Date.now();
-        if (window > 0) e.dedupe_key = `issue_comment:${body.comment.id}:edited:${Math.floor(at / window)}`;
-        return [e];
+        const comment = body.comment.updated_at ? body.comment : { ...body.comment, updated_at: new Date().toISOString() };
+        return [{ ...e, dedupe_key: editedCommentKey(comment, opts.editDebounceMs ?? EDIT_DEBOUNCE_MS) }];
       }
       return [issueCommentEvent(repo, body.comment, body.issue, action ?? 'created')];
     case 'pull_request': {
@@ -133,8 +133,10 @@ export function normalizeDelivery(ghEvent: string, body: any, opts: { editDeboun
       const issue = body.issue;
       // PRs are issues to GitHub; their changes come as pull_request events
       if (!issue || issue.pull_request) return [];
+      // the change is the issue's last update (its opening: its creation), as a poll dates it
       if (action === 'opened' || action === 'labeled' || action === 'assigned') {
-        return [issueEvent(repo, action, issue, body.sender, { label: body.label, assignee: body.assignee, at: issue.updated_at ?? undefined })];
+        const at = (action === 'opened' ? issue.created_at : issue.updated_at) ?? undefined;
+        return [issueEvent(repo, action, issue, body.sender, { label: body.label, assignee: body.assignee, at })];
       }
       break;
     }
@@ -212,7 +214,21 @@ function handleWebhook(ctx: ProviderContext, req: WebhookRequest): WebhookResult
 const DEFAULT_RECONCILIATION_INTERVAL_MS = 300_000;
 const DEFAULT_RECONCILIATION_LOOKBACK_MS = 900_000;
 /** Events both paths key by the same item (github-events.ts), so a reconciled one dedupes against its delivery. */
-const RECONCILED = ['pull_request.review_submitted', 'pull_request_review_comment', 'issue_comment', 'pull_request.opened', 'pull_request.closed', 'pull_request.merged', 'workflow_run.completed'];
+const RECONCILED = [
+  'pull_request.review_submitted',
+  'pull_request_review_comment',
+  'issue_comment',
+  'issue_comment.edited',
+  'pull_request.opened',
+  'pull_request.closed',
+  'pull_request.merged',
+  'pull_request.ready_for_review',
+  'workflow_run.completed',
+  'issues.opened',
+  'issues.labeled',
+  'issues.assigned',
+  'check_suite.completed',
+];
 
 const hasToken = (config: Record<string, unknown>) => typeof config.token === 'string' && config.token.trim() !== '';
 
@@ -225,9 +241,17 @@ export function reconciliationInterval(config: Record<string, unknown>): number 
   return ms;
 }
 
-/** The events reconciliation looks for: those the webhook accepts and both paths key alike. */
+/**
+ * The events reconciliation looks for: those the hook is subscribed to and the webhook accepts, and
+ * both paths key alike. Issues and check suites need `events` to name them, as the hook does (each
+ * costs a listing per poll).
+ */
 export function reconciledEvents(config: Record<string, unknown>): string[] {
-  return RECONCILED.filter((name) => allowedByConfig(config, HOOK_EVENT_OF[name] ?? name.split('.')[0]!, { type: 'resource.changed', payload: {}, provenance: { platform_event: name } }));
+  const subscribed = new Set(hookEvents(config));
+  return RECONCILED.filter((name) => {
+    const hook = HOOK_EVENT_OF[name] ?? name.split('.')[0]!;
+    return subscribed.has(hook) && allowedByConfig(config, hook, { type: 'resource.changed', payload: {}, provenance: { platform_event: name } });
+  });
 }
 
 /** The polling source's config for a webhook source's reconciliation, one per config object. */
@@ -241,6 +265,7 @@ function reconcileConfig(config: Record<string, unknown>): Record<string, unknow
       token: config.token,
       ...(config.base_url !== undefined ? { base_url: config.base_url } : {}),
       events: reconciledEvents(config),
+      ...(typeof config.issue_comment_edit_debounce_ms === 'number' ? { issue_comment_edit_debounce_ms: config.issue_comment_edit_debounce_ms } : {}),
       // each poll looks back this far behind its cursor, and the first one from now
       overlap: `${lookback}ms`,
       initial_lookback: `${lookback}ms`,

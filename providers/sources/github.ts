@@ -1,5 +1,6 @@
-// Source `github` (polling): PR reviews, review comments, issue comments, PRs opened / closed /
-// merged and completed workflow runs for one or more repositories, through the REST API.
+// Source `github` (polling): PR reviews, review comments, issue comments (and, when named, their
+// edits), PRs opened / closed / merged / made ready, failed workflow runs, issues opened / labeled /
+// assigned and completed check suites for one or more repositories, through the REST API.
 //
 // Cursor (JSON, stored by the executor in the same transaction as the events it produced):
 //   { v: 1, repos: { "owner/name": { since: { pulls, review_comments, issue_comments,
@@ -27,12 +28,14 @@ import {
 } from '../lib/github-api.js';
 import {
   DEFAULT_GITHUB_EVENTS,
+  EDIT_DEBOUNCE_MS,
   FAILED_CONCLUSIONS,
   GITHUB_EVENT_ALIASES,
   GITHUB_EVENT_KINDS,
   GITHUB_EVENT_NAMES,
   GITHUB_PLATFORM_EVENTS,
   checkSuiteEvent,
+  editedCommentKey,
   issueCommentEvent,
   issueEvent,
   pullRequestEvent,
@@ -106,6 +109,8 @@ interface PollSettings {
   lookbackMs: number;
   maxPages: number;
   authors: Set<string> | null;
+  /** the debounce window of comment edits (ms) */
+  editWindowMs: number;
   repos: string[];
   /** the last cursor seen or returned, parsed; never mutated (polls copy what they change) */
   last: { raw: string; cursor: Cursor } | null;
@@ -133,6 +138,7 @@ function pollSettings(config: Record<string, unknown>): PollSettings {
       lookbackMs: durationOr(config.initial_lookback, 0),
       maxPages: typeof config.max_pages === 'number' ? config.max_pages : DEFAULT_MAX_PAGES,
       authors: Array.isArray(config.authors) && config.authors.length ? new Set<string>(config.authors.map(String)) : null,
+      editWindowMs: typeof config.issue_comment_edit_debounce_ms === 'number' ? config.issue_comment_edit_debounce_ms : EDIT_DEBOUNCE_MS,
       repos: configuredRepos(config),
       last: null,
       urls: new Map(),
@@ -182,6 +188,7 @@ class RepoPoller {
     private readonly maxPages: number,
     private readonly authors: Set<string> | null,
     private readonly urls: RepoUrls,
+    private readonly editWindowMs: number,
   ) {
     ({ owner: this.owner, name: this.name } = splitRepo(repo));
   }
@@ -282,9 +289,14 @@ class RepoPoller {
         if (Date.parse(c.created_at) >= this.floor(endpoint)) {
           if (endpoint === 'review_comments') {
             this.emit(reviewCommentEvent(this.repo, c, this.prs.get(Number(String(c.pull_request_url).split('/').pop()))));
-          } else {
+          } else if (this.kinds.has('issue_comments')) {
             this.emit(issueCommentEvent(this.repo, c, this.prs.get(Number(String(c.issue_url).split('/').pop()))));
           }
+        }
+        // An edit shows as an update time past the creation; only the last edit is visible here
+        if (endpoint === 'issue_comments' && this.kinds.has('issue_comment_edits') && c.updated_at !== c.created_at && Date.parse(c.updated_at) >= this.floor(endpoint)) {
+          const e = issueCommentEvent(this.repo, c, this.prs.get(Number(String(c.issue_url).split('/').pop())), 'edited');
+          this.emit({ ...e, dedupe_key: editedCommentKey(c, this.editWindowMs) });
         }
         newest = later(newest, c.updated_at);
       }
@@ -336,16 +348,25 @@ class RepoPoller {
         const issue = ev.issue;
         if (!issue) continue;
         if (ev.event === 'ready_for_review' && issue.pull_request && this.kinds.has('pull_ready')) {
-          const pr = this.prs.get(issue.number) ?? { ...issue, id: issue.id, head: null, base: null };
-          this.emit({ ...pullRequestEvent(this.repo, pr, 'ready_for_review'), dedupe_key: `issue_event:${ev.id}`, time: ev.created_at });
+          this.emit(pullRequestEvent(this.repo, await this.pull(issue), 'ready_for_review', null, ev.created_at));
         } else if (!issue.pull_request && ev.event === 'labeled' && this.kinds.has('issues_labeled')) {
-          this.emit(issueEvent(this.repo, 'labeled', issue, ev.actor, { label: ev.label, id: ev.id, at: ev.created_at }));
+          this.emit(issueEvent(this.repo, 'labeled', issue, ev.actor, { label: ev.label, at: ev.created_at }));
         } else if (!issue.pull_request && ev.event === 'assigned' && this.kinds.has('issues_assigned')) {
-          this.emit(issueEvent(this.repo, 'assigned', issue, ev.actor, { assignee: ev.assignee, id: ev.id, at: ev.created_at }));
+          this.emit(issueEvent(this.repo, 'assigned', issue, ev.actor, { assignee: ev.assignee, at: ev.created_at }));
         }
       }
     }
     this.rc.since.issue_events = newest;
+  }
+
+  /** The PR an issue event is about: from this poll's listing, else asked for (its branches and author are in the event). */
+  private async pull(issue: any): Promise<any> {
+    const known = this.prs.get(issue.number);
+    if (known) return known;
+    const res = await this.client.get<any>(this.client.url(this.path(`/pulls/${issue.number}`)));
+    const pr = res.data ?? { ...issue, head: null, base: null };
+    this.prs.set(issue.number, pr);
+    return pr;
   }
 
   /** Check suites completed on the default branch's head (`check_suite.completed`). */
@@ -403,7 +424,7 @@ async function poll(ctx: ProviderContext, rawCursor: string | null): Promise<Pol
   if (!held || held.token !== token || held.signal !== ctx.signal) p.client = held = { token, signal: ctx.signal, client: new GithubClient({ baseUrl: config.base_url, token, signal: ctx.signal }) };
   const client = held.client;
   client.rate = { remaining: null, resetAt: null }; // this poll acts on the limits it sees itself
-  const { kinds, overlapMs, lookbackMs, maxPages, authors } = p;
+  const { kinds, overlapMs, lookbackMs, maxPages, authors, editWindowMs } = p;
   const events: EmittedEvent[] = [];
   const next: Cursor = { v: 1, repos: {} };
   let changed = rawCursor === null || cursor.blocked_until !== undefined;
@@ -427,11 +448,11 @@ async function poll(ctx: ProviderContext, rawCursor: string | null): Promise<Pol
       for (const ep of endpointsFor(kinds)) {
         if (!rc.since[ep]) rc.since[ep] = await baseline();
       }
-      const poller = new RepoPoller(ctx, client, repo, rc, kinds, overlapMs, maxPages, authors, repoUrls(p, client, repo));
+      const poller = new RepoPoller(ctx, client, repo, rc, kinds, overlapMs, maxPages, authors, repoUrls(p, client, repo), editWindowMs);
       try {
         if (kinds.has('reviews') || kinds.has('pull_opened') || kinds.has('pull_closed') || kinds.has('pull_merged')) await poller.pulls();
         if (kinds.has('review_comments')) await poller.comments('review_comments');
-        if (kinds.has('issue_comments')) await poller.comments('issue_comments');
+        if (kinds.has('issue_comments') || kinds.has('issue_comment_edits')) await poller.comments('issue_comments');
         if (kinds.has('workflow_runs')) await poller.workflowRuns();
         if (kinds.has('issues_opened')) await poller.issuesOpened();
         if (kinds.has('issues_labeled') || kinds.has('issues_assigned') || kinds.has('pull_ready')) await poller.issueEvents();
@@ -507,6 +528,7 @@ export const githubSource: SourceProvider = {
       overlap: { type: 'string', description: 're-read window behind the cursor (default 5m)' },
       initial_lookback: INITIAL_LOOKBACK_PROPERTY,
       max_pages: { type: 'integer', minimum: 1, maximum: 100 },
+      issue_comment_edit_debounce_ms: { type: 'integer', minimum: 0, description: 'with issue_comment.edited in events: edits of one comment within this window are one event (default 120000; 0 = every edit seen)' },
     },
   },
   validate,

@@ -2,6 +2,9 @@
 // status codes and headers: token auth (401), rate-limit headers and exhaustion (403 with
 // x-ratelimit-remaining: 0), ETag / If-None-Match -> 304 (free, as on GitHub), Link pagination,
 // `since` filters, and repository hooks (CRUD). Tests and benchmarks seed `state` directly.
+// Issues as GitHub lists them: `/issues` holds PRs too (with a `pull_request` key), the
+// repository's issue events newest first (labeled, assigned, ready_for_review...; GitHub records no
+// `opened` event), and check suites per commit (`HEAD` is the default branch's head).
 //
 //   const gh = await startFakeGithub({ token: 't' });
 //   gh.addPull('acme/api', { number: 1, title: 'x' });
@@ -25,6 +28,9 @@ export interface FakeRepo {
   issueComments: any[];
   runs: any[];
   hooks: any[];
+  issues: any[];
+  issueEvents: any[];
+  checkSuites: any[];
 }
 
 export interface FakeRequest {
@@ -61,6 +67,15 @@ export interface FakeGithub {
   addReviewComment(repo: string, number: number, comment: Partial<any>): any;
   addIssueComment(repo: string, number: number, comment: Partial<any>): any;
   addRun(repo: string, run: Partial<any>): any;
+  addIssue(repo: string, issue: Partial<any> & { number: number }): any;
+  /** labels an issue (or PR) as `actor`: the label event, and the issue updated at that moment */
+  labelIssue(repo: string, number: number, label: string, actor?: FakeUser): { issue: any; event: any };
+  assignIssue(repo: string, number: number, assignee: FakeUser, actor?: FakeUser): { issue: any; event: any };
+  /** a draft PR marked ready for review: the PR updated and a `ready_for_review` issue event */
+  markReady(repo: string, number: number, actor?: FakeUser): { pull: any; event: any };
+  /** `at`: when the edit was made (default now; GitHub's times are whole seconds) */
+  editIssueComment(repo: string, id: number, body: string, at?: number): any;
+  addCheckSuite(repo: string, suite: Partial<any>): any;
 }
 
 export interface FakeGithubOptions {
@@ -97,7 +112,7 @@ export async function startFakeGithub(opts: FakeGithubOptions = {}): Promise<Fak
   };
   const repo = (name: string): FakeRepo => {
     let r = state.repos.get(name);
-    if (!r) state.repos.set(name, (r = { pulls: [], reviews: new Map(), reviewComments: [], issueComments: [], runs: [], hooks: [] }));
+    if (!r) state.repos.set(name, (r = { pulls: [], reviews: new Map(), reviewComments: [], issueComments: [], runs: [], hooks: [], issues: [], issueEvents: [], checkSuites: [] }));
     return r;
   };
   let baseUrl = '';
@@ -214,7 +229,33 @@ export async function startFakeGithub(opts: FakeGithubOptions = {}): Promise<Fak
       if (u.searchParams.get('direction') === 'asc') items.reverse();
       return paginate(u, items);
     }
-    let mm = /^\/pulls\/(\d+)\/reviews$/.exec(rest);
+    let mm = /^\/pulls\/(\d+)$/.exec(rest);
+    if (method === 'GET' && mm) {
+      const pr = r.pulls.find((x) => x.number === Number(mm![1]));
+      return pr ? [200, pr] : null;
+    }
+    if (method === 'GET' && rest === '/issues') {
+      const st = u.searchParams.get('state') ?? 'open';
+      const items = allIssues(r).filter((i) => st === 'all' || i.state === st);
+      return paginate(u, sinceFilter(u, items));
+    }
+    mm = /^\/issues\/(\d+)$/.exec(rest);
+    if (method === 'GET' && mm) {
+      const issue = allIssues(r).find((x) => x.number === Number(mm![1]));
+      return issue ? [200, issue] : null;
+    }
+    if (method === 'GET' && rest === '/issues/events') {
+      const items = [...r.issueEvents].sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id);
+      return paginate(u, items);
+    }
+    mm = /^\/commits\/([^/]+)\/check-suites$/.exec(rest);
+    if (method === 'GET' && mm) {
+      const ref = decodeURIComponent(mm[1]!);
+      const items = r.checkSuites.filter((cs) => (ref === 'HEAD' ? cs.head_branch === 'main' : cs.head_sha === ref || cs.head_branch === ref));
+      const [s, slice, headers] = paginate(u, items);
+      return [s, { total_count: items.length, check_suites: slice }, headers];
+    }
+    mm = /^\/pulls\/(\d+)\/reviews$/.exec(rest);
     if (method === 'GET' && mm) {
       if (!r.pulls.some((pr) => pr.number === Number(mm![1]))) return null;
       return paginate(u, r.reviews.get(Number(mm[1])) ?? []);
@@ -271,6 +312,25 @@ export async function startFakeGithub(opts: FakeGithubOptions = {}): Promise<Fak
       }
     }
     return null;
+  }
+
+  /** PRs are issues to GitHub: the issue listing shows them with a `pull_request` key */
+  function allIssues(r: FakeRepo): any[] {
+    const prs = r.pulls.map((pr) => ({
+      id: pr.id + 500_000,
+      number: pr.number,
+      title: pr.title,
+      body: pr.body,
+      state: pr.state,
+      user: pr.user,
+      labels: pr.labels,
+      created_at: pr.created_at,
+      updated_at: pr.updated_at,
+      closed_at: pr.closed_at,
+      html_url: pr.html_url,
+      pull_request: { url: `${baseUrl}/repos/x/pulls/${pr.number}`, html_url: pr.html_url },
+    }));
+    return [...r.issues, ...prs];
   }
 
   function hookError(body: any): string | null {
@@ -401,7 +461,91 @@ export async function startFakeGithub(opts: FakeGithubOptions = {}): Promise<Fak
       repo(r).runs.push(full);
       return full;
     },
+    addIssue(r, issue) {
+      const now = iso(state.now());
+      const full = {
+        id: state.nextId++,
+        state: 'open',
+        title: `Issue ${issue.number}`,
+        body: '',
+        user: user(),
+        labels: [],
+        assignees: [],
+        created_at: now,
+        updated_at: now,
+        closed_at: null,
+        html_url: `${htmlBase(r)}/issues/${issue.number}`,
+        ...issue,
+      };
+      repo(r).issues.push(full);
+      return full;
+    },
+    labelIssue(r, number, label, actor) {
+      const rr = repo(r);
+      const target = rr.issues.find((i) => i.number === number) ?? rr.pulls.find((p) => p.number === number);
+      if (!target) throw new Error(`no issue #${number} in ${r}`);
+      const now = iso(state.now());
+      const l = { id: state.nextId++, name: label, color: 'ededed' };
+      target.labels = [...(target.labels ?? []), l];
+      target.updated_at = now;
+      const event = issueEvent(r, 'labeled', number, actor, now, { label: { name: label, color: 'ededed' } });
+      return { issue: rr.issues.find((i) => i.number === number) ?? allIssues(rr).find((i) => i.number === number), event };
+    },
+    assignIssue(r, number, assignee, actor) {
+      const rr = repo(r);
+      const target = rr.issues.find((i) => i.number === number);
+      if (!target) throw new Error(`no issue #${number} in ${r}`);
+      const now = iso(state.now());
+      target.assignees = [...(target.assignees ?? []), user(assignee)];
+      target.assignee = target.assignees[0];
+      target.updated_at = now;
+      const event = issueEvent(r, 'assigned', number, actor, now, { assignee: user(assignee) });
+      return { issue: target, event };
+    },
+    markReady(r, number, actor) {
+      const pr = repo(r).pulls.find((p) => p.number === number);
+      if (!pr) throw new Error(`no PR #${number} in ${r}`);
+      const now = iso(state.now());
+      pr.draft = false;
+      pr.updated_at = now;
+      return { pull: pr, event: issueEvent(r, 'ready_for_review', number, actor, now, {}) };
+    },
+    editIssueComment(r, id, body, at) {
+      const c = repo(r).issueComments.find((x) => x.id === id);
+      if (!c) throw new Error(`no issue comment ${id} in ${r}`);
+      c.body = body;
+      c.updated_at = iso(at ?? state.now());
+      return c;
+    },
+    addCheckSuite(r, suite) {
+      const now = iso(state.now());
+      const full = {
+        id: state.nextId++,
+        head_branch: 'main',
+        head_sha: 'abc123',
+        status: 'completed',
+        conclusion: 'success',
+        before: '000000',
+        after: 'abc123',
+        app: { id: 15368, slug: 'github-actions', name: 'GitHub Actions' },
+        pull_requests: [],
+        created_at: now,
+        updated_at: now,
+        url: `${baseUrl}/repos/${r}/check-suites/${state.nextId}`,
+        ...suite,
+      };
+      repo(r).checkSuites.push(full);
+      return full;
+    },
   };
+
+  /** A repository issue event, as GET /repos/{o}/{r}/issues/events shows it (with its issue). */
+  function issueEvent(r: string, event: string, number: number, actor: FakeUser | undefined, at: string, extra: Record<string, unknown>): any {
+    const rr = repo(r);
+    const e = { id: state.nextId++, event, actor: user(actor), created_at: at, ...extra, issue: { ...allIssues(rr).find((i) => i.number === number) } };
+    rr.issueEvents.push(e);
+    return e;
+  }
   return fake;
 }
 
