@@ -208,6 +208,17 @@ describe('loadProject: checks', () => {
     // log_level is an executor setting now (its console level without a console logger): no warning
   });
 
+  it("OrgLoop's defaults.checkpoint loads; store: file is silent, memory and dir name what differs", async () => {
+    const fileStore = project({ 'orgloop.yaml': 'defaults:\n  checkpoint:\n    store: file\nsources:\n  - id: s\n    connector: webhook\n' });
+    expect((await loadProject(fileStore, { env: {} })).warnings).toEqual([]);
+    const other = project({ 'orgloop.yaml': 'defaults:\n  checkpoint:\n    store: memory\n    dir: .orgloop/checkpoints\nsources:\n  - id: s\n    connector: webhook\n' });
+    const w = (await loadProject(other, { env: {} })).warnings.map((d) => `${d.line}:${d.col}: ${d.message}`);
+    expect(w).toEqual([
+      '3:12: defaults.checkpoint.store: memory is not honoured: source checkpoints are kept in the state store and survive restarts',
+      '4:10: defaults.checkpoint.dir is not used: source checkpoints are kept in the state store (.orgloop/state.db, or --state)',
+    ]);
+  });
+
   it("routes written with OrgLoop's or an earlier connector's event names load as written, without a warning", async () => {
     const file = project({
       'orgloop.yaml': [

@@ -56,6 +56,13 @@ export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv;
         }
       });
     }
+    // OrgLoop 0.7 kept source checkpoints in files (or in memory, lost on restart); orgloop keeps
+    // them with the project's state, transactionally with the events they produced.
+    const cp = defaults.checkpoint as { store?: unknown; dir?: unknown } | undefined;
+    if (cp && typeof cp === 'object') {
+      if (cp.store === 'memory') diags.at(project.entry, ['defaults', 'checkpoint', 'store'], 'defaults.checkpoint.store: memory is not honoured: source checkpoints are kept in the state store and survive restarts', 'warning');
+      if (cp.dir !== undefined) diags.at(project.entry, ['defaults', 'checkpoint', 'dir'], 'defaults.checkpoint.dir is not used: source checkpoints are kept in the state store (.orgloop/state.db, or --state)', 'warning');
+    }
     for (const key of ['poll_interval', 'event_retention']) {
       const v = defaults[key];
       if (typeof v !== 'string') continue;

@@ -85,7 +85,7 @@ export function buildResource(entry: Entry, ctx: BuildContext): DesiredResource 
     // A config with an unresolved ${...} would only produce follow-on errors; an unset variable
     // in validate only hides the checks of the fields that name it.
     const blocked = resolved.problems.some((x) => x.path[0] === 'config' && !(x.unset && ctx.unsetVars === 'warn'));
-    if (p && !blocked) checkConfig(p, config, unsetAt.length ? unsetFilter(at, unsetAt) : at, { projectDir: ctx.dir, env: (n) => ctx.lookup(n) ?? undefined });
+    if (p && !blocked) checkConfig(p, config, unsetAt.length ? unsetFilter(at, unsetAt) : at, at, { projectDir: ctx.dir, env: (n) => ctx.lookup(n) ?? undefined });
     spec = providerSpec(kind, item, provider, config, p, ctx, at);
   }
   if (diags.errors.length > errorsBefore) return undefined;
@@ -144,7 +144,9 @@ function unsetFilter(at: At, unsetAt: string[]): At {
   };
 }
 
-function checkConfig(p: Provider, config: Record<string, unknown>, at: At, where: { projectDir: string; env: (name: string) => string | undefined }): void {
+// `atAny` reports what does not depend on a field's value: an unknown key is ignored whether its
+// variable is set or not, so validate (without secrets) names it just as plan does.
+function checkConfig(p: Provider, config: Record<string, unknown>, at: At, atAny: At, where: { projectDir: string; env: (name: string) => string | undefined }): void {
   const issues = check(p.configSchema, config, ['config']);
   for (const issue of issues) at(issue.path, issue.message, issue.severity, issue.atKey);
   // Schemas that tolerate extra keys (additionalProperties true/absent) still get a warning for
@@ -152,7 +154,7 @@ function checkConfig(p: Provider, config: Record<string, unknown>, at: At, where
   const props = p.configSchema.properties as Record<string, unknown> | undefined;
   const extra = p.configSchema.additionalProperties;
   if (props && (extra === undefined || extra === true) && !p.configSchema.patternProperties) {
-    for (const key of Object.keys(config)) if (!(key in props)) at(['config', key], `unknown field config.${key} (ignored)`, 'warning', true);
+    for (const key of Object.keys(config)) if (!(key in props)) atAny(['config', key], `unknown field config.${key} (ignored)`, 'warning', true);
   }
   for (const b of blankSecretIssues(config, sensitiveConfigFields(p, config))) at(['config', ...b.path.split('.')], b.message);
   if (issues.some((i) => i.severity === 'error') || !p.validate) return;

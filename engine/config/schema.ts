@@ -195,6 +195,12 @@ export const fileSchema: JSONSchema = {
           description: 'directories outside the project that prompt_file may read from (relative to the project file)',
         },
         public: { type: 'array', items: variableName, description: 'variables whose names look secret (TOKEN, KEY...) but whose values plans may show' },
+        checkpoint: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'OrgLoop 0.7: where source checkpoints are kept; orgloop keeps them in the state store (store: file is what it always does)',
+          properties: { store: { enum: ['file', 'memory'] }, dir: { type: 'string' } },
+        },
       },
     },
     moved: {

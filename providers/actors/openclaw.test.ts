@@ -55,6 +55,15 @@ describe('openclaw actor', () => {
     expect(oc.state.runs[0]!.body).toMatchObject({ agentId: 'reviewer', sessionKey: 'orgloop:github:pr-review', deliver: false, channel: 'discord', wakeMode: 'next-heartbeat' });
   });
 
+  it("OrgLoop's module-spec spelling: webhook_url (the full /hooks/agent URL), token and agent", async () => {
+    const c = providerContext('engineering-agent', { webhook_url: `${oc.url}/hooks/agent`, token: 'oc-secret', agent: 'eng' }, {});
+    expect(openclawActor.validate!(c.config, { projectDir: '.', env: () => undefined })).toEqual([]);
+    expect(await openclawActor.deliver(c, request())).toEqual({ ok: true });
+    expect(oc.state.runs[0]!.headers.authorization).toBe('Bearer oc-secret');
+    expect(oc.state.runs[0]!.body).toMatchObject({ agentId: 'eng' });
+    expect((openclawActor.configSchema.properties as Record<string, { sensitive?: boolean }>).token!.sensitive).toBe(true);
+  });
+
   it('auth_token_env may name the variable', async () => {
     const r = await openclawActor.deliver(ctx({ auth_token_env: 'OPENCLAW_TOKEN' }, { OPENCLAW_TOKEN: 'oc-secret' }), request());
     expect(r).toEqual({ ok: true });

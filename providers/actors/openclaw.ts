@@ -4,6 +4,7 @@
 // thinking?, timeoutSeconds? }. `message` is a one-line summary of the event, the route's prompt
 // (its SOP), and the event as JSON. Auth: `Authorization: Bearer <token>` where the token is
 // `auth_token_env` — written as "${OPENCLAW_TOKEN}" (the value) or as a bare variable name.
+// OrgLoop's module spec spells these `webhook_url` (the full /hooks/agent URL), `token` and `agent`.
 // The route's `then.config` may set session_key (templated, e.g. "pr-{{payload.number}}"),
 // agent_id, wake_mode, deliver, channel, to, lane, model, thinking, timeout_seconds.
 // Outcome: 2xx ok (the gateway has accepted the run; the agent works asynchronously). 408, 429,
@@ -21,13 +22,16 @@ const MAX_EVENT_JSON = 12_000;
 const MAX_BODY_EXCERPT = 2_000;
 
 export function gatewayUrl(config: Record<string, unknown>): string {
-  const u = typeof config.base_url === 'string' && config.base_url ? config.base_url : typeof config.url === 'string' && config.url ? config.url : DEFAULT_OPENCLAW_URL;
+  const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  // OrgLoop's module spec writes the full endpoint (`webhook_url: .../hooks/agent`); the gateway is its base.
+  const hook = str(config.webhook_url)?.replace(/\/+$/, '').replace(/\/hooks\/agent$/, '');
+  const u = str(config.base_url) ?? str(config.url) ?? hook ?? DEFAULT_OPENCLAW_URL;
   return u.replace(/\/+$/, '');
 }
 
 /** The bearer token: the value of auth_token_env, or the variable it names when written bare. */
 export function gatewayToken(ctx: Pick<ProviderContext, 'config' | 'env'>): string | undefined {
-  const v = ctx.config.auth_token_env ?? ctx.config.auth_token;
+  const v = ctx.config.auth_token_env ?? ctx.config.auth_token ?? ctx.config.token;
   if (typeof v !== 'string' || !v) return undefined;
   if (/^[A-Z_][A-Z0-9_]*$/.test(v)) {
     const fromEnv = ctx.env(v);
@@ -90,7 +94,7 @@ export function agentRequestBody(ctx: ProviderContext, req: DeliveryRequest): Re
   const body: Record<string, unknown> = {
     message: buildMessage(req.event, req.prompt, req.callback ? { deliveryId: req.delivery_id, callback: req.callback } : undefined),
     name: pick(r.name, c.name) ?? 'OrgLoop',
-    agentId: pick(r.agent_id, r.agentId, c.agent_id),
+    agentId: pick(r.agent_id, r.agentId, c.agent_id, c.agent),
     sessionKey,
     wakeMode: pick(r.wake_mode, r.wakeMode, c.wake_mode) ?? 'now',
     deliver: pick<boolean>(r.deliver, c.deliver) ?? false,
@@ -177,6 +181,9 @@ export const openclawActor: ActorProvider = {
       base_url: { type: 'string', description: `gateway URL (default ${DEFAULT_OPENCLAW_URL})` },
       url: { type: 'string', description: 'alias of base_url' },
       agent_id: { type: 'string' },
+      agent: { type: 'string', description: 'alias of agent_id (OrgLoop module spec)' },
+      webhook_url: { type: 'string', description: 'the gateway\'s /hooks/agent URL; alias of base_url (OrgLoop module spec)' },
+      token: { type: 'string', sensitive: true, description: 'alias of auth_token_env (OrgLoop module spec)' },
       auth_token_env: { type: 'string', sensitive: true, description: 'hooks token: "${OPENCLAW_TOKEN}" or the variable name' },
       auth_token: { type: 'string', sensitive: true, description: 'alias of auth_token_env' },
       default_channel: { type: 'string' },
@@ -198,7 +205,8 @@ export const openclawActor: ActorProvider = {
       const u = new URL(gatewayUrl(config));
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
     } catch {
-      issues.push({ path: config.base_url ? 'base_url' : 'url', message: `not an http(s) URL: ${JSON.stringify(config.base_url ?? config.url)}` });
+      const path = config.base_url ? 'base_url' : config.url ? 'url' : 'webhook_url';
+      issues.push({ path, message: `not an http(s) URL: ${JSON.stringify(config[path])}` });
     }
     const t = durationIssue(config, 'timeout');
     if (t) issues.push(t);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyStandard } from '../lib/signatures.js';
+import { verifyGithub, verifyStandard } from '../lib/signatures.js';
 import { makeCtx, makeDelivery, makeEvent } from '../lib/test-helpers/context.js';
 import { startServer } from '../lib/test-helpers/http.js';
 import { webhookActor } from './webhook.js';
@@ -57,6 +57,15 @@ describe('webhook actor', () => {
       r.body,
     );
     expect(v).toEqual({ ok: true });
+  });
+
+  it('hmac_secret (OrgLoop org-to-org) signs the body as X-Hub-Signature-256, which a webhook source with that secret accepts', async () => {
+    await webhookActor.deliver(makeCtx({ url: `${srv.url}/ok`, hmac_secret: 'partner-shared' }), makeDelivery());
+    const r = last();
+    expect(r.headers['x-hub-signature-256']).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(verifyGithub(['partner-shared'], r.headers['x-hub-signature-256'] as string, r.body)).toEqual({ ok: true });
+    expect(verifyGithub(['other'], r.headers['x-hub-signature-256'] as string, r.body).ok).toBe(false);
+    expect((webhookActor.configSchema.properties as Record<string, { sensitive?: boolean }>).hmac_secret!.sensitive).toBe(true);
   });
 
   it('passes the callback address and token on, in the body and in headers', async () => {

@@ -9,6 +9,7 @@
 // Headers: Standard Webhooks `webhook-id` (= delivery id, stable across retries), and when
 // `secret` is set `webhook-timestamp` + `webhook-signature`; Authorization from `auth.bearer`,
 // or OrgLoop's `auth: { type: bearer, token }` / `{ type: basic, username, password }`;
+// `hmac_secret` adds X-Hub-Signature-256 (sha256=<hex> over the body, as a webhook source checks);
 // `headers` added as given (templates allowed); `traceparent` (W3C) continues orgloop's trace.
 // Outcome: 2xx ok; 408, 409, 425, 429, 5xx, timeouts and network errors retryable (Retry-After
 // honoured); other statuses, and a header that cannot be sent, fail at once (not retryable).
@@ -18,7 +19,7 @@
 import type { ActorProvider, DeliveryRequest, DeliveryResult, ProviderContext } from '../types.js';
 import { durationIssue, parseDuration } from '../lib/duration.js';
 import { isHttpUrl, RequestTimeoutError, sendRequest, type HttpResponse } from '../lib/http-request.js';
-import { standardHeaders } from '../lib/signatures.js';
+import { signGithub, standardHeaders } from '../lib/signatures.js';
 import { isRetryableStatus, parseRetryAfter, stoppingOutcome, unsendableHeader } from '../lib/http-outcome.js';
 import { jsonObject } from '../lib/json.js';
 import { hasTemplate, renderDeep, renderTemplateText } from '../lib/template.js';
@@ -121,6 +122,9 @@ function send(config: Record<string, unknown>, c: Compiled, req: DeliveryRequest
   if (typeof config.secret === 'string' && config.secret) {
     Object.assign(headers, standardHeaders(config.secret, req.delivery_id, body ?? ''));
   }
+  // OrgLoop's org-to-org pattern pairs this with a webhook source's `hmac_secret`, which (like
+  // OrgLoop's) checks X-Hub-Signature-256 over the raw body.
+  if (typeof config.hmac_secret === 'string' && config.hmac_secret) headers['x-hub-signature-256'] = signGithub(config.hmac_secret, body ?? '');
 
   if (!isHttpUrl(url)) return { error: 'url does not render to an http(s) URL' };
   const unsendable = unsendableHeader(headers);
@@ -180,6 +184,7 @@ export const webhookActor: ActorProvider = {
         },
       },
       secret: { type: 'string', minLength: 1, sensitive: true, description: 'signs requests (Standard Webhooks); whsec_<base64> or plain text' },
+      hmac_secret: { type: 'string', minLength: 1, sensitive: true, description: 'signs requests with X-Hub-Signature-256: sha256=<hex HMAC of the body> (OrgLoop org-to-org)' },
       timeout: { type: 'string', description: 'request timeout, e.g. 30s (default: the route delivery timeout)' },
       body: { type: ['object', 'string', 'array'], description: 'body template; default { event, prompt, config, delivery }' },
       body_template: { type: ['object', 'string', 'array'], description: 'same as body (OrgLoop spelling)' },

@@ -20,8 +20,8 @@ const compiledByConfig = new WeakMap<object, CompiledDedup>();
 function compile(config: Record<string, unknown>): CompiledDedup {
   let c = compiledByConfig.get(config);
   if (!c) {
-    // `fields` is OrgLoop's other name for `key`
-    const written = config.key ?? config.fields;
+    // `fields` is OrgLoop's other name for `key`, `key_fields` its module spec's
+    const written = config.key ?? config.fields ?? config.key_fields;
     const key = written === undefined ? DEFAULT_DEDUP_KEY : Array.isArray(written) ? (written as string[]) : [written as string];
     c = { paths: key.map(splitPath), windowMs: parseDuration((config.window as string | undefined) ?? DEFAULT_DEDUP_WINDOW) };
     compiledByConfig.set(config, c);
@@ -62,6 +62,14 @@ export const dedupTransform: TransformProvider = {
         ],
         description: 'same as key (OrgLoop spelling)',
       },
+      key_fields: {
+        oneOf: [
+          { type: 'string', minLength: 1 },
+          { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+        ],
+        description: 'same as key (OrgLoop module spec spelling)',
+      },
+      track_delivery: { type: 'boolean', description: 'accepted for compatibility; OrgLoop 0.7 reads it but it changes nothing there either' },
       window: { type: 'string', description: 'how long a key is remembered, e.g. 10m (default 5m)' },
       store: { enum: ['memory'], description: 'accepted for compatibility: seen keys are kept in the state store, so windows also survive restarts' },
     },

@@ -163,6 +163,8 @@ describe('OrgLoop config shapes', () => {
     const a = dedupKey('d', { fields: ['source', 'payload.pr_number'] }, event());
     expect(a).toBe(dedupKey('d', { key: ['source', 'payload.pr_number'] }, event({ id: 'evt_2' })));
     expect(a).not.toBe(dedupKey('d', { fields: ['source', 'payload.pr_number'] }, event({ payload: { pr_number: 8 } })));
+    // the module spec's spelling is the same key
+    expect(dedupKey('d', { key_fields: ['source', 'payload.pr_number'] }, event())).toBe(a);
   });
 
   it('cron schedules: several named schedules, schedule.<name> events, intervals and expressions', () => {
