@@ -250,7 +250,7 @@ describe('otel logger', () => {
     expect(r.attrs['orgloop.client_secret']).toBe('[redacted]');
   });
 
-  it("validate: OrgLoop's full README block is accepted; protocols other than http/json and metrics export are named as not supported", () => {
+  it("validate: OrgLoop's full README block is accepted; metrics export and a grpc endpoint with an OTLP/HTTP path are named", () => {
     const upstream = {
       endpoint: 'http://localhost:4318/v1/logs',
       protocol: 'http/json',
@@ -261,7 +261,9 @@ describe('otel logger', () => {
       batch: { max_queue_size: 2048, scheduled_delay_ms: 5000, max_export_batch_size: 512 },
     };
     expect(otelLogger.validate!(upstream)).toEqual([]);
-    expect(otelLogger.validate!({ protocol: 'grpc' })[0]!.message).toBe("protocol grpc is not supported: orgloop's otel logger sends OTLP/HTTP JSON (set protocol: http/json; collectors take it on port 4318)");
+    expect(otelLogger.validate!({ ...upstream, protocol: 'http/protobuf' })).toEqual([]);
+    expect(otelLogger.validate!({ ...upstream, protocol: 'grpc' })[0]!.message).toMatch(/^with protocol: grpc, endpoint is the collector's address/);
+    expect(otelLogger.validate!({ protocol: 'grpc' })).toEqual([]);
     expect(otelLogger.validate!({ export: { metrics: true } })[0]!.path).toBe('export.metrics');
     expect(otelLogger.validate!({ endpoint: 'localhost:4318' })[0]).toMatchObject({ path: 'endpoint' });
   });
@@ -274,10 +276,10 @@ describe('otel logger: doctor', () => {
       res.end('{}');
     });
     try {
-      expect(await otelLogger.check!(makeCtx({ endpoint: srv.url, headers: { Authorization: `Bearer ${TOKEN}` } }))).toEqual({ ok: true, detail: `${srv.url}/v1/logs accepts OTLP/HTTP JSON (HTTP 200)` });
+      expect(await otelLogger.check!(makeCtx({ endpoint: srv.url, headers: { Authorization: `Bearer ${TOKEN}` } }))).toEqual({ ok: true, detail: `${srv.url}/v1/logs accepts OTLP/HTTP JSON` });
       expect(JSON.parse(srv.requests[0]!.body.toString())).toEqual({ resourceLogs: [] });
       const bad = await otelLogger.check!(makeCtx({ endpoint: srv.url, headers: { Authorization: 'Bearer wrong-token' } }));
-      expect(bad).toEqual({ ok: false, detail: `${srv.url}/v1/logs answered HTTP 401 (check headers)` });
+      expect(bad).toEqual({ ok: false, detail: `${srv.url}/v1/logs: HTTP 401 (check headers)` });
     } finally {
       await srv.close();
     }

@@ -126,7 +126,11 @@ describe("OrgLoop's agent-ctl, agent-gate, otel and syslog shapes", () => {
     const bad = { ...files, 'loggers/observability.yaml': files['loggers/observability.yaml'].replace('protocol: "http/json"', 'protocol: grpc') };
     const errs = await errors(project(bad));
     expect(errs).toHaveLength(1);
-    expect(errs[0]).toMatch(/observability\.yaml:\d+:\d+: .*protocol grpc is not supported: orgloop's otel logger sends OTLP\/HTTP JSON/);
+    // OrgLoop's logger sends OTLP/HTTP JSON to /v1/logs whatever `protocol` says; ours speaks gRPC,
+    // whose endpoint has no path: the line of the endpoint is named, with what differs
+    expect(errs[0]).toMatch(/observability\.yaml:7:\d+: .*with protocol: grpc, endpoint is the collector's address \(host and port, usually :4317\) and takes no path; \/v1\/logs is an OTLP\/HTTP path \(OrgLoop's logger sends OTLP\/HTTP JSON to it whatever protocol says/);
+    const grpc = { ...files, 'loggers/observability.yaml': files['loggers/observability.yaml'].replace('protocol: "http/json"', 'protocol: grpc').replace('http://localhost:4318/v1/logs', 'grpc://localhost:4317') };
+    expect(await errors(project(grpc))).toEqual([]);
     // a key agent-gate does not know: OrgLoop's refuses to start; here it is a validate warning,
     // as for every provider (engine/config/resources.ts)
     const unknownKey = { ...files, 'transforms/gate.yaml': files['transforms/gate.yaml'].replace('timeout: 5000', 'timeout: 5000\n      max_sessions: 2') };
