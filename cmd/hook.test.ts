@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { cli, runExecutor, tempProject, type RunningExecutor } from './test-helpers/executor.js';
+import { cli, runExecutor, startSink, tempProject, until, type RunningExecutor } from './test-helpers/executor.js';
 
 const running: RunningExecutor[] = [];
 afterEach(async () => {
@@ -126,6 +126,71 @@ describe('orgloop hook', () => {
     expect(spoolLines(dir)).toEqual([]);
     const got = await events(dir, 'codex');
     expect(got.map((e) => `${e.payload.payload.session_id}:${e.payload.provenance.platform_event}`).sort()).toEqual(['a:session.started', 'a:session.stopped', 'b:session.started']);
+  });
+
+  it("executor down: an agent's report to its callback is spooled with its token; the executor starting takes it, once", async () => {
+    const sink = await startSink();
+    try {
+      const dir = tempProject({
+        'orgloop.yaml': `
+sources:
+  - id: claude-code
+    connector: claude-code
+  - id: tasks
+    connector: webhook
+actors:
+  - id: agent
+    connector: webhook
+    config: { url: "${sink.url}/agent" }
+routes:
+  - name: work
+    when: { source: tasks }
+    then: { actor: agent }
+`,
+      });
+      expect((await cli(['apply', '--auto-approve'], { cwd: dir })).code).toBe(0);
+      const port = await freePort();
+      const first = await runExecutor(['start', '--port', String(port)], { cwd: dir });
+      running.push(first);
+      expect((await fetch(`${first.url}/webhook/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"task":"fix the cache"}' })).status).toBe(202);
+      // the agent is handed the delivery with its callback, then the executor goes down
+      const sent = await until(() => sink.received[0], 15_000, 'the delivery to the agent');
+      const callback = { url: String(sent.headers['orgloop-callback-url']), token: String(sent.headers['orgloop-callback-token']), delivery: String(sent.headers['webhook-id']) };
+      expect(callback.url).toBe(`http://127.0.0.1:${port}/callback/agent`);
+      await first.stop();
+
+      const env = { ORGLOOP_CALLBACK_URL: callback.url, ORGLOOP_CALLBACK_TOKEN: callback.token, ORGLOOP_DELIVERY_ID: callback.delivery };
+      const stop = await cli(['-c', join(dir, 'orgloop.yaml'), 'hook', 'claude-code-stop', '--port', String(port)], {
+        cwd: '/',
+        env,
+        input: JSON.stringify({ session_id: 'cc-9', hook_event_name: 'Stop', cwd: '/src', last_assistant_message: 'cache fixed' }),
+      });
+      expect(stop.code).toBe(0);
+      expect(stop.stderr).toContain(`the report of delivery ${callback.delivery} kept in`);
+      const lines = spoolLines(dir).map((l) => JSON.parse(l));
+      // the event first, then the report behind it, with its URL and token
+      expect(lines.map((l) => l.url ?? l.source)).toEqual(['claude-code', callback.url]);
+      expect(lines[1].headers.authorization).toBe(`Bearer ${callback.token}`);
+
+      const next = await runExecutor(['start', '--port', String(port)], { cwd: dir });
+      running.push(next);
+      await next.waitFor('sent 2 hook request(s) spooled');
+      expect(spoolLines(dir)).toEqual([]);
+      const stopped = await events(dir, 'agent');
+      expect(stopped).toHaveLength(1);
+      expect(stopped[0]!.payload.payload).toMatchObject({ delivery_id: callback.delivery, outcome: 'success', output_tail: 'cache fixed' });
+      expect(await events(dir, 'claude-code')).toHaveLength(1);
+
+      // the same report resent (a drainer killed after sending leaves it for the next): still one
+      const { appendFileSync } = await import('node:fs');
+      appendFileSync(join(dir, '.orgloop', 'hook-spool.jsonl'), JSON.stringify(lines[1]) + '\n');
+      const again = await cli(['-c', join(dir, 'orgloop.yaml'), 'hook', 'claude-code-start', '--url', next.url], { cwd: '/', input: JSON.stringify({ session_id: 'cc-10', hook_event_name: 'SessionStart' }) });
+      expect(again).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(spoolLines(dir)).toEqual([]);
+      expect(await events(dir, 'agent')).toHaveLength(1);
+    } finally {
+      await sink.close();
+    }
   });
 
   it('refuses a bad port, and input that is not a hook payload, with a message', async () => {

@@ -6,7 +6,8 @@
 // It must never hold the agent up: when the executor is down or answers an error it exits 0
 // (Claude Code treats exit 2 as "block the stop"; we never use it), and a request a later try
 // could deliver is kept in the project's hook spool (.orgloop/hook-spool.jsonl), resent by the
-// next hook call or when the executor starts. Stdout stays empty because Claude Code reads a
+// next hook call or when the executor starts; so is the report of a delivery's end to the
+// agent's callback. Stdout stays empty because Claude Code reads a
 // Stop hook's stdout as a decision. Unreadable input (not JSON, no session id) exits 1, which
 // agents show as a non-blocking hook error.
 
@@ -104,17 +105,19 @@ async function runHook(agent: (typeof AGENTS)[number], phase: 'start' | 'stop', 
   let down: string | undefined;
   if (spoolFile && existsSync(spoolFile)) {
     const drained = await spool.drainToIngress(spoolFile, baseUrl, timeoutMs);
-    for (const r of drained.refused) warn(`a spooled ${r.source} event was refused and dropped: ${r.error}`);
+    for (const r of drained.refused) warn(`a spooled ${r.url ? 'report' : `${r.source} event`} was refused and dropped: ${r.error}`);
     down = drained.error;
   }
 
   const key = randomUUID();
   const sent = down ? { ok: false as const, error: down, retryable: true } : await forwardToIngress({ baseUrl, source, body: input.body, secret, timeoutMs, idempotencyKey: key });
+  let spooled = false;
   if (!sent.ok) {
     if (sent.retryable && spoolFile) {
       const headers: Record<string, string> = { 'idempotency-key': key };
       if (secret) headers['x-hub-signature-256'] = hookSignature(secret, input.body);
       const put = await spool.spoolAppend(spoolFile, [{ v: 1, source, body: input.body, headers, spooled_at: new Date().toISOString() }], spoolMax);
+      spooled = put.ok;
       if (put.ok) warn(`session ${input.sessionId} kept in ${spoolFile}; it is sent when the executor is back (${sent.error})`);
       else warn(`session ${input.sessionId} not recorded: ${sent.error}; ${put.error}`);
     } else {
@@ -122,22 +125,26 @@ async function runHook(agent: (typeof AGENTS)[number], phase: 'start' | 'stop', 
       warn(`session ${input.sessionId} not recorded: ${sent.error}${why}`);
     }
   }
-  // Started by a command actor: also report the end of that delivery, with the token it was
-  // sent with, so the actor's own actor.stopped carries what the agent said. Not spooled: the
-  // token is a credential, and the executor retries a delivery nobody reported on.
+  // Started by an actor (ORGLOOP_CALLBACK_* in the environment): also report the end of that
+  // delivery, with the token it was sent with, so the actor's actor.stopped carries what the agent
+  // said. What the executor could not take is spooled like the event (behind it, keeping their
+  // order), token and all: it proves this one delivery's end and nothing else.
   const { ORGLOOP_CALLBACK_URL: url, ORGLOOP_CALLBACK_TOKEN: token, ORGLOOP_DELIVERY_ID: deliveryId } = process.env;
   if (phase === 'stop' && url && token && deliveryId) {
     const hook = JSON.parse(input.body) as { summary?: unknown; last_assistant_message?: unknown };
     const summary = typeof hook.summary === 'string' ? hook.summary : hook.last_assistant_message;
-    const reported = await forwardToIngress({
-      baseUrl,
-      source,
-      url,
-      headers: { authorization: `Bearer ${token}` },
-      body: JSON.stringify({ delivery_id: deliveryId, outcome: 'success', ...(typeof summary === 'string' ? { output_tail: summary } : {}) }),
-      timeoutMs,
-    });
-    if (!reported.ok) warn(`delivery ${deliveryId} not reported: ${reported.error}`);
+    const body = JSON.stringify({ delivery_id: deliveryId, outcome: 'success', ...(typeof summary === 'string' ? { output_tail: summary } : {}) });
+    const headers = { authorization: `Bearer ${token}` };
+    const reportKey = randomUUID();
+    const reported = spooled || down ? { ok: false as const, error: down ?? (sent.ok ? '' : sent.error), retryable: true } : await forwardToIngress({ baseUrl, source, url, headers, body, timeoutMs, idempotencyKey: reportKey });
+    if (!reported.ok) {
+      if (reported.retryable && spoolFile) {
+        const entry = { v: 1 as const, source, url, body, headers: { 'idempotency-key': reportKey, ...headers }, spooled_at: new Date().toISOString() };
+        const put = await spool.spoolAppend(spoolFile, [entry], spoolMax);
+        if (put.ok) warn(`the report of delivery ${deliveryId} kept in ${spoolFile}; it is sent when the executor is back (${reported.error})`);
+        else warn(`delivery ${deliveryId} not reported: ${reported.error}; ${put.error}`);
+      } else warn(`delivery ${deliveryId} not reported: ${reported.error}`);
+    }
   }
   return 0;
 }
@@ -159,7 +166,8 @@ Input that is not a hook payload exits 1 (agents show it as a non-blocking error
 The executor: --url, --port, $ORGLOOP_URL or $ORGLOOP_PORT (default http://127.0.0.1:${DEFAULT_PORT}).
 Set ORGLOOP_HOOK_SECRET to sign the request when the source has a secret.
 A stop hook of an agent started by a command actor (ORGLOOP_CALLBACK_URL, ORGLOOP_CALLBACK_TOKEN
-and ORGLOOP_DELIVERY_ID in its environment) also reports the end of that delivery.
+and ORGLOOP_DELIVERY_ID in its environment) also reports the end of that delivery; a report the
+executor could not take is spooled (with its token) and sent the same way, and counts once.
 See docs/connectors.md.`;
 
 export function register(program: Command): void {

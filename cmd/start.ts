@@ -123,8 +123,8 @@ export async function runExecutor(g: { config: string; state?: string; noColor: 
 }
 
 /**
- * Hook requests spooled while no executor was listening (engine/hook/spool.ts) are sent to this
- * one through its own ingress, so they are signed, checked and deduped like any other.
+ * Hook requests and agents' reports spooled while no executor was listening (engine/hook/spool.ts)
+ * are sent to this one through its own ingress, so they are signed, checked and deduped like any other.
  */
 async function sendHookSpool(config: string, address: { address: string; port: number }): Promise<void> {
   const { existsSync } = await import('node:fs');
@@ -134,9 +134,9 @@ async function sendHookSpool(config: string, address: { address: string; port: n
   if (!existsSync(file)) return;
   const any = address.address === '0.0.0.0' || address.address === '::';
   const host = any ? '127.0.0.1' : address.address.includes(':') ? `[${address.address}]` : address.address;
-  const r = await drainToIngress(file, `http://${host}:${address.port}`, 10_000);
+  const r = await drainToIngress(file, `http://${host}:${address.port}`, 10_000, true);
   if (r.sent) process.stdout.write(`sent ${r.sent} hook request(s) spooled in ${file}\n`);
-  for (const x of r.refused) process.stderr.write(`a spooled ${x.source} hook request was refused and dropped: ${x.error}\n`);
+  for (const x of r.refused) process.stderr.write(`a spooled ${x.url ? 'report to an agent callback' : `${x.source} hook request`} was refused and dropped: ${x.error}\n`);
   if (r.error) process.stderr.write(`${r.kept} spooled hook request(s) kept in ${file}: ${r.error}\n`);
 }
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spoolAppend, spoolDrain, spoolPath, type SpoolEntry } from './spool.js';
+import { reportTarget, spoolAppend, spoolDrain, spoolPath, type SpoolEntry } from './spool.js';
 
 const entry = (n: number): SpoolEntry => ({ v: 1, source: 'codex', body: JSON.stringify({ session_id: `s${n}` }), headers: { 'idempotency-key': `k${n}` }, spooled_at: '2026-01-01T00:00:00Z' });
 
@@ -68,5 +68,12 @@ describe('hook spool', () => {
     const r = await spoolDrain(path, async (e) => (sent.push(e.headers['idempotency-key']!), { ok: true }));
     expect(sent).toEqual(['k1', 'k2']);
     expect(r.sent).toBe(2);
+  });
+
+  it("a report keeps its URL for a hook; an executor draining takes it on its own address", () => {
+    const url = 'https://agents.example.com/orgloop/callback/agent%201';
+    expect(reportTarget(url, 'http://127.0.0.1:4800', false)).toBe(url);
+    expect(reportTarget(url, 'http://127.0.0.1:4800/', true)).toBe('http://127.0.0.1:4800/callback/agent%201');
+    expect(reportTarget('not a url', 'http://127.0.0.1:4800', true)).toBe('not a url');
   });
 });

@@ -11,6 +11,11 @@
 // yet and deletes the claimed file. A drainer killed midway leaves its claimed file behind; the
 // next drain adopts it once it is CLAIM_STALE_MS old and resends it whole, which the keys make
 // harmless.
+//
+// An agent's report to its callback (`POST /callback/<actor>`, with the per-delivery token as a
+// bearer) is spooled the same way, with its URL and token: the token proves the end of one
+// delivery of one actor, nothing more, and the file is the agent user's own (0600). The executor
+// keeps one actor.stopped per delivery, so a report resent any number of times counts once.
 
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
@@ -28,9 +33,11 @@ export interface SpoolEntry {
   v: 1;
   /** the source id: the request goes to POST /webhook/<source> */
   source: string;
+  /** an agent's report: the callback URL it was sent to (POST /callback/<actor>) instead */
+  url?: string;
   /** the exact body first sent (it is what a signature covers) */
   body: string;
-  /** headers to resend: idempotency-key, and x-hub-signature-256 when it was signed */
+  /** headers to resend: idempotency-key, x-hub-signature-256 when it was signed, a report's authorization */
   headers: Record<string, string>;
   spooled_at: string;
 }
@@ -164,7 +171,8 @@ function claimName(path: string): string {
 function parseLine(line: string): SpoolEntry | null {
   try {
     const e = JSON.parse(line) as SpoolEntry;
-    return e && e.v === 1 && typeof e.source === 'string' && typeof e.body === 'string' && e.headers && typeof e.headers === 'object' ? e : null;
+    const ok = e && e.v === 1 && typeof e.source === 'string' && typeof e.body === 'string' && e.headers && typeof e.headers === 'object' && (e.url === undefined || typeof e.url === 'string');
+    return ok ? e : null;
   } catch {
     return null;
   }
@@ -175,8 +183,8 @@ export type SendResult = { ok: true } | { ok: false; error: string; retryable: b
 export interface DrainResult {
   /** taken by the executor */
   sent: number;
-  /** refused for good (4xx): dropped, with the reasons */
-  refused: Array<{ source: string; error: string }>;
+  /** refused for good (4xx): dropped, with the reasons (`url`: an agent's report) */
+  refused: Array<{ source: string; url?: string; error: string }>;
   /** put back for a later drain */
   kept: number;
   /** why sending stopped early, if it did */
@@ -213,7 +221,7 @@ export async function spoolDrain(path: string, send: (e: SpoolEntry) => Promise<
       }
       const r = await send(e);
       if (r.ok) out.sent++;
-      else if (!r.retryable) out.refused.push({ source: e.source, error: r.error });
+      else if (!r.retryable) out.refused.push({ source: e.source, ...(e.url ? { url: e.url } : {}), error: r.error });
       else {
         out.error = r.error;
         back.push(e);
@@ -237,10 +245,31 @@ export async function spoolDrain(path: string, send: (e: SpoolEntry) => Promise<
   return out;
 }
 
-/** Sends the spool to an executor's ingress at `baseUrl`, each request with its own key and signature. */
-export function drainToIngress(path: string, baseUrl: string, timeoutMs: number): Promise<DrainResult> {
+/**
+ * Where a spooled report goes. A hook sends it where the executor said to (its callback URL); an
+ * executor draining the spool is the one to tell, so it takes the report on its own address (the
+ * URL may name a public address or a port that is not this executor's now).
+ */
+export function reportTarget(url: string, baseUrl: string, own: boolean): string {
+  if (!own) return url;
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return url; // refused as the request it is
+  }
+  const at = path.lastIndexOf('/callback/');
+  return at < 0 ? url : `${baseUrl.replace(/\/+$/, '')}${path.slice(at)}`;
+}
+
+/**
+ * Sends the spool to an executor at `baseUrl`, each request with its own key and signature (or
+ * token). `own`: the drainer is that executor, and takes agents' reports on its own address.
+ */
+export function drainToIngress(path: string, baseUrl: string, timeoutMs: number, own = false): Promise<DrainResult> {
   return spoolDrain(path, (e) => {
     const { 'idempotency-key': key, ...headers } = e.headers;
-    return forwardToIngress({ baseUrl, source: e.source, body: e.body, headers, idempotencyKey: key, timeoutMs, attempts: 1 });
+    const url = e.url === undefined ? undefined : reportTarget(e.url, baseUrl, own);
+    return forwardToIngress({ baseUrl, source: e.source, url, body: e.body, headers, idempotencyKey: key, timeoutMs, attempts: 1 });
   });
 }
