@@ -48,6 +48,7 @@ describe('webhook actor', () => {
     expect(JSON.parse(r.body.toString())).toEqual({
       event: req.event,
       prompt: 'Review the PR.',
+      launch_prompt: 'Review the PR.',
       config: { session_key: 'pr-42' },
       delivery: { id: 'dlv_1', attempt: 2, route: 'pr-review' },
     });
@@ -85,7 +86,7 @@ describe('webhook actor', () => {
     await webhookActor.deliver(ctx, { ...req, eventJson: JSON.stringify(req.event) });
     const reused = last().body.toString();
     expect(reused).toBe(serialized);
-    expect(reused).toBe(JSON.stringify({ event: req.event, prompt: req.prompt, config: req.routeConfig, delivery: { id: 'dlv_1', attempt: 1, route: 'pr-review' } }));
+    expect(reused).toBe(JSON.stringify({ event: req.event, prompt: req.prompt, launch_prompt: req.prompt, config: req.routeConfig, delivery: { id: 'dlv_1', attempt: 1, route: 'pr-review' } }));
   });
 
   it('webhook-id stays the delivery id across retries; no signature without a secret', async () => {

@@ -1,7 +1,7 @@
 // Actor `webhook`: POSTs (or config.method) a JSON document to `url` per delivery.
 //
-// Default body: { event, prompt, config: <route then.config, rendered>, delivery: { id, attempt,
-// route } } (OrgLoop's default names the prompt `launch_prompt`; templates see both names).
+// Default body: { event, prompt, launch_prompt, config: <route then.config, rendered>, delivery:
+// { id, attempt, route } } (`launch_prompt` is OrgLoop's name for the prompt; templates see both).
 // With `body` (or OrgLoop's `body_template`; an object or a string) that template is rendered
 // instead; templates see the event's fields at top level ({{payload.x}}) and also event, prompt,
 // launch_prompt, config and delivery. Values are encoded for where they land (template-position.ts):
@@ -63,7 +63,8 @@ function buildBody(config: Record<string, unknown>, req: DeliveryRequest, conten
     ? { id: req.delivery_id, attempt: req.attempt, route: req.route, callback: req.callback }
     : { id: req.delivery_id, attempt: req.attempt, route: req.route };
   const template = config.body ?? config.body_template;
-  if (template === undefined || template === null) return jsonObject({ event: req.eventJson }, { prompt: req.prompt, config: req.routeConfig, delivery });
+  // launch_prompt: where receivers written for OrgLoop's webhook target read the prompt
+  if (template === undefined || template === null) return jsonObject({ event: req.eventJson }, { prompt: req.prompt, launch_prompt: req.prompt, config: req.routeConfig, delivery });
   const data = { ...req.event, event: req.event, prompt: req.prompt, launch_prompt: req.prompt ?? '', config: req.routeConfig, delivery };
   if (typeof template === 'string') return renderBodyText(template, data, contentType);
   return JSON.stringify(renderDeep(template, data));
