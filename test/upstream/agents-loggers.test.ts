@@ -120,6 +120,16 @@ const files = {
 describe("OrgLoop's agent-ctl, agent-gate, otel and syslog shapes", () => {
   it('load unchanged (validate without secrets)', async () => {
     expect(await errors(project(files))).toEqual([]);
+    // the spec page's shapes (docs-site spec/loggers.md): syslog over tls with a format, otel over gRPC
+    const spec = {
+      ...files,
+      'loggers/observability.yaml': files['loggers/observability.yaml']
+        .replace('      transport: udp\n', '      protocol: tls\n      format: rfc5424\n')
+        .replace('      port: 514\n', '      port: 6514\n')
+        .replace('"http://localhost:4318/v1/logs"', '"grpc://localhost:4317"')
+        .replace('protocol: "http/json"', 'protocol: grpc'),
+    };
+    expect(await errors(project(spec))).toEqual([]);
   });
 
   it('a value we cannot honour is an error that names what differs', async () => {
