@@ -91,9 +91,24 @@ function secrets(config: Record<string, unknown>): string[] {
 }
 
 /** Maps one delivery to events (empty for ping, runs and suites not completed, issue events on PRs). */
+/** The objects a delivery of each kind must carry to be an event. */
+const SUBJECTS: Record<string, readonly string[]> = {
+  pull_request_review: ['review', 'pull_request'],
+  pull_request_review_comment: ['comment', 'pull_request'],
+  issue_comment: ['comment', 'issue'],
+  pull_request: ['pull_request'],
+  issues: ['issue'],
+  workflow_run: ['workflow_run'],
+  check_suite: ['check_suite'],
+};
+
 export function normalizeDelivery(ghEvent: string, body: any, opts: { editDebounceMs?: number } = {}): EmittedEvent[] {
   const repo: string = body?.repository?.full_name ?? '';
   const action: string | undefined = body?.action;
+  // A delivery of these kinds without its object (a review without the review...) names nothing
+  // to act on: OrgLoop drops it rather than pass it on raw, where a route on its name would wake.
+  const subject = SUBJECTS[ghEvent];
+  if (subject && subject.some((k) => !body?.[k] || typeof body[k] !== 'object')) return [];
   switch (ghEvent) {
     case 'ping':
       return [];

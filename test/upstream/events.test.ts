@@ -119,6 +119,19 @@ describe('github-webhook events in OrgLoop shapes', () => {
     expect(labeled).toMatchObject({ provenance: { platform_event: 'issues.labeled', label: 'ui', author: 'erik' }, payload: { action: 'labeled', issue_number: 41, issue_title: 'Add dark mode', issue_state: 'open', label: 'ui' } });
     expect(events(await githubWebhookSource.handleWebhook!(gh, ghDelivery('issues', { action: 'labeled', repository, issue: { ...issue, pull_request: { url: 'x' } }, label: { name: 'ui' } })))).toEqual([]);
   });
+
+  it('a delivery without the object its kind is about is no event (not a raw one a route on its name would match)', async () => {
+    const all = providerContext('gh', { secret: 'gh-sec' });
+    const none = async (kind: string, body: Record<string, unknown>) => expect(events(await githubWebhookSource.handleWebhook!(all, ghDelivery(kind, { repository, sender: { login: 'erik' }, ...body })))).toEqual([]);
+    await none('pull_request', { action: 'opened' });
+    await none('pull_request_review', { action: 'submitted', pull_request: pr });
+    await none('pull_request_review_comment', { action: 'created', pull_request: pr });
+    await none('issue_comment', { action: 'created', issue: { number: 3 } });
+    await none('issue_comment', { action: 'created', comment: { id: 9, body: 'x' } });
+    // other kinds still pass through under GitHub's own names
+    const [release] = events(await githubWebhookSource.handleWebhook!(all, ghDelivery('release', { action: 'published', repository, release: { tag_name: 'v2.0.0' }, sender: { login: 'erik' } })));
+    expect(release).toMatchObject({ type: 'resource.changed', provenance: { platform: 'github', platform_event: 'release.published' } });
+  });
 });
 
 describe('linear-webhook events in OrgLoop shapes', () => {
