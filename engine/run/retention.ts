@@ -38,8 +38,13 @@ export class Pruner {
     this.now = o.now ?? Date.now;
   }
 
+  /**
+   * The first round runs at once: what piled up while no executor ran goes first, and on Postgres
+   * today's log partitions exist before the day's rows arrive (they would land in the default
+   * partition and be moved later), so the rounds of a settled executor find nothing to do.
+   */
   start(): void {
-    this.schedule();
+    this.schedule(0);
   }
 
   /**
@@ -54,7 +59,7 @@ export class Pruner {
     return Math.min(cap, this.intervalMs * 2 ** this.idleRounds);
   }
 
-  private schedule(): void {
+  private schedule(delay = this.delay()): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.round = this.prune()
@@ -66,7 +71,7 @@ export class Pruner {
           this.round = null;
           this.schedule();
         });
-    }, this.delay());
+    }, delay);
     this.timer.unref();
   }
 

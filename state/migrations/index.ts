@@ -10,6 +10,7 @@ import { migration as m005 } from './005_inbox.js';
 import { migration as m006 } from './006_log_partitions.js';
 import { migration as m007 } from './007_event_headers.js';
 import { migration as m008 } from './008_version_git.js';
+import { migration as m009 } from './009_count_shards.js';
 
 export interface Migration {
   version: number;
@@ -18,4 +19,4 @@ export interface Migration {
   postgres: string;
 }
 
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];

@@ -30,22 +30,43 @@ export interface PartitionChanges {
   droppedRows: number;
 }
 
+/** The log's partitions with the planner's row estimates; fine outside a transaction. */
+export const LIST_PARTITIONS = `SELECT c.relname AS name, c.reltuples AS rows FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+  WHERE i.inhparent = 'log'::regclass`;
+
+export interface Partition {
+  name: string;
+  rows: number;
+}
+
+/** What maintenance would do to these partitions: the days to create and the partitions to drop. */
+export function planPartitions(parts: Partition[], now: number, cutoffMs: number): { create: string[]; drop: Partition[]; mixed: string[] } {
+  const names = new Set(parts.map((p) => p.name));
+  const covered = (d: string) => parts.some((p) => p.name.startsWith('log_to_') && upperBound(p.name)! > d);
+  const create: string[] = [];
+  for (let k = 0; k <= AHEAD_DAYS; k++) {
+    const d = day(now + k * DAY);
+    if (!names.has(`log_p${compact(d)}`) && !covered(d)) create.push(d);
+  }
+  const cutoff = new Date(cutoffMs).toISOString();
+  const drop: Partition[] = [];
+  const mixed: string[] = [];
+  for (const p of parts) {
+    const upper = upperBound(p.name);
+    // every row is before `upper`, and `upper` is not after the cutoff
+    if (upper !== null && upper <= cutoff) drop.push(p);
+    else if (!p.name.startsWith('log_p')) mixed.push(p.name);
+  }
+  return { create, drop, mixed };
+}
+
 export async function maintainLogPartitions(c: pg.PoolClient, now: number, cutoffMs: number): Promise<PartitionChanges> {
   // never hold up the log's inserts for long: if the locks are not granted soon, try next round
   await c.query(`SET LOCAL lock_timeout = '2s'`);
-  const parts = (
-    await c.query(
-      `SELECT c.relname AS name, c.reltuples AS rows FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-       WHERE i.inhparent = 'log'::regclass`,
-    )
-  ).rows as Array<{ name: string; rows: number }>;
-  const names = new Set(parts.map((p) => p.name));
-  const covered = (d: string) => parts.some((p) => p.name.startsWith('log_to_') && upperBound(p.name)! > d);
-  const out: PartitionChanges = { created: [], dropped: [], mixed: [], droppedRows: 0 };
-  for (let k = 0; k <= AHEAD_DAYS; k++) {
-    const d = day(now + k * DAY);
+  const plan = planPartitions((await c.query(LIST_PARTITIONS)).rows as Partition[], now, cutoffMs);
+  const out: PartitionChanges = { created: [], dropped: [], mixed: plan.mixed, droppedRows: 0 };
+  for (const d of plan.create) {
     const name = `log_p${compact(d)}`;
-    if (names.has(name) || covered(d)) continue;
     const next = day(Date.parse(d) + DAY);
     // created apart and attached, which does not block the log's inserts as CREATE ... PARTITION OF
     // would; rows of that day already in the default partition move in first
@@ -54,14 +75,7 @@ export async function maintainLogPartitions(c: pg.PoolClient, now: number, cutof
     await c.query(`ALTER TABLE log ATTACH PARTITION ${name} FOR VALUES FROM ('${d}') TO ('${next}')`);
     out.created.push(name);
   }
-  const cutoff = new Date(cutoffMs).toISOString();
-  for (const p of parts) {
-    const upper = upperBound(p.name);
-    // every row is before `upper`, and `upper` is not after the cutoff
-    if (upper === null || upper > cutoff) {
-      if (!p.name.startsWith('log_p')) out.mixed.push(p.name);
-      continue;
-    }
+  for (const p of plan.drop) {
     await c.query(`DROP TABLE ${p.name}`);
     out.dropped.push(p.name);
     out.droppedRows += Math.max(0, Number(p.rows));

@@ -52,7 +52,7 @@ import { SqlStore } from '../sql-store.js';
 import { TurnBatch } from './batch.js';
 import { WORK_CHANNEL, ingestBatch } from './ingest.js';
 import type { Steps } from '../inbox.js';
-import { maintainLogPartitions } from './log-partitions.js';
+import { LIST_PARTITIONS, type Partition, maintainLogPartitions, planPartitions } from './log-partitions.js';
 import { APPLY_CHANNEL, Listener, sessionName } from './listen.js';
 
 export interface PostgresStoreOptions {
@@ -97,6 +97,34 @@ const abandoned = (staleParam: string) => `SELECT e.id FROM executors e WHERE e.
 const claimableSql = (nowParam: string, staleParam: string) =>
   `(EXISTS (SELECT 1 FROM deliveries WHERE status = 'leased' AND (lease_until < ${nowParam} OR lease_owner IN (${abandoned(staleParam)})))
     OR EXISTS (SELECT 1 FROM deliveries WHERE status IN ('pending', 'retry') AND run_at <= ${nowParam}))`;
+
+/**
+ * Whether a prune step would find anything (one probe per kind, through the indexes the deletes
+ * use); `?` 1 is the cutoff, 2 the dedupe keys' cutoff.
+ */
+const PRUNE_DUE = {
+  deliveries: `SELECT 1 FROM deliveries WHERE status IN ('delivered', 'dead', 'cancelled') AND updated_at < $1`,
+  events: `SELECT 1 FROM events e WHERE received_at < $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)`,
+  dedupe_keys: 'SELECT 1 FROM dedupe_keys WHERE seen_at < $2',
+  log: 'SELECT 1 FROM log WHERE time < $1',
+} as const;
+
+/**
+ * CTEs that move the delivery counters of connections that are gone into shard 0 (migration 009): rows
+ * locked by a live writer are skipped, and only folders write shard 0, in route order, so a
+ * fold never waits for a writer and two folds never deadlock.
+ */
+const FOLD_COUNTS = `gone AS (
+    DELETE FROM delivery_counts WHERE (route, status, shard) IN (
+      SELECT route, status, shard FROM delivery_counts
+      WHERE shard <> 0 AND shard NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
+      FOR UPDATE SKIP LOCKED)
+    RETURNING route, status, count
+  ), folded AS (
+    INSERT INTO delivery_counts AS c (route, status, shard, count)
+    SELECT route, status, 0, SUM(count) FROM gone GROUP BY route, status ORDER BY route, status
+    ON CONFLICT (route, status, shard) DO UPDATE SET count = c.count + excluded.count
+  )`;
 
 /** `?` placeholders numbered for Postgres ($1, $2, ...), once per SQL text. */
 const numbered = new Map<string, string>();
@@ -578,31 +606,46 @@ export class PostgresStore extends SqlStore implements Store {
   /**
    * Deliveries, events and dedupe keys in small steps, as on SQLite; the log by whole days
    * (migration 006): at most once a minute, days are created ahead and the days past the
-   * retention dropped; only the default partition's stragglers are deleted row by row.
+   * retention dropped; only the default partition's stragglers are deleted row by row. A step
+   * that finds nothing costs one statement (and, once a minute, one more that also folds the
+   * delivery counters of closed connections), so an idle store's pruner is nearly free.
    */
   async prune(step: PruneStep): Promise<PruneCounts> {
     const now = this.now();
     let partitionRows = 0;
     if (now - this.partitionsCheckedAt >= 60_000 || step.before - this.partitionsCutoff >= 60_000) {
-      const changed = await this.tx((c) => maintainLogPartitions(c, now, step.before));
+      const parts = (await this.rows<Partition>(`WITH ${FOLD_COUNTS} ${LIST_PARTITIONS}`)).map((p) => ({ ...p, rows: Number(p.rows) }));
+      const plan = planPartitions(parts, now, step.before);
+      let mixed = plan.mixed;
+      if (plan.create.length > 0 || plan.drop.length > 0) {
+        const changed = await this.tx((c) => maintainLogPartitions(c, now, step.before));
+        mixed = changed.mixed;
+        partitionRows = changed.droppedRows;
+      }
       this.partitionsCheckedAt = now;
       this.partitionsCutoff = step.before;
-      this.mixedLogParts = changed.mixed;
-      partitionRows = changed.droppedRows;
+      this.mixedLogParts = mixed;
     }
+    const cutoff = this.iso(step.before);
+    const parts = this.mixedLogParts;
     try {
+      const [due] = await this.rows<{ deliveries: boolean; events: boolean; dedupe_keys: boolean; log: boolean }>(
+        `SELECT EXISTS (${PRUNE_DUE.deliveries}) AS deliveries, EXISTS (${PRUNE_DUE.events}) AS events,
+          EXISTS (${PRUNE_DUE.dedupe_keys}) AS dedupe_keys,
+          ${parts.length ? parts.map((part) => `EXISTS (${PRUNE_DUE.log.replace(/\blog\b/, part)})`).join(' OR ') : 'false'} AS log`,
+        [cutoff, step.keysBefore],
+      );
+      const counts: PruneCounts = { deliveries: 0, events: 0, log: partitionRows, dedupe_keys: 0 };
+      if (!due || !(due.deliveries || due.events || due.dedupe_keys || due.log)) return counts;
       return await this.tx(async (c) => {
-        const cutoff = this.iso(step.before);
         const n = async (text: string, bound: string | number) => (await c.query(pgText(text), [bound, step.limit])).rowCount ?? 0;
-        let log = partitionRows;
         // single days go whole; the rest (history before the upgrade, stragglers) row by row
-        for (const part of this.mixedLogParts) if (log < step.limit) log += await n(PRUNE.log.replace(/\blog\b/g, part), cutoff);
-        return {
-          deliveries: await n(PRUNE.deliveries, cutoff),
-          events: await n(PRUNE.events, cutoff),
-          log,
-          dedupe_keys: await n(PRUNE.dedupe_keys, step.keysBefore),
-        };
+        if (due.log) for (const part of parts) if (counts.log < step.limit) counts.log += await n(PRUNE.log.replace(/\blog\b/g, part), cutoff);
+        if (due.deliveries) counts.deliveries = await n(PRUNE.deliveries, cutoff);
+        // events whose last deliveries went just now go in the same step
+        if (due.deliveries || due.events) counts.events = await n(PRUNE.events, cutoff);
+        if (due.dedupe_keys) counts.dedupe_keys = await n(PRUNE.dedupe_keys, step.keysBefore);
+        return counts;
       });
     } catch (e) {
       // a partition another executor dropped meanwhile: look at them again next step
