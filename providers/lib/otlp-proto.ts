@@ -21,16 +21,32 @@ const VARINT = 0;
 const I64 = 1;
 const LEN = 2;
 
-/** One message under construction: its encoded fields, concatenated at the end. */
+/**
+ * One message under construction: its pieces (encoded bytes, strings still to be written as
+ * UTF-8, nested messages) and their total length. Nothing is copied until done() writes the
+ * whole tree into one buffer of the right size.
+ */
 class Msg {
-  private parts: Buffer[] = [];
+  // a number is one byte (most tags and lengths): cheaper to hold and write than a Buffer
+  private parts: Array<number | Buffer | string | Msg> = [];
+  private len = 0;
 
+  private push(b: Buffer): void {
+    this.parts.push(b);
+    this.len += b.length;
+  }
+  private pushVarint(n: number | bigint): void {
+    if (typeof n === 'number' && n >= 0 && n < 0x80) {
+      this.parts.push(n);
+      this.len++;
+    } else this.push(varint(n));
+  }
   private key(field: number, wire: number): void {
-    this.parts.push(varint((field << 3) | wire));
+    this.pushVarint((field << 3) | wire);
   }
   uint(field: number, n: number | bigint): this {
     this.key(field, VARINT);
-    this.parts.push(varint(n));
+    this.pushVarint(n);
     return this;
   }
   /** int64: negatives as their 64-bit two's complement (ten bytes), as protobuf writes them */
@@ -39,39 +55,75 @@ class Msg {
   }
   fixed64(field: number, n: bigint): this {
     this.key(field, I64);
-    const b = Buffer.alloc(8);
+    const b = Buffer.allocUnsafe(8);
     b.writeBigUInt64LE(BigInt.asUintN(64, n));
-    this.parts.push(b);
+    this.push(b);
     return this;
   }
   double(field: number, n: number): this {
     this.key(field, I64);
-    const b = Buffer.alloc(8);
+    const b = Buffer.allocUnsafe(8);
     b.writeDoubleLE(n);
-    this.parts.push(b);
+    this.push(b);
     return this;
   }
   bytes(field: number, b: Buffer): this {
     this.key(field, LEN);
-    this.parts.push(varint(b.length), b);
+    this.pushVarint(b.length);
+    this.push(b);
     return this;
   }
   string(field: number, s: string): this {
-    return this.bytes(field, Buffer.from(s, 'utf8'));
+    const n = Buffer.byteLength(s, 'utf8');
+    this.key(field, LEN);
+    this.pushVarint(n);
+    this.parts.push(s);
+    this.len += n;
+    return this;
   }
   /** a string field left out when empty (proto3 default) */
   optString(field: number, s: string | undefined): this {
     return s ? this.string(field, s) : this;
   }
   message(field: number, m: Msg): this {
-    return this.bytes(field, m.done());
+    this.key(field, LEN);
+    this.pushVarint(m.len);
+    this.parts.push(m);
+    this.len += m.len;
+    return this;
+  }
+  private writeInto(buf: Buffer, at: number): number {
+    let o = at;
+    for (const p of this.parts) {
+      if (typeof p === 'number') buf[o++] = p;
+      else if (typeof p === 'string') o += buf.write(p, o, 'utf8');
+      else if (p instanceof Msg) o = p.writeInto(buf, o);
+      else o += p.copy(buf, o);
+    }
+    return o;
   }
   done(): Buffer {
-    return Buffer.concat(this.parts);
+    const buf = Buffer.allocUnsafe(this.len);
+    this.writeInto(buf, 0);
+    return buf;
   }
 }
 
+/** Tags and small numbers recur in every record: their encodings are made once. */
+const SMALL = Array.from({ length: 256 }, (_, n) => (n < 128 ? Buffer.from([n]) : Buffer.from([(n & 0x7f) | 0x80, n >> 7])));
+
 function varint(n: number | bigint): Buffer {
+  if (typeof n === 'number' && n >= 0 && n < 256 && Number.isInteger(n)) return SMALL[n]!;
+  if (typeof n === 'number' && n >= 0 && n <= 0x7fffffff && Number.isInteger(n)) {
+    const out: number[] = [];
+    let v = n;
+    while (v > 0x7f) {
+      out.push((v & 0x7f) | 0x80);
+      v >>>= 7;
+    }
+    out.push(v);
+    return Buffer.from(out);
+  }
   let v = BigInt(n);
   if (v < 0n) v = BigInt.asUintN(64, v);
   const out: number[] = [];

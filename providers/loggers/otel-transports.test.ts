@@ -237,7 +237,7 @@ describe('otel logger over OTLP/HTTP protobuf and OTLP/gRPC', () => {
       batch: { scheduled_delay_ms: 60_000 },
       level: 'debug',
     });
-    sink.log(entry({ level: 'error', phase: 'deliver.dead', actor: 'agent', event_id: 'evt_1', trace_id: 'trc_7', delivery_id: 'dlv_1', message: 'dead: HTTP 410 — gone', data: { attempt: 5, ratio: 0.25, final: true, fatal: true } }));
+    sink.log(entry({ level: 'error', phase: 'deliver.dead', actor: 'agent', event_id: 'evt_1', trace_id: 'trc_7', delivery_id: 'dlv_1', message: 'dead: HTTP 410 — gone', data: { attempt: 5, ratio: 0.25, final: true, fatal: true, delta: -3, big: 2 ** 40 } }));
     sink.log(entry({ level: 'debug', phase: 'route.match', trace_id: 'trc_7', message: '' }));
     await sink.close();
     expect(srv.requests).toHaveLength(1);
@@ -261,6 +261,8 @@ describe('otel logger over OTLP/HTTP protobuf and OTLP/gRPC', () => {
       'orgloop.attempt': 5n,
       'orgloop.ratio': 0.25,
       'orgloop.final': true,
+      'orgloop.delta': -3n,
+      'orgloop.big': 2n ** 40n,
     });
     expect(dead.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(dead.spanId).toMatch(/^[0-9a-f]{16}$/);
