@@ -23,6 +23,7 @@ const ENV: Record<string, Record<string, string>> = {
     OPENCLAW_WEBHOOK_TOKEN: 'oc-tok',
     OPENCLAW_DEFAULT_TO: '#eng',
   },
+  'docs-shapes': { PARTNER_SHARED_SECRET: 'shared', GITHUB_REPO: 'acme/api', GITHUB_TOKEN: 'gh-tok', OPENCLAW_AGENT: 'coordinator', OPENCLAW_WEBHOOK_TOKEN: 'oc-tok' },
   inbound: { GITHUB_WEBHOOK_SECRET: 'gh-sec', LINEAR_WEBHOOK_SECRET: 'lin-sec', SINK_URL: 'http://127.0.0.1:9', SINK_PASSWORD: 'pw', SINK_TOKEN: 'tok' },
 };
 
@@ -48,7 +49,8 @@ describe('testdata/upstream projects', () => {
       expect(p.code).toBe(0);
       const plan = JSON.parse(p.stdout) as { summary: { add: number }; changes: Array<{ address: string }> };
       expect(plan.summary.add).toBe(plan.changes.length);
-      expect(plan.changes.map((c) => c.address)).toContain(name === 'inbound' ? 'route.review submitted (upstream filter)' : 'route.PR review submitted -> engineering');
+      const route = { inbound: 'route.review submitted (upstream filter)', 'docs-shapes': 'route.partner reply -> coordinator' }[name] ?? 'route.PR review submitted -> engineering';
+      expect(plan.changes.map((c) => c.address)).toContain(route);
     });
   }
 });

@@ -82,11 +82,13 @@ export function buildResource(entry: Entry, ctx: BuildContext): DesiredResource 
     else if (kind === 'transform' && (item.script !== undefined || item.timeout_ms !== undefined)) {
       at([item.script !== undefined ? 'script' : 'timeout_ms'], `${item.script !== undefined ? 'script' : 'timeout_ms'} applies to type: script transforms only (ignored)`, 'warning', true);
     }
+    const lifted = kind === 'source' ? liftPollInterval(item, config, p) : { item, config };
+    config = lifted.config;
     // A config with an unresolved ${...} would only produce follow-on errors; an unset variable
     // in validate only hides the checks of the fields that name it.
     const blocked = resolved.problems.some((x) => x.path[0] === 'config' && !(x.unset && ctx.unsetVars === 'warn'));
     if (p && !blocked) checkConfig(p, config, unsetAt.length ? unsetFilter(at, unsetAt) : at, at, { projectDir: ctx.dir, env: (n) => ctx.lookup(n) ?? undefined });
-    spec = providerSpec(kind, item, provider, config, p, ctx, at);
+    spec = providerSpec(kind, lifted.item, provider, config, p, ctx, at);
   }
   if (diags.errors.length > errorsBefore) return undefined;
 
@@ -171,6 +173,24 @@ function durationCheck(value: unknown, path: PathSeg[], at: At): void {
   } catch (err) {
     at(path, `${dotted(path)}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * OrgLoop's docs also write a polled source's interval inside its config (`config.poll.interval`,
+ * `config.poll_interval`); OrgLoop reads only `poll.interval` and polls at its default. The
+ * interval written is meant, so it is the source's `poll.interval` unless one is set there.
+ */
+function liftPollInterval(item: Record<string, any>, config: Record<string, unknown>, p: Provider | undefined): { item: Record<string, any>; config: Record<string, unknown> } {
+  if (p?.kind !== 'source' || p.polling !== true) return { item, config };
+  const props = (p.configSchema.properties ?? {}) as Record<string, unknown>;
+  const nested = !('poll' in props) && isObject(config.poll) ? config.poll.interval : undefined;
+  const flat = !('poll_interval' in props) ? config.poll_interval : undefined;
+  if (nested === undefined && flat === undefined) return { item, config };
+  const rest = { ...config };
+  if (nested !== undefined) delete rest.poll;
+  if (flat !== undefined) delete rest.poll_interval;
+  const interval = nested ?? flat;
+  return { item: item.poll === undefined && typeof interval === 'string' ? { ...item, poll: { interval } } : item, config: rest };
 }
 
 function providerSpec(

@@ -4,7 +4,8 @@
 // `path` may start with `~` (the home directory), as OrgLoop's configs write it.
 // OrgLoop's `rotation` (or `rotate`): { max_size, max_age, max_files, compress }` is accepted too: `compress` gzips rotated
 // files (`<path>.1.gz`), `max_age` removes rotated files older than that.
-// Lines are buffered and written together once per event-loop turn, so a burst costs one write.
+// Lines are buffered and written together once per event-loop turn, so a burst costs one write
+// (OrgLoop's `buffer: { size, flush_interval }` is accepted: ours never waits longer than that).
 
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -174,6 +175,12 @@ export const fileLogger: LoggerProvider = {
       max_files: { type: 'integer', minimum: 0, default: DEFAULT_MAX_FILES, description: 'rotated files kept' },
       rotation: ROTATION_SCHEMA,
       rotate: { ...ROTATION_SCHEMA, description: 'same as rotation' },
+      buffer: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'OrgLoop\'s write buffer: lines are always buffered, and written once per event-loop turn, sooner than size or flush_interval would',
+        properties: { size: { type: 'integer', minimum: 1 }, flush_interval: { type: 'string' } },
+      },
     },
   },
   replaceOn: ['path'],

@@ -33,6 +33,24 @@ describe('console logger', () => {
     expect(lines.map((l) => l.split(/\s+/)[2])).toEqual(['deliver.retry', 'deliver.dead']);
   });
 
+  it("OrgLoop's compact: false with show_payload: true adds the entry's data under its line", () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d) => (text += d));
+    const sink = createConsoleSink({ compact: false, show_payload: true }, out);
+    sink.log(entry({ message: 'delivered', data: { attempt: 2, route: 'pr-review' } }));
+    sink.log(entry({ message: 'no data' }));
+    const lines = text.trimEnd().split('\n');
+    expect(lines.slice(1, 5)).toEqual(['  data: {', '    "attempt": 2,', '    "route": "pr-review"', '  }']);
+    expect(lines).toHaveLength(6);
+    // compact (the default) stays one line per entry
+    let compact = '';
+    const out2 = new PassThrough();
+    out2.on('data', (d) => (compact += d));
+    createConsoleSink({ show_payload: true }, out2).log(entry({ data: { attempt: 2 } }));
+    expect(compact.trimEnd().split('\n')).toHaveLength(1);
+  });
+
   it('has a schema with the level enum', () => {
     expect(consoleLogger.configSchema).toMatchObject({ properties: { level: { enum: ['debug', 'info', 'warn', 'error'] } } });
   });

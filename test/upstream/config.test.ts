@@ -189,6 +189,26 @@ describe('OrgLoop config shapes', () => {
     expect(normalizeWebhook({}, req, { hello: 'world' }).provenance?.platform_event).toBe('unknown');
   });
 
+  it("a polled source's interval written inside its config (config.poll.interval, config.poll_interval) is its poll interval", async () => {
+    const file = project({
+      'orgloop.yaml': [
+        'sources:',
+        '  - { id: gh, connector: "@orgloop/connector-github", config: { repo: acme/api, token: t, poll: { interval: 7m } } }',
+        '  - { id: lin, connector: "@orgloop/connector-linear", config: { team: ENG, api_key: k, poll_interval: 3m } }',
+        '  - { id: both, connector: github, poll: { interval: 2m }, config: { repo: acme/web, token: t, poll_interval: 9m } }',
+        '',
+      ].join('\n'),
+    });
+    const p = await loadProject(file, { env: {} });
+    expect(p.warnings).toEqual([]);
+    const spec = (id: string) => p.resources.find((r) => r.address === `source.${id}`)!.spec as { poll?: { interval: string }; config: Record<string, unknown> };
+    expect([spec('gh').poll, spec('gh').config]).toEqual([{ interval: '7m' }, { repo: 'acme/api', token: 't' }]);
+    expect([spec('lin').poll, spec('lin').config]).toEqual([{ interval: '3m' }, { team: 'ENG', api_key: 'k' }]);
+    expect(spec('both').poll).toEqual({ interval: '2m' });
+    const bad = project({ 'orgloop.yaml': 'sources:\n  - { id: gh, connector: github, config: { repo: acme/api, token: t, poll_interval: 5 minutes } }\n' });
+    expect((await loadErrors(bad)).join('\n')).toMatch(/poll\.interval: invalid duration/);
+  });
+
   it('file logger paths starting with ~ are in the home directory', () => {
     expect(fileLogSettings({ path: '~/.orgloop/logs/orgloop.log', rotate: { max_size: '10mb' } }, '/srv/project')).toMatchObject({
       path: join(homedir(), '.orgloop/logs/orgloop.log'),
