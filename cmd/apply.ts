@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EXIT, UserError } from '../engine/errors.js';
 import type { Plan } from '../engine/plan/types.js';
 import type { ApplyResult } from '../engine/apply/apply.js';
-import { action, askYes, globals, printJson } from './util.js';
+import { action, askYes, globals, workspaceLine, printJson } from './util.js';
 import { addRefreshFlags, applyComplete, parseLockTimeout, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 import { whoAmI } from './who.js';
 import { projectGit } from './git.js';
@@ -95,6 +95,7 @@ Exit codes: 0 applied or nothing to do, 1 error or cancelled, 3 state lock not a
           if (!opts.json) process.stdout.write(s);
         };
         const store = await openWorkspaceStore(g);
+        out(workspaceLine(g) ? workspaceLine(g) + '\n' : '');
         try {
           const session = await runApplySession(store, {
             who: whoAmI(),

@@ -17,18 +17,19 @@ export function register(program: Command): void {
         const g = globals(cmd);
         const timeoutMs = durationFlag('--timeout', opts.timeout);
         const { daemonPaths, stopDaemon } = await import('../engine/daemon/daemon.js');
-        const r = await stopDaemon(daemonPaths(g.config), timeoutMs);
+        const r = await stopDaemon(daemonPaths(g.config, g.workspace), timeoutMs);
+        const where = g.workspace === 'default' ? 'this project' : `workspace ${g.workspace}`;
         if (r.stopped === 'not-running') {
           process.stdout.write(
             r.stale
-              ? `No executor running for this project (pid ${r.stale.pid} from ${r.stale.started_at} is gone; removed its pid file).\n`
-              : 'No executor running in the background for this project (`orgloop start --daemon` starts one).\n',
+              ? `No executor running for ${where} (pid ${r.stale.pid} from ${r.stale.started_at} is gone; removed its pid file).\n`
+              : `No executor running in the background for ${where} (\`orgloop start --daemon\` starts one).\n`,
           );
           return 0;
         }
         process.stdout.write(
           r.stopped === 'gracefully'
-            ? `Stopped the executor (pid ${r.pid}).\n`
+            ? `Stopped the executor${g.workspace === 'default' ? '' : ` of workspace ${g.workspace}`} (pid ${r.pid}).\n`
             : `The executor (pid ${r.pid}) did not stop within ${opts.timeout}: killed it. Leases it held expire and those deliveries are retried.\n`,
         );
         return 0;
@@ -103,10 +104,11 @@ async function specFor(g: GlobalOpts, platformFlag: string | undefined, args: st
     configFile: g.config,
     args,
     state: g.state,
+    workspace: g.workspace,
     node: process.execPath,
     cli: realpathSync(process.argv[1]!),
     env: process.env,
-    logFile: daemonPaths(g.config).logFile,
+    logFile: daemonPaths(g.config, g.workspace).logFile,
   });
 }
 
@@ -180,7 +182,7 @@ async function logs(g: GlobalOpts, opts: { lines: string; follow?: boolean }): P
   const n = Number(opts.lines);
   if (!Number.isInteger(n) || n < 0) throw new UserError(`--lines must be a whole number (got "${opts.lines}")`);
   const { daemonPaths } = await import('../engine/daemon/daemon.js');
-  const { logFile } = daemonPaths(g.config);
+  const { logFile } = daemonPaths(g.config, g.workspace);
   const { existsSync, readFileSync, statSync, openSync, readSync, closeSync } = await import('node:fs');
   if (!existsSync(logFile)) throw new UserError(`no log yet at ${logFile} (it is written by \`orgloop start --daemon\` and \`orgloop service install\`)`);
   const lines = readFileSync(logFile, 'utf8').replace(/\n$/, '').split('\n');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT, UserError } from '../engine/errors.js';
-import { action, askYes, globals } from './util.js';
+import { action, askYes, globals, workspaceLine } from './util.js';
 import { parseLockTimeout } from './plan-common.js';
 import { whoAmI } from './who.js';
 import { projectGit } from './git.js';
@@ -52,6 +52,7 @@ Exit codes: 0 destroyed (or nothing to destroy), 1 error or cancelled, 3 state l
         ]);
         // nothing applied: say so without creating a state file
         const { store, missing } = await openWorkspaceStoreToRead(g);
+        if (workspaceLine(g)) process.stdout.write(workspaceLine(g) + '\n');
         try {
           if (missing || (await store.meta()).serial === 0) {
             process.stdout.write(`No changes. Nothing has been applied to ${store.location}; there is nothing to destroy.\n`);

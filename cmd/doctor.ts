@@ -82,7 +82,7 @@ async function runtime(g: GlobalOpts, timeoutMs: number, checks: typeof import('
   const { startSettings } = await import('./start.js');
   const { stateKey } = await import('./plan-common.js');
   const settings = await startSettings(g, {});
-  const d = readDaemon(daemonPaths(g.config));
+  const d = readDaemon(daemonPaths(g.config, g.workspace));
   const { store, missing } = await openWorkspaceStoreToRead(g);
   try {
     return await checks({

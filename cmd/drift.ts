@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT } from '../engine/errors.js';
-import { action, globals, printJson } from './util.js';
+import { action, globals, workspaceLine, printJson } from './util.js';
 import { stateKey } from './plan-common.js';
 
 interface DriftOpts {
@@ -33,11 +33,12 @@ could not be made (e.g. a provider's API unreachable) and no drift was found oth
 export async function runDrift(cmd: Command, opts: DriftOpts): Promise<number> {
   const { openWorkspaceStoreToRead } = await import('../engine/workspace.js');
   const { detectDrift, renderDriftText } = await import('../engine/drift/drift.js');
-  const { store } = await openWorkspaceStoreToRead(globals(cmd));
+  const g = globals(cmd);
+  const { store } = await openWorkspaceStoreToRead(g);
   try {
     const report = await detectDrift(store, { stateKey });
     if (opts.json) printJson(report);
-    else process.stdout.write(renderDriftText(report));
+    else process.stdout.write(workspaceLine(g) + renderDriftText(report));
     if (report.drifted) return EXIT.CHANGES;
     return report.errors.length ? EXIT.ERROR : EXIT.OK;
   } finally {

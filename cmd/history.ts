@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, globals, printJson } from './util.js';
+import { action, globals, workspaceLine, printJson } from './util.js';
 import { table as renderTable } from './table.js';
 
 export function register(program: Command): void {
@@ -20,7 +20,8 @@ directory at apply time ("-dirty": it had uncommitted changes; "-": not a git wo
       action(async (opts: { json?: boolean }, cmd: Command) => {
         const { openWorkspaceStoreToRead } = await import('../engine/workspace.js');
         const { historyRows, statusText, changeSummary } = await import('../engine/history/history.js');
-        const { store } = await openWorkspaceStoreToRead(globals(cmd));
+        const g = globals(cmd);
+        const { store } = await openWorkspaceStoreToRead(g);
         try {
           const meta = await store.meta();
           const rows = historyRows(await store.versions(), meta.serial);
@@ -29,7 +30,7 @@ directory at apply time ("-dirty": it had uncommitted changes; "-": not a git wo
             return;
           }
           if (!rows.length) {
-            process.stdout.write(`No versions yet: nothing has been applied to ${store.location}.\n`);
+            process.stdout.write(`${workspaceLine(g)}No versions yet: nothing has been applied to ${store.location}.\n`);
             return;
           }
           const table = [
@@ -48,7 +49,7 @@ directory at apply time ("-dirty": it had uncommitted changes; "-": not a git wo
                 statusText(r),
               ]),
           ];
-          process.stdout.write(renderTable(table));
+          process.stdout.write(workspaceLine(g) + renderTable(table));
           process.stdout.write(`\nLineage ${meta.lineage}; * = current version (${meta.serial}).\n`);
         }  finally {
           await store.close();

@@ -18,6 +18,7 @@ import type { Command } from 'commander';
 import { UserError } from '../engine/errors.js';
 import { parseSize } from '../providers/lib/size.js';
 import { action, durationFlag } from './util.js';
+import { resolveWorkspace } from '../engine/workspaces/select.js';
 
 const DEFAULT_PORT = 4800;
 const AGENTS = ['claude-code', 'codex', 'opencode', 'pi', 'pi-rust'] as const;
@@ -57,6 +58,13 @@ export function executorUrl(opts: Pick<HookOpts, 'url' | 'port'>, env: NodeJS.Pr
  * The project whose spool this hook uses: the one named by -c / ORGLOOP_CONFIG, else the nearest
  * orgloop.yaml above the agent's working directory; null when there is none.
  */
+/** The workspace whose spool keeps what could not be sent: as for every command, but in the found project. */
+function hookWorkspace(cmd: Command, dir: string): string {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  return resolveWorkspace({ flag: root.opts().workspace, env: process.env, configFile: join(dir, 'orgloop.yaml') }).name;
+}
+
 function projectDir(cmd: Command): string | null {
   let root: Command = cmd;
   while (root.parent) root = root.parent;
@@ -99,7 +107,7 @@ async function runHook(agent: (typeof AGENTS)[number], phase: 'start' | 'stop', 
   const source = opts.source ?? agent;
   const secret = process.env.ORGLOOP_HOOK_SECRET || undefined;
   const dir = opts.spool ? projectDir(cmd) : null;
-  const spoolFile = dir ? spool.spoolPath(dir) : null;
+  const spoolFile = dir ? spool.spoolPath(dir, hookWorkspace(cmd, dir)) : null;
 
   // What earlier hooks could not deliver goes first, each with the key it was first sent with.
   let down: string | undefined;

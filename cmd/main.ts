@@ -35,6 +35,7 @@ import { register as forceUnlock } from './force-unlock.js';
 import { register as providers } from './providers.js';
 import { register as consoleCmd } from './console.js';
 import { register as inbox } from './inbox.js';
+import { register as workspace } from './workspace.js';
 
 const program = new Command();
 program
@@ -43,12 +44,13 @@ program
   .version(VERSION, '-V, --version')
   .option('-c, --config <file>', 'project file (orgloop.yaml or a kind: Project file)', process.env.ORGLOOP_CONFIG ?? 'orgloop.yaml')
   .option('--state <path>', 'state store: a SQLite file path or a postgres:// URL (default .orgloop/state.db beside the project; also ORGLOOP_STATE)')
+  .option('--workspace <name>', 'named workspace to act on (default: the one `orgloop workspace select` chose, else "default"; also ORGLOOP_WORKSPACE)')
   .option('--no-color', 'disable color output (also NO_COLOR)')
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput({ outputError: (str, write) => write(str) });
 
 // Help lists commands in this order: author, change, inspect state, run, observe, integrate.
-for (const register of [init, validate, fmt, plan, apply, destroy, show, drift, rollback, history, diff, stateCmd, forceUnlock, graph, up, start, daemon, status, logs, routes, sources, testEvent, events, deliveries, inbox, hook, doctor, providers, consoleCmd, version]) register(program);
+for (const register of [init, validate, fmt, plan, apply, destroy, show, drift, rollback, history, diff, stateCmd, workspace, forceUnlock, graph, up, start, daemon, status, logs, routes, sources, testEvent, events, deliveries, inbox, hook, doctor, providers, consoleCmd, version]) register(program);
 
 program.parseAsync(terraformArgs(process.argv)).catch((err) => {
   process.exitCode = reportError(err);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT, UserError } from '../engine/errors.js';
 import type { Format } from './plan-common.js';
-import { action, durationFlag, globals } from './util.js';
+import { action, durationFlag, globals, workspaceLine } from './util.js';
 import { addRefreshFlags, pickFormat, repeatable, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 
 interface PlanOpts {
@@ -74,6 +74,7 @@ Examples:
         const project = await loadProject(g.config);
         // A saved plan must name the state it applies to, so -out creates it; a plain plan creates nothing.
         const { store, missing } = opts.out ? { store: await openWorkspaceStore(g), missing: null } : await openWorkspaceStoreToRead(g);
+        if (format === 'text' && workspaceLine(g)) process.stdout.write(workspaceLine(g) + '\n');
         if (missing) {
           // Text goes to people: say it first, on stdout; JSON and markdown stay documents.
           const note = `No applied state at ${missing}: planning from nothing (plan creates nothing; \`orgloop apply\` creates it).\n`;
@@ -114,6 +115,7 @@ async function planDestroyCommand(cmd: Command, opts: PlanOpts, format: Format):
     import('../engine/plan/destroy.js'),
   ]);
   const { store, missing } = opts.out ? { store: await openWorkspaceStore(g), missing: null } : await openWorkspaceStoreToRead(g);
+  if (format === 'text' && workspaceLine(g)) process.stdout.write(workspaceLine(g) + '\n');
   try {
     const plan = await planDestroy(store);
     if (missing && format === 'text') process.stdout.write(`No applied state at ${missing}: there is nothing to destroy.\n\n`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, globals } from './util.js';
+import { action, globals, workspaceLine } from './util.js';
 import { UserError } from '../engine/errors.js';
 import type { ExecutorSettings } from '../engine/run/settings.js';
 import { readSettings, settingsHelp } from './settings.js';
@@ -62,7 +62,7 @@ export async function startSettings(g: { config: string }, flags: StartFlags): P
 }
 
 /** Runs the executor in the foreground until SIGINT/SIGTERM. Used by `start` and `up`. */
-export async function runExecutor(g: { config: string; state?: string; noColor: boolean }, settings: ExecutorSettings): Promise<number> {
+export async function runExecutor(g: { config: string; state?: string; workspace: string; noColor: boolean }, settings: ExecutorSettings): Promise<number> {
   const { openWorkspaceStore, statePath } = await import('../engine/workspace.js');
   const { Executor } = await import('../engine/run/executor.js');
   const { setupTraceExport } = await import('./otel.js');
@@ -90,6 +90,7 @@ export async function runExecutor(g: { config: string; state?: string; noColor: 
     const { releasePidFile } = await import('../engine/daemon/daemon.js');
     process.on('exit', () => releasePidFile(pidFile, process.pid));
   }
+  process.stdout.write(workspaceLine(g));
   let address;
   try {
     address = await ex.start();
@@ -100,7 +101,7 @@ export async function runExecutor(g: { config: string; state?: string; noColor: 
     throw err;
   }
   if (traces.describe) process.stdout.write(`${traces.describe}\n`);
-  void sendHookSpool(g.config, address);
+  void sendHookSpool(g.config, g.workspace, address);
   await new Promise<void>((resolve) => {
     let signals = 0;
     const onSignal = (sig: string) => {
@@ -126,11 +127,11 @@ export async function runExecutor(g: { config: string; state?: string; noColor: 
  * Hook requests and agents' reports spooled while no executor was listening (engine/hook/spool.ts)
  * are sent to this one through its own ingress, so they are signed, checked and deduped like any other.
  */
-async function sendHookSpool(config: string, address: { address: string; port: number }): Promise<void> {
+async function sendHookSpool(config: string, workspace: string, address: { address: string; port: number }): Promise<void> {
   const { existsSync } = await import('node:fs');
   const { dirname, resolve } = await import('node:path');
   const { spoolPath, drainToIngress } = await import('../engine/hook/spool.js');
-  const file = spoolPath(dirname(resolve(config)));
+  const file = spoolPath(dirname(resolve(config)), workspace);
   if (!existsSync(file)) return;
   const any = address.address === '0.0.0.0' || address.address === '::';
   const host = any ? '127.0.0.1' : address.address.includes(':') ? `[${address.address}]` : address.address;
@@ -171,13 +172,14 @@ export function register(program: Command): void {
 }
 
 /** `start --daemon`: the same command line without --daemon, detached, once it listens. */
-async function startDaemon(g: { config: string; state?: string }): Promise<number> {
+async function startDaemon(g: { config: string; state?: string; workspace: string; workspaceFrom: string }): Promise<number> {
   const { daemonPaths, readDaemon, spawnDaemon } = await import('../engine/daemon/daemon.js');
-  const paths = daemonPaths(g.config);
+  const paths = daemonPaths(g.config, g.workspace);
   const running = readDaemon(paths);
   if (running.running) {
     const r = running.record;
-    throw new UserError(`an executor for this project is already running in the background (pid ${r.pid}${r.url ? `, ${r.url}` : ''}); stop it with \`orgloop stop\``);
+    const where = g.workspace === 'default' ? 'this project' : `workspace ${g.workspace}`;
+    throw new UserError(`an executor for ${where} is already running in the background (pid ${r.pid}${r.url ? `, ${r.url}` : ''}); stop it with \`orgloop stop\``);
   }
   if (await neverApplied(g)) throw new UserError('Nothing has been applied to this state yet: run `orgloop apply` (or `orgloop up` on a terminal) first.');
   const argv = [process.execPath, process.argv[1]!, ...process.argv.slice(2).filter((a) => a !== '--daemon' && a !== '-d')];
@@ -187,8 +189,9 @@ async function startDaemon(g: { config: string; state?: string }): Promise<numbe
     throw new UserError(`${r.error} (log: ${paths.logFile})`);
   }
   process.stdout.write(
+    workspaceLine(g) +
     `Executor running in the background (pid ${r.record.pid}), listening on ${r.record.url}.\n` +
-      `Log: ${paths.logFile} (orgloop service logs -f)\nStop it with: orgloop stop\n`,
+      `Log: ${paths.logFile} (orgloop service logs -f)\nStop it with: orgloop ${g.workspaceFrom === 'flag' || g.workspaceFrom === 'env' ? `--workspace ${g.workspace} ` : ''}stop\n`,
   );
   return 0;
 }

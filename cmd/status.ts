@@ -37,7 +37,7 @@ export function register(program: Command): void {
         const { statusReport } = await import('../engine/run/inspect.js');
         const g = globals(cmd);
         const { daemonPaths, readDaemon } = await import('../engine/daemon/daemon.js');
-        const d = readDaemon(daemonPaths(g.config));
+        const d = readDaemon(daemonPaths(g.config, g.workspace));
         const daemon = d.running
           ? { running: true, pid: d.record.pid, url: d.record.url ?? null, started_at: d.record.started_at, log: d.record.log }
           : { running: false, ...(d.stale ? { stale_pid: d.stale.pid } : {}) };
@@ -45,8 +45,9 @@ export function register(program: Command): void {
         try {
           const r = await statusReport(store);
           if (missing) r.state = missing;
-          if (flags.json) return printJson({ ...r, daemon });
+          if (flags.json) return printJson({ ...r, workspace: g.workspace, daemon });
           const out: string[] = [];
+          if (g.workspace !== 'default') out.push(`Workspace: ${g.workspace}`);
           out.push(`State: ${r.state}${missing ? ' (none yet: nothing has been applied)' : ''}`);
           if (d.running) out.push(`Daemon: running (pid ${d.record.pid}${d.record.url ? `, ${d.record.url}` : ''}, since ${d.record.started_at}); log ${d.record.log}`);
           else if (d.stale) out.push(`Daemon: not running (pid ${d.stale.pid} started ${d.stale.started_at} is gone; see ${d.stale.log})`);

@@ -4,23 +4,37 @@ import type { Command } from 'commander';
 import { ConfigError, EXIT, UserError, formatDiagnostic } from '../engine/errors.js';
 import { colorFor } from './color.js';
 import { parseDuration } from '../providers/lib/duration.js';
+import { resolveWorkspace, type WorkspaceSource } from '../engine/workspaces/select.js';
 
 export interface GlobalOpts {
   config: string;
   state?: string;
+  /** the named workspace: --workspace, ORGLOOP_WORKSPACE, `orgloop workspace select`, or default */
+  workspace: string;
+  workspaceFrom: WorkspaceSource;
   color: boolean;
   /** --no-color was given */
   noColor: boolean;
 }
+
+// as the user set it: globals() sets it to the resolved workspace for what this process starts
+const userWorkspaceEnv = process.env.ORGLOOP_WORKSPACE;
 
 /** Global options live on the root program; subcommands read them from there. */
 export function globals(cmd: Command): GlobalOpts {
   let root: Command = cmd;
   while (root.parent) root = root.parent;
   const o = root.opts();
+  const config = o.config ?? process.env.ORGLOOP_CONFIG ?? 'orgloop.yaml';
+  const ws = resolveWorkspace({ flag: o.workspace, env: { ORGLOOP_WORKSPACE: userWorkspaceEnv }, configFile: config });
+  // `${ORGLOOP_WORKSPACE}` in the project file, `.env.<workspace>`, actors and a --daemon child all
+  // see the workspace this command acts on
+  process.env.ORGLOOP_WORKSPACE = ws.name;
   return {
-    config: o.config ?? process.env.ORGLOOP_CONFIG ?? 'orgloop.yaml',
+    config,
     state: o.state ?? process.env.ORGLOOP_STATE,
+    workspace: ws.name,
+    workspaceFrom: ws.from,
     color: colorFor(process.stdout, o.color === false),
     noColor: o.color === false,
   };
@@ -41,6 +55,11 @@ export function durationFlag(flag: string, text: string, opts: { zero?: boolean 
   }
   if (ms === 0 && !opts.zero) throw new UserError(`${flag} must be greater than zero (got "${text}")`);
   return ms;
+}
+
+/** `Workspace: staging` for text output, nothing in the default workspace (output stays as it was). */
+export function workspaceLine(g: { workspace: string }): string {
+  return g.workspace === 'default' ? '' : `Workspace: ${g.workspace}\n`;
 }
 
 export function printJson(value: unknown): void {

@@ -9,6 +9,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Diagnostics } from './diagnostics.js';
 import { fileSchema } from './schema.js';
+import { checkWorkspaceNames, effectiveDefaults } from './workspace-defaults.js';
 import { SourceFile, displayPath, type PathSeg } from './source.js';
 import { check } from './validator.js';
 
@@ -31,7 +32,10 @@ export interface Collected {
   multiFile: boolean;
   files: SourceFile[];
   entry?: SourceFile;
+  /** `defaults:` with the selected workspace's `workspaces.<name>.defaults` over it */
   defaults: Record<string, unknown>;
+  /** where a key of `defaults` is written (under defaults: or under the workspace) */
+  defaultsPath(key: string): PathSeg[];
   entries: Entry[];
 }
 
@@ -72,11 +76,11 @@ function addItems(src: SourceFile, section: Section, allowFiles: boolean, out: E
   });
 }
 
-export function collect(file: string, diags: Diagnostics): Collected {
+export function collect(file: string, diags: Diagnostics, workspace?: string): Collected {
   const abs = resolve(file);
   const dir = dirname(abs);
   const entry = readFile(abs, diags);
-  const out: Collected = { name: basename(dir), dir, file: abs, multiFile: false, files: [], defaults: {}, entries: [] };
+  const out: Collected = { name: basename(dir), dir, file: abs, multiFile: false, files: [], defaults: {}, defaultsPath: (key) => ['defaults', key], entries: [] };
   if (!entry) return out;
   out.entry = entry;
   out.files.push(entry);
@@ -89,7 +93,10 @@ export function collect(file: string, diags: Diagnostics): Collected {
   const metadata = isObject(top.metadata) ? top.metadata : {};
   const declaredName = metadata.name ?? top.name;
   if (typeof declaredName === 'string' && declaredName) out.name = declaredName;
-  if (isObject(top.defaults)) out.defaults = top.defaults;
+  checkWorkspaceNames(entry, top, diags);
+  const eff = effectiveDefaults(top, workspace);
+  out.defaults = eff.values;
+  out.defaultsPath = eff.path;
   out.multiFile = kind === 'Project';
 
   const refs: Array<{ path: PathSeg[]; rel: string }> = [];

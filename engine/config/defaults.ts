@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.js';
 import { Diagnostics } from './diagnostics.js';
 import { projectEnv } from './env.js';
 import { fileSchema } from './schema.js';
+import { effectiveDefaults } from './workspace-defaults.js';
 import { SourceFile } from './source.js';
 import { resolveTemplates } from './templates.js';
 import { check, dotted } from './validator.js';
@@ -30,14 +31,21 @@ export function readProjectDefaults(file: string, env: NodeJS.ProcessEnv): Proje
   const diags = new Diagnostics();
   for (const e of src.syntaxErrors) diags.atPos(src, e, e.message);
   const top = src.data;
-  const raw = top !== null && typeof top === 'object' && !Array.isArray(top) ? (top as Record<string, unknown>).defaults : undefined;
+  const isMap = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const raw = isMap(top) ? (top as Record<string, unknown>).defaults : undefined;
+  const eff = effectiveDefaults(top, env.ORGLOOP_WORKSPACE);
   let values: Record<string, unknown> = {};
-  if (raw !== undefined && !diags.failed) {
+  if (!diags.failed) {
     const schema = (fileSchema.properties as Record<string, JSONSchema>).defaults!;
-    for (const issue of check(schema, raw, ['defaults'])) diags.at(src, issue.path, issue.message, issue.severity, { key: issue.atKey });
-    if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
-      const r = resolveTemplates(raw, projectEnv(dirname(resolve(file)), env));
-      for (const p of r.problems) diags.at(src, ['defaults', ...p.path], `defaults.${dotted(p.path)}: ${p.message}`);
+    if (raw !== undefined) for (const issue of check(schema, raw, ['defaults'])) diags.at(src, issue.path, issue.message, issue.severity, { key: issue.atKey });
+    const ws = env.ORGLOOP_WORKSPACE || 'default';
+    const wsEntry = isMap(top) && isMap((top as Record<string, unknown>).workspaces) ? ((top as Record<string, Record<string, unknown>>).workspaces![ws] as Record<string, unknown> | undefined) : undefined;
+    if (isMap(wsEntry) && wsEntry!.defaults !== undefined) {
+      for (const issue of check(schema, wsEntry!.defaults, ['workspaces', ws, 'defaults'])) diags.at(src, issue.path, issue.message, issue.severity, { key: issue.atKey });
+    }
+    if (isMap(raw) || Object.keys(eff.values).length) {
+      const r = resolveTemplates(eff.values, projectEnv(dirname(resolve(file)), env));
+      for (const p of r.problems) diags.at(src, [...eff.path(String(p.path[0])), ...p.path.slice(1)], `defaults.${dotted(p.path)}: ${p.message}`);
       values = r.value as Record<string, unknown>;
     }
   }
@@ -45,7 +53,7 @@ export function readProjectDefaults(file: string, env: NodeJS.ProcessEnv): Proje
   return {
     values,
     where: (key) => {
-      const p = src.pos(['defaults', key], {});
+      const p = src.pos(eff.path(key), {});
       return `${src.display}:${p.line}:${p.col}`;
     },
   };

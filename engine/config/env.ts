@@ -1,4 +1,5 @@
-// ${VAR} / ${VAR:-default} substitution. Values come from the shell first, then from a `.env`
+// ${VAR} / ${VAR:-default} substitution. Values come from the shell first, then (in a named
+// workspace other than default, ORGLOOP_WORKSPACE) from `.env.<workspace>`, then from a `.env`
 // file beside the project file. The executor uses the same functions to re-resolve secret
 // templates at run time, so what plan saw and what runs agree.
 
@@ -71,10 +72,10 @@ export function parseDotEnv(text: string): Record<string, string> {
   return out;
 }
 
-/** Reads `<dir>/.env` if present (missing file = empty). */
-export function readDotEnv(dir: string): Record<string, string> {
+/** Reads `<dir>/.env` (or another file name) if present (missing file = empty). */
+export function readDotEnv(dir: string, name = '.env'): Record<string, string> {
   try {
-    return parseDotEnv(readFileSync(join(dir, '.env'), 'utf8'));
+    return parseDotEnv(readFileSync(join(dir, name), 'utf8'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') return {};
     throw err;
@@ -90,8 +91,8 @@ const RACY_MS = 2_000;
  * re-resolves a polling source's secrets on every poll so a rotated token is picked up, and
  * thousands of polls a minute should cost a stat each, not an open, read and parse.
  */
-export function readDotEnvFresh(dir: string): Record<string, string> {
-  const path = join(dir, '.env');
+export function readDotEnvFresh(dir: string, name = '.env'): Record<string, string> {
+  const path = join(dir, name);
   const st = statSync(path, { throwIfNoEntry: false, bigint: true });
   if (!st) {
     dotEnvCache.delete(path);
@@ -100,19 +101,31 @@ export function readDotEnvFresh(dir: string): Record<string, string> {
   const stamp = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
   const hit = dotEnvCache.get(path);
   if (hit?.stamp === stamp) return hit.values;
-  const values = readDotEnv(dir);
+  const values = readDotEnv(dir, name);
   if (Date.now() - Number(st.mtimeMs) > RACY_MS) dotEnvCache.set(path, { stamp, values });
   else dotEnvCache.delete(path);
   return values;
 }
 
-/** Variable lookup for a project directory: the shell environment wins over `.env`. */
+const has = (o: Record<string, string>, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+/**
+ * Variable lookup for a project directory: the shell environment wins over `.env.<workspace>`
+ * (a named workspace's own values, e.g. its port), which wins over `.env`.
+ */
 export function projectEnv(dir: string, env: NodeJS.ProcessEnv = process.env): EnvLookup {
   let dotenv: Record<string, string> | undefined;
+  let wsEnv: Record<string, string> | undefined;
+  // names are checked where the workspace is chosen; this guards the file name all the same
+  const ws = env.ORGLOOP_WORKSPACE && env.ORGLOOP_WORKSPACE !== 'default' && /^[a-z][a-z0-9_]*$/.test(env.ORGLOOP_WORKSPACE) ? env.ORGLOOP_WORKSPACE : null;
   return (name) => {
     const v = env[name];
     if (v !== undefined) return v;
+    if (ws) {
+      wsEnv ??= readDotEnvFresh(dir, `.env.${ws}`);
+      if (has(wsEnv, name)) return wsEnv[name];
+    }
     dotenv ??= readDotEnvFresh(dir);
-    return Object.prototype.hasOwnProperty.call(dotenv, name) ? dotenv[name] : undefined;
+    return has(dotenv, name) ? dotenv[name] : undefined;
   };
 }

@@ -16,6 +16,7 @@ import { parseDuration } from '../../providers/lib/duration.js';
 import { ensureProviders } from '../../providers/registry.js';
 import type { ProviderKind } from '../../providers/types.js';
 import type { Entry } from './collect.js';
+import type { PathSeg } from './source.js';
 
 /** Real paths of the project directory and of each `defaults.prompt_roots` entry (relative to the project). */
 function promptRoots(project: ReturnType<typeof collect>, defaults: Record<string, unknown>, diags: Diagnostics): string[] {
@@ -32,27 +33,29 @@ function promptRoots(project: ReturnType<typeof collect>, defaults: Record<strin
     if (typeof r !== 'string' || !r) return; // the schema reports it
     const root = real(resolve(project.dir, r));
     if (root) roots.push(root);
-    else if (project.entry) diags.at(project.entry, ['defaults', 'prompt_roots', i], `defaults.prompt_roots: ${r} does not exist`);
+    else if (project.entry) diags.at(project.entry, [...project.defaultsPath('prompt_roots'), i], `defaults.prompt_roots: ${r} does not exist`);
   });
   return roots;
 }
 
 export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv; unsetVars?: 'error' | 'warn' } = {}): Promise<LoadedProject> {
   const diags = new Diagnostics();
-  const project = collect(file, diags);
-  const lookup = projectEnv(project.dir, opts.env ?? process.env);
+  const env = opts.env ?? process.env;
+  const project = collect(file, diags, env.ORGLOOP_WORKSPACE);
+  const lookup = projectEnv(project.dir, env);
+  const at = (path: PathSeg[]) => [...project.defaultsPath(String(path[0])), ...path.slice(1)];
 
   let defaults: Record<string, unknown> = {};
   if (project.entry && Object.keys(project.defaults).length > 0) {
     const r = resolveTemplates(project.defaults, lookup);
-    for (const p of r.problems) diags.at(project.entry, ['defaults', ...p.path], `defaults.${dotted(p.path)}: ${p.message}`);
+    for (const p of r.problems) diags.at(project.entry, at(p.path), `defaults.${dotted(p.path)}: ${p.message}`);
     defaults = r.value as Record<string, unknown>;
     if (Array.isArray(defaults.retry)) {
       defaults.retry.forEach((d, i) => {
         try {
-          if (parseDuration(d as string) <= 0) diags.at(project.entry!, ['defaults', 'retry', i], `defaults.retry[${i}] must be greater than zero`);
+          if (parseDuration(d as string) <= 0) diags.at(project.entry!, at(['retry', i]), `defaults.retry[${i}] must be greater than zero`);
         } catch (err) {
-          diags.at(project.entry!, ['defaults', 'retry', i], `defaults.retry[${i}]: ${(err as Error).message}`);
+          diags.at(project.entry!, at(['retry', i]), `defaults.retry[${i}]: ${(err as Error).message}`);
         }
       });
     }
@@ -69,7 +72,7 @@ export async function loadProject(file: string, opts: { env?: NodeJS.ProcessEnv;
       try {
         parseDuration(v);
       } catch (err) {
-        diags.at(project.entry, ['defaults', key], `defaults.${key}: ${(err as Error).message}`);
+        diags.at(project.entry, at([key]), `defaults.${key}: ${(err as Error).message}`);
       }
     }
   }

@@ -161,6 +161,36 @@ export const routeItemSchema: JSONSchema = {
   },
 };
 
+/** `defaults:`, also the shape of a workspace's `workspaces.<name>.defaults` (workspace-defaults.ts). */
+const defaultsSchema: JSONSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    poll_interval: duration,
+    event_retention: { ...duration, description: 'how long finished deliveries, their events and log rows are kept (default 30d)' },
+    // executor settings (cmd/settings.ts): read by `start` from the project file, flags and ORGLOOP_* win
+    log_level: { enum: [...LOG_LEVELS], description: 'executor console level when no console logger is declared' },
+    concurrency: { type: 'integer', minimum: 1, description: 'deliveries in flight at once per executor' },
+    port: { type: 'integer', minimum: 0, maximum: 65535, description: 'ingress port of this project\'s executor (each project on a machine needs its own)' },
+    prefetch: { type: 'integer', minimum: 0, description: 'deliveries leased at ingest that may wait in an executor for a free slot' },
+    retry: { type: 'array', minItems: 1, maxItems: 100, items: duration, description: 'delays before each retry of a failed delivery, for routes without their own delivery.retry' },
+    event_memory_mb: { type: 'integer', minimum: 1, description: 'event bodies held in memory by deliveries waiting or running in an executor, MB' },
+    sensitive: { type: 'array', items: variableName, description: 'variables whose ${VAR} values are always masked in plans and stored only as a keyed hash' },
+    prompt_roots: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      description: 'directories outside the project that prompt_file may read from (relative to the project file)',
+    },
+    public: { type: 'array', items: variableName, description: 'variables whose names look secret (TOKEN, KEY...) but whose values plans may show' },
+    checkpoint: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'OrgLoop 0.7: where source checkpoints are kept; orgloop keeps them in the state store (store: file is what it always does)',
+      properties: { store: { enum: ['file', 'memory'] }, dir: { type: 'string' } },
+    },
+  },
+};
+
 /** Top level of any config file (sections are checked item by item). */
 export const fileSchema: JSONSchema = {
   type: 'object',
@@ -175,32 +205,14 @@ export const fileSchema: JSONSchema = {
     },
     name: id,
     description: text,
-    defaults: {
+    defaults: defaultsSchema,
+    workspaces: {
       type: 'object',
-      additionalProperties: false,
-      properties: {
-        poll_interval: duration,
-        event_retention: { ...duration, description: 'how long finished deliveries, their events and log rows are kept (default 30d)' },
-        // executor settings (cmd/settings.ts): read by `start` from the project file, flags and ORGLOOP_* win
-        log_level: { enum: [...LOG_LEVELS], description: 'executor console level when no console logger is declared' },
-        concurrency: { type: 'integer', minimum: 1, description: 'deliveries in flight at once per executor' },
-        port: { type: 'integer', minimum: 0, maximum: 65535, description: 'ingress port of this project\'s executor (each project on a machine needs its own)' },
-        prefetch: { type: 'integer', minimum: 0, description: 'deliveries leased at ingest that may wait in an executor for a free slot' },
-        retry: { type: 'array', minItems: 1, maxItems: 100, items: duration, description: 'delays before each retry of a failed delivery, for routes without their own delivery.retry' },
-        event_memory_mb: { type: 'integer', minimum: 1, description: 'event bodies held in memory by deliveries waiting or running in an executor, MB' },
-        sensitive: { type: 'array', items: variableName, description: 'variables whose ${VAR} values are always masked in plans and stored only as a keyed hash' },
-        prompt_roots: {
-          type: 'array',
-          items: { type: 'string', minLength: 1 },
-          description: 'directories outside the project that prompt_file may read from (relative to the project file)',
-        },
-        public: { type: 'array', items: variableName, description: 'variables whose names look secret (TOKEN, KEY...) but whose values plans may show' },
-        checkpoint: {
-          type: 'object',
-          additionalProperties: false,
-          description: 'OrgLoop 0.7: where source checkpoints are kept; orgloop keeps them in the state store (store: file is what it always does)',
-          properties: { store: { enum: ['file', 'memory'] }, dir: { type: 'string' } },
-        },
+      description: 'per named workspace (orgloop workspace), values replacing those of defaults, e.g. { staging: { defaults: { port: 4810 } } }',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { defaults: defaultsSchema },
       },
     },
     moved: {

@@ -1,7 +1,8 @@
 // A project's executor run in the background: `orgloop start --daemon` and `orgloop stop`.
 // Everything about one daemon lives beside its project, in `.orgloop/` (the pid file and the log),
 // so several projects on one machine never share a file; each needs its own port (`--port`,
-// ORGLOOP_PORT or `defaults.port`).
+// ORGLOOP_PORT or `defaults.port`). A named workspace's daemon keeps its files in
+// `.orgloop/workspaces/<name>/`, so each workspace of a project runs its own executor.
 //
 // The pid file holds JSON (pid, when, the log, the command line) and is written by the parent once
 // the child is up; the child removes it when it exits cleanly. A pid file whose process is gone
@@ -9,8 +10,9 @@
 
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { rotateLog, rotateOptions } from './log-rotate.js';
+import { DEFAULT_WORKSPACE, workspaceDir } from '../workspaces/select.js';
 
 export interface DaemonPaths {
   dir: string;
@@ -28,9 +30,9 @@ export interface DaemonRecord {
 
 export type DaemonState = { running: true; record: DaemonRecord } | { running: false; stale?: DaemonRecord };
 
-/** `.orgloop/orgloop.pid` and `.orgloop/orgloop.log` beside the project file. */
-export function daemonPaths(configFile: string): DaemonPaths {
-  const dir = join(dirname(resolve(configFile)), '.orgloop');
+/** `orgloop.pid` and `orgloop.log` in `.orgloop/` beside the project file (a named workspace: `.orgloop/workspaces/<name>/`). */
+export function daemonPaths(configFile: string, workspace: string = DEFAULT_WORKSPACE): DaemonPaths {
+  const dir = workspaceDir(configFile, workspace);
   return { dir, pidFile: join(dir, 'orgloop.pid'), logFile: join(dir, 'orgloop.log') };
 }
 

@@ -4,7 +4,8 @@
 // directory, with its output appended to the same log `start --daemon` writes.
 //
 // Names carry the project name and a digest of the project file's path, so two projects (or two
-// copies of one) get two services.
+// copies of one) get two services; a named workspace's name is in its service's name too, and the
+// unit passes --workspace, so selecting another workspace later does not change what it runs.
 
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
@@ -43,6 +44,8 @@ export interface ServiceInput {
   args: string[];
   /** --state as given, if any */
   state?: string;
+  /** the named workspace; absent or `default`: the project's service as before workspaces */
+  workspace?: string;
   node: string;
   cli: string;
   env: NodeJS.ProcessEnv;
@@ -52,11 +55,21 @@ export interface ServiceInput {
 export function serviceSpec(i: ServiceInput): ServiceSpec {
   const config = resolve(i.configFile);
   const digest = createHash('sha256').update(config).digest('hex').slice(0, 8);
-  const base = `${slug(i.project)}-${digest}`;
+  const ws = i.workspace && i.workspace !== 'default' ? i.workspace : null;
+  // workspace names are [a-z][a-z0-9_]*: `_` is kept out of unit names as `-`, like the slug
+  const base = `${slug(i.project)}${ws ? `-${ws.replace(/_/g, '-')}` : ''}-${digest}`;
   const home = i.env.HOME ?? homedir();
-  const command = [i.node, i.cli, '-c', config, ...(i.state ? ['--state', /^[a-z][a-z0-9+.-]*:\/\//i.test(i.state) ? i.state : resolve(i.state)] : []), ...i.args];
+  const command = [
+    i.node,
+    i.cli,
+    '-c',
+    config,
+    ...(i.state ? ['--state', /^[a-z][a-z0-9+.-]*:\/\//i.test(i.state) ? i.state : resolve(i.state)] : []),
+    ...(ws ? ['--workspace', ws] : []),
+    ...i.args,
+  ];
   const common = {
-    description: `orgloop executor for ${i.project} (${config})`,
+    description: `orgloop executor for ${i.project}${ws ? ` (workspace ${ws})` : ''} (${config})`,
     workingDir: dirname(config),
     command,
     logFile: i.logFile,

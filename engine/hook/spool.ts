@@ -42,9 +42,10 @@ export interface SpoolEntry {
   spooled_at: string;
 }
 
-/** `.orgloop/hook-spool.jsonl` in a project directory. */
-export function spoolPath(projectDir: string): string {
-  return join(projectDir, '.orgloop', SPOOL_FILE);
+/** `.orgloop/hook-spool.jsonl` in a project directory (a named workspace: in `.orgloop/workspaces/<name>/`). */
+export function spoolPath(projectDir: string, workspace = 'default'): string {
+  // each workspace's executor drains its own spool: a hook meant for staging never reaches prod
+  return workspace === 'default' ? join(projectDir, '.orgloop', SPOOL_FILE) : join(projectDir, '.orgloop', 'workspaces', workspace, SPOOL_FILE);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
