@@ -34,7 +34,7 @@ Writes:
                           appends each event to .orgloop/inbox.jsonl, plus the connectors chosen
   sops/hello.md           the route's prompt (SOP)
   .env.example            the variables the project reads (copy to .env)
-  .gitignore              ignores .orgloop/ (state, logs) and .env
+  .gitignore              ignores .orgloop/ (state, logs), .env and .env.<workspace>
   package.json            scripts plan/apply/start (only if the directory has none)
   .claude/settings.json   with --claude-hook: the Stop hook (merged into an existing file)
 The project needs no internet or credentials. Refuses to overwrite existing files unless --force.`,

@@ -21,7 +21,8 @@ function withConnectors(text: string, connectors: ConnectorChoice[] | undefined,
 }
 
 // npm drops .gitignore files from published packages, so this one is written from here.
-const GITIGNORE = '.orgloop/\n.env\n';
+// .env.<workspace> holds a named workspace's values (engine/config/env.ts): as secret as .env.
+const GITIGNORE = '.orgloop/\n.env\n.env.*\n!.env.example\n';
 
 /** examples/quickstart of this installation (dist/engine/config -> package root). */
 export function quickstartDir(): string {
