@@ -161,7 +161,8 @@ export class GrpcChannel {
       });
       req.on('trailers', (t) => (trailers = t));
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('error', (err) => finish({ code: GRPC.UNAVAILABLE, message: err.message, body: null }));
+      // "the pending stream has been canceled" says less than its cause (refused, a certificate...)
+      req.on('error', (err) => finish({ code: GRPC.UNAVAILABLE, message: ((err as Error & { cause?: Error }).cause ?? err).message, body: null }));
       req.on('close', () => {
         if (done) return;
         if (!status) return finish({ code: GRPC.UNAVAILABLE, message: `stream closed without an answer (HTTP/2 code ${req.rstCode})`, body: null });
@@ -187,6 +188,8 @@ export class GrpcChannel {
     const s = this.session;
     this.session = null;
     if (!s || s.closed || s.destroyed) return Promise.resolve();
+    // an idle session is unref'd: closing it (a TLS close_notify) must still keep the process up
+    s.ref();
     return new Promise((resolve) => {
       const t = setTimeout(() => {
         s.destroy();

@@ -3,8 +3,12 @@
 // Export). Bodies are decoded here by a protobuf wire decoder written for this test (not the
 // logger's reader) and walked with opentelemetry-proto's field numbers.
 
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { otelLogger, type OtelSink } from './otel.js';
@@ -314,6 +318,48 @@ describe('otel logger over OTLP/HTTP protobuf and OTLP/gRPC', () => {
     expect([span.traceId, span.spanId]).toEqual([got.records[0].traceId, got.records[0].spanId]);
     expect(span.end - span.start).toBe(40_000_000n);
   });
+
+  it('grpc over TLS (https:// endpoint): verified against the CA the process trusts, ALPN h2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orgloop-otlp-tls-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '2', '-subj', '/CN=collector', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const messages: Buffer[] = [];
+    const server = http2.createSecureServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) });
+    server.on('stream', (stream) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        messages.push(Buffer.concat(chunks).subarray(5));
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0' }, { endStream: true });
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise<void>((r) => server.close(() => r())));
+    const endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // a private CA is trusted the Node way, NODE_EXTRA_CA_CERTS, read at start-up: a child process
+    const script = [
+      `import { otelLogger } from ${JSON.stringify(join(import.meta.dirname, 'otel.ts'))};`,
+      `const ctx = { name: 'tls', config: { protocol: 'grpc', endpoint: ${JSON.stringify(endpoint)}, batch: { scheduled_delay_ms: 60000 } }, projectDir: '.', env: () => undefined, log: { debug() {}, info() {}, warn: (m) => console.log('WARN ' + m), error() {} } };`,
+      `const sink = otelLogger.open(ctx);`,
+      `sink.log({ time: '2024-05-01T12:00:01.123Z', phase: 'deliver.success', level: 'info', message: 'over tls' });`,
+      `await sink.close();`,
+      `console.log(JSON.stringify(sink.stats()));`,
+      `console.log(JSON.stringify(await otelLogger.check(ctx)));`,
+    ].join('\n');
+    const run = (extraCa: boolean) =>
+      new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { PATH: process.env.PATH, ...(extraCa ? { NODE_EXTRA_CA_CERTS: join(dir, 'c.pem') } : {}) }, cwd: join(import.meta.dirname, '../..') });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        child.on('close', () => resolve(out));
+      });
+    const trusted = (await run(true)).trim().split('\n');
+    expect(trusted.slice(-2)).toEqual([JSON.stringify({ logs: { sent: 1, dropped: 0, failedRequests: 0 } }), JSON.stringify({ ok: true, detail: `${endpoint} (gRPC) accepts OTLP/gRPC` })]);
+    expect(decodeLogs(messages[0]!).records[0].body).toContain('over tls');
+    const untrusted = await run(false);
+    expect(untrusted).toContain(JSON.stringify({ ok: false, detail: `${endpoint} (gRPC): gRPC UNAVAILABLE (self-signed certificate)` }));
+  }, 60_000);
 
   it('grpc: UNAVAILABLE is retried with the same message; INVALID_ARGUMENT drops the batch with a warning showing no secret; gzip frames', async () => {
     const srv = await grpcServer((_c, n) => (n === 1 ? { status: 14, message: 'collector busy' } : n === 2 ? { status: 0 } : { status: 3, message: `bad record from key ${TOKEN}` }));
