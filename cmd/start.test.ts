@@ -85,7 +85,7 @@ routes:
 
     const ok = await postJson(`${ex.url}/webhook/webhook`, { type: 'test', message: 'hello from orgloop' });
     expect(ok.status).toBe(202);
-    expect(ok.json).toMatchObject({ deliveries: 1, duplicate: false });
+    expect(ok.json).toMatchObject({ ok: true, deliveries: 1, duplicate: false });
     expect(ok.json.event_id).toMatch(/^evt_/);
 
     const runs = await until(() => (lines(join(dir, 'runs.txt')).length ? lines(join(dir, 'runs.txt')) : null), 15_000, 'actor run');

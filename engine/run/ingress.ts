@@ -344,11 +344,12 @@ export class Ingress {
       // Not acknowledged, so the sender retries: nothing is lost.
       return this.reject(req, res, 503, `could not store the event: ${(err as Error).message}`, src.id);
     }
+    // `ok: true` as OrgLoop's receivers answer, for senders written against them
     if (accepted.length === 1) {
       const a = accepted[0]!;
-      return send(res, a.duplicate ? 200 : 202, a);
+      return send(res, a.duplicate ? 200 : 202, { ok: true, ...a });
     }
     const allDup = accepted.length > 0 && accepted.every((a) => a.duplicate);
-    send(res, allDup ? 200 : 202, { events: accepted, deliveries: accepted.reduce((n, a) => n + a.deliveries, 0) });
+    send(res, allDup ? 200 : 202, { ok: true, events: accepted, deliveries: accepted.reduce((n, a) => n + a.deliveries, 0) });
   }
 }
