@@ -153,7 +153,8 @@ export interface PruneStep {
   limit: number;
 }
 
-export type PruneCounts = Record<'deliveries' | 'events' | 'log' | 'dedupe_keys', number>;
+/** rows pruned; `inbox`: inbox entries past their inbox_ttl (by the store's clock, as enqueues and drains judge them) */
+export type PruneCounts = Record<'deliveries' | 'events' | 'log' | 'dedupe_keys' | 'inbox', number>;
 
 /** Accepting events: ingress, cron, completions, replays. */
 export interface EventIntake {
@@ -276,7 +277,7 @@ export interface TransformState {
 
 /** Retention: pruning what is finished and old, one bounded step at a time. */
 export interface Retention {
-  /** One transaction; pending, retrying and leased deliveries and their events are never pruned. */
+  /** One transaction; pending, retrying and leased deliveries and their events are never pruned; expired inbox entries are. */
   prune(step: PruneStep): Promise<PruneCounts>;
 }
 

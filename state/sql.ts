@@ -26,7 +26,7 @@ export const REPOINT_KEY = 'UPDATE dedupe_keys SET event_id = ? WHERE source = ?
  * One pruning step (DESIGN §4 Retention), each statement bounded by a LIMIT: finished
  * deliveries last touched before the cutoff, then events before it that no delivery references
  * any more (pending work keeps its event), log rows, and dedupe keys past their own horizon.
- * Arguments: [cutoff ISO, limit] except dedupe_keys: [horizon epoch ms, limit].
+ * Arguments: [cutoff ISO, limit] except dedupe_keys: [horizon epoch ms, limit] and inbox: [now epoch ms, limit].
  */
 export const PRUNE = {
   deliveries: `DELETE FROM deliveries WHERE id IN (
@@ -38,6 +38,9 @@ export const PRUNE = {
   log: 'DELETE FROM log WHERE id IN (SELECT id FROM log WHERE time < ? ORDER BY time LIMIT ?)',
   dedupe_keys: `DELETE FROM dedupe_keys WHERE (source, key) IN (
     SELECT source, key FROM dedupe_keys WHERE seen_at < ? ORDER BY seen_at LIMIT ?)`,
+  // inbox entries past their inbox_ttl, read or not (a drain holding one deletes what is left of
+  // it by its token anyway); enqueues and drains delete them too, but only on keys still in use
+  inbox: 'DELETE FROM inbox_entries WHERE id IN (SELECT id FROM inbox_entries WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)',
 } as const;
 
 export const INSERT_PENDING = `INSERT INTO deliveries (id, event_id, route, actor, state_serial, status, attempts, run_at, created_at, updated_at)

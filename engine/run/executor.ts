@@ -47,6 +47,7 @@ import { ExecutorMetrics } from './metrics.js';
 import { ObserveRoutes } from './observe-http.js';
 import type { Tracing } from './tracing.js';
 import { ConsoleRoutes } from '../console/server.js';
+import { InboxRoutes } from '../inbox/http.js';
 import type { DriftReport } from '../drift/drift.js';
 import { openQueries, type RuntimeQueries } from '../../state/queries/queries.js';
 import { AllowedHosts, CallbackTokens, isLoopbackBind } from './guard.js';
@@ -160,6 +161,7 @@ export class Executor {
     };
     const observe = new ObserveRoutes({ store: o.store, metrics: this.metrics, serial: () => (this.started ? this.current.serial : null), draining: () => this.stopping });
     this.tokens = new CallbackTokens(o.callbackKey ?? randomBytes(32));
+    const inbox = new InboxRoutes({ store: o.store, allowedHosts: () => this.allowedHosts(), consoleToken: o.consoleToken ?? null, tokens: this.tokens });
     this.intake = new Intake(o.store, log, { owner: this.id, leaseMs: set.leaseMs, slots, memory }, o.tracing);
     this.ingress = new Ingress({
       graph: () => this.current,
@@ -168,7 +170,7 @@ export class Executor {
       callback: (actor, body, token) => this.callback(actor, body, token),
       allowedHosts: () => this.allowedHosts(),
       draining: () => this.stopping,
-      routes: (req, res, path) => observe.take(req, res, path) || (this.consoleRoutes?.take(req, res, path) ?? false),
+      routes: (req, res, path) => observe.take(req, res, path) || inbox.take(req, res, path) || (this.consoleRoutes?.take(req, res, path) ?? false),
       limits: o.settings,
     });
     this.scheduler = new Scheduler({ store: o.store, owner: this.id, intake: this.intake, log, graph: () => this.current, minPollLeaseMs: set.pollLeaseMs });

@@ -3,6 +3,8 @@
 // the pruner yields to the event loop, so ingests and completions queue behind at most one step
 // (SQLite's write batch runs them together). Pending, retrying and leased deliveries are never
 // pruned. Dedupe keys are kept for max(retention, 72 h): GitHub redelivers for up to three days.
+// Inbox entries go once past their route's `inbox_ttl`, whatever the retention: a key nobody
+// enqueues to or drains again would otherwise keep its expired entries for ever.
 // With several executors on one store, the one holding the `retention` lease prunes.
 
 import type { LogEntry } from '../../providers/types.js';
@@ -77,7 +79,7 @@ export class Pruner {
 
   /** One round: steps until a step finds less than a full batch of anything. */
   async prune(): Promise<PruneCounts> {
-    const total: PruneCounts = { deliveries: 0, events: 0, log: 0, dedupe_keys: 0 };
+    const total: PruneCounts = { deliveries: 0, events: 0, log: 0, dedupe_keys: 0, inbox: 0 };
     const { store, owner, retentionMs } = this.o;
     if ((await store.acquireLease(LEASE, owner, this.delay() * 3)) === null) return total;
     for (;;) {
@@ -93,7 +95,7 @@ export class Pruner {
     }
     if (Object.values(total).some((c) => c > 0)) {
       this.o.log({
-        ...entry('debug', `retention: pruned ${total.deliveries} deliveries, ${total.events} events, ${total.log} log rows, ${total.dedupe_keys} dedupe keys`),
+        ...entry('debug', `retention: pruned ${total.deliveries} deliveries, ${total.events} events, ${total.log} log rows, ${total.dedupe_keys} dedupe keys, ${total.inbox} expired inbox entries`),
         data: { ...total },
       });
     }

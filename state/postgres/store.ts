@@ -107,6 +107,7 @@ const PRUNE_DUE = {
   events: `SELECT 1 FROM events e WHERE received_at < $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)`,
   dedupe_keys: 'SELECT 1 FROM dedupe_keys WHERE seen_at < $2',
   log: 'SELECT 1 FROM log WHERE time < $1',
+  inbox: 'SELECT 1 FROM inbox_entries WHERE expires_at <= $3',
 } as const;
 
 /**
@@ -604,7 +605,7 @@ export class PostgresStore extends SqlStore implements Store {
   }
 
   /**
-   * Deliveries, events and dedupe keys in small steps, as on SQLite; the log by whole days
+   * Deliveries, events, dedupe keys and expired inbox entries in small steps, as on SQLite; the log by whole days
    * (migration 006): at most once a minute, days are created ahead and the days past the
    * retention dropped; only the default partition's stragglers are deleted row by row. A step
    * that finds nothing costs one statement (and, once a minute, one more that also folds the
@@ -629,14 +630,14 @@ export class PostgresStore extends SqlStore implements Store {
     const cutoff = this.iso(step.before);
     const parts = this.mixedLogParts;
     try {
-      const [due] = await this.rows<{ deliveries: boolean; events: boolean; dedupe_keys: boolean; log: boolean }>(
+      const [due] = await this.rows<{ deliveries: boolean; events: boolean; dedupe_keys: boolean; log: boolean; inbox: boolean }>(
         `SELECT EXISTS (${PRUNE_DUE.deliveries}) AS deliveries, EXISTS (${PRUNE_DUE.events}) AS events,
-          EXISTS (${PRUNE_DUE.dedupe_keys}) AS dedupe_keys,
+          EXISTS (${PRUNE_DUE.dedupe_keys}) AS dedupe_keys, EXISTS (${PRUNE_DUE.inbox}) AS inbox,
           ${parts.length ? parts.map((part) => `EXISTS (${PRUNE_DUE.log.replace(/\blog\b/, part)})`).join(' OR ') : 'false'} AS log`,
-        [cutoff, step.keysBefore],
+        [cutoff, step.keysBefore, now],
       );
-      const counts: PruneCounts = { deliveries: 0, events: 0, log: partitionRows, dedupe_keys: 0 };
-      if (!due || !(due.deliveries || due.events || due.dedupe_keys || due.log)) return counts;
+      const counts: PruneCounts = { deliveries: 0, events: 0, log: partitionRows, dedupe_keys: 0, inbox: 0 };
+      if (!due || !(due.deliveries || due.events || due.dedupe_keys || due.log || due.inbox)) return counts;
       return await this.tx(async (c) => {
         const n = async (text: string, bound: string | number) => (await c.query(pgText(text), [bound, step.limit])).rowCount ?? 0;
         // single days go whole; the rest (history before the upgrade, stragglers) row by row
@@ -645,6 +646,7 @@ export class PostgresStore extends SqlStore implements Store {
         // events whose last deliveries went just now go in the same step
         if (due.deliveries || due.events) counts.events = await n(PRUNE.events, cutoff);
         if (due.dedupe_keys) counts.dedupe_keys = await n(PRUNE.dedupe_keys, step.keysBefore);
+        if (due.inbox) counts.inbox = await n(PRUNE.inbox, now);
         return counts;
       });
     } catch (e) {

@@ -297,6 +297,7 @@ export class SqliteStore extends SqlStore implements Store {
         events: this.sql(PRUNE.events).run(cutoff, step.limit).changes,
         log: this.sql(PRUNE.log).run(cutoff, step.limit).changes,
         dedupe_keys: this.sql(PRUNE.dedupe_keys).run(step.keysBefore, step.limit).changes,
+        inbox: this.sql(PRUNE.inbox).run(this.now(), step.limit).changes,
       };
     });
   }

@@ -365,11 +365,11 @@ export function describeStoreContract(backend: Backend): void {
 
       // nothing is older than the cutoff yet: nothing goes
       now += 10 * DAY;
-      expect(await s.prune(step(now - 30 * DAY))).toEqual({ deliveries: 0, events: 0, log: 0, dedupe_keys: 0 });
+      expect(await s.prune(step(now - 30 * DAY))).toEqual({ deliveries: 0, events: 0, log: 0, dedupe_keys: 0, inbox: 0 });
       expect(await s.deliveryCounts()).toEqual(before);
 
       now += 30 * DAY;
-      expect(await s.prune(step(now - 30 * DAY))).toEqual({ deliveries: 3, events: 2, log: 2, dedupe_keys: 0 });
+      expect(await s.prune(step(now - 30 * DAY))).toEqual({ deliveries: 3, events: 2, log: 2, dedupe_keys: 0, inbox: 0 });
       expect(await s.event(done.event.id)).toBeNull();
       expect(await s.event(dead.event.id)).toBeNull();
       // a retrying, a leased and a pending delivery keep themselves and their events
@@ -381,7 +381,7 @@ export function describeStoreContract(backend: Backend): void {
         ['r2', 'retry', 1],
       ]);
       expect(await s.logs({})).toEqual([]);
-      expect(await s.prune(step(now - 30 * DAY))).toEqual({ deliveries: 0, events: 0, log: 0, dedupe_keys: 0 });
+      expect(await s.prune(step(now - 30 * DAY))).toEqual({ deliveries: 0, events: 0, log: 0, dedupe_keys: 0, inbox: 0 });
     });
 
     it('dedupe keys outlive their events until their own horizon', async () => {

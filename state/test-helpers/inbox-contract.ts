@@ -136,6 +136,26 @@ export function describeInboxContract(backend: Backend): void {
       expect((await s.inboxTake('k', 10, 60_000, t)).entries.map((e) => JSON.parse(e.event_json).n)).toEqual([2]);
     });
 
+    it('the retention pruner deletes entries past their ttl on keys nobody touches again, a step at a time; live ones stay', async () => {
+      const s = await open();
+      for (let n = 1; n <= 3; n++) await s.inboxEnqueue({ ...entry(`quiet-${n}`, await leased(s), n), ttl_ms: 1000 });
+      await s.inboxEnqueue({ ...entry('busy', await leased(s), 4), ttl_ms: 10_000 });
+      const step = { before: 0, keysBefore: 0, limit: 2 };
+      // nothing has expired yet
+      expect(await s.prune(step)).toMatchObject({ inbox: 0 });
+      now += 1000; // the ttl ends at enqueue + ttl, as enqueues and drains judge it
+      expect(await s.prune(step)).toMatchObject({ inbox: 2 });
+      expect(await s.prune(step)).toMatchObject({ inbox: 1 });
+      expect(await s.prune(step)).toMatchObject({ inbox: 0 });
+      expect((await s.inboxSession('busy'))!.pending).toBe(1);
+      now += 9000;
+      expect(await s.prune(step)).toMatchObject({ inbox: 1 });
+      expect(await s.inboxSessions()).toEqual(expect.arrayContaining([expect.objectContaining({ session_key: 'busy', pending: 0 })]));
+      // the key still works: its notification, still queued, tells of the new entry
+      expect(await s.inboxEnqueue(entry('busy', await leased(s), 5))).toEqual({ held: true, notified: false });
+      expect((await s.inboxSession('busy'))!.pending).toBe(1);
+    });
+
     it('a delivered notification whose entries all expired unread does not silence the key', async () => {
       const s = await open();
       await s.inboxEnqueue({ ...entry('k', await leased(s), 1), ttl_ms: 1000 });
