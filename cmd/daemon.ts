@@ -127,6 +127,9 @@ async function install(g: GlobalOpts, opts: InstallOpts): Promise<number> {
     process.stdout.write(text);
     return 0;
   }
+  const { workspaceExists } = await import('../engine/workspace.js');
+  // a service for a workspace that does not exist would fail at every restart
+  if (!(await workspaceExists(g))) throw new UserError(`workspace "${g.workspace}" does not exist: \`orgloop workspace new ${g.workspace}\` creates it`);
   const { mkdirSync, writeFileSync } = await import('node:fs');
   const { dirname } = await import('node:path');
   mkdirSync(dirname(spec.file), { recursive: true });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../engine/errors.js';
-import { action, askYes, globals, type GlobalOpts } from './util.js';
+import { action, askYes, globals, workspaceLine, type GlobalOpts } from './util.js';
 import { addRunFlags, runExecutor, startSettings, type StartFlags } from './start.js';
 import { addRefreshFlags, applyComplete, parseLockTimeout, refreshWanted, renderPlan, stateKey } from './plan-common.js';
 import { whoAmI } from './who.js';
@@ -40,6 +40,7 @@ export async function up(g: GlobalOpts, flags: UpFlags): Promise<number> {
   ]);
   const project = await loadProject(g.config);
   const store = await openWorkspaceStore(g);
+  process.stdout.write(workspaceLine(g) ? workspaceLine(g) + '\n' : '');
   try {
     const session = await runApplySession(store, {
       operation: 'up',

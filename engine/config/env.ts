@@ -5,6 +5,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isWorkspaceName } from '../workspaces/select.js';
 
 /** Finds a variable's value: the shell, then the project's .env (projectEnv). */
 export type EnvLookup = (name: string) => string | undefined;
@@ -117,7 +118,7 @@ export function projectEnv(dir: string, env: NodeJS.ProcessEnv = process.env): E
   let dotenv: Record<string, string> | undefined;
   let wsEnv: Record<string, string> | undefined;
   // names are checked where the workspace is chosen; this guards the file name all the same
-  const ws = env.ORGLOOP_WORKSPACE && env.ORGLOOP_WORKSPACE !== 'default' && /^[a-z][a-z0-9_]*$/.test(env.ORGLOOP_WORKSPACE) ? env.ORGLOOP_WORKSPACE : null;
+  const ws = env.ORGLOOP_WORKSPACE && env.ORGLOOP_WORKSPACE !== 'default' && isWorkspaceName(env.ORGLOOP_WORKSPACE) ? env.ORGLOOP_WORKSPACE : null;
   return (name) => {
     const v = env[name];
     if (v !== undefined) return v;

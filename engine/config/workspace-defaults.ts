@@ -11,6 +11,7 @@
 import type { PathSeg } from './source.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { SourceFile } from './source.js';
+import { isWorkspaceName } from '../workspaces/select.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -38,7 +39,7 @@ export function checkWorkspaceNames(src: SourceFile, top: unknown, diags: Diagno
   const ws = isObject(top) ? top.workspaces : undefined;
   if (!isObject(ws)) return;
   for (const name of Object.keys(ws)) {
-    if (!/^[a-z][a-z0-9_]{0,29}$/.test(name)) {
+    if (!isWorkspaceName(name)) {
       diags.at(src, ['workspaces', name], `workspaces.${name}: a workspace name is a lower-case letter, then up to 29 lower-case letters, digits or _`, 'error', { key: true });
     }
   }

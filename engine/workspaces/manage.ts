@@ -6,7 +6,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { baseStatePath, openWorkspaceStore, statePath, workspaceExists, workspaceSchema, type WorkspaceOpts } from '../workspace.js';
-import { DEFAULT_WORKSPACE, checkWorkspaceName, workspaceDir } from './select.js';
+import { DEFAULT_WORKSPACE, checkWorkspaceName, isWorkspaceName, workspaceDir } from './select.js';
 import { daemonPaths, readDaemon, stopDaemon } from '../daemon/daemon.js';
 import { EXECUTOR_STALE_MS, snapshotResources } from '../run/inspect.js';
 
@@ -30,7 +30,7 @@ export async function listWorkspaces(g: WorkspaceOpts): Promise<string[]> {
     }
     names = entries.filter((n) => existsSync(join(dir, n, basename(base))));
   }
-  const valid = names.filter((n) => n !== DEFAULT_WORKSPACE && /^[a-z][a-z0-9_]{0,29}$/.test(n)).sort();
+  const valid = names.filter((n) => n !== DEFAULT_WORKSPACE && isWorkspaceName(n)).sort();
   return [DEFAULT_WORKSPACE, ...valid];
 }
 

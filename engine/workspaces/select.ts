@@ -18,6 +18,10 @@ export const DEFAULT_WORKSPACE = 'default';
 // Postgres' 63 for a base schema.
 const NAME = /^[a-z][a-z0-9_]{0,29}$/;
 
+export function isWorkspaceName(name: string): boolean {
+  return NAME.test(name);
+}
+
 export type WorkspaceSource = 'flag' | 'env' | 'selected' | 'default';
 
 export interface SelectedWorkspace {
@@ -27,7 +31,7 @@ export interface SelectedWorkspace {
 
 /** Throws a UserError saying what a name may be; `where` names where it came from. */
 export function checkWorkspaceName(name: string, where = 'workspace name'): string {
-  if (NAME.test(name)) return name;
+  if (isWorkspaceName(name)) return name;
   const hint = /^[A-Za-z][A-Za-z0-9_-]*$/.test(name) ? ` (try "${name.toLowerCase().replace(/-/g, '_').slice(0, 30)}")` : '';
   throw new UserError(`${where} "${name}" is not valid: use a lower-case letter, then up to 29 lower-case letters, digits or _${hint}`);
 }
