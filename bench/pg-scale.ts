@@ -15,7 +15,7 @@
 //   pg-idle        an idle executor on Postgres: statements and commits per second
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -151,6 +151,24 @@ interface PgRun {
   server_commits_per_event: number;
   e2e_p99_ms: number;
   statements_per_event_by_kind: Record<string, number>;
+  /** each process under test on its own (the first, then `more`): where a peer's cost goes */
+  per_process: Array<{ cpu_ms_per_event: number; statements_per_event: number }>;
+  /** the Postgres server's processes (all of them, on this machine) */
+  postgres_cpu_ms_per_event: number;
+}
+
+/** CPU of every process named postgres on this machine (the server under test shares the cores). */
+function postgresCpuMs(): number {
+  let ms = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') ms += procCpuMs(Number(d));
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  return ms;
 }
 
 /** A process under test, with what to do once the warm-up is done and before it stops. */
@@ -171,6 +189,8 @@ async function measured(db: BenchDb, lw: LoadWorker, start: (file: string) => Pr
   let counts: { statements: number; commits: number };
   let kinds: Record<string, number> = {};
   let moreCpuMs = 0;
+  let each: PgRun['per_process'] = [];
+  let pgCpuMs = 0;
   try {
     // counts over the measured window: from the end of the warm-up until every event arrived
     const files = [file, ...(t.more ?? []).map((x) => x.file)];
@@ -178,14 +198,28 @@ async function measured(db: BenchDb, lw: LoadWorker, start: (file: string) => Pr
     const cpu = () => (t.more ?? []).reduce((a, x) => a + procCpuMs(x.pid), 0);
     let at0: Counts = { statements: 0, commits: 0, kinds: {} };
     let cpu0 = 0;
+    const pids = [t.ex.pid, ...(t.more ?? []).map((x) => x.pid)];
+    let each0: Array<{ cpu: number; statements: number }> = [];
+    let pg0 = 0;
+    const eachNow = () => pids.map((pid, i) => ({ cpu: procCpuMs(pid), statements: readCounts(files[i]!).statements }));
     m = await loadThrough(lw, t.ex, C, run, async () => {
       await t.afterWarmup?.();
       at0 = sum();
       cpu0 = cpu();
+      each0 = eachNow();
+      pg0 = postgresCpuMs();
     });
     moreCpuMs = cpu() - cpu0;
+    pgCpuMs = postgresCpuMs() - pg0;
+    const each1 = eachNow();
+    each = each1.map((x, i) => ({
+      cpu_ms_per_event: round((x.cpu - each0[i]!.cpu) / EVENTS, 3),
+      // the counts file is flushed on a timer: read again below for the final figure
+      statements_per_event: 0,
+    }));
     await sleep(300);
     const at1 = sum();
+    files.forEach((f, i) => (each[i]!.statements_per_event = round((readCounts(f).statements - each0[i]!.statements) / EVENTS, 3)));
     counts = { statements: at1.statements - at0.statements, commits: at1.commits - at0.commits };
     kinds = topKinds(at0, at1);
     await t.beforeStop?.();
@@ -207,6 +241,8 @@ async function measured(db: BenchDb, lw: LoadWorker, start: (file: string) => Pr
     server_commits_per_event: round(server / (EVENTS + WARMUP), 3),
     e2e_p99_ms: round(r.e2e_ms.p99),
     statements_per_event_by_kind: kinds,
+    per_process: each,
+    postgres_cpu_ms_per_event: round(pgCpuMs / EVENTS, 3),
   };
 }
 
@@ -332,7 +368,14 @@ export async function runShare(): Promise<BenchResult> {
       { target: 'two executors not below one', measured: `${speed}x (rounds ${rounds.map((x) => x.two_over_one).join(', ')})`, pass: speed >= 1 },
       { target: '0 lost, 0 duplicated with two executors', measured: rounds.map((x) => `${x.two.lost}/${x.two.duplicated}`).join(', '), pass: rounds.every((x) => x.two.lost === 0 && x.two.duplicated === 0) },
     ],
-    info: rounds.map((x, i) => ({ what: `round ${i + 1}`, measured: `one executor ${x.alone.events_per_s} ev/s; two ${x.two.events_per_s} ev/s; delivered by first/second ${x.delivered_by_first}/${x.delivered_by_second}` })),
+    info: rounds.map((x, i) => ({
+      what: `round ${i + 1}`,
+      measured:
+        `one executor ${x.alone.events_per_s} ev/s; two ${x.two.events_per_s} ev/s; delivered by first/second ${x.delivered_by_first}/${x.delivered_by_second}; ` +
+        `CPU ms/event: one ${x.alone.per_process[0].cpu_ms_per_event} + Postgres ${x.alone.postgres_cpu_ms_per_event}; ` +
+        `two: first ${x.two.per_process[0].cpu_ms_per_event} + second ${x.two.per_process[1].cpu_ms_per_event} + Postgres ${x.two.postgres_cpu_ms_per_event}; ` +
+        `statements/event: one ${x.alone.statements_per_event}; two: first ${x.two.per_process[0].statements_per_event} + second ${x.two.per_process[1].statements_per_event} (${JSON.stringify(x.two.statements_per_event_by_kind)})`,
+    })),
   };
 }
 
