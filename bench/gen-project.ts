@@ -50,8 +50,10 @@ function rng(seed: number): () => number {
   };
 }
 
-const PLATFORM_EVENTS = ['pull_request.opened', 'pull_request_review.submitted', 'issue_comment.created', 'push', 'workflow_run.completed', 'release.published', 'deployment.created'];
-const AUTHOR_TYPES = ['user', 'bot', 'system'];
+// event names the github sources emit (providers/lib/github-events.ts), so routes name real traffic
+export const PLATFORM_EVENTS = ['pull_request.opened', 'pull_request.review_submitted', 'issue_comment', 'pull_request.closed', 'workflow_run.completed', 'issues.opened', 'check_suite.completed'];
+// provenance.author_type as the github sources (team_member | bot) and cron (system) write it
+export const AUTHOR_TYPES = ['team_member', 'bot', 'system'];
 
 type SourceKind = 'webhook' | 'cron' | 'github';
 
@@ -102,7 +104,7 @@ export function generateProject(opts: Partial<GenOptions> = {}): GeneratedProjec
     out.push(`  - name: tf-${i}`);
     if (t === 0) out.push('    type: filter', `    config: { exclude: { provenance.author_type: ${pick(AUTHOR_TYPES)} } }`);
     else if (t === 1) out.push('    type: enrich', `    config: { set: { payload.team: team-${i % 17}, payload.tier: ${i % 4} } }`);
-    else out.push('    type: dedup', `    config: { key: [source, payload.id], window: ${5 + (i % 55)}m }`);
+    else out.push('    type: dedup', `    config: { key: [source, payload.number], window: ${5 + (i % 55)}m }`);
   }
 
   out.push('routes:');
@@ -123,7 +125,7 @@ export function generateProject(opts: Partial<GenOptions> = {}): GeneratedProjec
       for (let k = 0; k < n; k++) ts.add(`tf-${Math.floor(rand() * o.transforms)}`);
       out.push(`    transforms: [${[...ts].join(', ')}]`);
     }
-    const session = changed ? `r${i}-v2-{{payload.id}}` : `r${i}-{{payload.id}}`;
+    const session = changed ? `r${i}-v2-{{payload.number}}` : `r${i}-{{payload.number}}`;
     out.push(`    then: { actor: agent-${Math.floor(rand() * o.actors)}, config: { session_key: "${session}" } }`);
     if (o.prompts > 0) out.push(`    with: { prompt_file: ./sops/sop-${Math.floor(rand() * o.prompts)}.md }`);
   }

@@ -7,49 +7,93 @@
 // Targets: over 1,000,000 events the annotated plan finishes in under 5 s; over 100,000 the
 // annotation adds under 1 s.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DEFAULTS, writeProject } from './gen-project.js';
+import { AUTHOR_TYPES, DEFAULTS, PLATFORM_EVENTS, writeProject } from './gen-project.js';
 import { log, median, round, runCli } from './lib/measure.js';
 import type { BenchResult } from './lib/report.js';
 
+const CLI_UNDER_TEST = process.env.BENCH_CLI;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SIZES = (process.env.BENCH_TRAFFIC_EVENTS ?? '1000000,100000').split(',').map(Number);
-const PLATFORM_EVENTS = ['pull_request.opened', 'pull_request_review.submitted', 'issue_comment.created', 'push', 'workflow_run.completed', 'release.published', 'deployment.created'];
-const AUTHOR_TYPES = ['user', 'bot', 'system'];
-
 function id(prefix: string, ms: number, n: number): string {
   return `${prefix}_${ms.toString(36).padStart(9, '0')}${n.toString(16).padStart(16, '0')}`;
 }
 
-/** Replaces the store's events with `count` of them over the last 6 days. */
-function fill(file: string, count: number): void {
+/** Each source's connector, as the generated project declares it. */
+function sourceKinds(dir: string): Map<string, string> {
+  const text = readFileSync(join(dir, 'orgloop.yaml'), 'utf8');
+  return new Map([...text.matchAll(/- id: (src-\d+)\n {4}connector: (\w+)/g)].map((m) => [m[1]!, m[2]!]));
+}
+
+/**
+ * The event a source of this kind stores, shaped as the connectors emit it (engine/run/intake.ts
+ * around providers/lib/github-events.ts and providers/sources/cron.ts): GitHub deliveries on the
+ * webhook and polling sources, with the provenance and payload core routes and prompts read;
+ * cron's scheduled fire. A PR's number repeats within a source, so dedup transforms drop some.
+ */
+function stored(kind: string, source: string, i: number, ms: number) {
+  const time = new Date(ms).toISOString();
+  const eid = id('evt', ms, i);
+  const base = { id: eid, type: 'resource.changed', source, time, timestamp: time };
+  const tail = { trace_id: `trc_${eid.slice(4)}`, parent_id: null, hops: 0 };
+  if (kind === 'cron') {
+    const provenance = { platform: 'cron', platform_event: 'cron.fired', author_type: 'system' };
+    return { eid, time, pe: provenance.platform_event, dedupe: time, json: JSON.stringify({ ...base, provenance, payload: { job: `job-${source.slice(4)}`, scheduled_at: time }, ...tail }) };
+  }
+  const repo = `bench-org/repo-${source.slice(4)}`;
+  const number = 1 + ((i * 31) % 400);
+  const pe = PLATFORM_EVENTS[i % PLATFORM_EVENTS.length]!;
+  const bot = i % 5 === 0;
+  const author = bot ? 'renovate[bot]' : `dev-${i % 500}`;
+  const authorType = bot ? 'bot' : AUTHOR_TYPES[0]!;
+  const url = `https://github.com/${repo}/pull/${number}`;
+  const provenance = {
+    platform: 'github',
+    platform_event: pe,
+    resource_id: `${repo}#${number}`,
+    author,
+    author_type: authorType,
+    ...(kind === 'webhook' ? { delivery_id: `d${i.toString(16)}` } : {}),
+    repo,
+    url,
+    pr_number: number,
+  };
+  const payload = { repo, number, title: `Change ${number}: tighten retries in the sync path`, url, body: 'Fixes the retry loop. '.repeat(6), action: pe.split('.')[1] ?? pe, author, author_type: authorType };
+  return { eid, time, pe, dedupe: `${pe}:${i}`, json: JSON.stringify({ ...base, provenance, payload, ...tail }) };
+}
+
+/**
+ * Replaces the store's events with `count` of them over the last 6 days. GitHub sources carry the
+ * traffic; a cron source fires a few times a day, so its share is small, as in a real store.
+ */
+function fill(dir: string, file: string, count: number): void {
+  const kinds = sourceKinds(dir);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   db.exec('DELETE FROM deliveries; DELETE FROM events;');
-  const ev = db.prepare('INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at) VALUES (?, ?, ?, ?, ?, ?, NULL, 0, ?)');
+  // a store from before migration 010 (BENCH_CLI naming an older build) has no platform_event
+  const matchColumn = (db.prepare('PRAGMA table_info(events)').all() as Array<{ name: string }>).some((c) => c.name === 'platform_event');
+  const ev = db.prepare(
+    matchColumn
+      ? 'INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at, platform_event) VALUES (?, ?, ?, ?, ?, ?, NULL, 0, ?, ?)'
+      : 'INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at) VALUES (?, ?, ?, ?, ?, ?, NULL, 0, ?)',
+  );
   const span = 6 * 86_400_000;
   const start = Date.now() - span;
   const batch = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const ms = start + Math.floor((i * span) / count);
-      const t = new Date(ms).toISOString();
-      const source = `src-${(i * 7919) % DEFAULTS.sources}`;
-      const eid = id('evt', ms, i);
-      const json = JSON.stringify({
-        id: eid,
-        type: 'resource.changed',
-        source,
-        time: t,
-        provenance: { platform: 'github', platform_event: PLATFORM_EVENTS[i % PLATFORM_EVENTS.length], author_type: AUTHOR_TYPES[i % 3], author: `user-${i % 500}` },
-        payload: { id: i % 5000, number: i, title: `Change ${i}`, body: 'x'.repeat(120) },
-        trace_id: eid,
-        hops: 0,
-      });
-      ev.run(eid, source, 'resource.changed', `k${i}`, json, eid, t);
+      let n = (i * 7919) % DEFAULTS.sources;
+      // most of a cron source's draws go to the next non-cron source
+      while (kinds.get(`src-${n}`) === 'cron' && i % 400 !== 0) n = (n + 1) % DEFAULTS.sources;
+      const source = `src-${n}`;
+      const e = stored(kinds.get(source) ?? 'webhook', source, i, ms);
+      const row = [e.eid, source, 'resource.changed', e.dedupe, e.json, `trc_${e.eid.slice(4)}`, e.time];
+      ev.run(...(matchColumn ? [...row, e.pe] : row));
     }
   });
   for (let i = 0; i < count; i += 50_000) batch(i, Math.min(count, i + 50_000));
@@ -67,20 +111,20 @@ export async function run(): Promise<BenchResult> {
     const state = join(dir, '.orgloop', 'state.db');
     for (const size of SIZES) {
       log(`plan-traffic: filling ${size} events`);
-      fill(state, size);
+      fill(dir, state, size);
       const f: Record<string, number | Record<string, number>> = {};
       for (const changed of [0.01, 0.1]) {
         writeProject(dir, { ...DEFAULTS, changed });
         const time = async (args: string[]) => {
           const xs = [];
-          for (let i = 0; i < RUNS; i++) xs.push(await runCli(args, { cwd: dir, okCodes: [2] }));
+          for (let i = 0; i < RUNS; i++) xs.push(await runCli(args, { cwd: dir, ...(CLI_UNDER_TEST ? { cli: CLI_UNDER_TEST } : {}), okCodes: [2] }));
           return { wall: round(median(xs.map((x) => x.wallMs)), 0), cpu: round(median(xs.map((x) => x.cpuMs)), 0), rss: round(Math.max(...xs.map((x) => x.peakRssMb))) };
         };
         const w = await time(['plan', '--no-traffic', '--detailed-exitcode']);
         const t_ = await time(['plan', '--detailed-exitcode']);
         const without = w.wall;
         const withTraffic = t_.wall;
-        const json = await runCli(['plan', '--json'], { cwd: dir, okCodes: [0, 2] });
+        const json = await runCli(['plan', '--json'], { cwd: dir, ...(CLI_UNDER_TEST ? { cli: CLI_UNDER_TEST } : {}), okCodes: [0, 2] });
         const t = JSON.parse(json.stdout).traffic;
         const key = `${Math.round(changed * 100)}pct_changed`;
         f[key] = { plan_ms: withTraffic, plan_no_traffic_ms: without, annotation_ms: withTraffic - without, plan_cpu_ms: t_.cpu, plan_no_traffic_cpu_ms: w.cpu, peak_rss_mb: t_.rss, events_scanned: t.events, routes: t.routes.length };

@@ -17,6 +17,11 @@ export interface StoredEvent {
   received_at: string;
   /** a webhook's request headers, masked (engine/secrets/headers.ts), as JSON; absent otherwise */
   headers?: string | null;
+  /**
+   * The event's provenance.platform_event (state/event-columns.ts: platformEventColumn). Writers
+   * on the hot path set it; when absent it is read from event_json at insert.
+   */
+  platform_event?: string | null;
 }
 
 export interface Delivery {
@@ -113,7 +118,24 @@ export interface ReceivedQuery {
   limit: number;
 }
 
-export type ReceivedEvent = Pick<StoredEvent, 'id' | 'source' | 'type' | 'received_at' | 'event_json'>;
+export type ReceivedEvent = Pick<StoredEvent, 'id' | 'source' | 'type' | 'received_at' | 'event_json' | 'hops'> & { platform_event: string | null };
+
+/** Events of a window counted per what routes match on (engine/plan/traffic.ts). */
+export interface EventGroupQuery {
+  /** ISO time, inclusive */
+  since: string;
+  /** only these sources */
+  sources: readonly string[];
+}
+
+export interface EventGroup {
+  source: string;
+  type: string;
+  /** state/event-columns.ts: null when absent, IRREGULAR_PLATFORM_EVENT when not a string */
+  platform_event: string | null;
+  hops: number;
+  count: number;
+}
 
 export interface EventQuery {
   source?: string;
@@ -212,6 +234,8 @@ export interface Inspection {
   events(q: EventQuery): Promise<StoredEvent[]>;
   /** Events received since `q.since`, oldest first, one page at a time (keyset on received_at, id). */
   eventsReceived(q: ReceivedQuery): Promise<ReceivedEvent[]>;
+  /** Events received since `q.since` per (source, type, platform_event, hops), from an index. */
+  eventGroups(q: EventGroupQuery): Promise<EventGroup[]>;
   /** Per route and status, from maintained counters: its cost does not grow with the tables. */
   deliveryCounts(): Promise<DeliveryCount[]>;
   executors(): Promise<ExecutorInfo[]>;

@@ -8,7 +8,7 @@ import type { LoadedProject, ResourceState, StateSnapshot } from '../graph/types
 import type { Inspection, StateReader } from '../../state/store.js';
 
 /** What planning reads: the applied versions, and for annotations the delivery counters and received events. */
-export type PlanStore = StateReader & Pick<Inspection, 'deliveryCounts' | 'eventsReceived' | 'events'>;
+export type PlanStore = StateReader & Pick<Inspection, 'deliveryCounts' | 'eventsReceived' | 'eventGroups' | 'events'>;
 import type { ProviderBase } from '../../providers/types.js';
 import { diffSnapshots, type ReplaceOnLookup } from './diff.js';
 import { refreshManaged } from './refresh.js';

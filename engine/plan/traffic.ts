@@ -4,28 +4,45 @@
 // route's pure transforms (filter, dedup) run too (traffic-transforms.ts), so counts are the
 // deliveries the route would have made. Transforms that are not run (script, enrich...) are
 // named and pass everything. Counts and event types only: never payload contents.
+// The window is counted per (source, type, platform_event, hops) from an index, and only the
+// events a tracked route's payload filter or transforms could decide are read and replayed
+// (traffic-count.ts); this module picks the sources and routes that need measuring.
 
-import type { OrgEvent } from '../../providers/types.js';
 import type { Inspection } from '../../state/runtime-plane.js';
 import type { Address, ResourceState, StateSnapshot } from '../graph/types.js';
 import { DEFAULT_MAX_HOPS } from '../run/graph.js';
-import { Router } from '../run/router.js';
-import { ChainRunner, notEvaluatedReason, trafficRoutes, type TrafficRoute } from './traffic-transforms.js';
+import { countTraffic, sourceScopedDedup } from './traffic-count.js';
+import { notEvaluatedReason, trafficRoutes, type TrafficRoute, type TrafficTransform } from './traffic-transforms.js';
 import type { PlanTraffic, TopologyReport } from './types.js';
 
 export const DEFAULT_TRAFFIC_WINDOW = '7d';
-const PAGE = 5_000;
 
 export interface TrafficOptions {
   /** window length in ms and its label as the user wrote it (`7d`) */
   windowMs: number;
   label: string;
   now?: number;
+  /** replay every event instead of counting groups (the reference for tests) */
+  perEvent?: boolean;
 }
 
 function routesOf(snapshot: StateSnapshot | null): Map<string, TrafficRoute> {
   const resources = Object.values(snapshot?.resources ?? {}).map((r) => ({ kind: r.kind, name: r.name, provider: r.provider, spec: r.attributes as Record<string, any> }));
   return trafficRoutes(resources, DEFAULT_MAX_HOPS);
+}
+
+/** Each evaluated dedup transform's uses (its config as each route runs it), by name. */
+function dedupUses(routes: TrafficRoute[]): Map<string, TrafficTransform[]> {
+  const uses = new Map<string, TrafficTransform[]>();
+  for (const r of routes) {
+    for (const t of r.transforms) {
+      if (t.type !== 'dedup' || notEvaluatedReason(t) !== null) continue;
+      let list = uses.get(t.name);
+      if (!list) uses.set(t.name, (list = []));
+      list.push(t);
+    }
+  }
+  return uses;
 }
 
 const same = (a: ResourceState | undefined, b: ResourceState | undefined) => JSON.stringify(a?.attributes) === JSON.stringify(b?.attributes);
@@ -36,7 +53,7 @@ const same = (a: ResourceState | undefined, b: ResourceState | undefined) => JSO
  * by nothing after; and how often each new actor.stopped loop would have fired.
  */
 export async function measureTraffic(
-  store: Pick<Inspection, 'eventsReceived' | 'events'>,
+  store: Pick<Inspection, 'eventsReceived' | 'eventGroups'>,
   prior: StateSnapshot | null,
   desired: StateSnapshot,
   newCycles: () => TopologyReport['new_cycles'],
@@ -53,63 +70,65 @@ export async function measureTraffic(
   }
   const empty: PlanTraffic = { ...base, events: 0, routes: [], actors: [], unrouted: [], loops: [], transforms: [], not_evaluated: [] };
   if (!changed.size) return empty;
-  if (!(await store.events({ limit: 1 })).length) return { ...empty, skipped: 'the state store holds no events yet (no runtime data)' };
+  // the oldest event, from the received_at index (`events` orders newest first and would sort them all)
+  if (!(await store.eventsReceived({ since: '', sources: null, limit: 1 })).length) return { ...empty, skipped: 'the state store holds no events yet (no runtime data)' };
 
   const cycles = newCycles();
-  const actors = new Set<string>();
   const sources = new Set<string>();
-  for (const name of changed) {
-    for (const r of [before.get(name), after.get(name)]) {
-      if (!r) continue;
-      actors.add(r.actor);
-      sources.add(r.source);
-    }
-  }
+  for (const name of changed) for (const r of [before.get(name), after.get(name)]) if (r) sources.add(r.source);
   for (const c of cycles) for (const addr of c.routes) sources.add(after.get(addr.slice('route.'.length))?.source ?? '');
-  // a dedup transform remembers the events of every route that uses it: replay those too
-  const dedups = new Set<string>();
-  for (const name of changed) for (const r of [before.get(name), after.get(name)]) for (const t of r?.transforms ?? []) if (t.type === 'dedup') dedups.add(t.name);
-  for (const m of [before, after]) for (const r of m.values()) if (r.transforms.some((t) => dedups.has(t.name))) sources.add(r.source);
-  // every route of a relevant source, so "routed by nothing after" is true of the whole project
-  const relevant = (m: Map<string, TrafficRoute>) => [...m.values()].filter((r) => sources.has(r.source));
-  const sides = [
-    { router: new Router(relevant(before)), chains: new ChainRunner(), matched: new Map<string, number>(), dropped: new Map<string, number>() },
-    { router: new Router(relevant(after)), chains: new ChainRunner(), matched: new Map<string, number>(), dropped: new Map<string, number>() },
-  ];
-  const unrouted = new Map<string, { source: string; event: string; count: number }>();
-  const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
-  let scanned = 0;
-  let after_: { received_at: string; id: string } | undefined;
-  const list = [...sources].filter(Boolean);
-  for (;;) {
-    const page = await store.eventsReceived({ since, sources: list.length <= 500 ? list : null, after: after_, limit: PAGE });
-    for (const row of page) {
-      if (!sources.has(row.source)) continue;
-      scanned++;
-      const event = JSON.parse(row.event_json) as OrgEvent;
-      const at = Date.parse(row.received_at);
-      const hops = typeof event.hops === 'number' ? event.hops : 0;
-      const hit = sides.map((side) => {
-        const routes = side.router.match(event);
-        for (const r of routes) {
-          if (hops > r.maxHops) continue; // cut by loop protection: never delivered
-          const res = r.transforms.length ? side.chains.run(r.transforms, event, at) : null;
-          bump(res && res.decision !== 'pass' ? side.dropped : side.matched, r.name);
-        }
-        return routes.length;
-      });
-      if (hit[0] && !hit[1]) {
-        const name = event.provenance?.platform_event ?? event.type;
-        const key = `${row.source}\u0000${name}`;
-        const u = unrouted.get(key) ?? { source: `${row.source}`, event: String(name), count: 0 };
-        u.count++;
-        unrouted.set(key, u);
+  const actors = new Set<string>();
+  for (const name of changed) for (const r of [before.get(name), after.get(name)]) if (r) actors.add(r.actor);
+
+  // Counted: the changed routes, the routes of their actors and of new loops. Tracked: those, and
+  // every route feeding the memory of a dedup one of them runs (through its own dedups too). A
+  // dedup keyed by source needs no other source's events; any other brings in its routes' sources.
+  const counted = new Set<string>([...changed, ...cycles.flatMap((c) => c.routes.map((a) => a.slice('route.'.length)))]);
+  const tracked = new Set<string>();
+  const all = [...before.values(), ...after.values()];
+  const uses = dedupUses(all);
+  const scoped = new Map([...uses].map(([name, list]) => [name, sourceScopedDedup(list)]));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of all) if (sources.has(r.source) && actors.has(r.actor)) counted.add(r.name);
+    const scopes = new Set<string>();
+    for (const r of all) if (counted.has(r.name) || tracked.has(r.name)) for (const t of r.transforms) if (uses.has(t.name)) scopes.add(t.name);
+    for (const r of all) {
+      if (!(counted.has(r.name) || r.transforms.some((t) => scopes.has(t.name)))) continue;
+      if (!tracked.has(r.name)) {
+        tracked.add(r.name);
+        grew = true;
+      }
+      const widens = r.transforms.some((t) => scopes.has(t.name) && !scoped.get(t.name));
+      if (widens && !sources.has(r.source)) {
+        sources.add(r.source);
+        grew = true;
       }
     }
-    if (page.length < PAGE) break;
-    const last = page[page.length - 1]!;
-    after_ = { received_at: last.received_at, id: last.id };
   }
+  for (const r of all) if (!sources.has(r.source)) tracked.delete(r.name);
+
+  // every route of a measured source, so "routed by nothing after" is true of the whole project
+  const relevant = (m: Map<string, TrafficRoute>) => [...m.values()].filter((r) => sources.has(r.source));
+  const counts = await countTraffic(store, {
+    sides: [relevant(before), relevant(after)],
+    sources: [...sources].filter(Boolean),
+    since,
+    counted,
+    tracked,
+    crossSource: all.some((r) => tracked.has(r.name) && r.transforms.some((t) => scoped.get(t.name) === false)),
+    ...(opts.perEvent ? { perEvent: true } : {}),
+  });
+  const inbound = new Map<string, Set<string>>();
+  for (const r of all) {
+    if (!counted.has(r.name)) continue;
+    let set = inbound.get(r.actor);
+    if (!set) inbound.set(r.actor, (set = new Set()));
+    set.add(r.name);
+  }
+  const unrouted = counts.unrouted;
+  const scanned = counts.scanned;
+  const sides = [0, 1].map((i) => ({ matched: counts.matched[i]!, dropped: counts.dropped[i]! }));
 
   const [b, a] = sides as [(typeof sides)[0], (typeof sides)[0]];
   const routes = [...changed].sort().map((name) => {
@@ -121,8 +140,11 @@ export async function measureTraffic(
       ...(withTransforms ? { dropped_before: b.dropped.get(name) ?? 0, dropped_after: a.dropped.get(name) ?? 0 } : {}),
     };
   });
-  const perActor = (m: Map<string, TrafficRoute>, counts: Map<string, number>, actor: string) =>
-    [...m.values()].filter((r) => r.actor === actor).reduce((n, r) => n + (counts.get(r.name) ?? 0), 0);
+  const perActor = (m: Map<string, TrafficRoute>, counts: Map<string, number>, actor: string) => {
+    let n = 0;
+    for (const r of inbound.get(actor) ?? []) if (m.get(r)?.actor === actor) n += counts.get(r) ?? 0;
+    return n;
+  };
   const transforms = new Map<string, PlanTraffic['transforms'][number]>();
   for (const name of changed) {
     for (const t of [...(before.get(name)?.transforms ?? []), ...(after.get(name)?.transforms ?? [])]) {

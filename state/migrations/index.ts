@@ -11,6 +11,7 @@ import { migration as m006 } from './006_log_partitions.js';
 import { migration as m007 } from './007_event_headers.js';
 import { migration as m008 } from './008_version_git.js';
 import { migration as m009 } from './009_count_shards.js';
+import { migration as m010 } from './010_event_match.js';
 
 export interface Migration {
   version: number;
@@ -19,4 +20,4 @@ export interface Migration {
   postgres: string;
 }
 
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010];

@@ -1,4 +1,4 @@
-// The delivery counters under concurrency (migration 009), against a real Postgres when
+// The delivery counters under concurrency (migration 010), against a real Postgres when
 // ORGLOOP_TEST_PG_URL is set. Migration 003 shared a counter shard between connections whose
 // pids were equal modulo 64, and a claim and a completion bumping the same routes in opposite
 // orders deadlocked. Now each connection writes its own shard and the pruner folds the shards

@@ -111,7 +111,7 @@ const PRUNE_DUE = {
 } as const;
 
 /**
- * CTEs that move the delivery counters of connections that are gone into shard 0 (migration 009): rows
+ * CTEs that move the delivery counters of connections that are gone into shard 0 (migration 010): rows
  * locked by a live writer are skipped, and only folders write shard 0, in route order, so a
  * fold never waits for a writer and two folds never deadlock.
  */

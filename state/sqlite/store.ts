@@ -232,8 +232,9 @@ export class SqliteStore extends SqlStore implements Store {
     });
   }
 
-  protected override get receivedScan(): string {
-    return 'events INDEXED BY events_received';
+  protected override receivedScan(sources: readonly string[] | null): string {
+    // one source: its own slice of the (source, received_at) index (migration 010)
+    return sources?.length === 1 ? 'events INDEXED BY events_match' : 'events INDEXED BY events_received';
   }
 
   claim(owner: string, limit: number, leaseMs: number, now?: number): Promise<Delivery[]> {

@@ -10,6 +10,7 @@ export interface MiniRoute {
   actor: string;
   events?: string[];
   filter?: Record<string, unknown>;
+  max_hops?: number;
   prompt?: { file: string; text: string };
   transforms?: Array<string | { ref: string; config?: Record<string, unknown>; on_error?: 'pass' | 'drop' | 'halt' }>;
 }
@@ -55,6 +56,7 @@ export function projectOf(p: MiniProject): LoadedProject {
       when: { source: r.source, events: r.events ?? ['resource.changed'], ...(r.filter ? { filter: r.filter } : {}) },
       transforms: (r.transforms ?? []) as RouteSpec['transforms'],
       then: { actor: r.actor },
+      ...(r.max_hops !== undefined ? { max_hops: r.max_hops } : {}),
     };
     const res: DesiredResource = {
       address: `route.${r.name}`, kind: 'route', name: r.name, provider: 'route', spec, templates: {},
