@@ -1,9 +1,11 @@
+import { Chalk } from 'chalk';
 import type { Command } from 'commander';
 import { EXIT } from '../engine/errors.js';
 import { action, globals, printJson } from './util.js';
 
 interface FmtOpts {
   check?: boolean;
+  diff?: boolean;
   json?: boolean;
 }
 
@@ -13,7 +15,8 @@ export function register(program: Command): void {
     .description('rewrite the project YAML in canonical layout, keeping comments')
     .argument('[paths...]', 'files or directories to format (default: the project file and the files it includes)')
     .option('--check', 'change nothing; list files that are not formatted and exit 1 if there are any')
-    .option('--json', 'machine-readable result: [{ file, changed, error? }]')
+    .option('--diff', 'print a unified diff of each change (also -diff); with --check nothing is written')
+    .option('--json', 'machine-readable result: [{ file, changed, diff? (with --diff), error? }]')
     .addHelpText(
       'after',
       `
@@ -25,6 +28,9 @@ comment written after a key that opens a block moves to the line below it).
 Without paths, fmt formats the project given by -c: a single orgloop.yaml, or a
 kind: Project file plus the files it lists and every routes/*.yaml.
 
+--diff prints what fmt changes (or, with --check, would change) as a unified diff on stdout,
+with a/ and b/ paths relative to the current directory: \`git apply\` takes it.
+
 Exit codes: 0 all files formatted (or already canonical); 1 with --check when any file
 would change, or when a file has a YAML syntax error (printed as file:line:col; that file
 is left untouched, the others are still formatted).`,
@@ -32,6 +38,7 @@ is left untouched, the others are still formatted).`,
     .action(
       action(async (paths: string[], opts: FmtOpts, cmd: Command) => {
         const { fmtFiles, projectYamlFiles, expandPaths } = await import('../engine/config/fmt.js');
+        const differ = opts.diff ? (await import('../engine/plan/diff.js')).unifiedTextDiff : undefined;
         let files: string[];
         if (paths.length) files = expandPaths(paths);
         else {
@@ -39,12 +46,15 @@ is left untouched, the others are still formatted).`,
           for (const w of found.warnings) process.stderr.write(`warning: ${w}\n`);
           files = found.files;
         }
-        const results = fmtFiles(files, { check: !!opts.check });
+        const results = fmtFiles(files, { check: !!opts.check, diff: differ });
         const failed = results.filter((r) => r.error);
         const changed = results.filter((r) => r.changed);
         if (opts.json) printJson(results);
         else {
-          for (const r of changed) process.stdout.write(opts.check ? `would reformat ${r.file}\n` : `${r.file}\n`);
+          const color = globals(cmd).color;
+          // with --diff, stdout is only the patch (its headers name the files), so it can be applied
+          if (opts.diff) for (const r of changed) process.stdout.write(colorDiff(r.diff ?? '', color) + '\n');
+          else for (const r of changed) process.stdout.write(opts.check ? `would reformat ${r.file}\n` : `${r.file}\n`);
           for (const r of failed) process.stderr.write(`${r.error}\n`);
           if (opts.check && changed.length) {
             const n = changed.length;
@@ -56,4 +66,13 @@ is left untouched, the others are still formatted).`,
         return EXIT.OK;
       }),
     );
+}
+
+function colorDiff(diff: string, color: boolean): string {
+  if (!color) return diff;
+  const c = new Chalk({ level: 1 });
+  return diff
+    .split('\n')
+    .map((l) => (l.startsWith('+++') || l.startsWith('---') ? c.bold(l) : l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l.startsWith('@@') ? c.cyan(l) : l))
+    .join('\n');
 }

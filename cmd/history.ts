@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, globals, workspaceLine, printJson } from './util.js';
-import { table as renderTable } from './table.js';
+import { table as renderTable, type Paint } from './table.js';
 
 export function register(program: Command): void {
   program
@@ -49,14 +49,28 @@ directory at apply time ("-dirty": it had uncommitted changes; "-": not a git wo
                 statusText(r),
               ]),
           ];
-          process.stdout.write(workspaceLine(g) + renderTable(table));
+          process.stdout.write(workspaceLine(g) + renderTable(table, { color: g.color, paint }));
           process.stdout.write(`\nLineage ${meta.lineage}; * = current version (${meta.serial}).\n`);
-        }  finally {
+        } finally {
           await store.close();
         }
       }),
     );
 }
+
+/**
+ * The current version in green (its serial and status), versions a rollback undid in red,
+ * rollbacks and destroys in yellow: the lines to look at when asking "what runs, and what was undone".
+ */
+const paint: Paint = (row, col) => {
+  const status = row[7] ?? '';
+  if (col === 0 || col === 7) {
+    if (status.startsWith('current')) return 'green';
+    if (status.includes('rolled back by')) return 'red';
+  }
+  if (col === 3 && (row[3] === 'rollback' || row[3] === 'destroy')) return 'yellow';
+  return null;
+};
 
 function oneLine(s: string): string {
   const flat = s.replace(/\s+/g, ' ').trim();

@@ -32,6 +32,7 @@ import { register as apply } from './apply.js';
 import { register as destroy } from './destroy.js';
 import { register as show } from './show.js';
 import { register as forceUnlock } from './force-unlock.js';
+import { register as importCmd } from './import.js';
 import { register as providers } from './providers.js';
 import { register as consoleCmd } from './console.js';
 import { register as inbox } from './inbox.js';
@@ -50,7 +51,7 @@ program
   .configureOutput({ outputError: (str, write) => write(str) });
 
 // Help lists commands in this order: author, change, inspect state, run, observe, integrate.
-for (const register of [init, validate, fmt, plan, apply, destroy, show, drift, rollback, history, diff, stateCmd, workspace, forceUnlock, graph, up, start, daemon, status, logs, routes, sources, testEvent, events, deliveries, inbox, hook, doctor, providers, consoleCmd, version]) register(program);
+for (const register of [init, validate, fmt, plan, apply, destroy, show, drift, rollback, history, diff, stateCmd, workspace, importCmd, forceUnlock, graph, up, start, daemon, status, logs, routes, sources, testEvent, events, deliveries, inbox, hook, doctor, providers, consoleCmd, version]) register(program);
 
 program.parseAsync(terraformArgs(process.argv)).catch((err) => {
   process.exitCode = reportError(err);

@@ -10,6 +10,9 @@ describe('terraformArgs', () => {
     expect(terraformArgs(['node', 'orgloop', 'plan', '-destroy'])).toEqual(['node', 'orgloop', 'plan', '--destroy']);
     expect(terraformArgs(['node', 'orgloop', 'destroy', '-auto-approve'])).toEqual(['node', 'orgloop', 'destroy', '--auto-approve']);
     expect(terraformArgs(['node', 'orgloop', 'fmt', '-diff'])).toEqual(['node', 'orgloop', 'fmt', '--diff']);
+    expect(terraformArgs(['node', 'orgloop', 'fmt', '-check', '-diff'])).toEqual(['node', 'orgloop', 'fmt', '--check', '--diff']);
+    expect(terraformArgs(['node', 'orgloop', 'show', '-json'])).toEqual(['node', 'orgloop', 'show', '--json']);
+    expect(terraformArgs(['node', 'orgloop', 'plan', '-detailed-exitcode'])).toEqual(['node', 'orgloop', 'plan', '--detailed-exitcode']);
     expect(argv).toEqual(before);
   });
 });

@@ -67,8 +67,11 @@ export function refreshWanted(value: unknown): boolean {
 /**
  * Terraform users type `plan -out FILE` / `-out=FILE`. Commander only knows one-letter short
  * flags (and would read `-out` as `-o ut`), so main.ts parses a translated copy of the argument
- * list: `-out` becomes `--out` (and `-refresh=false`, `-destroy`, `-diff`, `-auto-approve` gain their second dash).
+ * list: `-out` becomes `--out` (and `-refresh=false`, `-destroy`, `-diff`, `-check`, `-json`, ... gain their second dash).
  */
+// `fmt -check` would otherwise read as `-c heck`: a config file named "heck"
+const TERRAFORM_FLAGS = new Set(['-destroy', '-diff', '-check', '-json', '-auto-approve', '-detailed-exitcode']);
+
 export function terraformArgs(argv: readonly string[]): string[] {
   const out = [...argv];
   for (let i = 2; i < out.length; i++) {
@@ -76,7 +79,7 @@ export function terraformArgs(argv: readonly string[]): string[] {
     if (out[i] === '-out') out[i] = '--out';
     else if (out[i].startsWith('-out=')) out[i] = '--out=' + out[i].slice(5);
     else if (out[i].startsWith('-refresh=')) out[i] = '-' + out[i];
-    else if (out[i] === '-destroy' || out[i] === '-diff' || out[i] === '-auto-approve') out[i] = '-' + out[i];
+    else if (TERRAFORM_FLAGS.has(out[i]!)) out[i] = '-' + out[i];
   }
   return out;
 }

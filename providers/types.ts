@@ -210,6 +210,16 @@ export interface ProviderBase {
   update?(ctx: ProviderContext, prior: ProviderState): Promise<ProviderState>;
   delete?(ctx: ProviderContext, prior: ProviderState): Promise<void>;
   read?(ctx: ProviderContext, prior: ProviderState): Promise<ObservedState>;
+  /**
+   * `orgloop import ADDR ID`: adopt an object that already exists (made by hand, or by an apply
+   * whose state was lost) instead of creating a second one. Returns the provider state apply
+   * would have recorded for the configured object, with the adopted object's id, so the next
+   * plan's refresh (`read`) shows every way the object differs from the configuration and apply
+   * repairs it. Throws when there is no such object, naming what exists.
+   */
+  import?(ctx: ProviderContext, id: string): Promise<ProviderState>;
+  /** what `import` takes as ID, for help and errors: "the webhook's numeric id" */
+  importId?: string;
   /** Credentials / reachability check used by `orgloop doctor`; `skipped` when there was nothing it could check. */
   check?(ctx: ProviderContext): Promise<{ ok: boolean; detail: string; skipped?: boolean }>;
 }

@@ -172,12 +172,20 @@ export function expandPaths(paths: string[]): string[] {
 export interface FmtResult {
   file: string;
   changed: boolean;
+  /** with `diff`: the unified diff from the file to its formatted text ('' when unchanged) */
+  diff?: string;
   /** set when the file could not be formatted; nothing was written */
   error?: string;
 }
 
-/** Formats each file; writes changed ones unless `check`. Errors are per file, nothing is lost. */
-export function fmtFiles(files: string[], opts: { check: boolean; display?: (abs: string) => string }): FmtResult[] {
+/**
+ * Formats each file; writes changed ones unless `check`. Errors are per file, nothing is lost.
+ * `diff` renders a changed file's diff (the caller brings the differ: config does not depend on plan).
+ */
+export function fmtFiles(
+  files: string[],
+  opts: { check: boolean; diff?: (before: string, after: string, name: string) => string; display?: (abs: string) => string },
+): FmtResult[] {
   const show = opts.display ?? ((abs: string) => relative(process.cwd(), abs) || abs);
   const results: FmtResult[] = [];
   for (const file of files) {
@@ -187,7 +195,7 @@ export function fmtFiles(files: string[], opts: { check: boolean; display?: (abs
       const formatted = formatYaml(text, name);
       const changed = formatted !== text;
       if (changed && !opts.check) writeAtomic(file, formatted);
-      results.push({ file: name, changed });
+      results.push({ file: name, changed, ...(opts.diff ? { diff: changed ? opts.diff(text, formatted, name) : '' } : {}) });
     } catch (err) {
       if (err instanceof ConfigError || err instanceof UserError) results.push({ file: name, changed: false, error: err.message });
       else results.push({ file: name, changed: false, error: `${name}: ${(err as Error).message}` });

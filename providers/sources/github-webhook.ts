@@ -4,6 +4,7 @@
 //   apply (update)  PATCH  /repos/{owner}/{repo}/hooks/{id}   (re-created if it vanished)
 //   apply (delete)  DELETE /repos/{owner}/{repo}/hooks/{id}
 //   drift (read)    GET    /repos/{owner}/{repo}/hooks/{id}   404 -> deleted; url/events/active edits
+//   import          GET    /repos/{owner}/{repo}/hooks/{id}   adopt a hook that already exists
 // Without `public_url` the hook is not managed (register it by hand); deliveries still work.
 //
 // Deliveries: X-Hub-Signature-256 is verified against `secret` (required once a secret is set),
@@ -329,6 +330,11 @@ interface HookState extends ProviderState {
   base_url: string;
   url: string;
   events: string[];
+  /**
+   * Set by import when a secret is configured: GitHub never returns a hook's secret, so nothing
+   * can show the adopted hook signs with it. `read` reports it, and the next apply writes it.
+   */
+  secret_unverified?: true;
 }
 
 function client(ctx: ProviderContext, baseUrl?: unknown): GithubClient {
@@ -422,6 +428,7 @@ async function read(ctx: ProviderContext, prior: ProviderState): Promise<Observe
     throw err;
   }
   const differences: string[] = [];
+  if (prior.secret_unverified) differences.push('secret: imported hook, GitHub does not show its secret (apply writes the configured one)');
   const events = [...(hook.events ?? [])].sort();
   const want = (prior.events as string[]) ?? [];
   if (events.join(',') !== want.join(',')) differences.push(`events: applied [${want.join(', ')}], on GitHub [${events.join(', ')}]`);
@@ -433,6 +440,33 @@ async function read(ctx: ProviderContext, prior: ProviderState): Promise<Observe
     state: { hook_id: hook.id, repo: prior.repo, base_url: prior.base_url, url: hook.config?.url ?? null, events },
     differences,
   };
+}
+
+/**
+ * Adopts hook `id` on the configured repository. The state records the configured URL and
+ * events (what create would have), not the hook's: refresh then reports each way the hook
+ * differs, the plan shows it as a change, and apply PATCHes the hook instead of adding one.
+ */
+async function adopt(ctx: ProviderContext, id: string): Promise<ProviderState> {
+  const url = hookUrl(ctx.name, ctx.config);
+  if (!url) {
+    throw new Error(`source.${ctx.name} has no public_url, so it manages no webhook to import into; set public_url (the address GitHub calls) first`);
+  }
+  if (!/^[1-9]\d*$/.test(id)) throw new Error(`a webhook id is a number (GitHub's hook id, e.g. 12345678), got "${id}"`);
+  const repo = repoOf(ctx.config);
+  const { owner, name } = splitRepo(repo);
+  const gh = client(ctx);
+  try {
+    await gh.get(gh.url(`/repos/${owner}/${name}/hooks/${id}`));
+  } catch (err) {
+    if (!(err instanceof GithubApiError && err.status === 404)) throw err;
+    const hooks = (await gh.get<Array<{ id: number; config?: { url?: string } }>>(gh.url(`/repos/${owner}/${name}/hooks`, { per_page: 100 }))).data ?? [];
+    const list = hooks.map((h) => `${h.id} (${h.config?.url ?? 'no url'})`).join(', ');
+    throw new Error(`${repo} has no webhook ${id}; ${hooks.length ? `its webhooks: ${list}` : 'it has no webhooks (apply creates one)'}`);
+  }
+  const state: HookState = { hook_id: Number(id), repo, base_url: gh.baseUrl, url, events: hookEvents(ctx.config) };
+  if (secrets(ctx.config).length) state.secret_unverified = true;
+  return state;
 }
 
 async function check(ctx: ProviderContext): Promise<{ ok: boolean; detail: string }> {
@@ -520,6 +554,8 @@ export const githubWebhookSource: SourceProvider = {
   update,
   delete: remove,
   read,
+  import: adopt,
+  importId: "the repository webhook's numeric id, from Settings > Webhooks or GET /repos/OWNER/REPO/hooks",
   check,
 };
 
