@@ -189,7 +189,7 @@ describe('loadProject: checks', () => {
   it('poll on a non-polling source is a warning, not an error', async () => {
     const file = project({ 'orgloop.yaml': 'sources:\n  - id: s\n    connector: webhook\n    poll: { interval: 2m }\n' });
     const p = await loadProject(file, { env: {} });
-    expect(p.warnings.map((w) => `${w.line}:${w.col}: ${w.message}`)).toEqual(['4:5: source "s": poll is ignored: connector "webhook" is not polled']);
+    expect(p.warnings.map((w) => `${w.line}:${w.col}: ${w.message}`)).toEqual(['4:5: source "s": poll is ignored: connector "webhook" is not polled (it takes events as they arrive)']);
     expect(p.resources[0]!.spec).toEqual({ id: 's', connector: 'webhook', config: {} });
   });
 

@@ -208,7 +208,7 @@ function providerSpec(
     const polling = p?.kind === 'source' && p.polling === true;
     if (item.poll !== undefined) {
       durationCheck(item.poll?.interval, ['poll', 'interval'], at);
-      if (p && !polling) at(['poll'], `poll is ignored: connector "${provider}" is not polled`, 'warning', true);
+      if (p && !polling) at(['poll'], `poll is ignored: connector "${provider}" is not polled (it takes events as they arrive)`, 'warning', true);
       else if (isObject(item.poll)) spec.poll = { interval: item.poll.interval };
     } else if (polling && typeof ctx.defaults.poll_interval === 'string') {
       spec.poll = { interval: ctx.defaults.poll_interval };
