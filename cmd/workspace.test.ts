@@ -239,5 +239,17 @@ describe('orgloop workspace', () => {
     expect(staging.stdout).toMatch(/ExecStart=.* --workspace staging start\n/);
     expect(staging.stdout).toContain('Description=orgloop executor for shop (workspace staging)');
     expect(staging.stdout).toContain(`ORGLOOP_LOG_FILE=${join(dir, '.orgloop', 'workspaces', 'staging', 'orgloop.log')}`);
+
+    // installed (not started): only for a workspace that exists; deleting the workspace names it
+    const env = { XDG_CONFIG_HOME: join(dir, 'xdg') };
+    expect((await cli(['--workspace', 'staging', 'service', 'install', '--no-start', '--platform', 'systemd'], { cwd: dir, env })).stderr).toBe(
+      'Error: workspace "staging" does not exist: `orgloop workspace new staging` creates it\n',
+    );
+    expect((await cli(['workspace', 'new', 'staging', '--no-select'], { cwd: dir, env })).code).toBe(0);
+    expect((await cli(['--workspace', 'staging', 'service', 'install', '--no-start', '--platform', 'systemd'], { cwd: dir, env })).code).toBe(0);
+    expect((await cli(['service', 'install', '--no-start', '--platform', 'systemd'], { cwd: dir, env })).code).toBe(0);
+    const del = await cli(['workspace', 'delete', 'staging'], { cwd: dir, env });
+    expect(del.code).toBe(0);
+    expect(del.stderr).toMatch(/^Warning: the service .*\/xdg\/systemd\/user\/orgloop-shop-staging-[0-9a-f]{8}\.service still runs workspace "staging": remove it with `orgloop --workspace staging service uninstall`\.\n$/);
   });
 });

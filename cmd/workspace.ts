@@ -111,6 +111,7 @@ two executors listen on their own ports.`,
         if (r.stopped) process.stdout.write(`Stopped the executor of workspace "${name}" (pid ${r.stopped}).\n`);
         if (r.info.executors && !r.info.daemon) process.stderr.write(`Warning: ${r.info.executors} executor(s) of workspace "${name}" had a live heartbeat; stop them (they run on the deleted state).\n`);
         process.stdout.write(`Deleted workspace "${name}" (state: ${r.info.state}${r.info.resources ? `, ${r.info.resources} resource(s) at version ${r.info.serial}` : ''}).\n`);
+        for (const f of r.services) process.stderr.write(`Warning: the service ${f} still runs workspace "${name}": remove it with \`orgloop --workspace ${name} service uninstall\`.\n`);
         return 0;
       }),
     );

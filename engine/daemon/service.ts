@@ -9,6 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 export type Platform = 'systemd' | 'launchd';
@@ -82,6 +83,38 @@ export function serviceSpec(i: ServiceInput): ServiceSpec {
   }
   const name = `dev.orgloop.${base}`;
   return { platform: 'launchd', name, file: join(home, 'Library', 'LaunchAgents', `${name}.plist`), ...common };
+}
+
+/**
+ * Service files installed for a named workspace of a project file: those whose name ends with the
+ * project file's digest and whose command passes `--workspace <name>` (the project name their
+ * name starts with may have changed since they were written).
+ */
+export function installedServiceFiles(configFile: string, workspace: string, env: NodeJS.ProcessEnv): string[] {
+  const digest = createHash('sha256').update(resolve(configFile)).digest('hex').slice(0, 8);
+  const home = env.HOME ?? homedir();
+  const dirs: Array<[string, string, RegExp]> = [
+    [join(env.XDG_CONFIG_HOME || join(home, '.config'), 'systemd', 'user'), '.service', new RegExp(`^ExecStart=.* --workspace ${workspace}( |$)`, 'm')],
+    [join(home, 'Library', 'LaunchAgents'), '.plist', new RegExp(`<string>--workspace</string>\\s*<string>${workspace}</string>`)],
+  ];
+  const found: string[] = [];
+  for (const [dir, ext, runs] of dirs) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (!n.endsWith(`-${digest}${ext}`)) continue;
+      try {
+        if (runs.test(readFileSync(join(dir, n), 'utf8'))) found.push(join(dir, n));
+      } catch {
+        // removed meanwhile
+      }
+    }
+  }
+  return found;
 }
 
 /** A systemd word: quoted when it has spaces or quotes, `%` and `$` escaped (systemd expands them). */

@@ -8,6 +8,7 @@ import { UserError } from '../errors.js';
 import { baseStatePath, openWorkspaceStore, statePath, workspaceExists, workspaceSchema, type WorkspaceOpts } from '../workspace.js';
 import { DEFAULT_WORKSPACE, checkWorkspaceName, isWorkspaceName, workspaceDir } from './select.js';
 import { daemonPaths, readDaemon, stopDaemon } from '../daemon/daemon.js';
+import { installedServiceFiles } from '../daemon/service.js';
 import { EXECUTOR_STALE_MS, snapshotResources } from '../run/inspect.js';
 
 const isPostgres = (location: string) => /^postgres(ql)?:\/\//i.test(location);
@@ -96,6 +97,8 @@ export interface DeleteResult {
   info: WorkspaceInfo;
   /** the background executor stopped first (--force) */
   stopped: number | null;
+  /** service files still installed for the workspace (`service uninstall` removes them) */
+  services: string[];
 }
 
 /**
@@ -128,5 +131,5 @@ export async function deleteWorkspace(g: WorkspaceOpts, name: string, o: DeleteO
     rmSync(dirname(location), { recursive: true, force: true });
   }
   rmSync(workspaceDir(g.config, name), { recursive: true, force: true });
-  return { info, stopped };
+  return { info, stopped, services: installedServiceFiles(g.config, name, process.env) };
 }
