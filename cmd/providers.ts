@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .description('list the providers available to this project (built-in and installed packages) with their config fields')
     .argument('[name]', 'show only providers with this name (e.g. zendesk or @orgloop/connector-zendesk)')
     .option('--kind <kind>', 'only this kind: source, actor, transform or logger')
-    .option('--json', 'machine-readable: { providers: [{ kind, name, origin, fields: [{ name, type, required, sensitive }] }], broken }')
+    .option('--json', 'machine-readable: { providers: [{ kind, name, origin, import_id, fields: [{ name, type, required, sensitive }] }], broken }')
     .addHelpText(
       'after',
       `
@@ -51,6 +51,7 @@ the keyword "orgloop-provider". Required fields are marked *, secrets (sensitive
           if (p.description) process.stdout.write(`      ${p.description}\n`);
           const fields = p.fields.map((f) => `${f.name}${f.required ? '*' : ''}${f.sensitive ? ' (secret)' : ''}: ${f.type}`);
           if (fields.length) process.stdout.write(`      config: ${fields.join(', ')}\n`);
+          if (p.import_id) process.stdout.write(`      import: orgloop import ${p.kind}.NAME ID (ID: ${p.import_id})\n`);
         }
         for (const b of catalog.broken) process.stderr.write(`Warning: package ${b.package} cannot be used: ${b.error}\n`);
         return 0;

@@ -184,6 +184,13 @@ routes:
     const undeclared = await cli(['import', 'source.github', '1'], { cwd: dir });
     expect(undeclared.stderr).toContain('source.github is not declared in');
     expect(undeclared.stderr).toContain('(declared sources: source.hooks)');
+
+    // `orgloop providers` says which connector has an importable object, and what its ID is
+    const listed = (await ok(dir, ['providers', 'github-webhook'])).stdout;
+    expect(listed).toContain("import: orgloop import source.NAME ID (ID: the repository webhook's numeric id");
+    const json = JSON.parse((await ok(dir, ['providers', '--json'])).stdout);
+    const importable = json.providers.filter((p: { import_id: string | null }) => p.import_id).map((p: { name: string }) => p.name);
+    expect(importable).toEqual(['github-webhook']);
   });
 });
 

@@ -23,6 +23,8 @@ export interface CatalogEntry {
   description?: string;
   polling: boolean;
   webhook: boolean;
+  /** what `orgloop import ADDR ID` takes as ID for this provider's object, or null when it has no importable object */
+  import_id: string | null;
   contract_version: number;
   fields: FieldSummary[];
 }
@@ -65,6 +67,7 @@ export function catalogEntry(p: Provider, origin: string): CatalogEntry {
     description: p.description,
     polling: !!src && (!!src.polling || (typeof src.poll === 'function' && !src.pollIntervalMs)),
     webhook: !!src && typeof src.handleWebhook === 'function',
+    import_id: typeof p.import === 'function' ? (p.importId ?? 'see the provider\'s docs') : null,
     contract_version: p.contractVersion ?? 1,
     fields: summarizeSchema(p.configSchema, p.sensitive),
   };
