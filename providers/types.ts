@@ -249,6 +249,8 @@ export interface SourceProvider extends ProviderBase {
   nextFire?(ctx: ProviderContext, after: Date): Date | null;
   /** event(s) a schedule-driven source emits when it fires */
   fire?(ctx: ProviderContext, at: Date): EmittedEvent | EmittedEvent[];
+  /** event(s) emitted once when the source first starts against a store (none: nothing) */
+  firstStart?(ctx: ProviderContext, at: Date): EmittedEvent[];
 }
 
 export interface ActorProvider extends ProviderBase {

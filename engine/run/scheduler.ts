@@ -1,6 +1,7 @@
 // Schedule-driven and polling sources. Cron: the last fire time is kept in the store, so a
 // restart neither skips a tick (a tick missed during downtime fires once on start) nor doubles
-// one (dedupe_key = scheduled time). Polling: one poller per source across executors, by lease;
+// one (dedupe_key = scheduled time). A source in OrgLoop's `schedules` shape also fires each
+// schedule once at its first start against the store, as OrgLoop does with no checkpoint. Polling: one poller per source across executors, by lease;
 // cursor, events and deliveries are committed in one transaction fenced by the lease term.
 //
 // Poll timing: each polling source has a fixed phase within its interval, derived from its id
@@ -208,7 +209,21 @@ export class Scheduler {
     try {
       const stored = await store.kvGet(cronKey(src.id));
       last = stored ? new Date(stored) : new Date();
-      if (!stored) await store.kvSet(cronKey(src.id), last.toISOString());
+      if (!stored) {
+        const first = src.provider.firstStart?.(src.ctx, last) ?? [];
+        if (first.length) {
+          // The first start fires once per source in the store: under the cron lease, recorded
+          // by the same last-fire key. An executor without the lease waits until the holder has
+          // recorded it (or its lease lapses), so a holder dying mid-way does not lose the fire.
+          if ((await store.acquireLease(`cron:${src.id}`, this.d.owner, Math.max(this.d.minPollLeaseMs, 30_000))) === null) {
+            this.schedule(job, 5000, () => this.cronStart(job));
+            return;
+          }
+          const graph = this.d.graph();
+          await this.d.intake.submit(first.map((e) => this.d.intake.prepare(graph, src.id, e)));
+        }
+        await store.kvSet(cronKey(src.id), last.toISOString());
+      }
     } catch (err) {
       this.warn(job, `could not read the last fire time: ${(err as Error).message}; retrying in 5 s`);
       this.schedule(job, 5000, () => this.cronStart(job));

@@ -62,4 +62,29 @@ describe('cron source', () => {
     expect(v({ every: '1s', min_interval: '1s' })).toEqual([]);
     expect(v({ every: '5m', min_interval: '10ms' })).toEqual([{ path: 'min_interval', message: 'min_interval must be at least 1s' }]);
   });
+
+  it("OrgLoop's first start: each interval fires, an expression only if it matched in the past 366 days", () => {
+    const at = new Date('2027-01-15T12:00:00Z');
+    const ctx = makeCtx({
+      schedules: [
+        { name: 'sweep', cron: 'every 1h', payload: { team: 'ops' } },
+        { name: 'daily', cron: '0 9 * * *' },
+        { name: 'leap-day', cron: '0 0 29 2 *' },
+      ],
+    });
+    const events = cronSource.firstStart!(ctx, at);
+    expect(events.map((e) => [e.provenance?.platform_event, e.dedupe_key])).toEqual([
+      ['schedule.sweep', 'sweep@first-start'],
+      ['schedule.daily', 'daily@first-start'],
+    ]);
+    expect(events[0]).toMatchObject({
+      type: 'resource.changed',
+      provenance: { platform: 'cron', author_type: 'system' },
+      payload: { schedule: 'sweep', interval_ms: 3_600_000, team: 'ops', first_start: true, scheduled_at: at.toISOString() },
+    });
+    // our own single-schedule shape (not OrgLoop's) waits for its next tick unless asked
+    expect(cronSource.firstStart!(makeCtx({ every: '1h' }), at)).toEqual([]);
+    expect(cronSource.firstStart!(makeCtx({ every: '1h', first_start: 'fire' }), at).map((e) => e.dedupe_key)).toEqual(['first-start']);
+    expect(cronSource.firstStart!(makeCtx({ schedules: [{ name: 'sweep', cron: 'every 1h' }], first_start: 'wait' }), at)).toEqual([]);
+  });
 });

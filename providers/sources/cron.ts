@@ -5,7 +5,9 @@
 // machine's local time as OrgLoop does (unless `timezone` is set), and each fire is an event
 // with platform_event `schedule.<name>` and payload { schedule, interval_ms?, ...payload }.
 // The executor stores the last fire time; dedupe_key is the scheduled time (ISO) so a restart
-// never doubles a tick.
+// never doubles a tick. In OrgLoop's shape a source with no last fire time yet (its first start
+// against this store) also fires every schedule once at start, as OrgLoop's does on its first
+// poll with no checkpoint: an interval always, an expression if it matched in the past 366 days.
 
 import { CronExpressionParser } from 'cron-parser';
 import type { EmittedEvent, ProviderContext, SourceProvider } from '../types.js';
@@ -165,6 +167,47 @@ export function cronEvents(config: Record<string, unknown>, at: Date): EmittedEv
   return out;
 }
 
+/** How far back OrgLoop looks for a past match of an expression on its first poll. */
+const FIRST_START_LOOKBACK_MS = 366 * 86_400_000;
+
+/**
+ * OrgLoop's first-start fire: one event per schedule of a `schedules` source that has never
+ * fired against this store. `first_start: wait` turns it off (a cluster-up/cluster-down pair
+ * should not both fire at once); `first_start: fire` turns it on for our single-schedule shape,
+ * which OrgLoop does not have and which otherwise waits for its next tick.
+ * The dedupe key names the first start, not a time, so executors starting together (each with
+ * its own clock) or a restart before the start was recorded cannot make a second one.
+ */
+export function firstStartCronEvents(config: Record<string, unknown>, at: Date): EmittedEvent[] {
+  const c = compile(config);
+  const mode = config.first_start ?? (c.named ? 'fire' : 'wait');
+  if (mode !== 'fire') return [];
+  const scheduledAt = at.toISOString();
+  if (!c.named) {
+    const e = cronEvent(config, at);
+    return [{ ...e, payload: { ...e.payload, first_start: true }, dedupe_key: 'first-start' }];
+  }
+  const out: EmittedEvent[] = [];
+  for (const s of c.named) {
+    if (s.everyMs === undefined && !matchedSince(s, at)) continue;
+    out.push({
+      type: 'resource.changed',
+      provenance: { platform: 'cron', platform_event: `schedule.${s.name}`, author_type: 'system' },
+      payload: { schedule: s.name, ...(s.everyMs !== undefined ? { interval_ms: s.everyMs } : {}), ...s.payload, scheduled_at: scheduledAt, first_start: true },
+      dedupe_key: `${s.name}@first-start`,
+      time: scheduledAt,
+    });
+  }
+  return out;
+}
+
+function matchedSince(c: CompiledCron, at: Date): boolean {
+  if (c.schedule === undefined) return false;
+  const expr = CronExpressionParser.parse(c.schedule.trim(), { currentDate: new Date(at.getTime() + 1), ...(c.tz ? { tz: c.tz } : {}) });
+  if (!expr.hasPrev()) return false;
+  return expr.prev().getTime() >= at.getTime() - FIRST_START_LOOKBACK_MS;
+}
+
 export function cronEvent(config: Record<string, unknown>, at: Date): EmittedEvent {
   const scheduledAt = at.toISOString();
   const base = config.payload && typeof config.payload === 'object' && !Array.isArray(config.payload) ? (config.payload as Record<string, unknown>) : {};
@@ -215,6 +258,10 @@ export const cronSource: SourceProvider = {
       timezone: { type: 'string', minLength: 1, description: 'IANA timezone for schedule (default UTC)' },
       min_interval: { type: 'string', minLength: 1, description: 'the shortest interval this source may fire at without a validate warning (default 1m; each fire is a stored event)' },
       payload: { type: 'object', description: 'merged into each event payload (plus scheduled_at)' },
+      first_start: {
+        enum: ['fire', 'wait'],
+        description: "fire: each schedule fires once when the source first starts against the store (default with schedules, as OrgLoop); wait: only at its times (default otherwise)",
+      },
       schedules: {
         type: 'array',
         minItems: 1,
@@ -306,5 +353,8 @@ export const cronSource: SourceProvider = {
   },
   fire(ctx: ProviderContext, at: Date) {
     return Array.isArray(ctx.config.schedules) ? cronEvents(ctx.config, at) : cronEvent(ctx.config, at);
+  },
+  firstStart(ctx: ProviderContext, at: Date) {
+    return firstStartCronEvents(ctx.config, at);
   },
 };
