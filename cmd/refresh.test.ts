@@ -126,7 +126,7 @@ describe('plan refreshes provider-managed objects', () => {
     expect(hooks()[0].active).toBe(true);
 
     for (const r of outputs) expect(all(r)).not.toContain('whsec-123');
-  });
+  }, 180_000); // a dozen CLI runs: past the 60 s default on a loaded 2-core host
 
   it('a failed read is a clear error naming the resource and suggesting --refresh=false', async () => {
     const env = { GITHUB_TOKEN: 'gh-tok', GITHUB_WEBHOOK_SECRET: 'whsec-9', GITHUB_API_URL: github.gh.url };
