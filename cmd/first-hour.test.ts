@@ -33,7 +33,7 @@ describe('read-only commands on a project never applied', () => {
   });
 
   it('--help names both kinds of state store', async () => {
-    expect((await cli(['--help'])).stdout).toMatch(/--state <path>\s+state store: a SQLite file path or a postgres:\/\/\s+URL/);
+    expect((await cli(['--help'])).stdout).toMatch(/--state <path>\s+state store: a SQLite file path or a\s+postgres:\/\/\s+URL/);
   });
 });
 
