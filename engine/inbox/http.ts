@@ -9,10 +9,11 @@
 // agent it woke may drain that key, and only that one). Reads answer to the Host and browser
 // rules only, as the console's reads do.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import type { OrgEvent } from '../../providers/types.js';
 import type { Store } from '../../state/store.js';
+import { Guard } from '../console/guard.js';
+import { sendJson } from '../run/json-response.js';
 import { bearerToken, checkStateChange, fromBrowser, type AllowedHosts, type CallbackTokens } from '../run/guard.js';
 import { drainInbox, inboxStatus, type DrainOutput } from './drain.js';
 import { isNotification } from './inbox.js';
@@ -29,13 +30,6 @@ export interface InboxRoutesDeps {
 const PREFIX = '/api/inbox/';
 const MAX_BODY = 16 * 1024;
 
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
-}
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
 
 async function readJson(req: http.IncomingMessage): Promise<{ ok: true; body: Record<string, unknown> } | { ok: false; status: number; error: string }> {
   const chunks: Buffer[] = [];
@@ -62,17 +56,17 @@ function limitOf(v: unknown): number | null | string {
 }
 
 export class InboxRoutes {
-  private readonly consoleToken: Buffer | null;
+  private readonly console: Guard;
 
   constructor(private readonly d: InboxRoutesDeps) {
-    this.consoleToken = d.consoleToken ? digest(d.consoleToken) : null;
+    this.console = new Guard({ token: d.consoleToken, hosts: d.allowedHosts });
   }
 
   /** Takes /api/inbox/...; false for any other path. */
   take(req: http.IncomingMessage, res: http.ServerResponse, path: string): boolean {
     if (!path.startsWith(PREFIX)) return false;
     this.handle(req, res, path.slice(PREFIX.length)).catch((err: Error) => {
-      if (!res.headersSent) json(res, 500, { error: `internal error: ${err.message}` });
+      if (!res.headersSent) sendJson(res, 500, { error: `internal error: ${err.message}` });
       else res.destroy();
     });
     return true;
@@ -81,14 +75,14 @@ export class InboxRoutes {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse, what: string): Promise<void> {
     const refuse = (status: number, error: string) => {
       req.resume();
-      json(res, status, { error });
+      sendJson(res, status, { error });
     };
     if (what === 'drain') {
       if (req.method !== 'POST') return refuse(405, 'use POST /api/inbox/drain with {"session_key": ...}: a drain removes what it hands out');
       const guard = checkStateChange(req, this.d.allowedHosts());
       if (!guard.ok) return refuse(guard.status, guard.error);
       const read = await readJson(req);
-      if (!read.ok) return json(res, read.status, { error: read.error });
+      if (!read.ok) return sendJson(res, read.status, { error: read.error });
       return this.drain(req, res, read.body);
     }
     if (what !== 'status' && what !== 'list') return refuse(404, `no such endpoint /api/inbox/${what} (status, list, drain)`);
@@ -100,28 +94,28 @@ export class InboxRoutes {
     const url = new URL(req.url ?? '/', 'http://x');
     if (what === 'list') {
       const rows = await inboxStatus(this.d.store);
-      return json(res, 200, { sessions: rows.map((s) => ({ sessionKey: s.session_key, ...shown(s) })) });
+      return sendJson(res, 200, { sessions: rows.map((s) => ({ sessionKey: s.session_key, ...shown(s) })) });
     }
     const key = url.searchParams.get('session_key');
-    if (!key) return json(res, 400, { error: 'missing required parameter: session_key (GET /api/inbox/list lists the keys)' });
+    if (!key) return sendJson(res, 400, { error: 'missing required parameter: session_key (GET /api/inbox/list lists the keys)' });
     const [one] = await inboxStatus(this.d.store, key);
-    return json(res, 200, { pending: one?.pending ?? 0, ...(one ? shown(one) : {}) });
+    return sendJson(res, 200, { pending: one?.pending ?? 0, ...(one ? shown(one) : {}) });
   }
 
   private async drain(req: http.IncomingMessage, res: http.ServerResponse, body: Record<string, unknown>): Promise<void> {
     const key = body.session_key;
-    if (typeof key !== 'string' || !key) return json(res, 400, { error: 'the body names the session_key to drain' });
+    if (typeof key !== 'string' || !key) return sendJson(res, 400, { error: 'the body names the session_key to drain' });
     const limit = limitOf(body.limit);
-    if (typeof limit === 'string') return json(res, 400, { error: limit });
+    if (typeof limit === 'string') return sendJson(res, 400, { error: limit });
     const denied = await this.proof(req, key, body.delivery_id);
-    if (denied) return json(res, denied.status, { error: denied.error });
+    if (denied) return sendJson(res, denied.status, { error: denied.error });
     // The entries are deleted only once the answer is handed to the OS; a client gone before
     // that leaves them held, to be handed out again after the hold (as a killed CLI drain does).
     const write = (out: DrainOutput) =>
       new Promise<void>((resolve, reject) => {
         res.once('finish', resolve);
         res.once('close', () => (res.writableFinished ? resolve() : reject(new Error('the client went away before the batch was written'))));
-        json(res, 200, out);
+        sendJson(res, 200, out);
       });
     await drainInbox(this.d.store, key, limit, write);
   }
@@ -130,7 +124,7 @@ export class InboxRoutes {
   private async proof(req: http.IncomingMessage, key: string, deliveryId: unknown): Promise<{ status: number; error: string } | null> {
     const token = bearerToken(req);
     if (!token) return { status: 401, error: 'a drain needs a token (Authorization: Bearer <the console token, or the token sent with the notification, with its delivery_id>)' };
-    if (this.consoleToken && timingSafeEqual(digest(token), this.consoleToken)) return null;
+    if (this.console.matches(token)) return null;
     if (typeof deliveryId !== 'string' || !deliveryId) return { status: 401, error: 'the token is not the console token; a notification token needs the notification\'s delivery_id' };
     const refused = { status: 401, error: `the token does not match a notification of inbox ${JSON.stringify(key)}` };
     const d = await this.d.store.delivery(deliveryId);

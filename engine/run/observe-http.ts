@@ -5,6 +5,7 @@
 import type http from 'node:http';
 import type { StateReader } from '../../state/store.js';
 import type { ExecutorMetrics } from './metrics.js';
+import { sendJson } from './json-response.js';
 
 export interface ObserveDeps {
   /** read for the health check */
@@ -17,11 +18,6 @@ export interface ObserveDeps {
   readyTimeoutMs?: number;
 }
 
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
-}
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -41,13 +37,13 @@ export class ObserveRoutes {
   take(req: http.IncomingMessage, res: http.ServerResponse, path: string): boolean {
     if (path !== '/metrics' && path !== '/ready') return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      json(res, 405, { error: `use GET ${path}` });
+      sendJson(res, 405, { error: `use GET ${path}` });
       req.resume();
       return true;
     }
     const answer = path === '/metrics' ? this.metrics(res) : this.ready(res);
     answer.catch((err) => {
-      if (!res.headersSent) json(res, 500, { error: `internal error: ${(err as Error).message}` });
+      if (!res.headersSent) sendJson(res, 500, { error: `internal error: ${(err as Error).message}` });
       else res.destroy();
     });
     return true;
@@ -71,6 +67,6 @@ export class ObserveRoutes {
     }
     if (this.d.draining()) checks.executor = 'shutting down';
     const ok = Object.values(checks).every((v) => v === 'ok');
-    json(res, ok ? 200 : 503, { ready: ok, serial, checks });
+    sendJson(res, ok ? 200 : 503, { ready: ok, serial, checks });
   }
 }
