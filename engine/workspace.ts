@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Store } from '../state/store.js';
 import { UserError } from './errors.js';
-import { DEFAULT_WORKSPACE } from './workspaces/select.js';
+import { DEFAULT_WORKSPACE, projectStateDir } from './workspaces/select.js';
 
 export interface WorkspaceOpts {
   /** project file as given on the command line (-c) */
@@ -26,7 +26,7 @@ function isUrl(location: string): boolean {
 export function baseStatePath(g: WorkspaceOpts): string {
   const explicit = g.state;
   if (explicit) return isUrl(explicit) ? explicit : resolve(explicit);
-  return resolve(dirname(resolve(g.config)), '.orgloop', 'state.db');
+  return join(projectStateDir(g.config), 'state.db');
 }
 
 /**

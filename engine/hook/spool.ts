@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { forwardToIngress } from './forward.js';
+import { workspaceDirIn } from '../workspaces/select.js';
 
 export const SPOOL_FILE = 'hook-spool.jsonl';
 /** the default bound of the spool file */
@@ -45,7 +46,7 @@ export interface SpoolEntry {
 /** `.orgloop/hook-spool.jsonl` in a project directory (a named workspace: in `.orgloop/workspaces/<name>/`). */
 export function spoolPath(projectDir: string, workspace = 'default'): string {
   // each workspace's executor drains its own spool: a hook meant for staging never reaches prod
-  return workspace === 'default' ? join(projectDir, '.orgloop', SPOOL_FILE) : join(projectDir, '.orgloop', 'workspaces', workspace, SPOOL_FILE);
+  return join(workspaceDirIn(projectDir, workspace), SPOOL_FILE);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -51,7 +51,12 @@ export function selectionFile(configFile: string): string {
  * `default`, `.orgloop/workspaces/<name>/` for the others.
  */
 export function workspaceDir(configFile: string, workspace: string): string {
-  const base = projectStateDir(configFile);
+  return workspaceDirIn(dirname(resolve(configFile)), workspace);
+}
+
+/** workspaceDir for a project directory, as given (a hook knows the directory, not the file). */
+export function workspaceDirIn(projectDir: string, workspace: string): string {
+  const base = join(projectDir, '.orgloop');
   return workspace === DEFAULT_WORKSPACE ? base : join(base, 'workspaces', workspace);
 }
 
