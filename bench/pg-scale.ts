@@ -152,9 +152,11 @@ interface PgRun {
   e2e_p99_ms: number;
   statements_per_event_by_kind: Record<string, number>;
   /** each process under test on its own (the first, then `more`): where a peer's cost goes */
-  per_process: Array<{ cpu_ms_per_event: number; statements_per_event: number }>;
+  per_process: Array<{ cpu_ms_per_event: number; statements_per_event: number; by_kind?: Record<string, number> }>;
   /** the Postgres server's processes (all of them, on this machine) */
   postgres_cpu_ms_per_event: number;
+  /** the load generator and sink (one process, the same work whatever is under test) */
+  load_cpu_ms_per_event: number;
 }
 
 /** CPU of every process named postgres on this machine (the server under test shares the cores). */
@@ -191,6 +193,7 @@ async function measured(db: BenchDb, lw: LoadWorker, start: (file: string) => Pr
   let moreCpuMs = 0;
   let each: PgRun['per_process'] = [];
   let pgCpuMs = 0;
+  let lwCpuMs = 0;
   try {
     // counts over the measured window: from the end of the warm-up until every event arrived
     const files = [file, ...(t.more ?? []).map((x) => x.file)];
@@ -199,16 +202,18 @@ async function measured(db: BenchDb, lw: LoadWorker, start: (file: string) => Pr
     let at0: Counts = { statements: 0, commits: 0, kinds: {} };
     let cpu0 = 0;
     const pids = [t.ex.pid, ...(t.more ?? []).map((x) => x.pid)];
-    let each0: Array<{ cpu: number; statements: number }> = [];
+    let each0: Array<{ cpu: number; statements: number; counts: Counts }> = [];
     let pg0 = 0;
-    const eachNow = () => pids.map((pid, i) => ({ cpu: procCpuMs(pid), statements: readCounts(files[i]!).statements }));
+    const eachNow = () => pids.map((pid, i) => ({ cpu: procCpuMs(pid), statements: readCounts(files[i]!).statements, counts: readCounts(files[i]!) }));
     m = await loadThrough(lw, t.ex, C, run, async () => {
       await t.afterWarmup?.();
       at0 = sum();
       cpu0 = cpu();
       each0 = eachNow();
       pg0 = postgresCpuMs();
+      lwCpuMs = procCpuMs(lw.pid);
     });
+    lwCpuMs = procCpuMs(lw.pid) - lwCpuMs;
     moreCpuMs = cpu() - cpu0;
     pgCpuMs = postgresCpuMs() - pg0;
     const each1 = eachNow();
@@ -219,7 +224,11 @@ async function measured(db: BenchDb, lw: LoadWorker, start: (file: string) => Pr
     }));
     await sleep(300);
     const at1 = sum();
-    files.forEach((f, i) => (each[i]!.statements_per_event = round((readCounts(f).statements - each0[i]!.statements) / EVENTS, 3)));
+    files.forEach((f, i) => {
+      const c1 = readCounts(f);
+      each[i]!.statements_per_event = round((c1.statements - each0[i]!.statements) / EVENTS, 3);
+      if (files.length > 1) each[i]!.by_kind = topKinds(each0[i]!.counts, c1, 6);
+    });
     counts = { statements: at1.statements - at0.statements, commits: at1.commits - at0.commits };
     kinds = topKinds(at0, at1);
     await t.beforeStop?.();
@@ -243,6 +252,7 @@ async function measured(db: BenchDb, lw: LoadWorker, start: (file: string) => Pr
     statements_per_event_by_kind: kinds,
     per_process: each,
     postgres_cpu_ms_per_event: round(pgCpuMs / EVENTS, 3),
+    load_cpu_ms_per_event: round(lwCpuMs / EVENTS, 3),
   };
 }
 

@@ -40,6 +40,11 @@ export interface Delivery {
   updated_at: string;
   /** set by claim() on a delivery whose lease it took over (expired, or its holder is gone) */
   reclaimed?: boolean;
+  /**
+   * its event's body, when claim() read it in the same statement (Postgres, bodies up to
+   * 64 KiB): the delivery runs without reading it back
+   */
+  body?: string;
 }
 
 export interface IngestItem {

@@ -73,7 +73,11 @@ export async function attempt(dl: Delivery, held: boolean, ac: AbortController, 
   }
   const policy = target.route?.retry ? withExecutorCap(target.route.retry, d.backoffCapMs) : d.retry;
   const maxAttempts = target.route?.maxAttempts ?? attemptsOf(policy);
-  const body = (held ? d.memory.get(dl.event_id) : undefined) ?? (await d.memory.acquire(dl.event_id, d.readEvent));
+  const claimed = dl.body;
+  // a body that came with the claim is not kept on the delivery past this point
+  if (claimed !== undefined) dl.body = undefined;
+  const read = claimed === undefined ? d.readEvent : async () => claimed;
+  const body = (held ? d.memory.get(dl.event_id) : undefined) ?? (await d.memory.acquire(dl.event_id, read));
   if (!body) return { outcome: { kind: 'dead', error: `event ${dl.event_id} is missing from the store` }, ctx, maxAttempts };
   try {
     ctx.trace_id = body.event.trace_id;

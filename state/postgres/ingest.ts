@@ -45,7 +45,12 @@ export async function ingestBatch(
   items: IngestItem[],
   now: number,
   ts: string,
-  settle: { owners(keys: Array<[string, string]>): Promise<Map<string, string>>; conflict(item: IngestItem): Promise<string> },
+  settle: {
+    owners(keys: Array<[string, string]>): Promise<Map<string, string>>;
+    conflict(item: IngestItem): Promise<string>;
+    /** the statement queued pending work and notified the executors listening for it */
+    notified(): void;
+  },
 ): Promise<IngestResult[]> {
   // a key or id repeated inside the batch is a duplicate of its first occurrence
   const firstOf = new Map<string, number>();
@@ -68,7 +73,8 @@ export async function ingestBatch(
       row.forEach((v, c) => cols[12 + c]!.push(v));
     }
   });
-  const r = await q.query(BATCH_SQL, [now, ts, ...cols]);
+  // named: prepared once per pooled connection rather than parsed and planned per batch (store.ts)
+  const r = await q.query({ name: 'orgloop_ingest', text: BATCH_SQL, values: [now, ts, ...cols] });
   const claimed = new Set<string>();
   const inserted = new Set<string>();
   const stored = new Set<string>();
@@ -76,6 +82,7 @@ export async function ingestBatch(
     if (row.t === 'k') claimed.add(row.id);
     else if (row.t === 'e') inserted.add(row.id);
     else if (row.t === 'd') stored.add(row.id);
+    else if (row.t === 'n') settle.notified();
   }
   const lost: Array<[string, string]> = [];
   items.forEach(({ event: e }, i) => {

@@ -23,6 +23,11 @@ export class Listener {
     private readonly schema: string,
     private readonly session: string,
     private readonly on: WakeHandlers,
+    /**
+     * Whether a backend is one of this executor's own pool: its work notifications are answered
+     * in-process by the store that sent them, so the listener drops them.
+     */
+    private readonly own: (backendPid: number) => boolean = () => false,
   ) {}
 
   async start(): Promise<void> {
@@ -35,7 +40,9 @@ export class Listener {
     c.on('end', () => this.lost(c));
     c.on('notification', (n) => {
       if (n.payload !== this.schema) return;
-      if (n.channel === WORK_CHANNEL) this.on.work();
+      if (n.channel === WORK_CHANNEL) {
+        if (!this.own(n.processId)) this.on.work();
+      }
       else if (n.channel === APPLY_CHANNEL) this.on.apply();
     });
     await c.connect();

@@ -107,6 +107,45 @@ describe.skipIf(!PG_URL)('postgres store', () => {
     }
   });
 
+  it('a claim brings small event bodies with it; a store wakes its own executor in-process and its peers through NOTIFY', async () => {
+    const url = await backend.newLocation();
+    const a = await openStore(url);
+    const b = await openStore(url);
+    const woken = { a: 0, b: 0 };
+    try {
+      await a.subscribe!('exe_a', { work: () => woken.a++, apply: () => {} });
+      await b.subscribe!('exe_b', { work: () => woken.b++, apply: () => {} });
+      const item = (id: string, bytes: number) => {
+        const json = JSON.stringify({ id, source: 'hook', type: 't', pad: 'x'.repeat(bytes) });
+        return {
+          event: { id, source: 'hook', type: 't', dedupe_key: null, event_json: json, trace_id: `tr_${id}`, parent_id: null, hops: 0, received_at: new Date().toISOString() },
+          deliveries: [{ id: `dlv_${id}`, route: 'r', actor: 'x', state_serial: 1 }],
+        };
+      };
+      const small = item('evt_small', 100);
+      const large = item('evt_large', 70_000);
+      // queued (no lease): a's ingest wakes a at once and b through its LISTEN session; a's own
+      // notification, coming back through a's session, is dropped
+      await a.ingest([small, large]);
+      expect(woken.a).toBe(1);
+      for (let i = 0; i < 100 && woken.b === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300)); // time for a's own notification to come back
+      expect(woken).toEqual({ a: 1, b: 1 });
+      const claimed = await b.claim('exe_b', 10, 30_000);
+      const byId = new Map(claimed.map((d) => [d.id, d]));
+      expect(byId.get('dlv_evt_small')?.body).toBe(small.event.event_json);
+      // past 64 KiB a body is read when its delivery runs, within the executor's memory budget
+      expect(byId.has('dlv_evt_large')).toBe(true);
+      expect(byId.get('dlv_evt_large')?.body).toBeUndefined();
+      expect(Object.keys(byId.get('dlv_evt_small')!).sort()).toEqual(
+        ['actor', 'attempts', 'body', 'created_at', 'event_id', 'id', 'last_error', 'lease_owner', 'lease_until', 'route', 'run_at', 'state_serial', 'status', 'updated_at'],
+      );
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   describeStoreContract(backend);
   describeDeliveryModel(backend, 60);
   describeInboxContract(backend);
