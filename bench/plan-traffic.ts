@@ -41,7 +41,7 @@ function stored(kind: string, source: string, i: number, ms: number) {
   const tail = { trace_id: `trc_${eid.slice(4)}`, parent_id: null, hops: 0 };
   if (kind === 'cron') {
     const provenance = { platform: 'cron', platform_event: 'cron.fired', author_type: 'system' };
-    return { eid, time, pe: provenance.platform_event, dedupe: time, json: JSON.stringify({ ...base, provenance, payload: { job: `job-${source.slice(4)}`, scheduled_at: time }, ...tail }) };
+    return { eid, time, pe: provenance.platform_event, at: provenance.author_type, dedupe: time, json: JSON.stringify({ ...base, provenance, payload: { job: `job-${source.slice(4)}`, scheduled_at: time }, ...tail }) };
   }
   const repo = `bench-org/repo-${source.slice(4)}`;
   const number = 1 + ((i * 31) % 400);
@@ -62,25 +62,24 @@ function stored(kind: string, source: string, i: number, ms: number) {
     pr_number: number,
   };
   const payload = { repo, number, title: `Change ${number}: tighten retries in the sync path`, url, body: 'Fixes the retry loop. '.repeat(6), action: pe.split('.')[1] ?? pe, author, author_type: authorType };
-  return { eid, time, pe, dedupe: `${pe}:${i}`, json: JSON.stringify({ ...base, provenance, payload, ...tail }) };
+  return { eid, time, pe, at: authorType, dedupe: `${pe}:${i}`, json: JSON.stringify({ ...base, provenance, payload, ...tail }) };
 }
 
 /**
  * Replaces the store's events with `count` of them over the last 6 days. GitHub sources carry the
  * traffic; a cron source fires a few times a day, so its share is small, as in a real store.
  */
-function fill(dir: string, file: string, count: number): void {
+export function fill(dir: string, file: string, count: number): void {
   const kinds = sourceKinds(dir);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   db.exec('DELETE FROM deliveries; DELETE FROM events;');
-  // a store from before migration 010 (BENCH_CLI naming an older build) has no platform_event
-  const matchColumn = (db.prepare('PRAGMA table_info(events)').all() as Array<{ name: string }>).some((c) => c.name === 'platform_event');
+  // a store from before migrations 010 and 011 (BENCH_CLI naming an older build) lacks the match columns
+  const columns = new Set((db.prepare('PRAGMA table_info(events)').all() as Array<{ name: string }>).map((c) => c.name));
+  const match = ['platform_event', 'author_type'].filter((c) => columns.has(c));
   const ev = db.prepare(
-    matchColumn
-      ? 'INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at, platform_event) VALUES (?, ?, ?, ?, ?, ?, NULL, 0, ?, ?)'
-      : 'INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at) VALUES (?, ?, ?, ?, ?, ?, NULL, 0, ?)',
+    `INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at${match.map((c) => `, ${c}`).join('')}) VALUES (?, ?, ?, ?, ?, ?, NULL, 0, ?${match.map(() => ', ?').join('')})`,
   );
   const span = 6 * 86_400_000;
   const start = Date.now() - span;
@@ -93,7 +92,8 @@ function fill(dir: string, file: string, count: number): void {
       const source = `src-${n}`;
       const e = stored(kinds.get(source) ?? 'webhook', source, i, ms);
       const row = [e.eid, source, 'resource.changed', e.dedupe, e.json, `trc_${e.eid.slice(4)}`, e.time];
-      ev.run(...(matchColumn ? [...row, e.pe] : row));
+      const values: Record<string, string> = { platform_event: e.pe, author_type: e.at };
+      ev.run(...row, ...match.map((c) => values[c]));
     }
   });
   for (let i = 0; i < count; i += 50_000) batch(i, Math.min(count, i + 50_000));

@@ -18,10 +18,12 @@ export interface StoredEvent {
   /** a webhook's request headers, masked (engine/secrets/headers.ts), as JSON; absent otherwise */
   headers?: string | null;
   /**
-   * The event's provenance.platform_event (state/event-columns.ts: platformEventColumn). Writers
+   * The event's provenance.platform_event (state/event-columns.ts: matchColumns). Writers
    * on the hot path set it; when absent it is read from event_json at insert.
    */
   platform_event?: string | null;
+  /** The event's provenance.author_type (state/event-columns.ts: matchColumns), likewise. */
+  author_type?: string | null;
 }
 
 export interface Delivery {
@@ -123,7 +125,7 @@ export interface ReceivedQuery {
   limit: number;
 }
 
-export type ReceivedEvent = Pick<StoredEvent, 'id' | 'source' | 'type' | 'received_at' | 'event_json' | 'hops'> & { platform_event: string | null };
+export type ReceivedEvent = Pick<StoredEvent, 'id' | 'source' | 'type' | 'received_at' | 'event_json' | 'hops'> & { platform_event: string | null; author_type: string | null };
 
 /** Events of a window counted per what routes match on (engine/plan/traffic.ts). */
 export interface EventGroupQuery {
@@ -136,8 +138,10 @@ export interface EventGroupQuery {
 export interface EventGroup {
   source: string;
   type: string;
-  /** state/event-columns.ts: null when absent, IRREGULAR_PLATFORM_EVENT when not a string */
+  /** state/event-columns.ts: null when absent or null, IRREGULAR when not a string */
   platform_event: string | null;
+  /** likewise for provenance.author_type (migration 011) */
+  author_type: string | null;
   hops: number;
   count: number;
 }
@@ -239,7 +243,7 @@ export interface Inspection {
   events(q: EventQuery): Promise<StoredEvent[]>;
   /** Events received since `q.since`, oldest first, one page at a time (keyset on received_at, id). */
   eventsReceived(q: ReceivedQuery): Promise<ReceivedEvent[]>;
-  /** Events received since `q.since` per (source, type, platform_event, hops), from an index. */
+  /** Events received since `q.since` per (source, type, platform_event, author_type, hops), from an index. */
   eventGroups(q: EventGroupQuery): Promise<EventGroup[]>;
   /** Per route and status, from maintained counters: its cost does not grow with the tables. */
   deliveryCounts(): Promise<DeliveryCount[]>;

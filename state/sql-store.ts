@@ -238,7 +238,7 @@ export abstract class SqlStore {
     }
     args.push(q.limit);
     const rows = await this.rows<ReceivedEvent>(
-      `SELECT id, source, type, platform_event, hops, received_at, event_json FROM ${this.receivedScan(q.sources)} WHERE ${where.join(' AND ')} ORDER BY received_at, id LIMIT ?`,
+      `SELECT id, source, type, platform_event, author_type, hops, received_at, event_json FROM ${this.receivedScan(q.sources)} WHERE ${where.join(' AND ')} ORDER BY received_at, id LIMIT ?`,
       args,
     );
     // Postgres returns BIGINT as text
@@ -252,14 +252,14 @@ export abstract class SqlStore {
     // are all in one slice, so the slices' results simply add up
     for (let i = 0; i < q.sources.length; i += 500) {
       const slice = q.sources.slice(i, i + 500);
-      // the events_match index (migration 010) holds every column read here: no event is read
+      // the events_match index (migrations 010, 011) holds every column read here: no event is read
       const rows = await this.rows<EventGroup>(
-        `SELECT source, type, platform_event, hops, COUNT(*) AS count FROM events
+        `SELECT source, type, platform_event, author_type, hops, COUNT(*) AS count FROM events
          WHERE source IN (${slice.map(() => '?').join(', ')}) AND received_at >= ?
-         GROUP BY source, type, platform_event, hops`,
+         GROUP BY source, type, platform_event, author_type, hops`,
         [...slice, q.since],
       );
-      for (const r of rows) out.push({ source: r.source, type: r.type, platform_event: r.platform_event, hops: Number(r.hops), count: Number(r.count) });
+      for (const r of rows) out.push({ source: r.source, type: r.type, platform_event: r.platform_event, author_type: r.author_type, hops: Number(r.hops), count: Number(r.count) });
     }
     return out;
   }

@@ -2,19 +2,22 @@
 // Statements that differ by dialect (locking, batching, index hints) stay in each store module.
 
 import type { RuntimeRename } from './config-plane.js';
-import { platformEventOfJson } from './event-columns.js';
+import { matchColumnsOfJson, type MatchValues } from './event-columns.js';
 import type { IngestItem, StoredEvent } from './runtime-plane.js';
 
-export const INSERT_EVENT = `INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at, headers, platform_event)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+export const INSERT_EVENT = `INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at, headers, platform_event, author_type)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
 
 export function eventValues(e: StoredEvent): unknown[] {
-  return [e.id, e.source, e.type, e.dedupe_key, e.event_json, e.trace_id, e.parent_id, e.hops, e.received_at, e.headers ?? null, platformEventValue(e)];
+  const m = matchValues(e);
+  return [e.id, e.source, e.type, e.dedupe_key, e.event_json, e.trace_id, e.parent_id, e.hops, e.received_at, e.headers ?? null, m.platform_event, m.author_type];
 }
 
-/** The platform_event column of a stored event: as its writer set it, else read from its JSON. */
-export function platformEventValue(e: StoredEvent): string | null {
-  return e.platform_event !== undefined ? e.platform_event : platformEventOfJson(e.event_json);
+/** The match columns of a stored event: as its writer set them, else read from its JSON (parsed once). */
+export function matchValues(e: StoredEvent): MatchValues {
+  if (e.platform_event !== undefined && e.author_type !== undefined) return { platform_event: e.platform_event, author_type: e.author_type };
+  const parsed = matchColumnsOfJson(e.event_json);
+  return { platform_event: e.platform_event !== undefined ? e.platform_event : parsed.platform_event, author_type: e.author_type !== undefined ? e.author_type : parsed.author_type };
 }
 
 /** The columns of StoredEvent without the headers (which only the console's trace reads). */

@@ -70,6 +70,16 @@ export function checkReferences(built: Built[], diags: Diagnostics): void {
   }
 
   const eventSources = () => [...first.sources.keys(), ...first.actors.keys()];
+  // a verdict depends on the name, the provider and the source's event_type, which thousands of
+  // routes repeat; a near-miss search compares the name with every known one
+  const verdicts = new Map<string, string | null>();
+  const unlikelyEventOnce = (ev: unknown, p: SourceProvider, config: Record<string, unknown>): string | null => {
+    if (typeof ev !== 'string') return null;
+    const key = `${p.name}\u0000${typeof config.event_type === 'string' ? `=${config.event_type}` : '-'}\u0000${ev}`;
+    let why = verdicts.get(key);
+    if (why === undefined) verdicts.set(key, (why = unlikelyEvent(ev, p, config)));
+    return why;
+  };
   for (const b of first.routes.values()) {
     const e = b.entry;
     const route = e.value as Record<string, any>;
@@ -99,7 +109,7 @@ export function checkReferences(built: Built[], diags: Diagnostics): void {
         if (p && src.resource) {
           const config = (src.resource.spec as { config?: Record<string, unknown> }).config ?? {};
           events.forEach((ev, i) => {
-            const why = unlikelyEvent(ev, p, config);
+            const why = unlikelyEventOnce(ev, p, config);
             if (why) diags.at(e.src, [...e.path, 'when', 'events', i], `${label(e)}: "${whenSource}" (${p.name}) ${why}`, 'warning');
           });
         }

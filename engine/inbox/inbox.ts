@@ -8,7 +8,7 @@
 
 import type { OrgEvent } from '../../providers/types.js';
 import type { IngestItem } from '../../state/store.js';
-import { platformEventColumn } from '../../state/event-columns.js';
+import { matchColumns } from '../../state/event-columns.js';
 import { newId } from '../run/ids.js';
 
 export const INBOX_SOURCE = 'orgloop';
@@ -64,7 +64,7 @@ export function notificationItem(o: { key: string; route: string; actor: string;
       parent_id: event.parent_id ?? null,
       hops: event.hops,
       received_at: time,
-      platform_event: platformEventColumn(event),
+      ...matchColumns(event),
     },
     deliveries: [{ id: newId('dlv'), route: o.route, actor: o.actor, state_serial: o.serial }],
   };

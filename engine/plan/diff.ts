@@ -141,15 +141,18 @@ export function diffSnapshots(
   if (opts.moves?.length) plan.moves = opts.moves.map((m) => ({ ...m, pending: pendingOfMove(m.from, opts.applied ?? null, opts.deliveryCounts ?? []) }));
   if (opts.targets && (opts.targets.target.length || opts.targets.exclude.length)) plan.targets = opts.targets;
   if (opts.refreshed?.length) plan.refreshed = opts.refreshed;
-  if (opts.traffic) {
-    plan.traffic = opts.traffic;
-    const byRoute = new Map(opts.traffic.routes.map((r) => [r.route, r]));
-    for (const c of changes) {
-      const t = byRoute.get(c.address);
-      if (t) c.traffic = { window: opts.traffic.window, matched_before: t.matched_before, matched_after: t.matched_after };
-    }
-  }
+  if (opts.traffic) attachTraffic(plan, opts.traffic);
   return plan;
+}
+
+/** Puts a plan's traffic (traffic.ts) on it, and each route's counts on that route's change. */
+export function attachTraffic(plan: Plan, traffic: PlanTraffic): void {
+  plan.traffic = traffic;
+  const byRoute = new Map(traffic.routes.map((r) => [r.route, r]));
+  for (const c of plan.changes) {
+    const t = byRoute.get(c.address);
+    if (t) c.traffic = { window: traffic.window, matched_before: t.matched_before, matched_after: t.matched_after };
+  }
 }
 
 /** Counts per action; `unchanged` is the number of desired objects with no change. */

@@ -10,14 +10,13 @@ import type { Inspection, StateReader } from '../../state/store.js';
 /** What planning reads: the applied versions, and for annotations the delivery counters and received events. */
 export type PlanStore = StateReader & Pick<Inspection, 'deliveryCounts' | 'eventsReceived' | 'eventGroups' | 'events'>;
 import type { ProviderBase } from '../../providers/types.js';
-import { diffSnapshots, type ReplaceOnLookup } from './diff.js';
+import { attachTraffic, diffSnapshots, type ReplaceOnLookup } from './diff.js';
 import { refreshManaged } from './refresh.js';
 import { toSnapshot, type SensitiveLookup } from './snapshot.js';
 import type { KeySource } from '../secrets/index.js';
 import { applyTargeting, type Targeting } from './targets.js';
 import type { Plan } from './types.js';
 import { measureTraffic, type TrafficOptions } from './traffic.js';
-import { analyzeTopology } from '../graph/topology.js';
 import { applyMoves } from '../graph/move.js';
 
 export interface ProviderHints {
@@ -132,7 +131,11 @@ export async function planAgainstStore(
     moves: moved.moves.map((m) => ({ from: m.from, to: m.to })),
     applied,
     versions: meta.serial > 0 ? await store.versions() : undefined,
-    traffic: opts.traffic ? await measureTraffic(store, prior, target, () => analyzeTopology(prior, target).new_cycles, opts.traffic) : undefined,
   });
+  if (opts.traffic) {
+    // after the diff: its topology holds the new loops, and only the routes it changes can differ
+    const changedRoutes = new Set(plan.changes.filter((c) => c.kind === 'route').map((c) => c.name));
+    attachTraffic(plan, await measureTraffic(store, prior, target, () => plan.topology.new_cycles, { ...opts.traffic, changedRoutes }));
+  }
   return plan;
 }

@@ -1,8 +1,10 @@
-// Plan traffic counted per group of (source, type, platform_event, hops) must equal a replay of
-// every event: a store with mixed traffic (route filters on the grouped fields and on payloads,
-// filter and dedup transforms, a dedup shared across sources and one keyed by source, max_hops,
-// a new loop, events left unrouted, a platform_event that is not a string), counted both ways.
-// Also: the migration's backfill of the platform_event column. SQLite, and Postgres when
+// Plan traffic counted per group of (source, type, platform_event, author_type, hops) must equal
+// a replay of every event: a store with mixed traffic (route filters on the grouped fields and on
+// payloads, filter transforms on the grouped fields, failing ones with each on_error, and on
+// payloads, dedup transforms, a dedup shared across sources and one keyed by source, max_hops, a
+// new loop, events left unrouted, a platform_event or author_type that is not a string, or null,
+// or absent), counted both ways. A change whose routes only filter on grouped fields reads no
+// event whole. Also: the migrations' backfill of the columns. SQLite, and Postgres when
 // ORGLOOP_TEST_PG_URL is set.
 
 import { randomBytes } from 'node:crypto';
@@ -13,6 +15,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migration as m010 } from '../../state/migrations/010_event_match.js';
+import { migration as m011 } from '../../state/migrations/011_event_author_type.js';
 import { openStore } from '../../state/open.js';
 import type { IngestItem, Store } from '../../state/store.js';
 import type { StateSnapshot } from '../graph/types.js';
@@ -42,6 +45,11 @@ const transformsWith = (onceKey: string | string[]) => [
   { name: 'per-src', type: 'dedup', config: { window: '30m' } },
   { name: 'humans', type: 'filter', config: { exclude: { 'provenance.author_type': 'bot' } } },
   { name: 'shell', type: 'script', config: { command: 'true' } },
+  // decided per group: every field it tests is a column
+  { name: 'human-talk', type: 'filter', config: { match: { 'provenance.platform_event': ['pull_request', 'issue_comment'], type: 'resource.changed' }, exclude: { 'provenance.author_type': '/^bo/' } } },
+  // fails on every event (a pattern that does not compile): on_error decides
+  { name: 'broken', type: 'filter', config: { match: { 'provenance.author_type': '/(/' } } },
+  { name: 'approved', type: 'filter', config: { match: { 'payload.state': 'approved' } } },
 ];
 const v1 = (transforms: MiniProject['transforms']): MiniProject => ({
   sources, actors, transforms,
@@ -64,8 +72,19 @@ const v2 = (transforms: MiniProject['transforms']): MiniProject => ({
     { name: 'nightly', source: 'cron', actor: 'bots', transforms: ['shell'] },
     { name: 'eng-done', source: 'eng', actor: 'ops', events: ['actor.stopped'], max_hops: 1 },
     { name: 'ops-done', source: 'ops', actor: 'eng', events: ['actor.stopped'] },
+    { name: 'humans-only', source: 'github', actor: 'ops', filter: { 'provenance.platform_event': 'push' }, transforms: ['humans'] },
+    { name: 'users', source: 'github', actor: 'bots', filter: { 'provenance.author_type': 'user', 'provenance.platform_event': ['issue_comment', 'push'] }, transforms: ['human-talk'] },
+    { name: 'lenient', source: 'linear', actor: 'eng', transforms: [{ ref: 'broken', on_error: 'pass' }, 'humans'] },
+    { name: 'halted', source: 'linear', actor: 'bots', transforms: ['broken'] },
+    { name: 'dropping', source: 'linear', actor: 'bots', transforms: [{ ref: 'broken', on_error: 'drop' }] },
+    { name: 'approvals', source: 'github', actor: 'eng', filter: { 'provenance.platform_event': 'pull_request' }, transforms: ['humans', 'approved'] },
   ],
 });
+// v1 and one route more, on a source whose columns are all regular, filtering on columns only
+const v1Plus = (transforms: MiniProject['transforms']): MiniProject => {
+  const p = v1(transforms);
+  return { ...p, routes: [...p.routes!, { name: 'human-tickets', source: 'linear', actor: 'eng', filter: { 'provenance.platform_event': 'Issue', 'provenance.author_type': ['user', 'bot', null] }, transforms: ['humans'] }] };
+};
 
 /** ~1,000 events over 3 days with repeats inside dedup windows; the same seed every run. */
 function traffic(): IngestItem[] {
@@ -81,7 +100,10 @@ function traffic(): IngestItem[] {
     const type = source === 'eng' || source === 'ops' ? 'actor.stopped' : 'resource.changed';
     const hops = type === 'actor.stopped' ? pick([0, 1, 2, 3]) : 0;
     const pe: unknown = source === 'github' ? pick(['pull_request', 'pull_request_review', 'issue_comment', 'push', 42]) : source === 'linear' ? 'Issue' : undefined;
-    const provenance = { platform: source, author_type: pick(['user', 'bot']), ...(pe !== undefined ? { platform_event: pe } : {}) };
+    // github's author_type is sometimes missing, null or not a string; linear's always a string
+    const author: unknown = pick(['user', 'bot']);
+    const odd = source === 'github' && i % 7 === 0 ? [undefined, null, 7, ['bot']][(i / 7) % 4] : author;
+    const provenance = { platform: source, ...(odd !== undefined ? { author_type: odd } : {}), ...(pe !== undefined ? { platform_event: pe } : {}) };
     const e = { id, source, type, time: received_at, hops, provenance, payload: { number: Math.floor(rand() * 30), state: pick(['approved', 'changes_requested']), priority: pick([1, 2, '1']) } };
     items.push({ event: { id, source, type, dedupe_key: id, event_json: JSON.stringify(e), trace_id: id, parent_id: null, hops, received_at }, deliveries: [] });
   }
@@ -112,8 +134,9 @@ async function check(location: string, resetColumn: (sql: string) => Promise<voi
   try {
     await applyPlan(store, await planAgainstStore(store, before, {}, { hints }), { who: 't' });
     await store.ingest(traffic());
-    const measure = (s: Parameters<typeof measureTraffic>[0], perEvent: boolean) =>
-      measureTraffic(s, before, desired, () => analyzeTopology(before, desired).new_cycles, { windowMs: 7 * DAY, label: '7d', now: NOW, perEvent });
+    const measureTo = (to: StateSnapshot, s: Parameters<typeof measureTraffic>[0], perEvent: boolean) =>
+      measureTraffic(s, before, to, () => analyzeTopology(before, to).new_cycles, { windowMs: 7 * DAY, label: '7d', now: NOW, perEvent });
+    const measure = (s: Parameters<typeof measureTraffic>[0], perEvent: boolean) => measureTo(desired, s, perEvent);
     const grouped = reading(store);
     const t = await measure(grouped.store, false);
     const replayed = reading(store);
@@ -129,15 +152,36 @@ async function check(location: string, resetColumn: (sql: string) => Promise<voi
     expect(route('comments').matched_after).toBeGreaterThan(0);
     expect(t.unrouted.map((u) => u.event)).toEqual(['pull_request_review']);
     expect(t.loops[0]!.events).toBeGreaterThan(0);
+    // filter transforms on columns were decided, failures included
+    expect(route('humans-only').dropped_after).toBeGreaterThan(0);
+    expect(route('users').matched_after).toBeGreaterThan(0);
+    expect(route('users').dropped_after).toBeGreaterThan(0);
+    expect(route('lenient').matched_after).toBeGreaterThan(0);
+    expect(route('lenient').dropped_after).toBeGreaterThan(0);
+    expect(route('halted').matched_after).toBe(0);
+    expect(route('dropping').matched_after).toBe(0);
+    expect(route('approvals').matched_after).toBeGreaterThan(0);
     // and the grouped count read only part of it whole
     expect(grouped.seen.events).toBeLessThan(replayed.seen.events);
 
-    // the migration's backfill gives the column the values ingest gives it
-    await resetColumn('UPDATE events SET platform_event = NULL');
-    for (const statement of (location.startsWith('postgres') ? m010.postgres : m010.sqlite).split(';')) {
-      if (statement.trim().startsWith('UPDATE')) await resetColumn(statement);
+    // a change filtering on columns alone is counted from the groups: no event is read whole
+    // (but the one that tells the store holds events)
+    const plus = snap(v1Plus(transformsWith(onceKey)));
+    const onColumns = reading(store);
+    const p = await measureTo(plus, onColumns.store, false);
+    expect(p).toEqual(await measureTo(plus, reading(store).store, true));
+    expect(p.routes.map((r) => [r.route, r.matched_after > 0, r.dropped_after! > 0])).toEqual([['route.human-tickets', true, true]]);
+    expect(onColumns.seen.events).toBe(1);
+
+    // the migrations' backfill gives the columns the values ingest gives them
+    await resetColumn('UPDATE events SET platform_event = NULL, author_type = NULL');
+    for (const m of [m010, m011]) {
+      for (const statement of (location.startsWith('postgres') ? m.postgres : m.sqlite).split(';')) {
+        if (statement.trim().startsWith('UPDATE')) await resetColumn(statement);
+      }
     }
     expect(await measure(reading(store).store, false)).toEqual(reference);
+    expect(await measureTo(plus, reading(store).store, false)).toEqual(p);
   } finally {
     await store.close();
   }

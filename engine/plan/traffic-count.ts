@@ -1,23 +1,25 @@
 // Counting a window's events through two sets of routes (a plan's before and after) without
-// reading most of them. Routes match on source, event name and hops, which the store keeps as
-// indexed columns (migration 010); so the window is first counted per distinct (source, type,
-// platform_event, hops) by the store, and each group is decided once through the real Router on
-// an event made of those fields. Only the groups whose outcome depends on more than those fields
-// are read whole and replayed one event at a time, in the order they arrived: a route filter on
-// another field, or a tracked route whose evaluated transforms (filter, dedup) would run. The
-// counts are the ones a replay of every event would give (traffic.test.ts checks both agree).
+// reading most of them. Routes match on source, event name and hops, and filters commonly test
+// the author type; the store keeps these as indexed columns (migrations 010, 011). So the window
+// is first counted per distinct (source, type, platform_event, author_type, hops) by the store,
+// and each group is decided once on an event made of those fields: through the real Router, and
+// through each tracked route's filter transforms that test only those fields. Only the groups
+// whose outcome depends on more are read whole and replayed one event at a time, in the order
+// they arrived: a route filter or a filter transform on another field, or a dedup (whose memory
+// depends on the events before) that some event of the group would reach. The counts are the
+// ones a replay of every event would give (traffic-count.test.ts checks both agree).
 
 import type { OrgEvent } from '../../providers/types.js';
-import { DEFAULT_DEDUP_KEY } from '../../providers/transforms/dedup.js';
-import { IRREGULAR_PLATFORM_EVENT } from '../../state/event-columns.js';
+import { dedupKeyFields } from '../../providers/transforms/dedup.js';
+import { IRREGULAR, MATCH_COLUMNS } from '../../state/event-columns.js';
 import type { EventGroup, Inspection } from '../../state/runtime-plane.js';
 import { Router } from '../run/router.js';
-import { ChainRunner, notEvaluatedReason, type TrafficRoute } from './traffic-transforms.js';
+import { ChainRunner, decideOnFields, notEvaluatedReason, type ChainResult, type TrafficRoute } from './traffic-transforms.js';
 
 const PAGE = 5_000;
 
-/** Fields a group has: a route filter on only these is decided on the group. */
-const GROUP_FIELDS = new Set(['source', 'type', 'provenance.platform_event', 'hops']);
+/** Fields a group has: a route filter or filter transform on only these is decided on the group. */
+const GROUP_FIELDS: ReadonlySet<string> = new Set(['source', 'type', 'hops', ...MATCH_COLUMNS.map((c) => c.path)]);
 
 export interface CountRequest {
   /** the routes of the measured sources, before and after */
@@ -72,12 +74,16 @@ function candidate(route: TrafficRoute): Candidate {
   };
 }
 
-/** What routes see of a group's events. */
+/** What routes and filters see of a group's events (absent and null are alike to matchers). */
 function groupEvent(g: EventGroup): OrgEvent {
-  return { source: g.source, type: g.type, hops: g.hops, provenance: g.platform_event === null ? {} : { platform_event: g.platform_event } } as unknown as OrgEvent;
+  const provenance: Record<string, string> = {};
+  if (g.platform_event !== null) provenance.platform_event = g.platform_event;
+  if (g.author_type !== null) provenance.author_type = g.author_type;
+  return { source: g.source, type: g.type, hops: g.hops, provenance } as unknown as OrgEvent;
 }
 
-const groupKey = (source: string, type: string, pe: string | null, hops: number) => `${source}\u0000${type}\u0000${pe ?? '\u0001'}\u0000${hops}`;
+type GroupColumns = Pick<EventGroup, 'source' | 'type' | 'platform_event' | 'author_type' | 'hops'>;
+const groupKey = (g: GroupColumns) => `${g.source}\u0000${g.type}\u0000${g.platform_event ?? '\u0001'}\u0000${g.author_type ?? '\u0001'}\u0000${g.hops}`;
 const unroutedName = (pe: unknown, type: string) => String(typeof pe === 'string' ? pe : type);
 
 export async function countTraffic(store: Pick<Inspection, 'eventGroups' | 'eventsReceived'>, req: CountRequest): Promise<Counts> {
@@ -95,22 +101,32 @@ export async function countTraffic(store: Pick<Inspection, 'eventGroups' | 'even
   const replaySources = new Set<string>();
   for (const g of await store.eventGroups({ since: req.since, sources: req.sources })) {
     counts.scanned += g.count;
-    const cands = groupRouters.map((r) => r.match(groupEvent(g)));
+    const event = groupEvent(g);
+    const cands = groupRouters.map((r) => r.match(event));
     // whether some route's `when` matches, per side: yes, no, or only the event can tell
     const hit = cands.map((cs) => (cs.some((c) => !c.needsEvent) ? 'yes' : cs.length ? 'maybe' : 'no'));
     const unroutedOpen = (hit[0] === 'maybe' && hit[1] !== 'yes') || (hit[1] === 'maybe' && hit[0] !== 'no');
-    const needsEvent =
-      req.perEvent ||
-      g.platform_event === IRREGULAR_PLATFORM_EVENT ||
-      unroutedOpen ||
-      cands.some((cs) => cs.some((c) => req.tracked.has(c.name) && (c.needsEvent || (c.evaluated && g.hops <= c.route.maxHops))));
+    // each tracked route the group's events reach: its chain's decision, the same for all of them
+    const decided: Array<Map<string, ChainResult>> = [new Map(), new Map()];
+    let needsEvent = req.perEvent || g.platform_event === IRREGULAR || g.author_type === IRREGULAR || unroutedOpen;
+    for (let side = 0; side < 2 && !needsEvent; side++) {
+      for (const c of cands[side]!) {
+        if (!req.tracked.has(c.name) || g.hops > c.route.maxHops) continue; // cut by loop protection: never delivered
+        const decision = c.needsEvent ? null : c.evaluated ? decideOnFields(c.route.transforms, event, GROUP_FIELDS) : { decision: 'pass' as const, steps: [] };
+        if (!decision) {
+          needsEvent = true;
+          break;
+        }
+        decided[side]!.set(c.name, decision);
+      }
+    }
     if (needsEvent) {
-      replay.add(groupKey(g.source, g.type, g.platform_event, g.hops));
+      replay.add(groupKey(g));
       replaySources.add(g.source);
       continue;
     }
-    cands.forEach((cs, side) => {
-      for (const c of cs) if (req.counted.has(c.name) && g.hops <= c.route.maxHops) add(counts.matched[side]!, c.name, g.count);
+    decided.forEach((routes, side) => {
+      for (const [name, r] of routes) if (req.counted.has(name)) add(r.decision !== 'pass' ? counts.dropped[side]! : counts.matched[side]!, name, g.count);
     });
     if (hit[0] === 'yes' && hit[1] === 'no') {
       // every event of the group carries the same name; the alias Router matched is not the name shown
@@ -122,14 +138,15 @@ export async function countTraffic(store: Pick<Inspection, 'eventGroups' | 'even
   // The groups above, one event at a time, in the order they arrived (dedup memory depends on
   // it). When no tracked dedup's memory crosses sources, each source is replayed on its own with
   // its own memory, read through the (source, received_at) index; else one walk of the window.
-  const replaySide = (routes: TrafficRoute[]) => ({ router: new Router(routes), chains: new ChainRunner() });
+  const routers = req.sides.map((routes) => new Router(routes));
   const walk = async (sources: string[] | null) => {
-    const sides = req.sides.map(replaySide);
+    // each walk starts with empty dedup memory: it holds the events of its sources alone
+    const sides = routers.map((router) => ({ router, chains: new ChainRunner() }));
     let after: { received_at: string; id: string } | undefined;
     for (;;) {
       const page = await store.eventsReceived({ since: req.since, sources, after, limit: PAGE });
       for (const row of page) {
-        if (!replay.has(groupKey(row.source, row.type, row.platform_event, row.hops))) continue;
+        if (!replay.has(groupKey(row))) continue;
         counts.replayed++;
         const event = JSON.parse(row.event_json) as OrgEvent;
         const at = Date.parse(row.received_at);
@@ -162,9 +179,6 @@ export async function countTraffic(store: Pick<Inspection, 'eventGroups' | 'even
  * Its memory then needs no events of sources other than the ones measured.
  */
 export function sourceScopedDedup(uses: ReadonlyArray<{ config: Record<string, unknown> }>): boolean {
-  const keys = uses.map((u) => {
-    const written = u.config.key ?? u.config.fields;
-    return JSON.stringify(written === undefined ? DEFAULT_DEDUP_KEY : Array.isArray(written) ? written : [written]);
-  });
+  const keys = uses.map((u) => JSON.stringify(dedupKeyFields(u.config)));
   return keys.every((k) => k === keys[0]) && (JSON.parse(keys[0] ?? '[]') as unknown[]).includes('source');
 }

@@ -7,7 +7,7 @@
 
 import type { OrgEvent } from '../../providers/types.js';
 import { filterDropReason } from '../../providers/transforms/filter.js';
-import { dedupKey, dedupWindowMs } from '../../providers/transforms/dedup.js';
+import { dedupKeyValues, dedupWindowMs } from '../../providers/transforms/dedup.js';
 import { containsSecret } from '../secrets/index.js';
 
 export interface TrafficTransform {
@@ -38,8 +38,16 @@ export interface ChainResult {
   steps: StepDecision[];
 }
 
-/** Why a transform is not run over stored traffic, or null when it is. */
+const reasons = new WeakMap<object, string | null>();
+
+/** Why a transform is not run over stored traffic, or null when it is (once per transform: replays ask per event). */
 export function notEvaluatedReason(t: Pick<TrafficTransform, 'type' | 'config'>): string | null {
+  let reason = reasons.get(t);
+  if (reason === undefined) reasons.set(t, (reason = reasonNotEvaluated(t)));
+  return reason;
+}
+
+function reasonNotEvaluated(t: Pick<TrafficTransform, 'type' | 'config'>): string | null {
   if (t.type === 'script') return 'script: runs a program';
   if (t.type === 'enrich') return 'enrich: not run over stored events';
   if (t.type !== 'filter' && t.type !== 'dedup') return `${t.type}: not a built-in pure transform`;
@@ -81,32 +89,69 @@ export class ChainRunner {
   private readonly memory = new ReplayedSeen();
 
   run(chain: readonly TrafficTransform[], event: OrgEvent, receivedAtMs: number): ChainResult {
-    const steps: StepDecision[] = [];
-    for (const t of chain) {
-      if (notEvaluatedReason(t) !== null) {
-        steps.push('not_evaluated');
-        continue;
-      }
-      let outcome: 'pass' | 'drop' | 'error';
+    return runSteps(chain, (t) => {
       try {
-        outcome = this.decide(t, event, receivedAtMs);
+        return this.decide(t, event, receivedAtMs);
       } catch {
-        outcome = 'error';
+        return 'error';
       }
-      steps.push(outcome);
-      if (outcome === 'pass') continue;
-      // on_error as in engine/run/pipeline.ts: pass goes on, drop drops, halt (or unset) fails
-      if (outcome === 'error' && t.onError === 'pass') continue;
-      if (outcome === 'error' && t.onError === 'drop') return { decision: 'drop', steps };
-      return { decision: outcome, steps };
-    }
-    return { decision: 'pass', steps };
+    })!;
   }
 
   private decide(t: TrafficTransform, event: OrgEvent, now: number): 'pass' | 'drop' {
     if (t.type === 'filter') return filterDropReason(t.config, event) === null ? 'pass' : 'drop';
-    return this.memory.seen(t.name, dedupKey(t.name, t.config, event), dedupWindowMs(t.config), now) ? 'drop' : 'pass';
+    // the memory is per transform name, like the store's keys; the key values need no hashing here
+    return this.memory.seen(t.name, dedupKeyValues(t.config, event), dedupWindowMs(t.config), now) ? 'drop' : 'pass';
   }
+}
+
+/**
+ * A chain run step by step: each evaluated transform's outcome comes from `decide`, which may
+ * answer null (it cannot tell), and then so does the chain, unless an earlier step decided.
+ */
+function runSteps(chain: readonly TrafficTransform[], decide: (t: TrafficTransform) => 'pass' | 'drop' | 'error' | null): ChainResult | null {
+  const steps: StepDecision[] = [];
+  for (const t of chain) {
+    if (notEvaluatedReason(t) !== null) {
+      steps.push('not_evaluated');
+      continue;
+    }
+    const outcome = decide(t);
+    if (outcome === null) return null;
+    steps.push(outcome);
+    if (outcome === 'pass') continue;
+    // on_error as in engine/run/pipeline.ts: pass goes on, drop drops, halt (or unset) fails
+    if (outcome === 'error' && t.onError === 'pass') continue;
+    if (outcome === 'error' && t.onError === 'drop') return { decision: 'drop', steps };
+    return { decision: outcome, steps };
+  }
+  return { decision: 'pass', steps };
+}
+
+/** The fields a filter transform tests: the paths of its match, match_any and exclude maps. */
+export function filterFields(config: Record<string, unknown>): string[] {
+  const fields: string[] = [];
+  for (const k of ['match', 'match_any', 'exclude']) {
+    const spec = config[k];
+    if (spec && typeof spec === 'object' && !Array.isArray(spec)) fields.push(...Object.keys(spec));
+  }
+  return fields;
+}
+
+/**
+ * What a chain decides for every event that shares the fields `known` names, from an event made
+ * of those fields alone; null when that takes more: a dedup (its memory depends on the events
+ * before), or a filter testing another field, reached before any step decided.
+ */
+export function decideOnFields(chain: readonly TrafficTransform[], event: OrgEvent, known: ReadonlySet<string>): ChainResult | null {
+  return runSteps(chain, (t) => {
+    if (t.type !== 'filter' || !filterFields(t.config).every((f) => known.has(f))) return null;
+    try {
+      return filterDropReason(t.config, event) === null ? 'pass' : 'drop';
+    } catch {
+      return 'error';
+    }
+  });
 }
 
 /**

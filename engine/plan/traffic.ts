@@ -24,6 +24,8 @@ export interface TrafficOptions {
   now?: number;
   /** replay every event instead of counting groups (the reference for tests) */
   perEvent?: boolean;
+  /** the routes whose declaration changed (a plan's changes): only these are compared */
+  changedRoutes?: ReadonlySet<string>;
 }
 
 function routesOf(snapshot: StateSnapshot | null): Map<string, TrafficRoute> {
@@ -65,7 +67,7 @@ export async function measureTraffic(
   const before = routesOf(prior);
   const after = routesOf(desired);
   const changed = new Set<string>();
-  for (const name of new Set([...before.keys(), ...after.keys()])) {
+  for (const name of opts.changedRoutes ?? new Set([...before.keys(), ...after.keys()])) {
     if (!same(prior?.resources[`route.${name}`], desired.resources[`route.${name}`])) changed.add(name);
   }
   const empty: PlanTraffic = { ...base, events: 0, routes: [], actors: [], unrouted: [], loops: [], transforms: [], not_evaluated: [] };

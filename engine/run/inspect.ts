@@ -7,7 +7,7 @@ import type { StateSnapshot } from '../graph/types.js';
 import { DEFAULT_MAX_HOPS } from './graph.js';
 import { newId } from './ids.js';
 import { isoTime } from '../../state/iso-time.js';
-import { platformEventColumn } from '../../state/event-columns.js';
+import { matchColumns } from '../../state/event-columns.js';
 import { manualCronEvents, nextCronFire } from '../../providers/sources/cron.js';
 import { toOrgEvent } from './intake.js';
 import { UserError } from '../errors.js';
@@ -217,7 +217,7 @@ async function ingestRouted(
     parent_id: event.parent_id ?? null,
     hops: event.hops,
     received_at: event.time,
-    platform_event: platformEventColumn(event),
+    ...matchColumns(event),
   };
   await store.ingest([{ event: row, deliveries }]);
   await store.appendLog([

@@ -6,7 +6,7 @@ import type { EmittedEvent, LogEntry, OrgEvent } from '../../providers/types.js'
 import type { EventIntake, IngestItem, IngestResult } from '../../state/store.js';
 import type { EventMemory } from './event-memory.js';
 import { isoTime } from '../../state/iso-time.js';
-import { platformEventColumn } from '../../state/event-columns.js';
+import { matchColumns } from '../../state/event-columns.js';
 import { routeEvent, type Graph, type RuntimeRoute } from './graph.js';
 import { newId } from './ids.js';
 import type { Queued, Slots } from './slots.js';
@@ -87,7 +87,7 @@ export class Intake {
         parent_id: event.parent_id ?? null,
         hops: event.hops,
         received_at: event.time,
-        platform_event: platformEventColumn(event),
+        ...matchColumns(event),
         ...(headers ? { headers } : {}),
       },
       deliveries: deliver.map((r) => ({ id: newId('dlv'), route: r.name, actor: r.actor, state_serial: graph.serial })),

@@ -61,6 +61,12 @@ describe('cron source', () => {
     expect(v({ schedule: '* * * * *' })).toEqual([]);
     expect(v({ every: '1s', min_interval: '1s' })).toEqual([]);
     expect(v({ every: '5m', min_interval: '10ms' })).toEqual([{ path: 'min_interval', message: 'min_interval must be at least 1s' }]);
+    // an expression firing at most once a minute is only sampled when the floor is above a minute
+    expect(v({ schedule: '30 * * * * *' })).toEqual([]);
+    expect(warned({ schedule: '*/5 * * * *', min_interval: '1h' })).toEqual([['schedule', 'warning', 'fires every 5m (288 events a day, each s']]);
+    expect(warned({ schedules: [{ name: 'x', cron: '15 */10 * * * *' }], min_interval: '30m' })).toEqual([['schedules.0.cron', 'warning', 'fires every 10m (144 events a day, each ']]);
+    expect(v({ schedule: '0 */5 * * *', min_interval: '1h' })).toEqual([]);
+    expect(warned({ schedule: '@hourly', min_interval: '2h' })).toEqual([['schedule', 'warning', 'fires every 60m (24 events a day, each s']]);
   });
 
   it("OrgLoop's first start: each interval fires, an expression only if it matched in the past 366 days", () => {

@@ -86,15 +86,34 @@ function checkExpression(expr: string, tz?: string): string | null {
 /** The default floor for how often a cron source fires: each fire is an event kept for the retention period. */
 export const CRON_FLOOR_MS = 60_000;
 
-/** Shortest gap between the next fires of a (valid) cron expression: seconds fields can make it tiny. */
-function shortestGapMs(expr: string, tz?: string): number {
-  const it = CronExpressionParser.parse(expr.trim(), { currentDate: new Date(Date.UTC(2030, 0, 1)), ...(tz ? { tz } : {}) });
-  let prev = it.next().getTime();
-  let min = Infinity;
-  for (let i = 0; i < 20; i++) {
-    const t = it.next().getTime();
-    min = Math.min(min, t - prev);
-    prev = t;
+/** Gaps per (timezone, expression), like expressionVerdicts. */
+const gapsByExpression = new Map<string, number>();
+
+/**
+ * Shortest gap between the next fires of a (valid) cron expression: seconds fields can make it
+ * tiny. Sampling fires costs about a millisecond (luxon date arithmetic), so it is skipped when
+ * the answer cannot matter: an expression whose seconds field is one value (five fields, or six
+ * with a plain number first) fires at most once a minute, so no floor of a minute or less can
+ * warn about it. That is every expression of most projects, which may hold thousands.
+ */
+function shortestGapMs(expr: string, tz: string | undefined, floorMs: number): number {
+  const trimmed = expr.trim();
+  const fields = trimmed.split(/\s+/);
+  const oncePerMinuteAtMost = !trimmed.startsWith('@') && (fields.length === 5 || /^\d+$/.test(fields[0]!));
+  if (oncePerMinuteAtMost && floorMs <= 60_000) return 60_000;
+  const key = `${tz ?? ''}\n${trimmed}`;
+  let min = gapsByExpression.get(key);
+  if (min === undefined) {
+    const it = CronExpressionParser.parse(trimmed, { currentDate: new Date(Date.UTC(2030, 0, 1)), ...(tz ? { tz } : {}) });
+    let prev = it.next().getTime();
+    min = Infinity;
+    for (let i = 0; i < 20; i++) {
+      const t = it.next().getTime();
+      min = Math.min(min, t - prev);
+      prev = t;
+    }
+    if (gapsByExpression.size >= 1000) gapsByExpression.clear();
+    gapsByExpression.set(key, min);
   }
   return min;
 }
@@ -317,7 +336,7 @@ export const cronSource: SourceProvider = {
         } else {
           const e = cronExpressionError(s.cron, typeof config.timezone === 'string' ? config.timezone : undefined);
           if (e) issues.push({ path: `schedules.${i}.cron`, message: `${e} (or write an interval: every 5m)` });
-          else floor(`schedules.${i}.cron`, shortestGapMs(s.cron, tzOf()));
+          else floor(`schedules.${i}.cron`, shortestGapMs(s.cron, tzOf(), floorMs));
         }
       });
       return issues;
@@ -335,7 +354,7 @@ export const cronSource: SourceProvider = {
     if (typeof config.schedule === 'string') {
       const e = cronExpressionError(config.schedule, tzOk ? (config.timezone as string | undefined) : undefined);
       if (e) issues.push({ path: 'schedule', message: e });
-      else floor('schedule', shortestGapMs(config.schedule, tzOf()));
+      else floor('schedule', shortestGapMs(config.schedule, tzOf(), floorMs));
     }
     if (hasEvery) {
       try {

@@ -17,13 +17,17 @@ interface CompiledDedup {
 }
 const compiledByConfig = new WeakMap<object, CompiledDedup>();
 
+/** The paths an event is deduplicated on, as configured (or the default). */
+export function dedupKeyFields(config: Record<string, unknown>): string[] {
+  // `fields` is OrgLoop's other name for `key`, `key_fields` its module spec's
+  const written = config.key ?? config.fields ?? config.key_fields;
+  return written === undefined ? DEFAULT_DEDUP_KEY : Array.isArray(written) ? (written as string[]) : [written as string];
+}
+
 function compile(config: Record<string, unknown>): CompiledDedup {
   let c = compiledByConfig.get(config);
   if (!c) {
-    // `fields` is OrgLoop's other name for `key`, `key_fields` its module spec's
-    const written = config.key ?? config.fields ?? config.key_fields;
-    const key = written === undefined ? DEFAULT_DEDUP_KEY : Array.isArray(written) ? (written as string[]) : [written as string];
-    c = { paths: key.map(splitPath), windowMs: parseDuration((config.window as string | undefined) ?? DEFAULT_DEDUP_WINDOW) };
+    c = { paths: dedupKeyFields(config).map(splitPath), windowMs: parseDuration((config.window as string | undefined) ?? DEFAULT_DEDUP_WINDOW) };
     compiledByConfig.set(config, c);
   }
   return c;
@@ -36,8 +40,12 @@ export function dedupWindowMs(config: Record<string, unknown>): number {
 
 /** The store key for an event: `<transform>:<sha256 of the key values>`. */
 export function dedupKey(name: string, config: Record<string, unknown>, event: OrgEvent): string {
-  const values = compile(config).paths.map((p) => getPath(event, p) ?? null);
-  return `${name}:${createHash('sha256').update(JSON.stringify(values)).digest('base64url')}`;
+  return `${name}:${createHash('sha256').update(dedupKeyValues(config, event)).digest('base64url')}`;
+}
+
+/** The key values an event is deduplicated on, as JSON text (what dedupKey hashes). */
+export function dedupKeyValues(config: Record<string, unknown>, event: OrgEvent): string {
+  return JSON.stringify(compile(config).paths.map((p) => getPath(event, p) ?? null));
 }
 
 export const dedupTransform: TransformProvider = {

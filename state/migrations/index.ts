@@ -12,6 +12,7 @@ import { migration as m007 } from './007_event_headers.js';
 import { migration as m008 } from './008_version_git.js';
 import { migration as m009 } from './009_count_shards.js';
 import { migration as m010 } from './010_event_match.js';
+import { migration as m011 } from './011_event_author_type.js';
 
 export interface Migration {
   version: number;
@@ -20,4 +21,4 @@ export interface Migration {
   postgres: string;
 }
 
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011];

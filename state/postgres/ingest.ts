@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import type { Delivery, IngestItem, IngestResult } from '../runtime-plane.js';
 import { leasedRow } from '../leased-row.js';
-import { platformEventValue } from '../sql.js';
+import { matchValues } from '../sql.js';
 
 export const WORK_CHANNEL = 'orgloop_work';
 
@@ -18,10 +18,10 @@ WITH k AS (
   SELECT s, k, e, $1 FROM unnest($3::text[], $4::text[], $5::text[]) AS u(s, k, e)
   ON CONFLICT DO NOTHING RETURNING event_id
 ), ev AS (
-  INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at, headers, platform_event)
-  SELECT u.id, u.source, u.type, u.dedupe_key, u.event_json, u.trace_id, u.parent_id, u.hops, u.received_at, u.headers, u.platform_event
-  FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::text[], $24::text[], $25::text[])
-    AS u(id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at, headers, platform_event)
+  INSERT INTO events (id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at, headers, platform_event, author_type)
+  SELECT u.id, u.source, u.type, u.dedupe_key, u.event_json, u.trace_id, u.parent_id, u.hops, u.received_at, u.headers, u.platform_event, u.author_type
+  FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::text[], $24::text[], $25::text[], $26::text[])
+    AS u(id, source, type, dedupe_key, event_json, trace_id, parent_id, hops, received_at, headers, platform_event, author_type)
   WHERE u.dedupe_key IS NULL OR u.id IN (SELECT event_id FROM k)
   ON CONFLICT DO NOTHING RETURNING id
 ), dl AS (
@@ -55,7 +55,7 @@ export async function ingestBatch(
   // a key or id repeated inside the batch is a duplicate of its first occurrence
   const firstOf = new Map<string, number>();
   const dupOf = new Array<number>(items.length).fill(-1);
-  const cols: unknown[][] = Array.from({ length: 23 }, () => []);
+  const cols: unknown[][] = Array.from({ length: 24 }, () => []);
   items.forEach(({ event: e, deliveries, leaseTo }, i) => {
     const keys = [`id\0${e.id}`, ...(e.dedupe_key === null ? [] : [`key\0${e.source}\0${e.dedupe_key}`])];
     const seen = keys.map((k) => firstOf.get(k)).find((j) => j !== undefined);
@@ -67,7 +67,9 @@ export async function ingestBatch(
     if (e.dedupe_key !== null) [e.source, e.dedupe_key, e.id].forEach((v, c) => cols[c]!.push(v));
     [e.id, e.source, e.type, e.dedupe_key, e.event_json, e.trace_id, e.parent_id, e.hops, e.received_at].forEach((v, c) => cols[3 + c]!.push(v));
     cols[21]!.push(e.headers ?? null);
-    cols[22]!.push(platformEventValue(e));
+    const m = matchValues(e);
+    cols[22]!.push(m.platform_event);
+    cols[23]!.push(m.author_type);
     for (const d of deliveries) {
       const row = [d.id, e.id, d.route, d.actor, d.state_serial, leaseTo ? 'leased' : 'pending', leaseTo ? 1 : 0, leaseTo?.owner ?? null, leaseTo ? now + leaseTo.leaseMs : null];
       row.forEach((v, c) => cols[12 + c]!.push(v));

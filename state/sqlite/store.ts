@@ -233,7 +233,7 @@ export class SqliteStore extends SqlStore implements Store {
   }
 
   protected override receivedScan(sources: readonly string[] | null): string {
-    // one source: its own slice of the (source, received_at) index (migration 010)
+    // one source: its own slice of the (source, received_at) index (migrations 010, 011)
     return sources?.length === 1 ? 'events INDEXED BY events_match' : 'events INDEXED BY events_received';
   }
 
