@@ -123,7 +123,15 @@ export interface ReceivedQuery {
   /** keyset: the last event of the previous page */
   after?: { received_at: string; id: string };
   limit: number;
+  /**
+   * only events of these groups (as eventGroups returns them); SQLite tests them on the
+   * events_match index before reading an event, so the events of other groups are never read
+   */
+  groups?: ReadonlyArray<EventGroupKey>;
 }
+
+/** What eventGroups groups events by. */
+export type EventGroupKey = Pick<EventGroup, 'source' | 'type' | 'platform_event' | 'author_type' | 'hops'>;
 
 export type ReceivedEvent = Pick<StoredEvent, 'id' | 'source' | 'type' | 'received_at' | 'event_json' | 'hops'> & { platform_event: string | null; author_type: string | null };
 

@@ -236,6 +236,11 @@ export abstract class SqlStore {
       where.push('received_at >= ?', '(received_at > ? OR id > ?)');
       args.push(q.after.received_at, q.after.received_at, q.after.id);
     }
+    if (q.groups) {
+      if (!q.groups.length) return [];
+      where.push(`(${q.groups.map(() => '(source = ? AND type = ? AND platform_event IS NOT DISTINCT FROM ? AND author_type IS NOT DISTINCT FROM ? AND hops = ?)').join(' OR ')})`);
+      for (const g of q.groups) args.push(g.source, g.type, g.platform_event, g.author_type, g.hops);
+    }
     args.push(q.limit);
     const rows = await this.rows<ReceivedEvent>(
       `SELECT id, source, type, platform_event, author_type, hops, received_at, event_json FROM ${this.receivedScan(q.sources)} WHERE ${where.join(' AND ')} ORDER BY received_at, id LIMIT ?`,

@@ -12,11 +12,13 @@
 import type { OrgEvent } from '../../providers/types.js';
 import { dedupKeyFields } from '../../providers/transforms/dedup.js';
 import { IRREGULAR, MATCH_COLUMNS } from '../../state/event-columns.js';
-import type { EventGroup, Inspection } from '../../state/runtime-plane.js';
+import type { EventGroup, EventGroupKey, Inspection } from '../../state/runtime-plane.js';
 import { Router } from '../run/router.js';
 import { ChainRunner, decideOnFields, notEvaluatedReason, type ChainResult, type TrafficRoute } from './traffic-transforms.js';
 
 const PAGE = 5_000;
+/** At most this many groups are named to the store per walk (more: it hands out all and they are skipped here). */
+const NAMED_GROUPS = 100;
 
 /** Fields a group has: a route filter or filter transform on only these is decided on the group. */
 const GROUP_FIELDS: ReadonlySet<string> = new Set(['source', 'type', 'hops', ...MATCH_COLUMNS.map((c) => c.path)]);
@@ -82,8 +84,7 @@ function groupEvent(g: EventGroup): OrgEvent {
   return { source: g.source, type: g.type, hops: g.hops, provenance } as unknown as OrgEvent;
 }
 
-type GroupColumns = Pick<EventGroup, 'source' | 'type' | 'platform_event' | 'author_type' | 'hops'>;
-const groupKey = (g: GroupColumns) => `${g.source}\u0000${g.type}\u0000${g.platform_event ?? '\u0001'}\u0000${g.author_type ?? '\u0001'}\u0000${g.hops}`;
+const groupKey = (g: EventGroupKey) => `${g.source}\u0000${g.type}\u0000${g.platform_event ?? '\u0001'}\u0000${g.author_type ?? '\u0001'}\u0000${g.hops}`;
 const unroutedName = (pe: unknown, type: string) => String(typeof pe === 'string' ? pe : type);
 
 export async function countTraffic(store: Pick<Inspection, 'eventGroups' | 'eventsReceived'>, req: CountRequest): Promise<Counts> {
@@ -98,7 +99,7 @@ export async function countTraffic(store: Pick<Inspection, 'eventGroups' | 'even
 
   const groupRouters = req.sides.map((routes) => new Router(routes.map(candidate)));
   const replay = new Set<string>();
-  const replaySources = new Set<string>();
+  const replayGroups = new Map<string, EventGroupKey[]>();
   for (const g of await store.eventGroups({ since: req.since, sources: req.sources })) {
     counts.scanned += g.count;
     const event = groupEvent(g);
@@ -122,7 +123,9 @@ export async function countTraffic(store: Pick<Inspection, 'eventGroups' | 'even
     }
     if (needsEvent) {
       replay.add(groupKey(g));
-      replaySources.add(g.source);
+      let list = replayGroups.get(g.source);
+      if (!list) replayGroups.set(g.source, (list = []));
+      list.push(g);
       continue;
     }
     decided.forEach((routes, side) => {
@@ -142,9 +145,12 @@ export async function countTraffic(store: Pick<Inspection, 'eventGroups' | 'even
   const walk = async (sources: string[] | null) => {
     // each walk starts with empty dedup memory: it holds the events of its sources alone
     const sides = routers.map((router) => ({ router, chains: new ChainRunner() }));
+    // the store skips the other groups' events (SQLite without reading them), when they are few enough to name
+    const groups = sources?.flatMap((s) => replayGroups.get(s) ?? []);
+    const only = groups && groups.length <= NAMED_GROUPS ? { groups } : {};
     let after: { received_at: string; id: string } | undefined;
     for (;;) {
-      const page = await store.eventsReceived({ since: req.since, sources, after, limit: PAGE });
+      const page = await store.eventsReceived({ since: req.since, sources, after, limit: PAGE, ...only });
       for (const row of page) {
         if (!replay.has(groupKey(row))) continue;
         counts.replayed++;
@@ -167,7 +173,7 @@ export async function countTraffic(store: Pick<Inspection, 'eventGroups' | 'even
       after = { received_at: last.received_at, id: last.id };
     }
   };
-  const sources = [...replaySources].sort();
+  const sources = [...replayGroups.keys()].sort();
   if (req.crossSource) await walk(sources.length <= 500 ? sources : null);
   else for (const source of sources) await walk([source]);
   return counts;
