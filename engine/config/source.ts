@@ -1,11 +1,16 @@
 // One YAML file of a project: fast parse for the data (js-yaml), exact positions on demand
 // (the `yaml` package's node ranges + LineCounter). The `yaml` parser takes over a second on a
-// 10,000-route file, so it only runs for files that actually have a diagnostic to place.
+// 10,000-route file, so it only runs for files that actually have a diagnostic to place; the
+// package itself is loaded then too (its modules cost ~50 ms of every command's start).
 
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { relative, isAbsolute } from 'node:path';
 import jsyaml from 'js-yaml';
-import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
+
+let yamlModule: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
 
 export type PathSeg = string | number;
 
@@ -82,6 +87,7 @@ export class SourceFile {
    */
   pos(path: PathSeg[], opts: { key?: boolean } = {}): Position {
     const doc = this.document();
+    const { isMap, isNode, isPair, isScalar, isSeq } = yaml();
     let node: unknown = doc.contents;
     let keyNode: unknown;
     for (const seg of path) {
@@ -108,8 +114,8 @@ export class SourceFile {
 
   private document(): Document {
     if (!this.doc) {
-      this.counter = new LineCounter();
-      this.doc = parseDocument(this.text, { lineCounter: this.counter, uniqueKeys: false });
+      this.counter = new (yaml().LineCounter)();
+      this.doc = yaml().parseDocument(this.text, { lineCounter: this.counter, uniqueKeys: false });
     }
     return this.doc;
   }
@@ -133,8 +139,8 @@ export class SourceFile {
 
   /** YAML syntax errors, as the `yaml` parser words and places them (all of them, not the first). */
   private describeSyntaxError(err: jsyaml.YAMLException): SyntaxProblem[] {
-    const counter = new LineCounter();
-    const doc = parseDocument(this.text, { lineCounter: counter });
+    const counter = new (yaml().LineCounter)();
+    const doc = yaml().parseDocument(this.text, { lineCounter: counter });
     if (doc.errors.length > 0) {
       return doc.errors.map((e) => {
         const lp = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
