@@ -144,14 +144,15 @@ async function relayFloor(lw: LoadWorker, sinkUrl: string, mode: RelayMode, c: n
   }
 }
 
-export function throughputProject(sinkUrl: string): string {
+/** `actorMs`: the sink answers that long after a delivery arrives (an actor that works), else at once. */
+export function throughputProject(sinkUrl: string, actorMs = 0): string {
   return `sources:
   - id: hook
     connector: webhook
 actors:
   - id: sink
     connector: webhook
-    config: { url: "${sinkUrl}/orgloop", timeout: 30s }
+    config: { url: "${sinkUrl}${actorMs > 0 ? `/slow/${actorMs}` : ''}/orgloop", timeout: 30s }
 routes:
   - name: to-sink
     when: { source: hook, events: [resource.changed] }
@@ -164,9 +165,9 @@ routes:
  * the executor's CPU per event (all threads, main thread; the settle wait is idle, so these stay
  * comparable on a busy machine) and peak RSS.
  */
-export async function loadThrough(lw: LoadWorker, ex: RunningExecutor, c: number, run: string, afterWarmup?: () => Promise<void>) {
+export async function loadThrough(lw: LoadWorker, ex: RunningExecutor, c: number, run: string, afterWarmup?: () => Promise<void>, warmup = WARMUP) {
   const ingress = `${ex.url}/webhook/hook`;
-  await lw.call('load', { url: ingress, run: `warm-${run}`, n: WARMUP, concurrency: c });
+  await lw.call('load', { url: ingress, run: `warm-${run}`, n: warmup, concurrency: c });
   await afterWarmup?.();
   const cpu0 = procCpuMs(ex.pid);
   const main0 = procCpuMs(ex.pid, ex.pid);

@@ -51,8 +51,14 @@ const sink = http.createServer((req, res) => {
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     const now = performance.now();
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '2' });
-    res.end('{}');
+    // /slow/<ms>/...: the actor takes that long to answer (an agent does real work), arrival recorded now
+    const slow = /^\/slow\/(\d+)\//.exec(req.url ?? '');
+    const answer = () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '2' });
+      res.end('{}');
+    };
+    if (slow) setTimeout(answer, Number(slow[1]));
+    else answer();
     let body: any;
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
