@@ -6,7 +6,7 @@
 // "cannot compare" rather than mistaken for a changed value. DESIGN §3 explains the choice.
 
 import { createHash, createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { canonicalJson } from '../graph/canonical.js';
@@ -85,17 +85,30 @@ export function loadStateKey(env: Record<string, string | undefined>): StateKey 
 
 function createKeyFile(file: string): string {
   const text = randomBytes(32).toString('hex');
+  // Written whole under a name of its own, then linked into place: two processes creating the key
+  // at once never see the other's file half written, and the loser of the link reads the winner's key.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    // 'wx': two processes creating it at once; the loser reads the winner's key
-    writeFileSync(file, text + '\n', { mode: 0o600, flag: 'wx' });
-    chmodSync(file, 0o600);
+    writeFileSync(draft, text + '\n', { mode: 0o600, flag: 'wx' });
+    chmodSync(draft, 0o600);
+    try {
+      linkSync(draft, file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw err;
+      // a file system without hard links: create it in place ('wx': the loser reads the winner's key)
+      writeFileSync(file, text + '\n', { mode: 0o600, flag: 'wx' });
+      chmodSync(file, 0o600);
+    }
     return text;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
     throw new StateKeyError(
       `cannot create the state key file ${file} (${(err as Error).message}); set ${STATE_KEY_VAR} to a long random value instead`,
     );
+  } finally {
+    rmSync(draft, { force: true });
   }
 }
 

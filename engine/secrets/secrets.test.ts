@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -145,6 +146,27 @@ describe('the state key', () => {
     chmodSync(file, 0o644);
     expect(() => loadStateKey({ XDG_CONFIG_HOME: dir })).toThrow(/can be read by other users \(mode 644\)/);
   });
+
+  it('is the same key for processes that create it at once, none of them reading it half written', async () => {
+    const dir = home();
+    // every child loaded and waiting, then all of them at the same instant
+    const at = Date.now() + 6000;
+    const script = `import { loadStateKey } from ${JSON.stringify(join(import.meta.dirname, 'key.ts'))};\nwhile (Date.now() < ${at});\nprocess.stdout.write(loadStateKey({ XDG_CONFIG_HOME: ${JSON.stringify(dir)} }).id);`;
+    const run = () =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '../..') });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (c: Buffer) => (out += c));
+        child.stderr.on('data', (c: Buffer) => (err += c));
+        child.on('close', (code) => resolve({ code, out, err }));
+      });
+    const results = await Promise.all(Array.from({ length: 8 }, run));
+    for (const r of results) expect(r, r.err).toMatchObject({ code: 0 });
+    expect(new Set(results.map((r) => r.out)).size).toBe(1);
+    expect(loadStateKey({ XDG_CONFIG_HOME: dir }).id).toBe(results[0]!.out);
+    expect(readdirSync(join(dir, 'orgloop'))).toEqual(['state.key']);
+  }, 60_000);
 });
 
 describe('resolving and redacting', () => {
