@@ -9,6 +9,7 @@
 //                  commits per event for the Postgres ones
 //   pg-share       two executors on one Postgres, all load into the first one's ingress: who
 //                  completes how many deliveries, and throughput against one executor alone
+//   pg-share-slow  the same with an actor that answers after BENCH_PG_ACTOR_MS (default 50)
 //   pg-failover    the same two, load into the first; kill -9 of it mid-run: how long until the
 //                  deliveries it held leased are taken and run by the other, and nothing
 //                  acknowledged is lost
