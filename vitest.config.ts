@@ -1,6 +1,6 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Files that kill processes, wait out leases and retry delays, cut Postgres or the network, or
 // fill a disk: each runs on its own after the rest, so its timings are not shared with other
@@ -35,7 +35,8 @@ export default defineConfig({
         test: {
           name: 'parallel',
           include: ['cmd/**/*.test.ts', 'engine/**/*.test.ts', 'providers/**/*.test.ts', 'state/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ALONE,
+          // vitest's own exclusions (node_modules, .git) stay: `exclude` replaces them, not adds
+          exclude: [...configDefaults.exclude, ...ALONE],
           // most files wait on child processes and sockets, so two share even a 2-core machine
           maxWorkers: Math.max(2, availableParallelism() - 1),
           sequence: { groupOrder: 0 },
