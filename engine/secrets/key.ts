@@ -88,18 +88,20 @@ function createKeyFile(file: string): string {
   // Written whole under a name of its own, then linked into place: two processes creating the key
   // at once never see the other's file half written, and the loser of the link reads the winner's key.
   const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const writeNew = (path: string) => {
+    writeFileSync(path, text + '\n', { mode: 0o600, flag: 'wx' });
+    chmodSync(path, 0o600);
+  };
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    writeFileSync(draft, text + '\n', { mode: 0o600, flag: 'wx' });
-    chmodSync(draft, 0o600);
+    writeNew(draft);
     try {
       linkSync(draft, file);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw err;
       // a file system without hard links: create it in place ('wx': the loser reads the winner's key)
-      writeFileSync(file, text + '\n', { mode: 0o600, flag: 'wx' });
-      chmodSync(file, 0o600);
+      writeNew(file);
     }
     return text;
   } catch (err) {

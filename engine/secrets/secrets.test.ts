@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toSnapshot, type SensitiveLookup } from '../plan/snapshot.js';
 import { diffSnapshots } from '../plan/diff.js';
@@ -28,6 +29,7 @@ import {
   type StoredSecret,
 } from './index.js';
 
+const execFileAsync = promisify(execFile);
 const KEY = stateKeyFromText('key one for tests', 'test');
 const OTHER = stateKeyFromText('another key entirely', 'test');
 const SALT = 'salt-1';
@@ -152,19 +154,11 @@ describe('the state key', () => {
     // every child loaded and waiting, then all of them at the same instant
     const at = Date.now() + 6000;
     const script = `import { loadStateKey } from ${JSON.stringify(join(import.meta.dirname, 'key.ts'))};\nwhile (Date.now() < ${at});\nprocess.stdout.write(loadStateKey({ XDG_CONFIG_HOME: ${JSON.stringify(dir)} }).id);`;
-    const run = () =>
-      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '../..') });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (c: Buffer) => (out += c));
-        child.stderr.on('data', (c: Buffer) => (err += c));
-        child.on('close', (code) => resolve({ code, out, err }));
-      });
-    const results = await Promise.all(Array.from({ length: 8 }, run));
-    for (const r of results) expect(r, r.err).toMatchObject({ code: 0 });
-    expect(new Set(results.map((r) => r.out)).size).toBe(1);
-    expect(loadStateKey({ XDG_CONFIG_HOME: dir }).id).toBe(results[0]!.out);
+    // a child that fails rejects with its exit code and stderr
+    const run = async () => (await execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '../..') })).stdout;
+    const ids = await Promise.all(Array.from({ length: 8 }, run));
+    expect(new Set(ids).size).toBe(1);
+    expect(loadStateKey({ XDG_CONFIG_HOME: dir }).id).toBe(ids[0]);
     expect(readdirSync(join(dir, 'orgloop'))).toEqual(['state.key']);
   }, 60_000);
 });
