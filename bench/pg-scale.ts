@@ -31,6 +31,8 @@ const C = Number(process.env.BENCH_PG_CONCURRENCY ?? 64);
 // takes half the work was still compiling its hot paths (28% of its CPU in the JIT, by perf).
 const WARMUP = Number(process.env.BENCH_PG_WARMUP ?? 5000);
 const BENCH_DB = 'orgloop_bench';
+/** Executors run this long before load, past start-up and each other's first heartbeats (every 5 s). */
+const SETTLE_MS = 5500;
 const HOOK = join(import.meta.dirname, 'lib/pg-count-hook.mjs');
 const GRAPHILE = join(import.meta.dirname, 'lib/graphile-relay.mjs');
 
@@ -72,14 +74,8 @@ class BenchDb {
   }
 
   /** Drops a finished run's schema, so autovacuum of its tables does not run into the next run. */
-  async drop(name: string): Promise<void> {
-    const c = new pg.Client({ connectionString: this.url });
-    await c.connect();
-    try {
-      await c.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
-    } finally {
-      await c.end();
-    }
+  async drop(schema: { name: string; url: string }): Promise<void> {
+    await withStore(schema.url, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema.name} CASCADE`));
   }
 
   /** Writes out dirty pages, so a run does not pay for the previous run's (needs a superuser; skipped otherwise). */
@@ -297,7 +293,7 @@ export async function runThroughput(): Promise<BenchResult> {
       }
       const s = db.schema('orgloop');
       round_.postgres = await measured(db, lw, async (file) => ({ ex: await startExecutor(project, pgEnv(s.url, file)) }), `pg-${r}`);
-      await db.drop(s.name);
+      await db.drop(s);
       for (const mode of ['defaults', 'batching', 'grouped'] as const) {
         const g = db.schema(`graphile_${mode}`);
         round_[`graphile_${mode}`] = await measured(
@@ -306,7 +302,7 @@ export async function runThroughput(): Promise<BenchResult> {
           async (file) => ({ ex: await spawnListening('graphile-worker', ['--import', HOOK, GRAPHILE, sinkUrl, mode, db.url, g.name, String(C)], mkdtempSync(join(tmpdir(), 'orgloop-bench-graphile-')), { ...process.env, ORGLOOP_BENCH_PG_COUNT_FILE: file }) }),
           `graphile-${mode}-${r}`,
         );
-        await db.drop(g.name);
+        await db.drop(g);
       }
       round_.pg_over_sqlite = round(round_.postgres.events_per_s / round_.sqlite.events_per_s, 3);
       round_.pg_over_graphile_defaults = round(round_.postgres.events_per_s / round_.graphile_defaults.events_per_s, 3);
@@ -366,7 +362,7 @@ export async function runShare(actorMs = 0): Promise<BenchResult> {
           lw,
           async (file) => {
             const ex = await startExecutor(project, pgEnv(s1.url, file));
-            await sleep(5500); // settled past start-up, as the pair is below
+            await sleep(SETTLE_MS); // settled, as the pair is below
             return { ex };
           },
           `one-${r}`,
@@ -380,8 +376,8 @@ export async function runShare(actorMs = 0): Promise<BenchResult> {
         async (file) => {
           const a = await startExecutor(project, pgEnv(s.url, file));
           const b = await startPeer(a, s.url, fileB);
-          // both see each other live (heartbeats every 5 s) before the load, as in steady state
-          await sleep(5500);
+          // both see each other live before the load, as in steady state
+          await sleep(SETTLE_MS);
           const ids = await withStore(s.url, async (c) => ({ a: await executorId(c, a.pid), b: await executorId(c, b.pid) }));
           let before = new Map<string, number>();
           return {
@@ -411,8 +407,8 @@ export async function runShare(actorMs = 0): Promise<BenchResult> {
         alone = await one();
       }
       rmSync(fileB, { force: true });
-      await db.drop(s1.name);
-      await db.drop(s.name);
+      await db.drop(s1);
+      await db.drop(s);
       const total = pair.first + pair.second;
       const x = { alone, two, delivered_by_first: pair.first, delivered_by_second: pair.second, second_share: round(pair.second / total, 3), two_over_one: round(two.events_per_s / alone.events_per_s, 3) };
       log(`${name} round ${r + 1}: ${JSON.stringify(x)}`);
@@ -458,7 +454,7 @@ export async function runFailover(): Promise<BenchResult> {
       const a = await startExecutor(project, pgEnv(s.url, files[0]!));
       const b = await startPeer(a, s.url, files[1]!);
       try {
-        await sleep(5500);
+        await sleep(SETTLE_MS);
         const ingress = `${a.url}/webhook/hook`;
         await lw.call('load', { url: ingress, run: `warm-failover-${r}`, n: WARMUP, concurrency: C });
         const ids = await withStore(s.url, async (c) => ({ a: await executorId(c, a.pid), b: await executorId(c, b.pid) }));
