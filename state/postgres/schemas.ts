@@ -9,6 +9,8 @@ import { toStoreError } from './errors.js';
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const { connectionString } = splitSchema(url);
   const c = new pg.Client({ connectionString, application_name: `orgloop:pid-${process.pid}`, connectionTimeoutMillis: 10_000 });
+  // a connection ended by the server between statements fails the next one; without a listener it would crash the process
+  c.on('error', () => undefined);
   try {
     await c.connect();
     return await fn(c);

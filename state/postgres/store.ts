@@ -50,6 +50,7 @@ import {
 } from '../sql.js';
 import { SqlStore } from '../sql-store.js';
 import { TurnBatch } from './batch.js';
+import { checkout, type Held } from './checkout.js';
 import { WORK_CHANNEL, ingestBatch } from './ingest.js';
 import type { Steps } from '../inbox.js';
 import { LIST_PARTITIONS, type Partition, maintainLogPartitions, planPartitions } from './log-partitions.js';
@@ -312,27 +313,29 @@ export class PostgresStore extends SqlStore implements Store {
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
+    let held: Held;
     try {
-      client = await this.pool.connect();
+      held = await checkout(this.pool);
     } catch (e) {
       throw toStoreError(e, this.location);
     }
-    let broken = false;
+    const { client } = held;
     try {
       await client.query('BEGIN');
       const out = await fn(client);
       await client.query('COMMIT');
       return out;
     } catch (e) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true;
+      if (!held.broken) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          held.broken = true;
+        }
       }
       throw toStoreError(e, this.location);
     } finally {
-      client.release(broken);
+      held.release();
     }
   }
 
