@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Logger, LogEntry, OrgEvent, OutputColor, ProviderKind, Provider } from '../../providers/types.js';
-import type { Beat, Delivery, ExecutorInfo, StateReader, Store } from '../../state/store.js';
+import { StoreUnavailableError, type Beat, type Delivery, type ExecutorInfo, type StateReader, type Store } from '../../state/store.js';
 import type { ResourceKind } from '../graph/types.js';
 import { UserError } from '../errors.js';
 import { projectEnv, substitute } from '../config/env.js';
@@ -353,12 +353,24 @@ export class Executor {
     if (this.swapping) return;
     this.swapping = true;
     try {
-      const meta = await this.o.store.meta();
+      let meta: { serial: number };
+      try {
+        meta = await this.o.store.meta();
+      } catch (err) {
+        // called without waiting (a NOTIFY, the beat): a store that cannot be read now is looked at again on the next one
+        this.console.line(`warning: could not look for a new applied version: ${(err as Error).message}`);
+        return;
+      }
       if (meta.serial === this.current.serial || meta.serial === this.failedSerial) return;
       let next: Graph;
       try {
         next = await loadGraph(this.o.store, meta.serial, this.providerLog);
       } catch (err) {
+        if (err instanceof StoreUnavailableError) {
+          // the version is fine, the store is not (yet): not a reason to skip this version for good
+          this.console.line(`warning: could not load applied version ${meta.serial}: ${err.message}`);
+          return;
+        }
         this.failedSerial = meta.serial;
         this.bus.emit({
           time: new Date().toISOString(),

@@ -15,19 +15,26 @@ export interface Held {
   release(): void;
 }
 
-export async function checkout(pool: pg.Pool): Promise<Held> {
-  const client = await pool.connect();
-  const onError = () => {
-    held.broken = true;
-  };
-  const held: Held = {
-    client,
-    broken: false,
-    release: () => {
-      client.removeListener('error', onError);
-      client.release(held.broken);
-    },
-  };
-  client.on('error', onError);
-  return held;
+export function checkout(pool: pg.Pool): Promise<Held> {
+  return new Promise((resolve, reject) => {
+    // The callback form, not `await pool.connect()`: the pool may hand over a client from inside
+    // another query's answer, while the rest of that packet (perhaps the server's FATAL) is still
+    // being parsed, so the listener must be on before control returns, not a microtask later.
+    pool.connect((err, client) => {
+      if (err || !client) return reject(err ?? new Error('the pool gave no client'));
+      const onError = () => {
+        held.broken = true;
+      };
+      const held: Held = {
+        client,
+        broken: false,
+        release: () => {
+          client.removeListener('error', onError);
+          client.release(held.broken);
+        },
+      };
+      client.on('error', onError);
+      resolve(held);
+    });
+  });
 }

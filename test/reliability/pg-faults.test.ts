@@ -1,7 +1,8 @@
 // Postgres faults under load (issue 22), with the real executor as a child process and a real
 // Postgres (ORGLOOP_TEST_PG_URL), each test in a schema of its own:
 // - every connection of the executor ended by the server (pg_terminate_backend) mid-load: it
-//   reconnects, keeps acknowledging, and delivers every event it acknowledged;
+//   reconnects, keeps acknowledging, and delivers every event it acknowledged; and again every
+//   100-200 ms for a whole run, where each termination lands somewhere else;
 // - Postgres unreachable (a TCP proxy in front of it stopped, then started on the same port):
 //   webhooks answer 503 while it is gone (so senders retry; nothing unstored is acknowledged), the
 //   executor recovers on its own when it is back, and every acknowledged event is delivered.
@@ -56,6 +57,36 @@ describe.skipIf(!PG_URL)('postgres faults', () => {
     // and its session is back, so peers do not take its leases for abandoned
     const [me] = await db.query<{ id: string }>('SELECT id FROM executors WHERE pid = $1', [ex.pid]);
     await until(async () => (await db.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`orgloop:${me!.id}`])).length === 1, 10_000, 'its LISTEN session back');
+  }, 240_000);
+
+  it("repeated pg_terminate_backend under load (every 100-200 ms): the executor stays up, answers 2xx or 503, and delivers every acknowledged event", async () => {
+    // each termination may land anywhere: inside a transaction between statements, in the same
+    // packet as a statement's answer, while a new version is being looked up; none may crash it
+    const db: TestSchema = await createTestSchema('orgloop_rel_storm');
+    cleanup.push(() => db.drop());
+    const sink = await startRecordingSink();
+    cleanup.push(() => sink.close());
+    const ex = await executorOn(sink.url, db.stateUrl());
+    let exited: string | null = null;
+    ex.proc.once('exit', (code, signal) => (exited = `exit code ${code}, signal ${signal}`));
+    let stop = false;
+    let storms = 0;
+    const storm = (async () => {
+      while (!stop) {
+        await sleep(100 + Math.random() * 100);
+        if ((await db.terminate(ex.pid).catch(() => 0)) > 0) storms++;
+      }
+    })();
+    const sent = await sendLoad(`${ex.url}/webhook/inbox`, 1000, { prefix: 'storm', concurrency: 8 });
+    stop = true;
+    await storm;
+    expect(exited, ex.output().slice(-3000)).toBeNull();
+    expect(storms).toBeGreaterThan(5);
+    expect(sent.filter((s) => !((s.status >= 200 && s.status < 300) || s.status === 503))).toEqual([]);
+    const ok = acked(sent);
+    expect(ok.length).toBeGreaterThan(100);
+    await until(() => ok.every((k) => byKey(sink.hits).has(k)), 60_000, 'every acknowledged event delivered');
+    expect(exited).toBeNull();
   }, 240_000);
 
   it('Postgres unreachable: webhooks answer 503, the executor recovers when it is back, nothing acknowledged is lost', async () => {
