@@ -5,12 +5,16 @@
 //   100-200 ms for a whole run, where each termination lands somewhere else;
 // - Postgres unreachable (a TCP proxy in front of it stopped, then started on the same port):
 //   webhooks answer 503 while it is gone (so senders retry; nothing unstored is acknowledged), the
-//   executor recovers on its own when it is back, and every acknowledged event is delivered.
+//   executor recovers on its own when it is back, and every acknowledged event is delivered;
+// - the real server restarted (pg_ctlcluster, fast shutdown) mid-load, where this machine runs it.
 // At-least-once allows a duplicate where an outcome could not be recorded; nothing is lost.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { acked, byKey, cli, postJson, sendLoad, sleep, startExec, startRecordingSink, tempProject, until, webhookToSink, type Exec } from './harness.js';
-import { createTestSchema, PG_URL, startTcpProxy, type TcpProxy, type TestSchema } from './pg-helpers.js';
+import { createTestSchema, localCluster, PG_URL, restartCluster, startTcpProxy, type TcpProxy, type TestSchema } from './pg-helpers.js';
+
+// restarted for real only where this machine runs the server and the tests run as root
+const cluster = localCluster();
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -87,6 +91,34 @@ describe.skipIf(!PG_URL)('postgres faults', () => {
     expect(ok.length).toBeGreaterThan(100);
     await until(() => ok.every((k) => byKey(sink.hits).has(k)), 60_000, 'every acknowledged event delivered');
     expect(exited).toBeNull();
+  }, 240_000);
+
+  it.skipIf(!cluster)('a real Postgres restart under load: the executor stays up and reconnects, nothing acknowledged is lost', async () => {
+    const db: TestSchema = await createTestSchema('orgloop_rel_restart');
+    cleanup.push(() => db.drop());
+    const sink = await startRecordingSink();
+    cleanup.push(() => sink.close());
+    const ex = await executorOn(sink.url, db.stateUrl());
+    let exited: string | null = null;
+    ex.proc.once('exit', (code, signal) => (exited = `exit code ${code}, signal ${signal}`));
+    const hook = `${ex.url}/webhook/inbox`;
+    // load that lasts well past the restart (about 2-3 s here)
+    let sending = true;
+    const load = sendLoad(hook, 20_000, { prefix: 'restart', concurrency: 4, stop: () => !sending });
+    await until(() => sink.hits.length >= 100, 90_000, '100 deliveries');
+    restartCluster(cluster!);
+    const atRestart = sink.hits.length;
+    await until(() => sink.hits.length >= atRestart + 200, 60_000, '200 deliveries after the restart');
+    sending = false;
+    const sent = await load;
+    expect(exited, ex.output().slice(-3000)).toBeNull();
+    // requests while it was down wait for the pool or get 503 (the sender retries): never another status
+    expect(sent.filter((s) => !((s.status >= 200 && s.status < 300) || s.status === 503))).toEqual([]);
+    const ok = acked(sent);
+    await until(() => ok.every((k) => byKey(sink.hits).has(k)), 60_000, 'every acknowledged event delivered');
+    // and its LISTEN session is back, so peers do not take its leases for abandoned
+    const [me] = await db.query<{ id: string }>('SELECT id FROM executors WHERE pid = $1', [ex.pid]);
+    await until(async () => (await db.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`orgloop:${me!.id}`])).length === 1, 10_000, 'its LISTEN session back');
   }, 240_000);
 
   it('Postgres unreachable: webhooks answer 503, the executor recovers when it is back, nothing acknowledged is lost', async () => {

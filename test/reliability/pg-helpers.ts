@@ -2,8 +2,10 @@
 // to end exactly one executor's connections (its pool names itself orgloop:pid-<pid>, its LISTEN
 // session orgloop:<executor id>), and a TCP proxy in front of the server that can be stopped and
 // started on the same port to make Postgres unreachable and back, as a restart or a network cut
-// would.
+// would; and, where this machine runs the server and the tests run as root, the real cluster to
+// restart.
 
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
@@ -22,9 +24,20 @@ export interface TestSchema {
 
 export async function createTestSchema(prefix: string): Promise<TestSchema> {
   const name = `${prefix}_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${name}` });
-  await c.connect();
-  const query = async <T>(text: string, args: unknown[] = []) => (await c.query(text, args)).rows as T[];
+  // one client, opened again when the server ended it (a restart test restarts the server)
+  let open: Promise<pg.Client> | null = null;
+  const client = () =>
+    (open ??= (async () => {
+      const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${name}` });
+      c.on('error', () => (open = null));
+      await c.connect();
+      return c;
+    })().catch((e: unknown) => {
+      open = null;
+      throw e;
+    }));
+  const query = async <T>(text: string, args: unknown[] = []) => (await (await client()).query(text, args)).rows as T[];
+  await client();
   return {
     name,
     stateUrl: (via) => {
@@ -38,17 +51,19 @@ export async function createTestSchema(prefix: string): Promise<TestSchema> {
     },
     terminate: async (pid) => {
       const [ex] = await query<{ id: string }>('SELECT id FROM executors WHERE pid = $1', [pid]);
-      const r = await c.query(
+      const r = await query(
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
          WHERE datname = current_database() AND application_name IN ($1, $2)`,
         [`orgloop:pid-${pid}`, `orgloop:${ex?.id ?? '-'}`],
       );
-      return r.rowCount ?? 0;
+      return r.length;
     },
     query,
     drop: async () => {
-      await c.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`).catch(() => {});
-      await c.end();
+      await query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`).catch(() => {});
+      const c = await open?.catch(() => null);
+      open = null;
+      await c?.end().catch(() => {});
     },
   };
 }
@@ -99,4 +114,30 @@ export async function startTcpProxy(target: { host: string; port: number }, host
   };
   await listen();
   return { port, stop, start: listen, close: stop };
+}
+
+/**
+ * The Debian cluster (pg_lsclusters) serving PG_URL, when it runs on this machine and the tests
+ * may restart it (root); null otherwise, and the restart test is skipped.
+ */
+export function localCluster(): { version: string; name: string } | null {
+  if (!PG_URL || process.getuid?.() !== 0) return null;
+  const u = new URL(PG_URL);
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(u.hostname)) return null;
+  let listed: string;
+  try {
+    listed = execFileSync('pg_lsclusters', ['-h'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return null;
+  }
+  for (const line of listed.split('\n')) {
+    const [version, name, port, status] = line.trim().split(/\s+/);
+    if (version && name && port === (u.port || '5432') && status === 'online') return { version, name };
+  }
+  return null;
+}
+
+/** Restarts the cluster the way an operator does (fast shutdown: sessions are ended), waiting until it accepts connections again. */
+export function restartCluster(c: { version: string; name: string }): void {
+  execFileSync('pg_ctlcluster', [c.version, c.name, 'restart', '-m', 'fast'], { stdio: 'ignore' });
 }
