@@ -26,16 +26,17 @@ export async function createTestSchema(prefix: string): Promise<TestSchema> {
   const name = `${prefix}_${process.pid}_${randomBytes(3).toString('hex')}`;
   // one client, opened again when the server ended it (a restart test restarts the server)
   let open: Promise<pg.Client> | null = null;
-  const client = () =>
-    (open ??= (async () => {
-      const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${name}` });
-      c.on('error', () => (open = null));
-      await c.connect();
-      return c;
-    })().catch((e: unknown) => {
-      open = null;
-      throw e;
-    }));
+  const client = (): Promise<pg.Client> => {
+    if (open) return open;
+    const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${name}` });
+    const opening = c.connect().then(() => c);
+    const forget = () => {
+      if (open === opening) open = null;
+    };
+    c.on('error', forget);
+    opening.catch(forget);
+    return (open = opening);
+  };
   const query = async <T>(text: string, args: unknown[] = []) => (await (await client()).query(text, args)).rows as T[];
   await client();
   return {
