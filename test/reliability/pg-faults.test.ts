@@ -10,7 +10,7 @@
 // At-least-once allows a duplicate where an outcome could not be recorded; nothing is lost.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { acked, byKey, cli, postJson, sendLoad, sleep, startExec, startRecordingSink, tempProject, until, webhookToSink, type Exec } from './harness.js';
+import { acked, byKey, cli, postJson, sendLoad, sleep, startExec, startRecordingSink, tempProject, until, webhookToSink, type Exec, type Sent } from './harness.js';
 import { createTestSchema, localCluster, PG_URL, restartCluster, startTcpProxy, type TcpProxy, type TestSchema } from './pg-helpers.js';
 
 // restarted for real only where this machine runs the server and the tests run as root
@@ -32,13 +32,34 @@ async function executorOn(sinkUrl: string, stateUrl: string, runUrl = stateUrl):
   return ex;
 }
 
+/** A test schema, a recording sink and an executor on the schema, all cleaned up after the test. */
+async function faultRun(prefix: string): Promise<{ db: TestSchema; sink: Awaited<ReturnType<typeof startRecordingSink>>; ex: Exec }> {
+  const db = await createTestSchema(prefix);
+  cleanup.push(() => db.drop());
+  const sink = await startRecordingSink();
+  cleanup.push(() => sink.close());
+  return { db, sink, ex: await executorOn(sink.url, db.stateUrl()) };
+}
+
+/** How the executor process ended, or null while it runs. */
+function exitOf(ex: Exec): () => string | null {
+  let exited: string | null = null;
+  ex.proc.once('exit', (code, signal) => (exited = `exit code ${code}, signal ${signal}`));
+  return () => exited;
+}
+
+/** Answers other than 2xx and 503 (a 503 stored nothing; its sender retries). */
+const neither2xxNor503 = (sent: Sent[]) => sent.filter((s) => !((s.status >= 200 && s.status < 300) || s.status === 503));
+
+/** Waits until the executor's LISTEN session is back, so peers do not take its leases for abandoned. */
+async function sessionBack(db: TestSchema, pid: number): Promise<void> {
+  const [me] = await db.query<{ id: string }>('SELECT id FROM executors WHERE pid = $1', [pid]);
+  await until(async () => (await db.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`orgloop:${me!.id}`])).length === 1, 10_000, 'its LISTEN session back');
+}
+
 describe.skipIf(!PG_URL)('postgres faults', () => {
   it("pg_terminate_backend of the executor's connections mid-load: it reconnects and loses nothing acknowledged", async () => {
-    const db: TestSchema = await createTestSchema('orgloop_rel_term');
-    cleanup.push(() => db.drop());
-    const sink = await startRecordingSink();
-    cleanup.push(() => sink.close());
-    const ex = await executorOn(sink.url, db.stateUrl());
+    const { db, sink, ex } = await faultRun('orgloop_rel_term');
     const terminated: number[] = [];
     const load = sendLoad(`${ex.url}/webhook/inbox`, 600, { prefix: 'term', concurrency: 8 });
     for (const at of [100, 300]) {
@@ -51,28 +72,21 @@ describe.skipIf(!PG_URL)('postgres faults', () => {
     expect(terminated.every((n) => n >= 2)).toBe(true);
     const ok = acked(sent);
     // requests in flight at a termination may get 503 (and are retried by their sender); the rest are acknowledged
-    expect(sent.every((s) => (s.status >= 200 && s.status < 300) || s.status === 503)).toBe(true);
+    expect(neither2xxNor503(sent)).toEqual([]);
     expect(ok.length).toBeGreaterThan(500);
     await until(() => ok.every((k) => byKey(sink.hits).has(k)), 60_000, 'every acknowledged event delivered');
     // it is still running and listening: a new event goes through
     const after = await postJson(`${ex.url}/webhook/inbox`, { id: 'after-term', type: 'load' });
     expect(after.status).toBe(202);
     await until(() => byKey(sink.hits).has('after-term'), 20_000, 'the event after the terminations');
-    // and its session is back, so peers do not take its leases for abandoned
-    const [me] = await db.query<{ id: string }>('SELECT id FROM executors WHERE pid = $1', [ex.pid]);
-    await until(async () => (await db.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`orgloop:${me!.id}`])).length === 1, 10_000, 'its LISTEN session back');
+    await sessionBack(db, ex.pid);
   }, 240_000);
 
   it("repeated pg_terminate_backend under load (every 100-200 ms): the executor stays up, answers 2xx or 503, and delivers every acknowledged event", async () => {
     // each termination may land anywhere: inside a transaction between statements, in the same
     // packet as a statement's answer, while a new version is being looked up; none may crash it
-    const db: TestSchema = await createTestSchema('orgloop_rel_storm');
-    cleanup.push(() => db.drop());
-    const sink = await startRecordingSink();
-    cleanup.push(() => sink.close());
-    const ex = await executorOn(sink.url, db.stateUrl());
-    let exited: string | null = null;
-    ex.proc.once('exit', (code, signal) => (exited = `exit code ${code}, signal ${signal}`));
+    const { db, sink, ex } = await faultRun('orgloop_rel_storm');
+    const exited = exitOf(ex);
     let stop = false;
     let storms = 0;
     const storm = (async () => {
@@ -84,23 +98,18 @@ describe.skipIf(!PG_URL)('postgres faults', () => {
     const sent = await sendLoad(`${ex.url}/webhook/inbox`, 1000, { prefix: 'storm', concurrency: 8 });
     stop = true;
     await storm;
-    expect(exited, ex.output().slice(-3000)).toBeNull();
+    expect(exited(), ex.output().slice(-3000)).toBeNull();
     expect(storms).toBeGreaterThan(5);
-    expect(sent.filter((s) => !((s.status >= 200 && s.status < 300) || s.status === 503))).toEqual([]);
+    expect(neither2xxNor503(sent)).toEqual([]);
     const ok = acked(sent);
     expect(ok.length).toBeGreaterThan(100);
     await until(() => ok.every((k) => byKey(sink.hits).has(k)), 60_000, 'every acknowledged event delivered');
-    expect(exited).toBeNull();
+    expect(exited()).toBeNull();
   }, 240_000);
 
   it.skipIf(!cluster)('a real Postgres restart under load: the executor stays up and reconnects, nothing acknowledged is lost', async () => {
-    const db: TestSchema = await createTestSchema('orgloop_rel_restart');
-    cleanup.push(() => db.drop());
-    const sink = await startRecordingSink();
-    cleanup.push(() => sink.close());
-    const ex = await executorOn(sink.url, db.stateUrl());
-    let exited: string | null = null;
-    ex.proc.once('exit', (code, signal) => (exited = `exit code ${code}, signal ${signal}`));
+    const { db, sink, ex } = await faultRun('orgloop_rel_restart');
+    const exited = exitOf(ex);
     const hook = `${ex.url}/webhook/inbox`;
     // load that lasts well past the restart (about 2-3 s here)
     let sending = true;
@@ -111,14 +120,12 @@ describe.skipIf(!PG_URL)('postgres faults', () => {
     await until(() => sink.hits.length >= atRestart + 200, 60_000, '200 deliveries after the restart');
     sending = false;
     const sent = await load;
-    expect(exited, ex.output().slice(-3000)).toBeNull();
+    expect(exited(), ex.output().slice(-3000)).toBeNull();
     // requests while it was down wait for the pool or get 503 (the sender retries): never another status
-    expect(sent.filter((s) => !((s.status >= 200 && s.status < 300) || s.status === 503))).toEqual([]);
+    expect(neither2xxNor503(sent)).toEqual([]);
     const ok = acked(sent);
     await until(() => ok.every((k) => byKey(sink.hits).has(k)), 60_000, 'every acknowledged event delivered');
-    // and its LISTEN session is back, so peers do not take its leases for abandoned
-    const [me] = await db.query<{ id: string }>('SELECT id FROM executors WHERE pid = $1', [ex.pid]);
-    await until(async () => (await db.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [`orgloop:${me!.id}`])).length === 1, 10_000, 'its LISTEN session back');
+    await sessionBack(db, ex.pid);
   }, 240_000);
 
   it('Postgres unreachable: webhooks answer 503, the executor recovers when it is back, nothing acknowledged is lost', async () => {
@@ -147,7 +154,7 @@ describe.skipIf(!PG_URL)('postgres faults', () => {
     await until(async () => (await postJson(hook, { id: `back-${Date.now()}`, type: 'load' })).status === 202, 30_000, 'a 202 after Postgres is back');
     const sent = await load;
     const ok = acked(sent);
-    expect(sent.every((s) => (s.status >= 200 && s.status < 300) || s.status === 503)).toBe(true);
+    expect(neither2xxNor503(sent)).toEqual([]);
     await until(() => ok.every((k) => byKey(sink.hits).has(k)), 60_000, 'every acknowledged event delivered');
     // none of the events refused while it was down was delivered: a 503 stored nothing
     expect([...byKey(sink.hits).keys()].some((k) => k.startsWith('while-down-'))).toBe(false);
