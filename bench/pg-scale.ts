@@ -10,6 +10,9 @@
 //   pg-share       two executors on one Postgres, all load into the first one's ingress: who
 //                  completes how many deliveries, and throughput against one executor alone
 //   pg-share-slow  the same with an actor that answers after BENCH_PG_ACTOR_MS (default 50)
+//   pg-share-hosts the same as pg-share with each executor on a CPU budget of its own
+//                  (BENCH_PG_HOST_CORES of a core, default 0.5, in a cgroup), as on hosts of their
+//                  own; Postgres and the load generator share the rest of the machine
 //   pg-failover    the same two, load into the first; kill -9 of it mid-run: how long until the
 //                  deliveries it held leased are taken and run by the other, and nothing
 //                  acknowledged is lost
@@ -24,6 +27,7 @@ import pg from 'pg';
 import { CLI, log, median, procCpuMs, round } from './lib/measure.js';
 import { EVENTS, LoadWorker, loadThrough, spawnListening, startExecutor, throughputProject, type RunningExecutor } from './executor.js';
 import type { BenchResult } from './lib/report.js';
+import { CpuHost } from './lib/cpu-host.js';
 
 const ROUNDS = Number(process.env.BENCH_PG_ROUNDS ?? 3);
 const C = Number(process.env.BENCH_PG_CONCURRENCY ?? 64);
@@ -345,9 +349,29 @@ export async function runThroughput(): Promise<BenchResult> {
  * cores and only CPU per event counts. Above 0 each delivery holds a slot that long, as real
  * actors do: capacity is slots, and a second executor brings its own.
  */
-export async function runShare(actorMs = 0): Promise<BenchResult> {
-  const name = actorMs > 0 ? 'pg-share-slow' : 'pg-share';
+export async function runShare(actorMs = 0, hostCores = 0): Promise<BenchResult> {
+  const name = hostCores > 0 ? 'pg-share-hosts' : actorMs > 0 ? 'pg-share-slow' : 'pg-share';
   if (!adminUrl()) return skipped(name);
+  if (hostCores > 0) {
+    const probe = CpuHost.open('probe', hostCores);
+    if (!probe) return { name, metrics: { skipped: true }, checks: [], info: [{ what: 'skipped', measured: 'needs root and a writable cgroup filesystem (cpu controller)' }] };
+    await probe.close();
+  }
+  // each executor on a budget of its own, when asked: its throttled time shows the budget bit
+  const throttled: Record<string, number> = {};
+  const onHost = (ex: RunningExecutor, as: string): RunningExecutor => {
+    if (hostCores <= 0) return ex;
+    const host = CpuHost.open(as, hostCores)!;
+    host.add(ex.pid);
+    return {
+      ...ex,
+      stop: async () => {
+        throttled[as] = round(host.throttledMs(), 0);
+        await ex.stop();
+        await host.close();
+      },
+    };
+  };
   const db = await BenchDb.open();
   const lw = await LoadWorker.start();
   const rounds: Array<Record<string, any>> = [];
@@ -361,7 +385,7 @@ export async function runShare(actorMs = 0): Promise<BenchResult> {
           db,
           lw,
           async (file) => {
-            const ex = await startExecutor(project, pgEnv(s1.url, file));
+            const ex = onHost(await startExecutor(project, pgEnv(s1.url, file)), 'one');
             await sleep(SETTLE_MS); // settled, as the pair is below
             return { ex };
           },
@@ -374,8 +398,8 @@ export async function runShare(actorMs = 0): Promise<BenchResult> {
         db,
         lw,
         async (file) => {
-          const a = await startExecutor(project, pgEnv(s.url, file));
-          const b = await startPeer(a, s.url, fileB);
+          const a = onHost(await startExecutor(project, pgEnv(s.url, file)), 'first');
+          const b = onHost(await startPeer(a, s.url, fileB), 'second');
           // both see each other live before the load, as in steady state
           await sleep(SETTLE_MS);
           const ids = await withStore(s.url, async (c) => ({ a: await executorId(c, a.pid), b: await executorId(c, b.pid) }));
@@ -410,7 +434,7 @@ export async function runShare(actorMs = 0): Promise<BenchResult> {
       await db.drop(s1);
       await db.drop(s);
       const total = pair.first + pair.second;
-      const x = { alone, two, delivered_by_first: pair.first, delivered_by_second: pair.second, second_share: round(pair.second / total, 3), two_over_one: round(two.events_per_s / alone.events_per_s, 3) };
+      const x = { alone, two, ...(hostCores > 0 ? { host_cores: hostCores, throttled_ms: { ...throttled } } : {}), delivered_by_first: pair.first, delivered_by_second: pair.second, second_share: round(pair.second / total, 3), two_over_one: round(two.events_per_s / alone.events_per_s, 3) };
       log(`${name} round ${r + 1}: ${JSON.stringify(x)}`);
       rounds.push(x);
     }
@@ -420,10 +444,10 @@ export async function runShare(actorMs = 0): Promise<BenchResult> {
   }
   const share = round(median(rounds.map((x) => x.second_share)), 3);
   const speed = round(median(rounds.map((x) => x.two_over_one)), 3);
-  const label = actorMs > 0 ? `, actor answers in ${actorMs} ms` : '';
+  const label = (actorMs > 0 ? `, actor answers in ${actorMs} ms` : '') + (hostCores > 0 ? `, each executor on ${hostCores} of a core of its own` : '');
   return {
     name,
-    metrics: { events: EVENTS, concurrency: C, actor_ms: actorMs, rounds },
+    metrics: { events: EVENTS, concurrency: C, actor_ms: actorMs, host_cores: hostCores, rounds },
     checks: [
       { target: `second executor completes >= 30% of deliveries (all load into the first)${label}`, measured: `${round(share * 100, 1)}% (rounds ${rounds.map((x) => x.second_share).join(', ')})`, pass: share >= 0.3 },
       { target: `two executors not below one${label}`, measured: `${speed}x (rounds ${rounds.map((x) => x.two_over_one).join(', ')})`, pass: speed >= 1 },

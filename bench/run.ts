@@ -2,7 +2,8 @@
 // targets vs measured figures, and writes every figure to bench/results/latest.json.
 // Names: plan-apply, executor, latency, routing, fanout, idle, heap, memory, healthz, console, retention,
 // plan-traffic, and on Postgres (BENCH_PG_URL or ORGLOOP_TEST_PG_URL; skipped without): pg-throughput,
-// pg-share, pg-share-slow (the actor answers after BENCH_PG_ACTOR_MS, default 50), pg-failover, pg-idle.
+// pg-share, pg-share-slow (the actor answers after BENCH_PG_ACTOR_MS, default 50), pg-share-hosts
+// (each executor on BENCH_PG_HOST_CORES of a core of its own, default 0.5), pg-failover, pg-idle.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -26,6 +27,7 @@ const BENCHES: Record<string, () => Promise<BenchResult>> = {
   'pg-throughput': async () => (await import('./pg-scale.js')).runThroughput(),
   'pg-share': async () => (await import('./pg-scale.js')).runShare(),
   'pg-share-slow': async () => (await import('./pg-scale.js')).runShare(Number(process.env.BENCH_PG_ACTOR_MS ?? 50)),
+  'pg-share-hosts': async () => (await import('./pg-scale.js')).runShare(0, Number(process.env.BENCH_PG_HOST_CORES ?? 0.5)),
   'pg-failover': async () => (await import('./pg-scale.js')).runFailover(),
   'pg-idle': async () => (await import('./pg-scale.js')).runIdle(),
 };
