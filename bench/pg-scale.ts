@@ -347,7 +347,9 @@ export async function runThroughput(): Promise<BenchResult> {
 /**
  * `actorMs` 0: the actor answers at once, so on one machine the processes compete for the same
  * cores and only CPU per event counts. Above 0 each delivery holds a slot that long, as real
- * actors do: capacity is slots, and a second executor brings its own.
+ * actors do: capacity is slots, and a second executor brings its own. `hostCores` above 0 gives
+ * each executor that much of a core of its own (CpuHost), as a host of its own would: then what
+ * counts is the CPU a second executor brings, not what sharing costs on shared cores.
  */
 export async function runShare(actorMs = 0, hostCores = 0): Promise<BenchResult> {
   const name = hostCores > 0 ? 'pg-share-hosts' : actorMs > 0 ? 'pg-share-slow' : 'pg-share';
@@ -357,7 +359,7 @@ export async function runShare(actorMs = 0, hostCores = 0): Promise<BenchResult>
     if (!probe) return { name, metrics: { skipped: true }, checks: [], info: [{ what: 'skipped', measured: 'needs root and a writable cgroup filesystem (cpu controller)' }] };
     await probe.close();
   }
-  // each executor on a budget of its own, when asked: its throttled time shows the budget bit
+  // each executor on a budget of its own, when asked; its throttled time shows the budget held it back
   const throttled: Record<string, number> = {};
   const onHost = (ex: RunningExecutor, as: string): RunningExecutor => {
     if (hostCores <= 0) return ex;
